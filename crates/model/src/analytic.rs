@@ -1,0 +1,188 @@
+//! The analytic engine: expected plans per state propagated exactly, and the variance of every reported figure
+//! (total, each setting, need, age group and cost) computed exactly for the branching process with known
+//! transition probabilities, plus the joiner-rate uncertainty (delta method) and an overdispersion factor for
+//! the Dirichlet uncertainty of each state's transition probabilities.
+//!
+//! Variance of a figure f·X_h uses the backward recursion of the law of total variance:
+//! with g_h = f and g_{k−1}(s) = Σ_e p_e g_k(dest_e) (the expected contribution to f of a child in s at k−1),
+//! Var(f·X_h) = Σ_k Σ_s E[X_{k−1}(s)] (Σ_e p_e g_k(dest_e)² − g_{k−1}(s)²) × DM(s) + Σ_k Var(g_k·J_k) + rate terms.
+
+use crate::estimate::{Parameters, LEAVE};
+use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
+
+/// Expected joiners per state at projection step `h` (1 = first projected census).
+pub(crate) fn expected_joiners(params: &Parameters, h: u32, out: &mut [f64]) -> f64 {
+    out.iter_mut().for_each(|x| *x = 0.0);
+    let census = params.base_census.year() + h as i32;
+    let mult = params.trend.multiplier(h);
+    let mut total = 0.0;
+    for j in &params.joiners {
+        let lambda = j.rate() * mult * params.population.at(census, j.ncy);
+        total += lambda;
+        for (&st, &p) in j.mix_state.iter().zip(&j.mix_probability) {
+            out[st as usize] += lambda * p;
+        }
+    }
+    total
+}
+
+/// Expected plans per state at each step 0..=years (0 = the base census).
+pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
+    let k = params.space.len();
+    let mut means = Vec::with_capacity(years as usize + 1);
+    means.push(params.base_stock.iter().map(|&c| f64::from(c)).collect::<Vec<f64>>());
+    let mut joiners = vec![0.0; k];
+    for h in 1..=years {
+        let prev = &means[h as usize - 1];
+        let mut next = vec![0.0; k];
+        for (s, &m) in prev.iter().enumerate() {
+            if m == 0.0 {
+                continue;
+            }
+            for e in params.outcomes.edges(s) {
+                let d = params.outcomes.destination[e];
+                if d != LEAVE {
+                    next[d as usize] += m * params.outcomes.probability[e];
+                }
+            }
+        }
+        expected_joiners(params, h, &mut joiners);
+        for (n, j) in next.iter_mut().zip(&joiners) {
+            *n += j;
+        }
+        means.push(next);
+    }
+    means
+}
+
+/// Run the analytic engine.
+pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
+    let years = options.years;
+    let quantiles = options.all_quantiles();
+    let cols = Columns::of(params);
+    let f = cols.len();
+    let k = params.space.len();
+    let means = expected_counts(params, years);
+    let uplift = |h: u32| (1.0 + options.cost_uplift).powi(h as i32);
+
+    // Column membership of each state (fixed over time), and which states ever matter.
+    let members: Vec<[usize; 4]> = (0..k).map(|s| cols.of_state(params, s)).collect();
+    let has_edges: Vec<usize> = (0..k)
+        .filter(|&s| !params.outcomes.edges(s).is_empty())
+        .collect();
+
+    let mut per_year = Vec::with_capacity(years as usize);
+    let mut joiners = vec![0.0; k];
+    // Expected joiners per step, split by joiner NCY, for the rate-uncertainty terms.
+    for target in 1..=years {
+        // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
+        let mut g = vec![0.0f64; k * f];
+        for s in 0..k {
+            for &c in &members[s] {
+                g[s * f + c] = 1.0;
+            }
+            g[s * f + cols.cost()] = params.unit_cost_pence[s] * uplift(target);
+        }
+        let mut var = vec![0.0f64; f];
+        let mut sum_c = vec![0.0f64; f];
+        let mut sum_cx = vec![0.0f64; f];
+        let mut next_g = vec![0.0f64; k * f];
+        let mut e2 = vec![0.0f64; f];
+        for step in (1..=target).rev() {
+            // Joiners arriving at `step`: Poisson per state.
+            expected_joiners(params, step, &mut joiners);
+            let x = params.trend.damped_time(step);
+            let noise = params.trend.yearly_sd.powi(2).exp_m1();
+            let mut c_step = vec![0.0f64; f];
+            for (s, &lambda) in joiners.iter().enumerate() {
+                if lambda == 0.0 {
+                    continue;
+                }
+                for c in 0..f {
+                    let gv = g[s * f + c];
+                    c_step[c] += lambda * gv;
+                    var[c] += lambda * gv * gv;
+                }
+            }
+            for c in 0..f {
+                var[c] += noise * c_step[c] * c_step[c];
+                sum_c[c] += c_step[c];
+                sum_cx[c] += c_step[c] * x;
+            }
+            // Transitions from step − 1 to step.
+            next_g.iter_mut().for_each(|v| *v = 0.0);
+            let m_prev = &means[step as usize - 1];
+            for &s in &has_edges {
+                e2.iter_mut().for_each(|v| *v = 0.0);
+                let row = &mut next_g[s * f..(s + 1) * f];
+                for e in params.outcomes.edges(s) {
+                    let d = params.outcomes.destination[e];
+                    if d == LEAVE {
+                        continue;
+                    }
+                    let p = params.outcomes.probability[e];
+                    let gd = &g[d as usize * f..(d as usize + 1) * f];
+                    for c in 0..f {
+                        row[c] += p * gd[c];
+                        e2[c] += p * gd[c] * gd[c];
+                    }
+                }
+                let m = m_prev[s];
+                if m > 0.0 {
+                    let a = params.outcomes.concentration[s];
+                    // Dirichlet-multinomial overdispersion for a cohort of about m children.
+                    let dm = (m + a) / (1.0 + a);
+                    for c in 0..f {
+                        var[c] += m * (e2[c] - row[c] * row[c]).max(0.0) * dm;
+                    }
+                }
+            }
+            std::mem::swap(&mut g, &mut next_g);
+        }
+        // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
+        let cov = &params.trend.covariance;
+        for c in 0..f {
+            var[c] += sum_c[c] * sum_c[c] * cov[0][0]
+                + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
+                + sum_cx[c] * sum_cx[c] * cov[1][1];
+        }
+        let m = &means[target as usize];
+        let mut col_mean = vec![0.0f64; f];
+        for (s, &v) in m.iter().enumerate() {
+            if v == 0.0 {
+                continue;
+            }
+            for &c in &members[s] {
+                col_mean[c] += v;
+            }
+            col_mean[cols.cost()] += v * params.unit_cost_pence[s] * uplift(target);
+        }
+        per_year.push(
+            (0..f)
+                .map(|c| Summary::normal(col_mean[c], var[c], &quantiles))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let financial = financial_years(params, &per_year, &cols, &quantiles);
+    assemble(params, Engine::Analytic, None, None, per_year, financial)
+}
+
+/// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it.
+/// The variance treats consecutive years as perfectly correlated (an upper bound, as they nearly are).
+fn financial_years(
+    params: &Parameters,
+    per_year: &[Vec<Summary>],
+    cols: &Columns,
+    quantiles: &[f64],
+) -> Vec<Summary> {
+    let base = Summary::normal(base_cost(params), 0.0, quantiles);
+    let mut out = Vec::new();
+    for h in 0..per_year.len() {
+        let first = if h == 0 { &base } else { &per_year[h - 1][cols.cost()] };
+        let second = &per_year[h][cols.cost()];
+        let mean = (5.0 * first.mean + 7.0 * second.mean) / 12.0;
+        let sd = (5.0 * first.sd + 7.0 * second.sd) / 12.0;
+        out.push(Summary::normal(mean, sd * sd, quantiles));
+    }
+    out
+}

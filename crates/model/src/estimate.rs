@@ -1,0 +1,658 @@
+//! Estimation: from an LA's transition history to the parameters both engines run on.
+//!
+//! Per state (NCY, need, setting) the outcomes of a year — leave, or be at (need′, setting′) one NCY older — get a
+//! Dirichlet whose pseudo-counts are the observed counts plus a prior of total mass `prior_strength` spread like the
+//! pooled outcomes of the same setting at neighbouring NCYs (DESIGN.md §4). Joiners are a rate per head of the
+//! resident population by NCY, with a mix over (need, setting), and their overall rate may follow a damped
+//! log-linear trend fitted over the history.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use highneeds_domain::{CensusYear, Ncy, TransitionHistory, ValidSetting};
+
+use crate::space::{StateIndex, StateSpace};
+use crate::ModelError;
+
+/// Destination code for "left" (plan ceased, moved away or aged out).
+pub const LEAVE: u32 = u32::MAX;
+
+/// How the overall joiner rate moves over the projection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum JoinerTrend {
+    /// Pooled rate, constant: witan.send's assumption.
+    Stationary,
+    /// Log-linear trend over the history; the yearly step is multiplied by `damping` each further year.
+    Damped { damping: f64 },
+}
+
+/// What to fit and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Total pseudo-count mass of each state's prior (chosen by backtest; see `bench/README.md`).
+    pub prior_strength: f64,
+    pub joiner_trend: JoinerTrend,
+    /// Fit only on transitions ending at or before this census (backtests); `None` = all.
+    pub base_census: Option<CensusYear>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            prior_strength: 1.0,
+            joiner_trend: JoinerTrend::Damped { damping: 0.8 },
+            base_census: None,
+        }
+    }
+}
+
+/// Each state's outcome Dirichlet, as a compressed sparse row table sorted by pseudo-count (largest first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeTable {
+    /// Edges of state `s` are `offsets[s]..offsets[s + 1]`.
+    pub offsets: Vec<u32>,
+    /// Destination state, or [`LEAVE`].
+    pub destination: Vec<u32>,
+    /// Dirichlet pseudo-count of the edge.
+    pub alpha: Vec<f64>,
+    /// Mean probability of the edge (alpha / the state's total).
+    pub probability: Vec<f64>,
+    /// Total pseudo-count of each state (its Dirichlet concentration).
+    pub concentration: Vec<f64>,
+}
+
+impl OutcomeTable {
+    pub fn edges(&self, state: StateIndex) -> std::ops::Range<usize> {
+        self.offsets[state] as usize..self.offsets[state + 1] as usize
+    }
+    pub fn edge_count(&self) -> usize {
+        self.destination.len()
+    }
+}
+
+/// Joiners arriving at one NCY.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinerNcy {
+    /// NCY index (0 = NCY −5).
+    pub ncy: usize,
+    /// Joiners observed at this NCY over the fitted years.
+    pub observed: f64,
+    /// Population-years of exposure (Σ over fitted years of the population at arrival).
+    pub exposure: f64,
+    /// Destination states and their Dirichlet pseudo-counts (largest first).
+    pub mix_state: Vec<u32>,
+    pub mix_alpha: Vec<f64>,
+    pub mix_probability: Vec<f64>,
+}
+
+impl JoinerNcy {
+    /// Pooled joiners per head at this NCY.
+    pub fn rate(&self) -> f64 {
+        self.observed / self.exposure
+    }
+}
+
+/// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trend {
+    pub kind: JoinerTrend,
+    pub log_level: f64,
+    pub slope: f64,
+    /// Covariance of (level, slope).
+    pub covariance: [[f64; 2]; 2],
+    /// Year-to-year noise of the log rate beyond Poisson (sd).
+    pub yearly_sd: f64,
+    /// Joiners per head pooled over the fitted years (what the NCY rates average to).
+    pub pooled_rate: f64,
+    /// Joiners per head by fitted year, for reports.
+    pub observed_rates: Vec<(CensusYear, f64)>,
+}
+
+impl Trend {
+    /// Damped time for projection step `h` (1 = the first projected year): Σ_{k=1..h} φ^k, or 0 if stationary.
+    pub fn damped_time(&self, h: u32) -> f64 {
+        match self.kind {
+            JoinerTrend::Stationary => 0.0,
+            JoinerTrend::Damped { damping } => (1..=h).map(|k| damping.powi(k as i32)).sum(),
+        }
+    }
+    /// Expected overall joiner rate at step `h` relative to the pooled rate.
+    pub fn multiplier(&self, h: u32) -> f64 {
+        (self.log_level + self.slope * self.damped_time(h)).exp() / self.pooled_rate
+    }
+    /// Variance of the log rate at step `h` from the uncertainty of level and slope.
+    pub fn log_variance(&self, h: u32) -> f64 {
+        let x = self.damped_time(h);
+        let c = &self.covariance;
+        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1]
+    }
+}
+
+/// Resident population by census year and NCY, with carry-forward for missing years.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopulationTable {
+    years: BTreeMap<i32, [Option<f64>; Ncy::COUNT]>,
+    /// True when the LA supplied no population: joiners are then modelled as counts (population 1).
+    pub missing: bool,
+}
+
+impl PopulationTable {
+    fn new(history: &TransitionHistory) -> Self {
+        let mut years: BTreeMap<i32, [Option<f64>; Ncy::COUNT]> = BTreeMap::new();
+        for p in &history.population {
+            years.entry(p.census_year.year()).or_insert([None; Ncy::COUNT])[p.ncy.index()] =
+                Some(p.population as f64);
+        }
+        let missing = years.is_empty();
+        Self { years, missing }
+    }
+
+    /// Population at a census and NCY: the year's own figure, else the latest earlier year's (carried forward),
+    /// else the earliest later year's.
+    pub fn at(&self, census_year: i32, ncy: usize) -> f64 {
+        if self.missing {
+            return 1.0;
+        }
+        if let Some(v) = self.years.get(&census_year).and_then(|y| y[ncy]) {
+            return v;
+        }
+        let before = self
+            .years
+            .range(..census_year)
+            .rev()
+            .find_map(|(_, y)| y[ncy]);
+        before
+            .or_else(|| self.years.range(census_year..).find_map(|(_, y)| y[ncy]))
+            .unwrap_or(0.0)
+    }
+
+    /// The latest census year with any population figure.
+    pub fn last_year(&self) -> Option<i32> {
+        self.years.keys().next_back().copied()
+    }
+}
+
+/// Everything the engines need: fitted once, run many times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameters {
+    pub space: StateSpace,
+    /// The census the projection starts from (plans known).
+    pub base_census: CensusYear,
+    /// Plans per state at the base census.
+    pub base_stock: Vec<u32>,
+    pub outcomes: OutcomeTable,
+    pub joiners: Vec<JoinerNcy>,
+    pub trend: Trend,
+    pub population: PopulationTable,
+    /// Annual cost of a plan in each state, pence (0 where the LA gave no cost).
+    pub unit_cost_pence: Vec<f64>,
+    /// Transition years used (the census each starts from).
+    pub fitted_years: Vec<CensusYear>,
+    /// Plain-English notes on fallbacks taken (shown with the forecast).
+    pub notes: Vec<String>,
+}
+
+impl Parameters {
+    pub fn base_total(&self) -> u64 {
+        self.base_stock.iter().map(|&c| u64::from(c)).sum()
+    }
+}
+
+struct Validity<'a> {
+    by_setting: Vec<Option<&'a ValidSetting>>,
+    /// Observed NCY range of each setting (for settings without a valid-states row).
+    observed_range: Vec<Option<(usize, usize)>>,
+    space: &'a StateSpace,
+}
+
+impl Validity<'_> {
+    fn allowed(&self, ncy: usize, need: usize, setting: usize) -> bool {
+        match (self.by_setting[setting], Ncy::from_index(ncy)) {
+            (Some(v), Some(n)) => v.allows(n, &self.space.needs[need]),
+            (None, Some(_)) => {
+                matches!(self.observed_range[setting], Some((lo, hi)) if (lo..=hi).contains(&ncy))
+            }
+            _ => false,
+        }
+    }
+    fn may_move(&self, from: usize, to: usize) -> bool {
+        from == to
+            || match self.by_setting[from] {
+                Some(v) => v.moves_to.iter().any(|s| *s == self.space.settings[to]),
+                None => true,
+            }
+    }
+}
+
+/// Fit the parameters. Fails only on histories no forecast can start from (no transitions, a gap in the census
+/// years, no plans at the base census).
+pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Parameters, ModelError> {
+    let mut notes = Vec::new();
+    // Which transition years to use.
+    let all_years: BTreeSet<CensusYear> = history.transitions.iter().map(|t| t.from_census).collect();
+    let years: Vec<CensusYear> = match options.base_census {
+        Some(base) => all_years.iter().copied().filter(|y| y.next() <= base).collect(),
+        None => all_years.iter().copied().collect(),
+    };
+    let (Some(&first), Some(&last)) = (years.first(), years.last()) else {
+        return Err(ModelError::NoTransitions);
+    };
+    if let Some(w) = years.windows(2).find(|w| w[1] != w[0].next()) {
+        return Err(ModelError::CensusYearGap {
+            after: w[0].next(),
+            before: w[1],
+        });
+    }
+    let base_census = last.next();
+    if let Some(base) = options.base_census {
+        if base != base_census {
+            return Err(ModelError::NoTransitions);
+        }
+    }
+    let used = |y: CensusYear| y >= first && y <= last;
+
+    // The state space: every code in the history, costs and valid states.
+    let mut needs = Vec::new();
+    let mut settings = Vec::new();
+    for t in &history.transitions {
+        for s in [&t.before, &t.after].into_iter().flatten() {
+            needs.push(s.need.clone());
+            settings.push(s.setting.clone());
+        }
+    }
+    for v in &history.valid_states {
+        settings.push(v.setting.clone());
+        needs.extend(v.needs.iter().cloned());
+    }
+    let space = StateSpace::new(needs, settings);
+    let n_states = space.len();
+    let n_settings = space.n_settings();
+
+    let mut by_setting: Vec<Option<&ValidSetting>> = vec![None; n_settings];
+    for v in &history.valid_states {
+        if let Some(i) = space.setting_index(&v.setting) {
+            by_setting[i] = Some(v);
+        }
+    }
+
+    // Observed counts.
+    let mut observed: HashMap<(usize, u32), f64> = HashMap::new();
+    // Setting-level outcomes by NCY: [ncy][setting][setting' or n_settings = leave].
+    let mut setting_outcomes = vec![vec![vec![0.0f64; n_settings + 1]; n_settings]; Ncy::COUNT];
+    let mut joiners_at: HashMap<(usize, StateIndex), f64> = HashMap::new();
+    let mut joiners_by_year_ncy: BTreeMap<(CensusYear, usize), f64> = BTreeMap::new();
+    let mut base_stock = vec![0u32; n_states];
+    let mut observed_range: Vec<Option<(usize, usize)>> = vec![None; n_settings];
+    let mut widen = |setting: usize, ncy: usize| {
+        let r = observed_range[setting].get_or_insert((ncy, ncy));
+        r.0 = r.0.min(ncy);
+        r.1 = r.1.max(ncy);
+    };
+    for t in history.transitions.iter().filter(|t| used(t.from_census)) {
+        let before = t.before.as_ref().and_then(|s| space.index_of(s).map(|i| (i, s)));
+        let after = t.after.as_ref().and_then(|s| space.index_of(s).map(|i| (i, s)));
+        if let Some((_, s)) = before {
+            widen(space.setting_index(&s.setting).unwrap_or(0), s.ncy.index());
+        }
+        if let Some((_, s)) = after {
+            widen(space.setting_index(&s.setting).unwrap_or(0), s.ncy.index());
+        }
+        match (before, after) {
+            (None, Some((to, s))) => {
+                let a = s.ncy.index();
+                *joiners_at.entry((a, to)).or_default() += 1.0;
+                *joiners_by_year_ncy.entry((t.from_census, a)).or_default() += 1.0;
+            }
+            (Some((from, _)), None) => {
+                *observed.entry((from, LEAVE)).or_default() += 1.0;
+                let (a, _, s) = space.parts(from);
+                setting_outcomes[a][s][n_settings] += 1.0;
+            }
+            (Some((from, _)), Some((_, to_state))) => {
+                let (a, _, s) = space.parts(from);
+                let (n2, s2) = (
+                    space.need_index(&to_state.need).unwrap_or(0),
+                    space.setting_index(&to_state.setting).unwrap_or(0),
+                );
+                if a + 1 < Ncy::COUNT {
+                    let dest = space.index(a + 1, n2, s2) as u32;
+                    *observed.entry((from, dest)).or_default() += 1.0;
+                } else {
+                    *observed.entry((from, LEAVE)).or_default() += 1.0;
+                }
+                setting_outcomes[a][s][s2] += 1.0;
+            }
+            (None, None) => {}
+        }
+        if t.from_census == last {
+            if let Some((to, _)) = after {
+                base_stock[to] += 1;
+            }
+        }
+    }
+    if base_stock.iter().all(|&c| c == 0) {
+        return Err(ModelError::NoPlansAtBase { census: base_census });
+    }
+    let validity = Validity {
+        by_setting,
+        observed_range,
+        space: &space,
+    };
+
+    let population = PopulationTable::new(history);
+    if population.missing {
+        notes.push(
+            "no resident population was supplied: joiners are projected as counts per year, not rates per head"
+                .to_string(),
+        );
+    }
+
+    // Joiners per NCY.
+    let alpha = options.prior_strength.max(0.0);
+    let mut joiner_totals = [0.0f64; Ncy::COUNT];
+    let mut joiner_mix: Vec<BTreeMap<StateIndex, f64>> = vec![BTreeMap::new(); Ncy::COUNT];
+    for (&(a, to), &c) in &joiners_at {
+        joiner_totals[a] += c;
+        joiner_mix[a].insert(to, c);
+    }
+    let mut joiners = Vec::new();
+    for a in 0..Ncy::COUNT {
+        if joiner_totals[a] <= 0.0 {
+            continue;
+        }
+        let exposure: f64 = years.iter().map(|y| population.at(y.year() + 1, a)).sum();
+        if exposure <= 0.0 {
+            notes.push(format!(
+                "NCY {}: joiners seen but no population: no joiners projected there",
+                a as i32 + i32::from(Ncy::MIN)
+            ));
+            continue;
+        }
+        // Prior: the mix at neighbouring NCYs, moved to this NCY, where valid.
+        let mut prior: BTreeMap<StateIndex, f64> = BTreeMap::new();
+        for b in [a.wrapping_sub(1), a + 1] {
+            if b >= Ncy::COUNT {
+                continue;
+            }
+            for (&st, &c) in &joiner_mix[b] {
+                let (_, n, s) = space.parts(st);
+                if validity.allowed(a, n, s) {
+                    *prior.entry(space.index(a, n, s)).or_default() += c;
+                }
+            }
+        }
+        let prior_total: f64 = prior.values().sum();
+        let mut mix: BTreeMap<StateIndex, f64> = joiner_mix[a].clone();
+        if prior_total > 0.0 {
+            for (st, c) in prior {
+                *mix.entry(st).or_default() += alpha * c / prior_total;
+            }
+        }
+        let mut entries: Vec<(StateIndex, f64)> = mix.into_iter().collect();
+        entries.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        let total: f64 = entries.iter().map(|e| e.1).sum();
+        joiners.push(JoinerNcy {
+            ncy: a,
+            observed: joiner_totals[a],
+            exposure,
+            mix_state: entries.iter().map(|e| e.0 as u32).collect(),
+            mix_alpha: entries.iter().map(|e| e.1).collect(),
+            mix_probability: entries.iter().map(|e| e.1 / total).collect(),
+        });
+    }
+
+    let trend = fit_trend(&years, &joiners, &joiners_by_year_ncy, &population, options.joiner_trend, &mut notes);
+
+    // Outcome table over the states reachable from the base stock and joiner destinations.
+    let mut observed_by_origin: HashMap<StateIndex, Vec<(u32, f64)>> = HashMap::new();
+    for (&(from, dest), &c) in &observed {
+        observed_by_origin.entry(from).or_default().push((dest, c));
+    }
+    let all_ncy_outcomes: Vec<Vec<f64>> = (0..n_settings)
+        .map(|s| {
+            (0..=n_settings)
+                .map(|o| (0..Ncy::COUNT).map(|a| setting_outcomes[a][s][o]).sum())
+                .collect()
+        })
+        .collect();
+    let mut edges_of: BTreeMap<StateIndex, Vec<(u32, f64)>> = BTreeMap::new();
+    let mut queue: Vec<StateIndex> = base_stock
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c > 0)
+        .map(|(i, _)| i)
+        .collect();
+    queue.extend(joiners.iter().flat_map(|j| j.mix_state.iter().map(|&s| s as usize)));
+    let mut no_prior_states = 0usize;
+    while let Some(origin) = queue.pop() {
+        if edges_of.contains_key(&origin) {
+            continue;
+        }
+        let (a, n, s) = space.parts(origin);
+        let mut outcome: BTreeMap<u32, f64> = BTreeMap::new();
+        for &(dest, c) in observed_by_origin.get(&origin).map_or(&[][..], |v| v) {
+            *outcome.entry(dest).or_default() += c;
+        }
+        if a + 1 >= Ncy::COUNT {
+            // Aged out at 25: everyone leaves.
+            outcome.clear();
+            outcome.insert(LEAVE, 1.0);
+        } else {
+            let mask = |o: usize| -> bool {
+                o == n_settings || (validity.may_move(s, o) && validity.allowed(a + 1, n, o))
+            };
+            let mut weights = vec![0.0f64; n_settings + 1];
+            for (b, w) in [(a.wrapping_sub(1), 0.5), (a, 1.0), (a + 1, 0.5)] {
+                if b < Ncy::COUNT {
+                    for (o, slot) in weights.iter_mut().enumerate() {
+                        if mask(o) {
+                            *slot += w * setting_outcomes[b][s][o];
+                        }
+                    }
+                }
+            }
+            if weights.iter().sum::<f64>() <= 0.0 {
+                for (o, slot) in weights.iter_mut().enumerate() {
+                    if mask(o) {
+                        *slot = all_ncy_outcomes[s][o];
+                    }
+                }
+            }
+            let total: f64 = weights.iter().sum();
+            if total <= 0.0 {
+                weights[n_settings] = 1.0;
+                if outcome.is_empty() {
+                    no_prior_states += 1;
+                }
+            }
+            let total: f64 = weights.iter().sum();
+            for (o, w) in weights.iter().enumerate() {
+                if *w > 0.0 {
+                    let dest = if o == n_settings {
+                        LEAVE
+                    } else {
+                        space.index(a + 1, n, o) as u32
+                    };
+                    *outcome.entry(dest).or_default() += alpha * w / total;
+                }
+            }
+            if outcome.values().sum::<f64>() <= 0.0 {
+                outcome.insert(LEAVE, 1.0);
+            }
+        }
+        let mut list: Vec<(u32, f64)> = outcome.into_iter().filter(|(_, w)| *w > 0.0).collect();
+        list.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+        for &(dest, _) in &list {
+            if dest != LEAVE && !edges_of.contains_key(&(dest as usize)) {
+                queue.push(dest as usize);
+            }
+        }
+        edges_of.insert(origin, list);
+    }
+    if no_prior_states > 0 {
+        notes.push(format!(
+            "{no_prior_states} states had no data to estimate from (not seen, no neighbours): children reaching them are treated as leaving"
+        ));
+    }
+    let mut outcomes = OutcomeTable {
+        offsets: Vec::with_capacity(n_states + 1),
+        destination: Vec::new(),
+        alpha: Vec::new(),
+        probability: Vec::new(),
+        concentration: vec![0.0; n_states],
+    };
+    outcomes.offsets.push(0);
+    for st in 0..n_states {
+        if let Some(list) = edges_of.get(&st) {
+            let total: f64 = list.iter().map(|e| e.1).sum();
+            outcomes.concentration[st] = total;
+            for &(dest, w) in list {
+                outcomes.destination.push(dest);
+                outcomes.alpha.push(w);
+                outcomes.probability.push(w / total);
+            }
+        }
+        outcomes.offsets.push(outcomes.destination.len() as u32);
+    }
+
+    // Unit costs per state.
+    let mut unit_cost_pence = vec![0.0f64; n_states];
+    let mut costed = vec![false; n_states];
+    for c in &history.costs {
+        if let (Some(n), Some(s)) = (space.need_index(&c.need), space.setting_index(&c.setting)) {
+            for a in 0..Ncy::COUNT {
+                let i = space.index(a, n, s);
+                unit_cost_pence[i] = c.annual.pence() as f64;
+                costed[i] = true;
+            }
+        }
+    }
+    if history.costs.is_empty() {
+        notes.push("no unit costs were supplied: costs are shown as zero".to_string());
+    } else {
+        let uncosted: u64 = base_stock
+            .iter()
+            .zip(&costed)
+            .filter(|(_, &c)| !c)
+            .map(|(&n, _)| u64::from(n))
+            .sum();
+        if uncosted > 0 {
+            notes.push(format!(
+                "{uncosted} plans at the {base_census} census are in a (need, setting) with no unit cost: priced at zero"
+            ));
+        }
+    }
+    if let Some(last_pop) = population.last_year() {
+        if last_pop <= base_census.year() {
+            notes.push(format!(
+                "population after {last_pop} not supplied: carried forward from {last_pop}"
+            ));
+        }
+    }
+
+    Ok(Parameters {
+        space,
+        base_census,
+        base_stock,
+        outcomes,
+        joiners,
+        trend,
+        population,
+        unit_cost_pence,
+        fitted_years: years,
+        notes,
+    })
+}
+
+/// Fit ln(joiners per head) = level + slope × (year − last year) by least squares.
+fn fit_trend(
+    years: &[CensusYear],
+    joiners: &[JoinerNcy],
+    by_year_ncy: &BTreeMap<(CensusYear, usize), f64>,
+    population: &PopulationTable,
+    kind: JoinerTrend,
+    notes: &mut Vec<String>,
+) -> Trend {
+    let total_j: f64 = joiners.iter().map(|j| j.observed).sum();
+    let total_e: f64 = joiners.iter().map(|j| j.exposure).sum();
+    let pooled_rate = if total_e > 0.0 { total_j / total_e } else { 0.0 };
+    let last = years.last().map_or(0, |y| y.year());
+    let mut points = Vec::new();
+    for &y in years {
+        let j: f64 = joiners
+            .iter()
+            .map(|jn| by_year_ncy.get(&(y, jn.ncy)).copied().unwrap_or(0.0))
+            .sum();
+        let e: f64 = joiners.iter().map(|jn| population.at(y.year() + 1, jn.ncy)).sum();
+        if e > 0.0 {
+            points.push((y, f64::from(y.year() - last), j, e));
+        }
+    }
+    let observed_rates: Vec<(CensusYear, f64)> = points.iter().map(|p| (p.0, p.2 / p.3)).collect();
+    // Poisson part of the variance of a yearly log rate: about 1 / joiners.
+    let poisson_var = if points.is_empty() {
+        0.0
+    } else {
+        points.iter().map(|p| 1.0 / p.2.max(1.0)).sum::<f64>() / points.len() as f64
+    };
+    let logs: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.2 > 0.0)
+        .map(|p| (p.1, (p.2 / p.3).ln()))
+        .collect();
+    let n = logs.len() as f64;
+    let stationary = |notes: &mut Vec<String>, why: Option<&str>| {
+        if let Some(why) = why {
+            notes.push(format!("joiner rate held constant: {why}"));
+        }
+        let mean_log = if pooled_rate > 0.0 { pooled_rate.ln() } else { 0.0 };
+        let resid_var = if logs.len() >= 2 {
+            logs.iter().map(|(_, l)| (l - mean_log).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            poisson_var
+        };
+        let extra = (resid_var - poisson_var).max(0.0);
+        Trend {
+            kind: JoinerTrend::Stationary,
+            log_level: mean_log,
+            slope: 0.0,
+            covariance: [[resid_var.max(poisson_var) / n.max(1.0), 0.0], [0.0, 0.0]],
+            yearly_sd: extra.sqrt(),
+            pooled_rate,
+            observed_rates: observed_rates.clone(),
+        }
+    };
+    match kind {
+        JoinerTrend::Stationary => stationary(notes, None),
+        JoinerTrend::Damped { .. } if logs.len() < 3 => stationary(
+            notes,
+            Some("fewer than 3 years of joiners, too few to fit a trend"),
+        ),
+        JoinerTrend::Damped { .. } => {
+            let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
+            let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
+            let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+            let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+            let slope = sxy / sxx;
+            let level = my - slope * mx; // at t = 0, the last fitted year
+            let rss: f64 = logs
+                .iter()
+                .map(|p| (p.1 - level - slope * p.0).powi(2))
+                .sum();
+            let s2 = (rss / (n - 2.0)).max(poisson_var);
+            // Var(level at t=0) = s²(1/n + mx²/sxx); Var(slope) = s²/sxx; Cov = −s² mx / sxx.
+            let covariance = [
+                [s2 * (1.0 / n + mx * mx / sxx), -s2 * mx / sxx],
+                [-s2 * mx / sxx, s2 / sxx],
+            ];
+            Trend {
+                kind,
+                log_level: level,
+                slope,
+                covariance,
+                yearly_sd: (s2 - poisson_var).max(0.0).sqrt(),
+                pooled_rate,
+                observed_rates,
+            }
+        }
+    }
+}
