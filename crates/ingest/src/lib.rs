@@ -1,1 +1,157 @@
-//! placeholder
+//! Every file format `highneeds` reads and writes: witan.send's four CSVs, our person-level `plans.csv`, and the
+//! HNB budget file, as CSV or as the first sheet of an XLSX workbook.
+//!
+//! Readers parse and validate into domain types and collect every problem as an [`Issue`] naming file, line,
+//! column, value and rule; broken input is never a panic and never a half result ([`Parsed::value`] is `None`
+//! whenever there is an error). Writers ([`write`]) are the exact inverses of the readers.
+//!
+//! Architecture invariant: no database work, nothing printed.
+
+mod budget;
+mod detect;
+mod fields;
+mod issue;
+mod plans;
+mod table;
+mod witan;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use budget::{parse_budget, read_budget};
+pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
+pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
+pub use plans::{parse_plans, read_plans};
+pub use table::{MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
+pub use witan::{
+    parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,
+    read_population, read_transitions, read_valid_states, read_witan_dir,
+};
+
+/// A file that was read: where from, its SHA-256 (to recognise a re-import) and how many data rows it had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// File name as shown to the user.
+    pub name: String,
+    pub path: PathBuf,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Data rows (not counting the header).
+    pub rows: u64,
+}
+
+/// The result of reading: the value if there were no errors, every issue found, and the files read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    /// `None` if and only if an issue is an error.
+    pub value: Option<T>,
+    pub issues: Vec<Issue>,
+    pub sources: Vec<SourceFile>,
+}
+
+impl<T> Parsed<T> {
+    /// Build a result, dropping the value if any issue is an error.
+    pub(crate) fn new(value: Option<T>, issues: Vec<Issue>, sources: Vec<SourceFile>) -> Self {
+        let value = if issues.iter().any(Issue::is_error) {
+            None
+        } else {
+            value
+        };
+        Self {
+            value,
+            issues,
+            sources,
+        }
+    }
+
+    /// A result with errors only (a value is never returned with an error).
+    pub(crate) fn failed(issues: Vec<Issue>, sources: Vec<SourceFile>) -> Self {
+        Self {
+            value: None,
+            issues,
+            sources,
+        }
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.is_error())
+    }
+    pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| !i.is_error())
+    }
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(Issue::is_error)
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
+        Parsed {
+            value: self.value.map(f),
+            issues: self.issues,
+            sources: self.sources,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The name a path is shown as: its file name.
+pub(crate) fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> SourceFile {
+    SourceFile {
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        sha256: sha256_hex(bytes),
+        rows,
+    }
+}
+
+/// Read a whole file, or the issue saying why it could not be read.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
+    let name = display_name(path);
+    let fail = |rule: String| Issue {
+        file: name.clone(),
+        sheet: None,
+        line: None,
+        column: None,
+        value: None,
+        rule,
+        severity: Severity::Error,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "file is larger than {MAX_FILE_BYTES} bytes: too big to be one LA's file"
+        )));
+    }
+    std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))
+}
+
+/// Read a file and parse it with a byte parser, recording the real path in the source.
+pub(crate) fn read_with<T>(path: &Path, parse: impl FnOnce(&str, &[u8]) -> Parsed<T>) -> Parsed<T> {
+    let bytes = match read_bytes(path) {
+        Ok(b) => b,
+        Err(issue) => return Parsed::failed(vec![issue], Vec::new()),
+    };
+    let mut parsed = parse(&display_name(path), &bytes);
+    for s in &mut parsed.sources {
+        s.path = path.to_path_buf();
+    }
+    parsed
+}

@@ -1,0 +1,158 @@
+//! Which format a file is, and validating any file on its own (`highneeds validate FILE...`).
+
+use std::fmt;
+use std::path::Path;
+
+use highneeds_domain::{
+    BudgetLine, PlanHistory, PopulationCount, Transition, UnitCost, ValidSetting,
+};
+
+use crate::issue::{Issue, Severity};
+use crate::table::{header_of, normalise_header};
+use crate::{budget, display_name, plans, read_bytes, witan, Parsed};
+
+/// The file formats ingest reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    Transitions,
+    Population,
+    Costs,
+    ValidStates,
+    Plans,
+    HnbBudget,
+}
+
+impl FileKind {
+    pub const ALL: [FileKind; 6] = [
+        Self::Transitions,
+        Self::Population,
+        Self::Costs,
+        Self::ValidStates,
+        Self::Plans,
+        Self::HnbBudget,
+    ];
+
+    /// The file stem the format is recognised by: `transitions`, `valid-states`, `hnb-budget`, …
+    pub fn stem(self) -> &'static str {
+        match self {
+            Self::Transitions => "transitions",
+            Self::Population => "population",
+            Self::Costs => "costs",
+            Self::ValidStates => "valid-states",
+            Self::Plans => "plans",
+            Self::HnbBudget => "hnb-budget",
+        }
+    }
+
+    /// The format's columns; the first [`FileKind::required_columns`] are required.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Transitions => &witan::TRANSITION_COLUMNS,
+            Self::Population => &witan::POPULATION_COLUMNS,
+            Self::Costs => &witan::COST_COLUMNS,
+            Self::ValidStates => &witan::VALID_STATE_COLUMNS,
+            Self::Plans => &plans::PLAN_COLUMNS,
+            Self::HnbBudget => &budget::BUDGET_COLUMNS,
+        }
+    }
+
+    pub fn required_columns(self) -> usize {
+        match self {
+            Self::Plans | Self::HnbBudget => self.columns().len() - 1,
+            _ => self.columns().len(),
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.stem())
+    }
+}
+
+/// A parsed file of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileData {
+    Transitions(Vec<Transition>),
+    Population(Vec<PopulationCount>),
+    Costs(Vec<UnitCost>),
+    ValidStates(Vec<ValidSetting>),
+    Plans(Vec<PlanHistory>),
+    HnbBudget(Vec<BudgetLine>),
+}
+
+fn kind_from_stem(path: &Path) -> Option<FileKind> {
+    let stem = path.file_stem()?.to_string_lossy();
+    let stem = normalise_header(&stem);
+    FileKind::ALL.into_iter().find(|k| k.stem() == stem)
+}
+
+/// The kind a header line belongs to: the kind whose required columns it has (the most specific first).
+fn kind_from_header(header: &[String]) -> Option<FileKind> {
+    let has = |c: &str| header.iter().any(|h| *h == normalise_header(c));
+    let mut matching: Vec<FileKind> = FileKind::ALL
+        .into_iter()
+        .filter(|k| k.columns()[..k.required_columns()].iter().all(|c| has(c)))
+        .collect();
+    matching.sort_by_key(|k| std::cmp::Reverse(k.required_columns()));
+    matching.first().copied()
+}
+
+/// What kind of file this is: by its name (`transitions.csv`, `plans.xlsx`, …), else by its header line.
+pub fn detect_kind(path: &Path) -> Option<FileKind> {
+    if let Some(k) = kind_from_stem(path) {
+        return Some(k);
+    }
+    let bytes = read_bytes(path).ok()?;
+    kind_from_header(&header_of(&display_name(path), &bytes)?)
+}
+
+/// Parse bytes as a file of the given kind (CSV, or XLSX if the name or the bytes say so). No cross-file checks.
+pub fn parse_bytes(kind: FileKind, name: &str, bytes: &[u8]) -> Parsed<FileData> {
+    match kind {
+        FileKind::Transitions => {
+            witan::parse_transitions(name, bytes, None).map(FileData::Transitions)
+        }
+        FileKind::Population => witan::parse_population(name, bytes).map(FileData::Population),
+        FileKind::Costs => witan::parse_costs(name, bytes, None).map(FileData::Costs),
+        FileKind::ValidStates => witan::parse_valid_states(name, bytes).map(FileData::ValidStates),
+        FileKind::Plans => plans::parse_plans(name, bytes).map(FileData::Plans),
+        FileKind::HnbBudget => budget::parse_budget(name, bytes).map(FileData::HnbBudget),
+    }
+}
+
+/// Check one file on its own: find its kind, parse it, and report every issue. The value is the kind if the
+/// file has no errors.
+pub fn validate_file(path: &Path) -> Parsed<FileKind> {
+    let name = display_name(path);
+    let bytes = match read_bytes(path) {
+        Ok(b) => b,
+        Err(issue) => return Parsed::failed(vec![issue], Vec::new()),
+    };
+    let kind = kind_from_stem(path)
+        .or_else(|| header_of(&name, &bytes).and_then(|h| kind_from_header(&h)));
+    let Some(kind) = kind else {
+        let stems: Vec<&str> = FileKind::ALL.iter().map(|k| k.stem()).collect();
+        let issue = Issue {
+            file: name,
+            sheet: None,
+            line: None,
+            column: None,
+            value: None,
+            rule: format!(
+                "cannot tell what kind of file this is: name it {}.csv (or .xlsx), or give it one of their header lines",
+                stems.join(".csv, ")
+            ),
+            severity: Severity::Error,
+        };
+        return Parsed::failed(
+            vec![issue],
+            vec![crate::source(&display_name(path), path, &bytes, 0)],
+        );
+    };
+    let mut parsed = parse_bytes(kind, &name, &bytes);
+    for s in &mut parsed.sources {
+        s.path = path.to_path_buf();
+    }
+    parsed.map(|_| kind)
+}

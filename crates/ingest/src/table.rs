@@ -1,0 +1,424 @@
+//! Tabular input, CSV or XLSX, as rows of trimmed text cells found by header name.
+//!
+//! Every reader in this crate goes through [`read_table`]: it finds the header, maps the columns a format needs,
+//! and hands each data row to the format's parser with its physical line number. Problems with the table itself
+//! (empty file, missing column, binary data, over-long or ragged rows, too many rows, corrupt workbook) are
+//! reported here.
+
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use calamine::{DataRef, Reader, Xlsx};
+
+use crate::issue::Report;
+
+/// Longest line or record accepted (bytes).
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+/// Most data rows accepted in one file.
+pub const MAX_ROWS: u64 = 5_000_000;
+/// Largest file accepted (bytes).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Widest sheet read from a workbook (columns beyond are ignored).
+const MAX_XLSX_COLUMNS: u32 = 1024;
+
+/// One data row: cells by the position of the column in the format's column list.
+pub(crate) struct Row<'a> {
+    pub line: u64,
+    data: RowData<'a>,
+    cols: &'a [Option<usize>],
+}
+
+enum RowData<'a> {
+    Csv(&'a csv::ByteRecord),
+    Cells(&'a [String]),
+}
+
+impl Row<'_> {
+    /// The trimmed cell of the `k`th column of the format ("" if the column is absent).
+    pub fn get(&self, k: usize) -> &str {
+        let Some(Some(i)) = self.cols.get(k) else {
+            return "";
+        };
+        match self.data {
+            RowData::Csv(rec) => rec
+                .get(*i)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or("")
+                .trim(),
+            RowData::Cells(cells) => cells.get(*i).map(|s| s.trim()).unwrap_or(""),
+        }
+    }
+}
+
+/// The columns a format reads, by canonical name; the first `required` are required.
+pub(crate) struct Columns<'a> {
+    pub names: &'a [&'a str],
+    pub required: usize,
+}
+
+/// Whether the bytes (or the name) are a spreadsheet workbook rather than text.
+pub(crate) fn is_workbook(name: &str, bytes: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+        || bytes.starts_with(b"PK\x03\x04")
+        || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+/// Header names compare trimmed, case-insensitively, with `_` and `-` the same.
+pub(crate) fn normalise_header(h: &str) -> String {
+    h.trim()
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_lowercase()
+        .replace('_', "-")
+}
+
+fn map_header(
+    header: &[String],
+    line: u64,
+    columns: &Columns<'_>,
+    report: &mut Report,
+) -> Option<Vec<Option<usize>>> {
+    let normalised: Vec<String> = header.iter().map(|h| normalise_header(h)).collect();
+    let mut cols = Vec::with_capacity(columns.names.len());
+    let mut ok = true;
+    for (k, name) in columns.names.iter().enumerate() {
+        let want = normalise_header(name);
+        let mut found = normalised.iter().enumerate().filter(|(_, h)| **h == want);
+        let first = found.next().map(|(i, _)| i);
+        if found.next().is_some() {
+            report.column(line, name, "appears more than once in the header line");
+            ok = false;
+        }
+        if first.is_none() && k < columns.required {
+            let expected: Vec<&str> = columns.names[..columns.required].to_vec();
+            report.column(
+                line,
+                name,
+                format!(
+                    "missing from the header line (expected columns {})",
+                    expected.join(",")
+                ),
+            );
+            ok = false;
+        }
+        cols.push(first);
+    }
+    ok.then_some(cols)
+}
+
+/// Read a CSV or XLSX table, calling `on_row` for each data row. Returns the number of data rows.
+pub(crate) fn read_table(
+    name: &str,
+    bytes: &[u8],
+    columns: &Columns<'_>,
+    report: &mut Report,
+    on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
+) -> u64 {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        report.file(format!(
+            "file is larger than {MAX_FILE_BYTES} bytes: too big to be one LA's file"
+        ));
+        return 0;
+    }
+    if is_workbook(name, bytes) {
+        read_xlsx(bytes, columns, report, on_row)
+    } else {
+        read_csv(bytes, columns, report, on_row)
+    }
+}
+
+fn read_csv(
+    bytes: &[u8],
+    columns: &Columns<'_>,
+    report: &mut Report,
+    on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
+) -> u64 {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        report.file("empty file: no header line");
+        return 0;
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::ByteRecord::new();
+    let record_line = |rec: &csv::ByteRecord| rec.position().map(|p| p.line()).unwrap_or(0);
+
+    // Header.
+    let (cols, width) = loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => {
+                report.file("empty file: no header line");
+                return 0;
+            }
+            Err(e) => {
+                report.file(format!("cannot read the header line: {e}"));
+                return 0;
+            }
+        }
+        let line = record_line(&rec);
+        if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
+            report.line(
+                line,
+                format!("header line is longer than {MAX_RECORD_BYTES} bytes"),
+            );
+            return 0;
+        }
+        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+            report.line(line, "header line is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
+            return 0;
+        };
+        if text.trim().is_empty() && rec.len() <= 1 {
+            continue;
+        }
+        let header: Vec<String> = rec
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        match map_header(&header, line, columns, report) {
+            Some(cols) => break (cols, rec.len()),
+            None => return 0,
+        }
+    };
+
+    let mut rows = 0u64;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                report.line(line, format!("cannot read the row: {e}"));
+                break;
+            }
+        }
+        let line = record_line(&rec);
+        rows += 1;
+        if rows > MAX_ROWS {
+            report.line(
+                line,
+                format!("more than {MAX_ROWS} rows: too big to be one LA's file"),
+            );
+            break;
+        }
+        if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
+            report.line(
+                line,
+                format!("line is longer than {MAX_RECORD_BYTES} bytes (is a quote left open?)"),
+            );
+            continue;
+        }
+        if std::str::from_utf8(rec.as_slice()).is_err() {
+            report.line(line, "is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
+            continue;
+        }
+        if rec.len() != width {
+            if rec.len() == 1
+                && rec
+                    .get(0)
+                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                rows -= 1;
+                continue;
+            }
+            report.line(
+                line,
+                format!("row has {} fields, the header has {width}", rec.len()),
+            );
+            continue;
+        }
+        on_row(
+            report,
+            &Row {
+                line,
+                data: RowData::Csv(&rec),
+                cols: &cols,
+            },
+        );
+    }
+    rows
+}
+
+/// A worksheet's non-empty rows as (sheet row number, cells from column A).
+struct Sheet {
+    name: String,
+    rows: Vec<(u64, Vec<String>)>,
+}
+
+fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn cell_text(v: DataRef<'_>) -> String {
+    match v {
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => float_text(f),
+        DataRef::String(s) => s,
+        DataRef::SharedString(s) => s.to_string(),
+        DataRef::Bool(b) => if b { "TRUE" } else { "FALSE" }.to_string(),
+        DataRef::DateTime(d) => float_text(d.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s,
+        DataRef::Error(e) => format!("#{e:?}"),
+        DataRef::Empty => String::new(),
+    }
+}
+
+fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Err(
+            "not an XLSX workbook (only .xlsx is read; save the sheet as .xlsx or CSV UTF-8)"
+                .into(),
+        );
+    }
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| format!("corrupt XLSX workbook: {e}"))?;
+    let names = book.sheet_names();
+    let Some(name) = names.first().cloned() else {
+        return Err("XLSX workbook has no sheets".into());
+    };
+    let mut reader = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| format!("corrupt XLSX workbook: sheet {name:?}: {e}"))?;
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let mut distinct_rows = 0u64;
+    let mut last_row = None;
+    loop {
+        let cell = match reader.next_cell() {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => return Err(format!("corrupt XLSX workbook: sheet {name:?}: {e}")),
+        };
+        let (row, col) = cell.get_position();
+        if col >= MAX_XLSX_COLUMNS {
+            continue;
+        }
+        let text = cell_text(cell.get_value().clone());
+        if text.is_empty() {
+            continue;
+        }
+        if last_row != Some(row) {
+            last_row = Some(row);
+            distinct_rows += 1;
+            if distinct_rows > MAX_ROWS + 1 {
+                return Err(format!(
+                    "more than {MAX_ROWS} rows: too big to be one LA's file"
+                ));
+            }
+        }
+        cells.push((row, col, text));
+    }
+    drop(reader);
+    cells.sort_by_key(|c| (c.0, c.1));
+    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
+    for (row, col, text) in cells {
+        let line = u64::from(row) + 1;
+        if rows.last().map(|r| r.0) != Some(line) {
+            rows.push((line, Vec::new()));
+        }
+        if let Some((_, r)) = rows.last_mut() {
+            let col = col as usize;
+            if r.len() <= col {
+                r.resize(col + 1, String::new());
+            }
+            if let Some(slot) = r.get_mut(col) {
+                *slot = text;
+            }
+        }
+    }
+    Ok(Sheet { name, rows })
+}
+
+fn read_xlsx(
+    bytes: &[u8],
+    columns: &Columns<'_>,
+    report: &mut Report,
+    on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
+) -> u64 {
+    // The workbook parser is third-party code over untrusted bytes: contain any panic as a corrupt file.
+    let sheet = match catch_unwind(AssertUnwindSafe(|| load_first_sheet(bytes))) {
+        Ok(Ok(sheet)) => sheet,
+        Ok(Err(msg)) => {
+            report.file(msg);
+            return 0;
+        }
+        Err(_) => {
+            report.file("corrupt XLSX workbook: it could not be read");
+            return 0;
+        }
+    };
+    report.set_sheet(Some(sheet.name.clone()));
+    let mut iter = sheet.rows.iter();
+    let Some((header_line, header)) = iter.next() else {
+        report.set_sheet(None);
+        report.file(format!(
+            "empty file: no header line (sheet {:?} is empty)",
+            sheet.name
+        ));
+        return 0;
+    };
+    let Some(cols) = map_header(header, *header_line, columns, report) else {
+        return 0;
+    };
+    let mut rows = 0u64;
+    for (line, cells) in iter {
+        rows += 1;
+        let len: usize = cells.iter().map(|c| c.len() + 1).sum();
+        if len > MAX_RECORD_BYTES {
+            report.line(
+                *line,
+                format!("row is longer than {MAX_RECORD_BYTES} bytes"),
+            );
+            continue;
+        }
+        on_row(
+            report,
+            &Row {
+                line: *line,
+                data: RowData::Cells(cells),
+                cols: &cols,
+            },
+        );
+    }
+    rows
+}
+
+/// The header cells of a file, normalised, if they can be read (for detecting a file's kind).
+pub(crate) fn header_of(name: &str, bytes: &[u8]) -> Option<Vec<String>> {
+    if is_workbook(name, bytes) {
+        let sheet = catch_unwind(AssertUnwindSafe(|| load_first_sheet(bytes)))
+            .ok()?
+            .ok()?;
+        let (_, header) = sheet.rows.into_iter().next()?;
+        return Some(header.iter().map(|h| normalise_header(h)).collect());
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::ByteRecord::new();
+    while rdr.read_byte_record(&mut rec).ok()? {
+        if rec.as_slice().len() > MAX_RECORD_BYTES {
+            return None;
+        }
+        let text = std::str::from_utf8(rec.as_slice()).ok()?;
+        if text.trim().is_empty() && rec.len() <= 1 {
+            continue;
+        }
+        return Some(
+            rec.iter()
+                .map(|b| normalise_header(&String::from_utf8_lossy(b)))
+                .collect(),
+        );
+    }
+    None
+}

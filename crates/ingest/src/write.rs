@@ -1,0 +1,200 @@
+//! Writers: the exact inverses of the readers, each writing a whole file atomically (temp file, then rename).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use highneeds_domain::{BudgetLine, Pence, PlanHistory, State, TransitionHistory, NONSEND};
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg.into())
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write a file by writing a temp file beside it and renaming it into place.
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut csv::Writer<BufWriter<&File>>) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| invalid(format!("{} is not a file path", path.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::Any(b'\n'))
+                .from_writer(BufWriter::new(&file));
+            fill(&mut w)?;
+            w.flush()?;
+            let inner = w
+                .into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            inner.into_inner().map_err(|e| e.into_error())?;
+        }
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Pounds as witan.send writes them: `1000.0`, `1234.5`, `1234.56`.
+pub fn pounds_text(p: Pence) -> String {
+    let v = i128::from(p.pence());
+    let sign = if v < 0 { "-" } else { "" };
+    let (pounds, pence) = (v.abs() / 100, v.abs() % 100);
+    if pence % 10 == 0 {
+        format!("{sign}{pounds}.{}", pence / 10)
+    } else {
+        format!("{sign}{pounds}.{pence:02}")
+    }
+}
+
+/// Pounds with two decimal places: `1234.50`.
+fn pounds_2dp(p: Pence) -> String {
+    let v = i128::from(p.pence());
+    let sign = if v < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", v.abs() / 100, v.abs() % 100)
+}
+
+fn side(state: Option<&State>, other: Option<&State>, offset: i32) -> io::Result<[String; 3]> {
+    match (state, other) {
+        (Some(s), _) => Ok([s.setting.to_string(), s.need.to_string(), s.ncy.to_string()]),
+        (None, Some(o)) => Ok([
+            NONSEND.into(),
+            NONSEND.into(),
+            (o.ncy.value() + offset).to_string(),
+        ]),
+        (None, None) => Err(invalid(
+            "a transition with no plan on either side cannot be written",
+        )),
+    }
+}
+
+/// Write witan.send's four files (`transitions.csv`, `population.csv`, `costs.csv`, `valid-states.csv`) into
+/// `dir`, in witan.send's column order. Each file is replaced atomically.
+pub fn write_witan_dir(history: &TransitionHistory, dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    write_atomic(&dir.join("transitions.csv"), |w| {
+        w.write_record(crate::witan::TRANSITION_COLUMNS)
+            .map_err(csv_err)?;
+        for t in &history.transitions {
+            let [s1, n1, a1] = side(t.before.as_ref(), t.after.as_ref(), -1)?;
+            let [s2, n2, a2] = side(t.after.as_ref(), t.before.as_ref(), 1)?;
+            w.write_record([t.from_census.to_string(), s1, n1, a1, s2, n2, a2])
+                .map_err(csv_err)?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&dir.join("population.csv"), |w| {
+        w.write_record(crate::witan::POPULATION_COLUMNS)
+            .map_err(csv_err)?;
+        for p in &history.population {
+            w.write_record([
+                p.census_year.to_string(),
+                p.ncy.to_string(),
+                p.population.to_string(),
+            ])
+            .map_err(csv_err)?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&dir.join("costs.csv"), |w| {
+        w.write_record(crate::witan::COST_COLUMNS)
+            .map_err(csv_err)?;
+        for c in &history.costs {
+            w.write_record([
+                c.need.to_string(),
+                c.setting.to_string(),
+                pounds_text(c.annual),
+            ])
+            .map_err(csv_err)?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&dir.join("valid-states.csv"), |w| {
+        w.write_record(crate::witan::VALID_STATE_COLUMNS)
+            .map_err(csv_err)?;
+        for v in &history.valid_states {
+            let needs: Vec<&str> = v.needs.iter().map(|n| n.as_str()).collect();
+            let moves: Vec<&str> = v.moves_to.iter().map(|s| s.as_str()).collect();
+            w.write_record([
+                v.setting.to_string(),
+                v.group.clone(),
+                v.min_ncy.to_string(),
+                v.max_ncy.to_string(),
+                needs.join(","),
+                moves.join(","),
+            ])
+            .map_err(csv_err)?;
+        }
+        Ok(())
+    })
+}
+
+/// Write `plans.csv`: one row per child per census, children in the given order.
+pub fn write_plans(histories: &[PlanHistory], path: &Path) -> io::Result<()> {
+    write_atomic(path, |w| {
+        w.write_record(crate::plans::PLAN_COLUMNS)
+            .map_err(csv_err)?;
+        for h in histories {
+            for r in h.records() {
+                let urn = r
+                    .urn
+                    .map(|u| format!("{:06}", u.value()))
+                    .unwrap_or_default();
+                w.write_record([
+                    h.child.to_string(),
+                    r.census_year.to_string(),
+                    r.state.ncy.to_string(),
+                    r.state.need.to_string(),
+                    r.state.setting.to_string(),
+                    urn,
+                ])
+                .map_err(csv_err)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Write `hnb-budget.csv` (`financial_year,kind,line,amount`, amounts in pounds to 2 d.p.).
+pub fn write_budget(lines: &[BudgetLine], path: &Path) -> io::Result<()> {
+    write_atomic(path, |w| {
+        w.write_record(["financial_year", "kind", "line", "amount"])
+            .map_err(csv_err)?;
+        for l in lines {
+            w.write_record([
+                l.financial_year.to_string(),
+                l.kind.to_string(),
+                l.line.clone(),
+                pounds_2dp(l.amount),
+            ])
+            .map_err(csv_err)?;
+        }
+        Ok(())
+    })
+}
