@@ -164,7 +164,32 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
         );
     }
     let financial = financial_years(params, &per_year, &cols, &quantiles);
-    assemble(params, Engine::Analytic, None, None, per_year, financial)
+    let flows = (1..=years)
+        .map(|h| {
+            let joined = expected_joiners(params, h, &mut joiners);
+            let noise = params.trend.yearly_sd.powi(2).exp_m1();
+            let rate_var = params.trend.log_variance(h);
+            let (mut left, mut left_var) = (0.0, 0.0);
+            for (s, &m) in means[h as usize - 1].iter().enumerate() {
+                if m == 0.0 {
+                    continue;
+                }
+                let p: f64 = params
+                    .outcomes
+                    .edges(s)
+                    .filter(|&e| params.outcomes.destination[e] == LEAVE)
+                    .map(|e| params.outcomes.probability[e])
+                    .sum();
+                left += m * p;
+                left_var += m * p * (1.0 - p);
+            }
+            (
+                Summary::normal(joined, joined + joined * joined * (noise + rate_var), &quantiles),
+                Summary::normal(left, left_var, &quantiles),
+            )
+        })
+        .collect();
+    assemble(params, Engine::Analytic, None, None, per_year, flows, financial)
 }
 
 /// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it.

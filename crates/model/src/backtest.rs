@@ -1,1 +1,306 @@
-//! backtest (to come)
+//! Rolling-origin backtests: fit on censuses up to Y, forecast Y+1..Y+h, compare with what happened, for the
+//! model and for naive baselines, and check how often the intervals hold the truth.
+
+use highneeds_domain::{CensusYear, TransitionHistory};
+
+use crate::estimate::{fit, FitOptions, JoinerTrend};
+use crate::forecast::{Engine, Forecast, ProjectionOptions};
+use crate::monte_carlo::MonteCarloOptions;
+use crate::{analytic, monte_carlo, ModelError};
+
+/// The methods compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    /// The transitions model with its damped joiner trend.
+    Trended,
+    /// The transitions model with constant (pooled) rates: witan.send's assumption.
+    Stationary,
+    /// Last year's growth rate carried forward.
+    LastGrowth,
+    /// A straight line through every total up to the origin.
+    LinearTrend,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [
+        Method::Trended,
+        Method::Stationary,
+        Method::LastGrowth,
+        Method::LinearTrend,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Method::Trended => "model (trended)",
+            Method::Stationary => "constant rates",
+            Method::LastGrowth => "last year's growth",
+            Method::LinearTrend => "linear trend",
+        }
+    }
+}
+
+/// Interval levels whose coverage is reported (central intervals).
+pub const LEVELS: [f64; 4] = [0.5, 0.8, 0.9, 0.95];
+
+/// Backtest settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacktestOptions {
+    pub horizon: u32,
+    pub fit: FitOptions,
+    pub engine: Engine,
+    pub monte_carlo: MonteCarloOptions,
+    /// Fewest transition years an origin must have to be tried.
+    pub min_fit_years: usize,
+}
+
+impl Default for BacktestOptions {
+    fn default() -> Self {
+        Self {
+            horizon: 3,
+            fit: FitOptions::default(),
+            engine: Engine::MonteCarlo,
+            monte_carlo: MonteCarloOptions::default(),
+            min_fit_years: 1,
+        }
+    }
+}
+
+/// One forecast compared with the truth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub method: Method,
+    pub origin: CensusYear,
+    pub horizon: u32,
+    pub actual: f64,
+    pub forecast: f64,
+    /// Whether the central interval at each of [`LEVELS`] held the actual (model methods only).
+    pub covered: Option<[bool; 4]>,
+    /// (p05, p95) of the model's forecast.
+    pub interval: Option<(f64, f64)>,
+}
+
+impl Point {
+    pub fn error_share(&self) -> f64 {
+        (self.forecast - self.actual) / self.actual
+    }
+}
+
+/// Accuracy of one method at one horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub method: Method,
+    pub horizon: u32,
+    pub cases: usize,
+    /// Mean absolute percentage error (0.05 = 5 %).
+    pub mape: f64,
+    /// Mean signed percentage error (negative = under-forecast).
+    pub bias: f64,
+    /// Share of cases inside the central interval at each of [`LEVELS`].
+    pub coverage: Option<[f64; 4]>,
+}
+
+/// The whole backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub points: Vec<Point>,
+    pub scores: Vec<Score>,
+    pub origins: Vec<CensusYear>,
+}
+
+fn quantiles() -> Vec<f64> {
+    let mut q: Vec<f64> = LEVELS
+        .iter()
+        .flat_map(|l| [(1.0 - l) / 2.0, 1.0 - (1.0 - l) / 2.0])
+        .chain([0.5])
+        .collect();
+    q.sort_by(f64::total_cmp);
+    q
+}
+
+fn run(params: &crate::Parameters, options: &BacktestOptions, years: u32) -> Forecast {
+    let projection = ProjectionOptions {
+        years,
+        cost_uplift: 0.0,
+        quantiles: quantiles(),
+    };
+    match options.engine {
+        Engine::Analytic => analytic::project(params, &projection),
+        Engine::MonteCarlo => monte_carlo::project(params, &projection, &options.monte_carlo),
+    }
+}
+
+/// Run the backtest over every origin with enough history before it and at least one census after it.
+pub fn backtest(history: &TransitionHistory, options: &BacktestOptions) -> Result<Report, ModelError> {
+    let (first, last) = history.census_span().ok_or(ModelError::NoTransitions)?;
+    let actual = |c: CensusYear| history.plans_at(c) as f64;
+    let mut points = Vec::new();
+    let mut origins = Vec::new();
+    let min_years = options.min_fit_years.max(1) as i32;
+    for origin_year in (first.year() + min_years)..last.year() {
+        let Ok(origin) = CensusYear::new(origin_year) else {
+            continue;
+        };
+        let years = options.horizon.min((last.year() - origin_year) as u32);
+        if years == 0 {
+            continue;
+        }
+        origins.push(origin);
+        for (method, trend) in [
+            (Method::Trended, options.fit.joiner_trend),
+            (Method::Stationary, JoinerTrend::Stationary),
+        ] {
+            let fit_options = FitOptions {
+                base_census: Some(origin),
+                joiner_trend: trend,
+                ..options.fit.clone()
+            };
+            let params = fit(history, &fit_options)?;
+            let forecast = run(&params, options, years);
+            for (h, c) in forecast.census_years.iter().enumerate() {
+                let truth = actual(c.census_year);
+                let covered = LEVELS.map(|l| {
+                    let lo = c.total.quantile((1.0 - l) / 2.0).unwrap_or(f64::NAN);
+                    let hi = c.total.quantile(1.0 - (1.0 - l) / 2.0).unwrap_or(f64::NAN);
+                    lo <= truth && truth <= hi
+                });
+                points.push(Point {
+                    method,
+                    origin,
+                    horizon: h as u32 + 1,
+                    actual: truth,
+                    forecast: c.total.mean,
+                    covered: Some(covered),
+                    interval: c.total.quantile(0.05).zip(c.total.quantile(0.95)),
+                });
+            }
+        }
+        // Naive baselines on totals.
+        let totals: Vec<(f64, f64)> = (first.year()..=origin_year)
+            .filter_map(|y| CensusYear::new(y).ok())
+            .map(|c| (f64::from(c.year()), actual(c)))
+            .collect();
+        let n0 = actual(origin);
+        let growth = match totals.len() {
+            n if n >= 2 && totals[n - 2].1 > 0.0 => n0 / totals[n - 2].1,
+            _ => 1.0,
+        };
+        let (slope, intercept) = least_squares(&totals);
+        for h in 1..=years {
+            let target = origin_year + h as i32;
+            let Ok(c) = CensusYear::new(target) else {
+                continue;
+            };
+            let truth = actual(c);
+            for (method, forecast) in [
+                (Method::LastGrowth, n0 * growth.powi(h as i32)),
+                (Method::LinearTrend, intercept + slope * f64::from(target)),
+            ] {
+                points.push(Point {
+                    method,
+                    origin,
+                    horizon: h,
+                    actual: truth,
+                    forecast,
+                    covered: None,
+                    interval: None,
+                });
+            }
+        }
+    }
+    let scores = score(&points, options.horizon);
+    Ok(Report {
+        points,
+        scores,
+        origins,
+    })
+}
+
+fn least_squares(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return (0.0, points.first().map_or(0.0, |p| p.1));
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    (slope, my - slope * mx)
+}
+
+/// Scores per method and horizon.
+pub fn score(points: &[Point], horizon: u32) -> Vec<Score> {
+    let mut out = Vec::new();
+    for method in Method::ALL {
+        for h in 1..=horizon {
+            let cases: Vec<&Point> = points
+                .iter()
+                .filter(|p| p.method == method && p.horizon == h && p.actual > 0.0)
+                .collect();
+            if cases.is_empty() {
+                continue;
+            }
+            let n = cases.len() as f64;
+            let mape = cases.iter().map(|p| p.error_share().abs()).sum::<f64>() / n;
+            let bias = cases.iter().map(|p| p.error_share()).sum::<f64>() / n;
+            let coverage = cases.iter().all(|p| p.covered.is_some()).then(|| {
+                let mut c = [0.0; 4];
+                for p in &cases {
+                    if let Some(cov) = p.covered {
+                        for (slot, hit) in c.iter_mut().zip(cov) {
+                            *slot += f64::from(u8::from(hit)) / n;
+                        }
+                    }
+                }
+                c
+            });
+            out.push(Score {
+                method,
+                horizon: h,
+                cases: cases.len(),
+                mape,
+                bias,
+                coverage,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baselines_worked_example() {
+        // Totals 100, 110, 121: last growth 10 % → 133.1 next; the line through them → 131.333 (mean 110.333 at 2021, slope 10.5).
+        let (slope, intercept) = least_squares(&[(2020.0, 100.0), (2021.0, 110.0), (2022.0, 121.0)]);
+        assert!((slope - 10.5).abs() < 1e-9);
+        assert!((intercept + slope * 2023.0 - 131.333_333_333).abs() < 1e-6);
+    }
+
+    #[test]
+    fn backtest_on_a_growing_history() {
+        let h = crate::tests::history(500, 7, 0.10, 3);
+        let report = backtest(
+            &h,
+            &BacktestOptions {
+                engine: Engine::Analytic,
+                ..BacktestOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(!report.origins.is_empty());
+        let mape = |m: Method, h: u32| {
+            report
+                .scores
+                .iter()
+                .find(|s| s.method == m && s.horizon == h)
+                .map(|s| s.mape)
+                .unwrap()
+        };
+        // Joiners grow 10 % a year: the trended model must beat constant rates 3 years out.
+        assert!(mape(Method::Trended, 3) < mape(Method::Stationary, 3));
+        let scored: usize = report.scores.iter().map(|s| s.cases).sum();
+        assert_eq!(scored, report.points.len());
+    }
+}

@@ -131,6 +131,14 @@ pub struct CensusForecast {
     pub by_age_group: Vec<(AgeGroup, Summary)>,
 }
 
+/// New plans and ceased plans in the year up to a projected census.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flows {
+    pub census_year: CensusYear,
+    pub joiners: Summary,
+    pub leavers: Summary,
+}
+
 /// Cost in one financial year, rounded once to whole pence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinancialYearForecast {
@@ -168,6 +176,8 @@ pub struct Forecast {
     pub base_census: CensusYear,
     pub base_total: u64,
     pub census_years: Vec<CensusForecast>,
+    /// Joiners and leavers in the year up to each projected census.
+    pub flows: Vec<Flows>,
     pub financial_years: Vec<FinancialYearForecast>,
     pub notes: Vec<String>,
 }
@@ -227,15 +237,18 @@ pub(crate) fn assemble(
     sims: Option<u32>,
     seed: Option<u64>,
     per_year: Vec<Vec<Summary>>,
+    flows: Vec<(Summary, Summary)>,
     financial: Vec<Summary>,
 ) -> Forecast {
+    let census = |h: usize| {
+        CensusYear::new(params.base_census.year() + h as i32 + 1).unwrap_or(params.base_census)
+    };
     let cols = Columns::of(params);
     let census_years = per_year
         .into_iter()
         .enumerate()
         .map(|(h, col)| CensusForecast {
-            census_year: CensusYear::new(params.base_census.year() + h as i32 + 1)
-                .unwrap_or(params.base_census),
+            census_year: census(h),
             total: col[Columns::TOTAL].clone(),
             by_setting: params
                 .space
@@ -266,6 +279,15 @@ pub(crate) fn assemble(
             Some(FinancialYearForecast::from_summary(fy, s))
         })
         .collect();
+    let flows = flows
+        .into_iter()
+        .enumerate()
+        .map(|(h, (joiners, leavers))| Flows {
+            census_year: census(h),
+            joiners,
+            leavers,
+        })
+        .collect();
     Forecast {
         engine,
         sims,
@@ -273,6 +295,7 @@ pub(crate) fn assemble(
         base_census: params.base_census,
         base_total: params.base_total(),
         census_years,
+        flows,
         financial_years,
         notes: params.notes.clone(),
     }

@@ -11,6 +11,8 @@ pub mod forecast;
 pub mod ledger;
 pub mod monte_carlo;
 pub mod space;
+#[cfg(test)]
+mod tests;
 
 pub use estimate::{fit, FitOptions, JoinerTrend, Parameters};
 pub use forecast::{Engine, Forecast, ProjectionOptions, Summary};

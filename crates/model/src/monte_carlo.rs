@@ -182,16 +182,77 @@ struct Scratch {
     joiner_cum: Vec<Vec<f64>>,
 }
 
+/// Every simulation's yearly rows: the reporting columns (see `Columns`), then joiners and leavers.
+pub(crate) struct Simulations {
+    pub(crate) rows: Vec<Vec<f64>>,
+    pub(crate) columns: usize,
+}
+
+impl Simulations {
+    pub(crate) fn width(&self) -> usize {
+        self.columns + 2
+    }
+}
+
 /// Run the Monte-Carlo engine.
 pub fn project(
     params: &Parameters,
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
 ) -> Forecast {
+    let sims = simulate(params, options, mc);
+    let results = &sims.rows;
+    let f = sims.columns;
+    let width = sims.width();
+    let years = options.years;
+    let quantiles = options.all_quantiles();
+    let mut samples = vec![0.0f64; results.len()];
+    let mut per_year = Vec::with_capacity(years as usize);
+    let mut flows = Vec::with_capacity(years as usize);
+    for h in 0..years as usize {
+        let mut col = Vec::with_capacity(f);
+        for c in 0..width {
+            for (x, r) in samples.iter_mut().zip(results) {
+                *x = r[h * width + c];
+            }
+            col.push(Summary::of_samples(&mut samples, &quantiles));
+        }
+        let leavers = col.pop();
+        let joiners = col.pop();
+        if let (Some(j), Some(l)) = (joiners, leavers) {
+            flows.push((j, l));
+        }
+        per_year.push(col);
+    }
+    // Financial years per simulation, then summarised.
+    let base = base_cost(params);
+    let mut financial = Vec::with_capacity(years as usize);
+    for h in 0..years as usize {
+        for (x, r) in samples.iter_mut().zip(results) {
+            let first = if h == 0 { base } else { r[(h - 1) * width + f - 1] };
+            let second = r[h * width + f - 1];
+            *x = (5.0 * first + 7.0 * second) / 12.0;
+        }
+        financial.push(Summary::of_samples(&mut samples, &quantiles));
+    }
+    assemble(
+        params,
+        Engine::MonteCarlo,
+        Some(mc.sims),
+        Some(mc.seed),
+        per_year,
+        flows,
+        financial,
+    )
+}
+
+pub(crate) fn simulate(params: &Parameters, options: &ProjectionOptions, mc: &MonteCarloOptions) -> Simulations {
     let cols = Columns::of(params);
     let compiled = Compiled::new(params, &cols);
     let years = options.years;
     let f = cols.len();
+    // Each simulated year's row: the reporting columns, then joiners and leavers.
+    let width = f + 2;
     let census0 = params.base_census.year();
     // Population at each projected census for each joiner NCY, and the trend's per-step terms.
     let population: Vec<Vec<f64>> = (1..=years)
@@ -229,10 +290,12 @@ pub fn project(
         scratch.counts.clear();
         scratch.counts.extend_from_slice(&compiled.base);
         let stamp = sim + 1;
-        let mut out = vec![0.0f64; years as usize * f];
+        let mut out = vec![0.0f64; years as usize * width];
         let sd = params.trend.yearly_sd;
         for h in 0..years as usize {
             scratch.next.iter_mut().for_each(|x| *x = 0);
+            let mut leavers = 0u64;
+            let mut joined = 0u64;
             for s in 0..compiled.state.len() {
                 let n = scratch.counts[s];
                 if n == 0 {
@@ -256,6 +319,8 @@ pub fn project(
                         let d = dest[pick(cum, uniform(&mut rng))];
                         if d != LEAVE {
                             scratch.next[d as usize] += 1;
+                        } else {
+                            leavers += 1;
                         }
                     }
                 } else {
@@ -277,6 +342,8 @@ pub fn project(
                         left -= x.min(left);
                         if d != LEAVE {
                             scratch.next[d as usize] += x as u32;
+                        } else {
+                            leavers += x;
                         }
                     }
                 }
@@ -300,6 +367,7 @@ pub fn project(
                     continue;
                 }
                 let n = Poisson::new(lambda).map_or(0.0, |p| p.sample(&mut rng)) as u64;
+                joined += n;
                 let cum = &scratch.joiner_cum[ji];
                 for _ in 0..n {
                     let st = j.states[pick(cum, uniform(&mut rng))];
@@ -309,7 +377,9 @@ pub fn project(
                 }
             }
             std::mem::swap(&mut scratch.counts, &mut scratch.next);
-            let row = &mut out[h * f..(h + 1) * f];
+            let row = &mut out[h * width..(h + 1) * width];
+            row[f] = joined as f64;
+            row[f + 1] = leavers as f64;
             for (s, &n) in scratch.counts.iter().enumerate() {
                 if n == 0 {
                     continue;
@@ -349,36 +419,5 @@ pub fn project(
         None => run_all(),
     };
 
-    let quantiles = options.all_quantiles();
-    let mut samples = vec![0.0f64; results.len()];
-    let mut per_year = Vec::with_capacity(years as usize);
-    for h in 0..years as usize {
-        let mut col = Vec::with_capacity(f);
-        for c in 0..f {
-            for (x, r) in samples.iter_mut().zip(&results) {
-                *x = r[h * f + c];
-            }
-            col.push(Summary::of_samples(&mut samples, &quantiles));
-        }
-        per_year.push(col);
-    }
-    // Financial years per simulation, then summarised.
-    let base = base_cost(params);
-    let mut financial = Vec::with_capacity(years as usize);
-    for h in 0..years as usize {
-        for (x, r) in samples.iter_mut().zip(&results) {
-            let first = if h == 0 { base } else { r[(h - 1) * f + f - 1] };
-            let second = r[h * f + f - 1];
-            *x = (5.0 * first + 7.0 * second) / 12.0;
-        }
-        financial.push(Summary::of_samples(&mut samples, &quantiles));
-    }
-    assemble(
-        params,
-        Engine::MonteCarlo,
-        Some(mc.sims),
-        Some(mc.seed),
-        per_year,
-        financial,
-    )
+    Simulations { rows: results, columns: f }
 }

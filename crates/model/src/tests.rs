@@ -1,0 +1,202 @@
+//! Engine tests on small histories built here (no files): agreement of the engines, conservation of
+//! children, reproducibility, and bad-history errors.
+
+use highneeds_domain::{
+    CensusYear, Ncy, Pence, PopulationCount, State, Transition, TransitionHistory, UnitCost,
+};
+use proptest::prelude::*;
+
+use crate::estimate::{fit, FitOptions, JoinerTrend};
+use crate::forecast::ProjectionOptions;
+use crate::monte_carlo::{self, MonteCarloOptions};
+use crate::{analytic, ModelError};
+
+/// A tiny deterministic generator (64-bit LCG), enough to build test histories.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn state(ncy: i32, need: &str, setting: &str) -> State {
+    State {
+        ncy: Ncy::new(ncy).unwrap(),
+        need: need.parse().unwrap(),
+        setting: setting.parse().unwrap(),
+    }
+}
+
+/// A small LA: `start` children, `years` transition years, joiners growing by `growth` a year.
+pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> TransitionHistory {
+    let mut rng = Lcg(seed.wrapping_add(7));
+    let needs = ["ASD", "SEMH"];
+    let settings = ["mainstream", "special", "post16"];
+    let mut children: Vec<State> = (0..start)
+        .map(|i| {
+            let ncy = (i % 15) as i32;
+            let setting = if ncy >= 12 { "post16" } else { settings[i % 2] };
+            state(ncy, needs[i % 2], setting)
+        })
+        .collect();
+    let mut transitions = Vec::new();
+    let first = 2015;
+    for y in 0..years {
+        let from = CensusYear::new(first + y).unwrap();
+        let mut next = Vec::new();
+        for c in &children {
+            let a = c.ncy.value();
+            let leave_p = if a >= 13 { 0.35 } else { 0.04 };
+            if a >= 19 || rng.next() < leave_p {
+                transitions.push(Transition { from_census: from, before: Some(c.clone()), after: None });
+                continue;
+            }
+            let setting = if a + 1 >= 12 {
+                "post16"
+            } else if c.setting.as_str() == "mainstream" && rng.next() < 0.06 {
+                "special"
+            } else {
+                c.setting.as_str()
+            };
+            let to = state(a + 1, c.need.as_str(), setting);
+            transitions.push(Transition { from_census: from, before: Some(c.clone()), after: Some(to.clone()) });
+            next.push(to);
+        }
+        let joiners = (start as f64 * 0.12 * (1.0 + growth).powi(y)).round() as usize;
+        for i in 0..joiners {
+            let ncy = [0, 1, 3, 7, 7, 12][i % 6];
+            let setting = if ncy >= 12 { "post16" } else if i % 3 == 0 { "special" } else { "mainstream" };
+            let to = state(ncy, needs[(i / 2) % 2], setting);
+            transitions.push(Transition { from_census: from, before: None, after: Some(to.clone()) });
+            next.push(to);
+        }
+        children = next;
+    }
+    let population = (first..=first + years + 5)
+        .flat_map(|y| {
+            Ncy::all().map(move |n| PopulationCount {
+                census_year: CensusYear::new(y).unwrap(),
+                ncy: n,
+                population: 3000,
+            })
+        })
+        .collect();
+    let costs = needs
+        .iter()
+        .flat_map(|n| {
+            settings.iter().map(move |s| UnitCost {
+                need: n.parse().unwrap(),
+                setting: s.parse().unwrap(),
+                annual: Pence::from_pounds(if *s == "special" { 25_000 } else { 8_000 }),
+            })
+        })
+        .collect();
+    TransitionHistory { transitions, population, costs, valid_states: vec![] }
+}
+
+#[test]
+fn engines_agree_on_means() {
+    let h = history(800, 6, 0.08, 1);
+    let params = fit(&h, &FitOptions::default()).unwrap();
+    let options = ProjectionOptions::default();
+    let a = analytic::project(&params, &options);
+    let m = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 4000, seed: 3, threads: None });
+    for (x, y) in a.census_years.iter().zip(&m.census_years) {
+        let rel = (x.total.mean - y.total.mean).abs() / x.total.mean;
+        assert!(rel < 0.005, "{}: analytic {} vs MC {}", x.census_year, x.total.mean, y.total.mean);
+        // The analytic spread is of the same size as the simulated one.
+        let ratio = x.total.sd / y.total.sd;
+        assert!((0.6..1.6).contains(&ratio), "sd analytic {} vs MC {}", x.total.sd, y.total.sd);
+    }
+    for (x, y) in a.financial_years.iter().zip(&m.financial_years) {
+        let rel = (x.mean.pence() - y.mean.pence()).abs() as f64 / x.mean.pence() as f64;
+        assert!(rel < 0.005, "{}: cost analytic {} vs MC {}", x.financial_year, x.mean, y.mean);
+    }
+}
+
+#[test]
+fn same_seed_same_forecast_whatever_the_threads() {
+    let h = history(300, 5, 0.05, 2);
+    let params = fit(&h, &FitOptions::default()).unwrap();
+    let options = ProjectionOptions::default();
+    let one = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 9, threads: Some(1) });
+    let two = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 9, threads: Some(2) });
+    assert_eq!(one, two);
+    let other = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 10, threads: Some(2) });
+    assert_ne!(one, other);
+}
+
+#[test]
+fn trend_is_found_and_lifts_the_forecast() {
+    let h = history(600, 7, 0.10, 4);
+    let trended = fit(&h, &FitOptions::default()).unwrap();
+    let stationary =
+        fit(&h, &FitOptions { joiner_trend: JoinerTrend::Stationary, ..FitOptions::default() }).unwrap();
+    assert!(trended.trend.slope > 0.05 && trended.trend.slope < 0.15, "slope {}", trended.trend.slope);
+    let options = ProjectionOptions::default();
+    let t = analytic::project(&trended, &options);
+    let s = analytic::project(&stationary, &options);
+    assert!(t.census_years[4].total.mean > s.census_years[4].total.mean);
+}
+
+#[test]
+fn bad_histories_are_refused_clearly() {
+    let empty = TransitionHistory::default();
+    assert_eq!(fit(&empty, &FitOptions::default()), Err(ModelError::NoTransitions));
+    let mut gap = history(100, 4, 0.0, 5);
+    gap.transitions.retain(|t| t.from_census.year() != 2016);
+    let e = fit(&gap, &FitOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("census year gap"), "{e}");
+    let mut gone = history(100, 3, 0.0, 5);
+    for t in &mut gone.transitions {
+        if t.from_census.year() == 2017 {
+            t.after = None;
+        }
+    }
+    gone.transitions.retain(|t| t.before.is_some() || t.after.is_some());
+    assert!(matches!(fit(&gone, &FitOptions::default()), Err(ModelError::NoPlansAtBase { .. })));
+}
+
+#[test]
+fn no_population_falls_back_to_counts_and_says_so() {
+    let mut h = history(200, 4, 0.0, 6);
+    h.population.clear();
+    let params = fit(&h, &FitOptions::default()).unwrap();
+    assert!(params.notes.iter().any(|n| n.contains("no resident population")));
+    let f = analytic::project(&params, &ProjectionOptions::default());
+    assert!(f.census_years.iter().all(|c| c.total.mean.is_finite() && c.total.mean > 0.0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Children are conserved: each simulated year, plans = last year's plans + joiners − leavers,
+    /// the parts add up to the total, and nothing is negative.
+    #[test]
+    fn children_conserved(start in 20usize..300, years in 3i32..6, seed in 0u64..1000, growth in 0.0f64..0.15) {
+        let h = history(start, years, growth, seed);
+        let params = fit(&h, &FitOptions::default()).unwrap();
+        let options = ProjectionOptions { years: 4, ..ProjectionOptions::default() };
+        let sims = monte_carlo::simulate(&params, &options, &MonteCarloOptions { sims: 20, seed, threads: Some(1) });
+        let f = sims.columns;
+        let w = sims.width();
+        let cols = crate::forecast::Columns::of(&params);
+        for row in &sims.rows {
+            let mut previous = params.base_total() as f64;
+            for y in 0..4 {
+                let r = &row[y * w..(y + 1) * w];
+                let (total, joiners, leavers) = (r[0], r[f], r[f + 1]);
+                prop_assert_eq!(total, previous + joiners - leavers);
+                let settings: f64 = (0..cols.settings).map(|s| r[cols.setting(s)]).sum();
+                let needs: f64 = (0..cols.needs).map(|n| r[cols.need(n)]).sum();
+                let ages: f64 = (0..5).map(|g| r[cols.age_group(g)]).sum();
+                prop_assert_eq!(settings, total);
+                prop_assert_eq!(needs, total);
+                prop_assert_eq!(ages, total);
+                prop_assert!(r.iter().all(|v| *v >= 0.0));
+                previous = total;
+            }
+        }
+    }
+}
