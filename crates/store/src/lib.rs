@@ -1,1 +1,284 @@
-//! placeholder
+//! The highneeds database: where imported data lives between runs.
+//!
+//! # Design decisions
+//!
+//! - **SQLite by default**: one file, created if missing (the CLI puts it next to the user's data,
+//!   [`DEFAULT_FILE_NAME`]). It is opened with foreign keys on, WAL journal mode, `synchronous = NORMAL` and a
+//!   busy timeout, so a second program waits instead of failing at once.
+//! - **One set of migrations** (`crates/store/migrations/`, embedded with `sqlx::migrate!`) written in portable
+//!   SQL so that the PostgreSQL backend planned for multi-user deployments runs the very same files: only
+//!   `TEXT`, `INTEGER` and `BIGINT` columns, no `AUTOINCREMENT`/`SERIAL`, no `WITHOUT ROWID`, no PRAGMAs, no
+//!   date functions (times are RFC 3339 UTC text written by the store). `tests/postgres_portability.rs` guards
+//!   this.
+//! - **Ids are assigned by the store** inside the import's transaction (`MAX(import_id) + 1`); the primary
+//!   key catches two writers racing for the same id (the loser's whole import rolls back). On SQLite imports
+//!   take the write lock at the start (`BEGIN IMMEDIATE`), so they queue rather than race.
+//! - **Several LAs in one database**: every data table is keyed by `la_code`; nothing an LA imports touches
+//!   another LA's rows.
+//! - **One transaction per import**: data rows and the import-log rows are written together or not at all.
+//!   A rejected import writes nothing, not even an "attempted" row, so a dump of the database after a
+//!   rejected import equals the dump before. Opening an up-to-date database writes nothing either.
+//! - **Re-imports are recognised** by SHA-256 file hashes, per LA and file kind:
+//!   - a witan set ([`Store::import_history`]) is a snapshot that replaces the LA's transitions, population,
+//!     unit costs and valid states, so it counts as already imported when its files (kind and hash) are
+//!     exactly the files of the LA's *latest* history import. Going back to an older set is a real change
+//!     and is imported again;
+//!   - plans and budget imports are upserts, so they count as already imported when *every* file's hash has
+//!     been logged before for this LA and kind (by a plans or budget import respectively). To re-apply an
+//!     old file over newer data, change the file (or import the newer rows' corrections as a new file).
+//!
+//!   An already-imported import changes nothing and returns [`ImportOutcome::AlreadyImported`].
+//! - **Import log**: one row per file: LA, kind, file name, hash, row count, time (UTC) and user.
+//! - **Storage**: one row per transition (`calendar_year` = the starting census; NULLs on the absent side of
+//!   joiners and leavers) in imported order; population; unit costs in integer pence (`BIGINT`); valid states
+//!   with needs and moves-to as comma-joined codes (codes never contain commas); budget lines in integer
+//!   pence; person-level plan records `(la_code, child_id, census_year, ncy, need, setting, urn)`.
+//! - **Speed**: rows are written with multi-row INSERTs of bound values, chunked under the bind limits, the
+//!   same prepared statement reused per chunk. On load, need and setting codes are interned: each distinct
+//!   code is parsed once and shared by every row that uses it.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), highneeds_store::StoreError> {
+//! use highneeds_store::{Store, LaRef};
+//! let store = Store::open(std::path::Path::new("highneeds.db")).await?;
+//! for la in store.las().await? {
+//!     println!("{} {}: {} transitions", la.code, la.name, la.transitions);
+//! }
+//! let history = store.require_history("E06000037").await?;
+//! # let _ = history; Ok(()) }
+//! ```
+
+mod batch;
+mod error;
+mod import;
+mod intern;
+mod load;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use highneeds_domain::CensusYear;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+
+pub use error::StoreError;
+
+/// The file name the CLI uses for the database, next to the user's data.
+pub const DEFAULT_FILE_NAME: &str = "highneeds.db";
+
+/// How long a write waits for another program's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The embedded migrations (portable SQL, shared with the future PostgreSQL backend).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Which LA an import belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaRef {
+    /// The LA's code, e.g. the ONS code `E06000037` or the DfE number `867`.
+    pub code: String,
+    /// The LA's name, e.g. `West Berkshire`. Updated on each successful import.
+    pub name: String,
+}
+
+/// One file of an import, as read by ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFile {
+    /// What the file is: `"witan"`, `"plans"`, `"budget"`, later `"sen2"`.
+    pub kind: String,
+    /// The file's name as the user gave it (no directory needed).
+    pub file_name: String,
+    /// SHA-256 of the file's bytes, 64 hex digits.
+    pub sha256: String,
+    /// Data rows read from the file.
+    pub rows: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The rows were written; `rows` is the number of database rows written.
+    Imported { import_id: i64, rows: u64 },
+    /// The same files were imported before (by `import_id`, at `imported_at`); nothing changed.
+    AlreadyImported { import_id: i64, imported_at: String },
+}
+
+/// One row of the import log: one file of one import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportLogEntry {
+    pub import_id: i64,
+    pub la_code: String,
+    pub kind: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub rows: u64,
+    /// RFC 3339, UTC, e.g. `2025-01-31T09:15:00.123Z`.
+    pub imported_at: String,
+    pub imported_by: String,
+}
+
+/// What the database holds for one LA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaSummary {
+    pub code: String,
+    pub name: String,
+    /// Transition rows (witan.send transitions).
+    pub transitions: u64,
+    /// Resident population rows.
+    pub population_rows: u64,
+    /// Unit cost rows.
+    pub unit_costs: u64,
+    /// Valid-state rows.
+    pub valid_states: u64,
+    /// Person-level plan records (one child at one census).
+    pub plan_records: u64,
+    /// Distinct children in the plan records.
+    pub children: u64,
+    /// Budget lines.
+    pub budget_lines: u64,
+    /// The latest census with data: the latest plan record's census, or the census the latest transitions
+    /// end at, whichever is later.
+    pub latest_census: Option<CensusYear>,
+}
+
+impl Store {
+    /// Open the database file at `path`, creating it if missing, and bring its tables up to date.
+    /// Opening a database that is already up to date writes nothing.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if let Err(source) = MIGRATOR.run(&pool).await {
+            pool.close().await;
+            return Err(StoreError::Migrate {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+        Ok(Store {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Close every connection (SQLite then folds its write-ahead log back into the file).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Every LA in the database, by code, with counts of what it holds.
+    pub async fn las(&self) -> Result<Vec<LaSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT l.la_code, l.la_name,
+                (SELECT COUNT(*) FROM transitions t WHERE t.la_code = l.la_code),
+                (SELECT COUNT(*) FROM population p WHERE p.la_code = l.la_code),
+                (SELECT COUNT(*) FROM unit_costs c WHERE c.la_code = l.la_code),
+                (SELECT COUNT(*) FROM valid_states v WHERE v.la_code = l.la_code),
+                (SELECT COUNT(*) FROM plan_records r WHERE r.la_code = l.la_code),
+                (SELECT COUNT(DISTINCT r.child_id) FROM plan_records r WHERE r.la_code = l.la_code),
+                (SELECT COUNT(*) FROM budget_lines b WHERE b.la_code = l.la_code),
+                (SELECT MAX(r.census_year) FROM plan_records r WHERE r.la_code = l.la_code),
+                (SELECT MAX(t.calendar_year) FROM transitions t WHERE t.la_code = l.la_code)
+             FROM las l ORDER BY l.la_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let count = |row: &sqlx::sqlite::SqliteRow, i: usize| -> Result<u64, StoreError> {
+            let n: i64 = row.try_get(i)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let code: String = row.try_get(0)?;
+            let latest_plan: Option<i32> = row.try_get(9)?;
+            let latest_transition: Option<i32> = row.try_get(10)?;
+            let latest = latest_plan.max(latest_transition.map(|y| y + 1));
+            let latest_census = match latest {
+                Some(y) => Some(CensusYear::new(y).map_err(|e| StoreError::Unreadable {
+                    table: "plan_records",
+                    detail: format!("LA {code}: {e}"),
+                })?),
+                None => None,
+            };
+            out.push(LaSummary {
+                name: row.try_get(1)?,
+                transitions: count(row, 2)?,
+                population_rows: count(row, 3)?,
+                unit_costs: count(row, 4)?,
+                valid_states: count(row, 5)?,
+                plan_records: count(row, 6)?,
+                children: count(row, 7)?,
+                budget_lines: count(row, 8)?,
+                latest_census,
+                code,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The import log, oldest first, for one LA or (with `None`) for every LA.
+    pub async fn import_log(
+        &self,
+        la_code: Option<&str>,
+    ) -> Result<Vec<ImportLogEntry>, StoreError> {
+        const ALL: &str =
+            "SELECT f.import_id, f.la_code, f.kind, f.file_name, f.sha256, f.row_count,
+                i.imported_at, i.imported_by
+             FROM import_files f JOIN imports i ON i.import_id = f.import_id
+             ORDER BY f.import_id, f.file_no";
+        const ONE: &str =
+            "SELECT f.import_id, f.la_code, f.kind, f.file_name, f.sha256, f.row_count,
+                i.imported_at, i.imported_by
+             FROM import_files f JOIN imports i ON i.import_id = f.import_id
+             WHERE f.la_code = ?
+             ORDER BY f.import_id, f.file_no";
+        let rows = match la_code {
+            Some(code) => sqlx::query(ONE).bind(code).fetch_all(&self.pool).await?,
+            None => sqlx::query(ALL).fetch_all(&self.pool).await?,
+        };
+        rows.iter()
+            .map(|row| {
+                let rows: i64 = row.try_get(5)?;
+                Ok(ImportLogEntry {
+                    import_id: row.try_get(0)?,
+                    la_code: row.try_get(1)?,
+                    kind: row.try_get(2)?,
+                    file_name: row.try_get(3)?,
+                    sha256: row.try_get(4)?,
+                    rows: u64::try_from(rows).unwrap_or(0),
+                    imported_at: row.try_get(6)?,
+                    imported_by: row.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,265 @@
+//! Loading an LA's data back into domain types. Need and setting codes are interned (parsed once each).
+
+use highneeds_domain::{
+    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, DomainError, FinancialYear, Ncy,
+    Need, Pence, PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory,
+    UnitCost, Urn, ValidSetting,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use crate::intern::Interner;
+use crate::{Store, StoreError};
+
+/// Need and setting interners shared by every table of one load.
+struct Codes {
+    needs: Interner<Need>,
+    settings: Interner<Setting>,
+}
+
+impl Codes {
+    fn new() -> Self {
+        Self {
+            needs: Interner::new(),
+            settings: Interner::new(),
+        }
+    }
+}
+
+fn unreadable<'a>(
+    table: &'static str,
+    la_code: &'a str,
+) -> impl Fn(DomainError) -> StoreError + 'a {
+    move |e| StoreError::Unreadable {
+        table,
+        detail: format!("LA {la_code}: {e}"),
+    }
+}
+
+/// A state from three columns starting at `at`; `None` when they are NULL (the absent side of a transition).
+fn state(
+    row: &SqliteRow,
+    at: usize,
+    codes: &mut Codes,
+    bad: &impl Fn(DomainError) -> StoreError,
+) -> Result<Option<State>, StoreError> {
+    let ncy: Option<i32> = row.try_get(at)?;
+    let need: Option<&str> = row.try_get(at + 1)?;
+    let setting: Option<&str> = row.try_get(at + 2)?;
+    match (ncy, need, setting) {
+        (Some(ncy), Some(need), Some(setting)) => Ok(Some(State {
+            ncy: Ncy::new(ncy).map_err(bad)?,
+            need: codes.needs.get(need).map_err(bad)?,
+            setting: codes.settings.get(setting).map_err(bad)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn split_codes<T: Clone + std::str::FromStr<Err = DomainError>>(
+    text: &str,
+    interner: &mut Interner<T>,
+    bad: &impl Fn(DomainError) -> StoreError,
+) -> Result<Vec<T>, StoreError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|c| interner.get(c).map_err(bad))
+        .collect()
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store {
+    /// The LA's transition history, or `None` if it has never had a witan (history) import.
+    ///
+    /// Transitions, population, unit costs and valid states come back in the order they were imported.
+    pub async fn load_history(
+        &self,
+        la_code: &str,
+    ) -> Result<Option<TransitionHistory>, StoreError> {
+        let imported = sqlx::query(
+            "SELECT 1 FROM imports WHERE la_code = ? AND operation = 'history' LIMIT 1",
+        )
+        .bind(la_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        if imported.is_none() {
+            return Ok(None);
+        }
+        let mut codes = Codes::new();
+
+        let bad = unreadable("transitions", la_code);
+        let rows = sqlx::query(
+            "SELECT calendar_year, ncy_before, need_before, setting_before, ncy_after, need_after, setting_after \
+             FROM transitions WHERE la_code = ? ORDER BY seq",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut transitions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let from_census = CensusYear::new(row.try_get(0)?).map_err(&bad)?;
+            transitions.push(Transition {
+                from_census,
+                before: state(row, 1, &mut codes, &bad)?,
+                after: state(row, 4, &mut codes, &bad)?,
+            });
+        }
+        drop(rows);
+
+        let bad = unreadable("population", la_code);
+        let rows = sqlx::query(
+            "SELECT census_year, ncy, population FROM population WHERE la_code = ? ORDER BY seq",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let population = rows
+            .iter()
+            .map(|row| {
+                Ok(PopulationCount {
+                    census_year: CensusYear::new(row.try_get(0)?).map_err(&bad)?,
+                    ncy: Ncy::new(row.try_get(1)?).map_err(&bad)?,
+                    population: count(row.try_get(2)?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        let bad = unreadable("unit_costs", la_code);
+        let rows = sqlx::query(
+            "SELECT need, setting, annual_pence FROM unit_costs WHERE la_code = ? ORDER BY seq",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let costs = rows
+            .iter()
+            .map(|row| {
+                Ok(UnitCost {
+                    need: codes.needs.get(row.try_get(0)?).map_err(&bad)?,
+                    setting: codes.settings.get(row.try_get(1)?).map_err(&bad)?,
+                    annual: Pence::new(row.try_get(2)?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        let bad = unreadable("valid_states", la_code);
+        let rows = sqlx::query(
+            "SELECT setting, setting_group, min_ncy, max_ncy, needs, moves_to \
+             FROM valid_states WHERE la_code = ? ORDER BY seq",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let valid_states = rows
+            .iter()
+            .map(|row| {
+                Ok(ValidSetting {
+                    setting: codes.settings.get(row.try_get(0)?).map_err(&bad)?,
+                    group: row.try_get(1)?,
+                    min_ncy: Ncy::new(row.try_get(2)?).map_err(&bad)?,
+                    max_ncy: Ncy::new(row.try_get(3)?).map_err(&bad)?,
+                    needs: split_codes(row.try_get(4)?, &mut codes.needs, &bad)?,
+                    moves_to: split_codes(row.try_get(5)?, &mut codes.settings, &bad)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
+        Ok(Some(TransitionHistory {
+            transitions,
+            population,
+            costs,
+            valid_states,
+        }))
+    }
+
+    /// Like [`Store::load_history`], but an LA without a history is an error that says what to do.
+    pub async fn require_history(&self, la_code: &str) -> Result<TransitionHistory, StoreError> {
+        self.load_history(la_code)
+            .await?
+            .ok_or_else(|| StoreError::NoTransitionData {
+                la_code: la_code.to_owned(),
+            })
+    }
+
+    /// The LA's person-level plan histories, one per child, ordered by child id (byte order); each history's
+    /// records in census order. Empty if the LA has none.
+    pub async fn load_plans(&self, la_code: &str) -> Result<Vec<PlanHistory>, StoreError> {
+        let bad = unreadable("plan_records", la_code);
+        let rows = sqlx::query(
+            "SELECT child_id, census_year, ncy, need, setting, urn FROM plan_records \
+             WHERE la_code = ? ORDER BY child_id, census_year",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut codes = Codes::new();
+        let mut out: Vec<PlanHistory> = Vec::new();
+        let mut current: Option<(ChildId, Vec<CensusRecord>)> = None;
+        for row in &rows {
+            let child: &str = row.try_get(0)?;
+            if current.as_ref().is_none_or(|(c, _)| c.as_str() != child) {
+                if let Some((c, records)) = current.take() {
+                    out.push(PlanHistory::new(c, records).map_err(&bad)?);
+                }
+                current = Some((ChildId::parse(child).map_err(&bad)?, Vec::new()));
+            }
+            let urn: Option<i64> = row.try_get(5)?;
+            let urn = match urn {
+                Some(u) => Some(Urn::parse(&format!("{u:06}")).map_err(&bad)?),
+                None => None,
+            };
+            let record = CensusRecord {
+                census_year: CensusYear::new(row.try_get(1)?).map_err(&bad)?,
+                state: State {
+                    ncy: Ncy::new(row.try_get(2)?).map_err(&bad)?,
+                    need: codes.needs.get(row.try_get(3)?).map_err(&bad)?,
+                    setting: codes.settings.get(row.try_get(4)?).map_err(&bad)?,
+                },
+                urn,
+            };
+            if let Some((_, records)) = current.as_mut() {
+                records.push(record);
+            }
+        }
+        if let Some((c, records)) = current {
+            out.push(PlanHistory::new(c, records).map_err(&bad)?);
+        }
+        Ok(out)
+    }
+
+    /// The LA's budget lines, ordered by financial year, then kind in ledger order (opening balance,
+    /// allocation, block transfer, deduction, expenditure, total DSG), then line name. Empty if none.
+    pub async fn load_budget(&self, la_code: &str) -> Result<Vec<BudgetLine>, StoreError> {
+        let bad = unreadable("budget_lines", la_code);
+        let rows = sqlx::query(
+            "SELECT financial_year, kind, line, amount_pence FROM budget_lines WHERE la_code = ? \
+             ORDER BY financial_year, kind, line",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut lines = rows
+            .iter()
+            .map(|row| {
+                Ok(BudgetLine {
+                    financial_year: FinancialYear::starting(row.try_get(0)?).map_err(&bad)?,
+                    kind: row
+                        .try_get::<&str, _>(1)?
+                        .parse::<BudgetKind>()
+                        .map_err(&bad)?,
+                    line: row.try_get(2)?,
+                    amount: Pence::new(row.try_get(3)?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        lines.sort_by(|a, b| {
+            (a.financial_year, a.kind, &a.line).cmp(&(b.financial_year, b.kind, &b.line))
+        });
+        Ok(lines)
+    }
+}
