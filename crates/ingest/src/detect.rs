@@ -87,15 +87,20 @@ fn kind_from_stem(path: &Path) -> Option<FileKind> {
     FileKind::ALL.into_iter().find(|k| k.stem() == stem)
 }
 
-/// The kind a header line belongs to: the kind whose required columns it has (the most specific first).
+/// The kind a header line belongs to: the kind with most of its columns present (at least two, and at least
+/// half of its required ones), so a file missing one column is still recognised and told which.
 fn kind_from_header(header: &[String]) -> Option<FileKind> {
     let has = |c: &str| header.iter().any(|h| *h == normalise_header(c));
-    let mut matching: Vec<FileKind> = FileKind::ALL
+    FileKind::ALL
         .into_iter()
-        .filter(|k| k.columns()[..k.required_columns()].iter().all(|c| has(c)))
-        .collect();
-    matching.sort_by_key(|k| std::cmp::Reverse(k.required_columns()));
-    matching.first().copied()
+        .map(|k| {
+            let required = &k.columns()[..k.required_columns()];
+            let present = required.iter().filter(|c| has(c)).count();
+            (k, present, required.len())
+        })
+        .filter(|(_, present, required)| *present >= 2 && 2 * present >= *required)
+        .max_by_key(|(_, present, required)| (*present == *required, *present, std::cmp::Reverse(*required)))
+        .map(|(k, _, _)| k)
 }
 
 /// What kind of file this is: by its name (`transitions.csv`, `plans.xlsx`, …), else by its header line.
@@ -132,6 +137,18 @@ pub fn validate_file(path: &Path) -> Parsed<FileKind> {
     let kind = kind_from_stem(path)
         .or_else(|| header_of(&name, &bytes).and_then(|h| kind_from_header(&h)));
     let Some(kind) = kind else {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            let issue = Issue {
+                file: name.clone(),
+                sheet: None,
+                line: None,
+                column: None,
+                value: None,
+                rule: "empty file: no header line".into(),
+                severity: Severity::Error,
+            };
+            return Parsed::failed(vec![issue], vec![crate::source(&name, path, &bytes, 0)]);
+        }
         let stems: Vec<&str> = FileKind::ALL.iter().map(|k| k.stem()).collect();
         let issue = Issue {
             file: name,
