@@ -1,1 +1,33 @@
-fn main() {}
+//! `highneeds`: the command line. A thin layer over the library crates: it parses arguments, reads and writes
+//! files through `ingest`, the database through `store`, runs `model`, and renders results as table, CSV or JSON.
+//! Only this crate prints, exits or knows the output formats.
+
+mod args;
+mod commands;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Synth(a) => commands::synth::run(a),
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Import(a) => commands::import::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Forecast(a) => commands::forecast::run(a),
+        Command::Backtest(a) => commands::backtest::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

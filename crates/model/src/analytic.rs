@@ -30,7 +30,13 @@ pub(crate) fn expected_joiners(params: &Parameters, h: u32, out: &mut [f64]) -> 
 pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
     let k = params.space.len();
     let mut means = Vec::with_capacity(years as usize + 1);
-    means.push(params.base_stock.iter().map(|&c| f64::from(c)).collect::<Vec<f64>>());
+    means.push(
+        params
+            .base_stock
+            .iter()
+            .map(|&c| f64::from(c))
+            .collect::<Vec<f64>>(),
+    );
     let mut joiners = vec![0.0; k];
     for h in 1..=years {
         let prev = &means[h as usize - 1];
@@ -184,12 +190,24 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
                 left_var += m * p * (1.0 - p);
             }
             (
-                Summary::normal(joined, joined + joined * joined * (noise + rate_var), &quantiles),
+                Summary::normal(
+                    joined,
+                    joined + joined * joined * (noise + rate_var),
+                    &quantiles,
+                ),
                 Summary::normal(left, left_var, &quantiles),
             )
         })
         .collect();
-    assemble(params, Engine::Analytic, None, None, per_year, flows, financial)
+    assemble(
+        params,
+        Engine::Analytic,
+        None,
+        None,
+        per_year,
+        flows,
+        financial,
+    )
 }
 
 /// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it.
@@ -203,7 +221,11 @@ fn financial_years(
     let base = Summary::normal(base_cost(params), 0.0, quantiles);
     let mut out = Vec::new();
     for h in 0..per_year.len() {
-        let first = if h == 0 { &base } else { &per_year[h - 1][cols.cost()] };
+        let first = if h == 0 {
+            &base
+        } else {
+            &per_year[h - 1][cols.cost()]
+        };
         let second = &per_year[h][cols.cost()];
         let mean = (5.0 * first.mean + 7.0 * second.mean) / 12.0;
         let sd = (5.0 * first.sd + 7.0 * second.sd) / 12.0;

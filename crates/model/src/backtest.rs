@@ -129,7 +129,10 @@ fn run(params: &crate::Parameters, options: &BacktestOptions, years: u32) -> For
 }
 
 /// Run the backtest over every origin with enough history before it and at least one census after it.
-pub fn backtest(history: &TransitionHistory, options: &BacktestOptions) -> Result<Report, ModelError> {
+pub fn backtest(
+    history: &TransitionHistory,
+    options: &BacktestOptions,
+) -> Result<Report, ModelError> {
     let (first, last) = history.census_span().ok_or(ModelError::NoTransitions)?;
     let actual = |c: CensusYear| history.plans_at(c) as f64;
     let mut points = Vec::new();
@@ -273,7 +276,8 @@ mod tests {
     #[test]
     fn baselines_worked_example() {
         // Totals 100, 110, 121: last growth 10 % → 133.1 next; the line through them → 131.333 (mean 110.333 at 2021, slope 10.5).
-        let (slope, intercept) = least_squares(&[(2020.0, 100.0), (2021.0, 110.0), (2022.0, 121.0)]);
+        let (slope, intercept) =
+            least_squares(&[(2020.0, 100.0), (2021.0, 110.0), (2022.0, 121.0)]);
         assert!((slope - 10.5).abs() < 1e-9);
         assert!((intercept + slope * 2023.0 - 131.333_333_333).abs() < 1e-6);
     }

@@ -139,8 +139,9 @@ impl PopulationTable {
     fn new(history: &TransitionHistory) -> Self {
         let mut years: BTreeMap<i32, [Option<f64>; Ncy::COUNT]> = BTreeMap::new();
         for p in &history.population {
-            years.entry(p.census_year.year()).or_insert([None; Ncy::COUNT])[p.ncy.index()] =
-                Some(p.population as f64);
+            years
+                .entry(p.census_year.year())
+                .or_insert([None; Ncy::COUNT])[p.ncy.index()] = Some(p.population as f64);
         }
         let missing = years.is_empty();
         Self { years, missing }
@@ -228,9 +229,14 @@ impl Validity<'_> {
 pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Parameters, ModelError> {
     let mut notes = Vec::new();
     // Which transition years to use.
-    let all_years: BTreeSet<CensusYear> = history.transitions.iter().map(|t| t.from_census).collect();
+    let all_years: BTreeSet<CensusYear> =
+        history.transitions.iter().map(|t| t.from_census).collect();
     let years: Vec<CensusYear> = match options.base_census {
-        Some(base) => all_years.iter().copied().filter(|y| y.next() <= base).collect(),
+        Some(base) => all_years
+            .iter()
+            .copied()
+            .filter(|y| y.next() <= base)
+            .collect(),
         None => all_years.iter().copied().collect(),
     };
     let (Some(&first), Some(&last)) = (years.first(), years.last()) else {
@@ -288,8 +294,14 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         r.1 = r.1.max(ncy);
     };
     for t in history.transitions.iter().filter(|t| used(t.from_census)) {
-        let before = t.before.as_ref().and_then(|s| space.index_of(s).map(|i| (i, s)));
-        let after = t.after.as_ref().and_then(|s| space.index_of(s).map(|i| (i, s)));
+        let before = t
+            .before
+            .as_ref()
+            .and_then(|s| space.index_of(s).map(|i| (i, s)));
+        let after = t
+            .after
+            .as_ref()
+            .and_then(|s| space.index_of(s).map(|i| (i, s)));
         if let Some((_, s)) = before {
             widen(space.setting_index(&s.setting).unwrap_or(0), s.ncy.index());
         }
@@ -330,7 +342,9 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         }
     }
     if base_stock.iter().all(|&c| c == 0) {
-        return Err(ModelError::NoPlansAtBase { census: base_census });
+        return Err(ModelError::NoPlansAtBase {
+            census: base_census,
+        });
     }
     let validity = Validity {
         by_setting,
@@ -400,7 +414,14 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         });
     }
 
-    let trend = fit_trend(&years, &joiners, &joiners_by_year_ncy, &population, options.joiner_trend, &mut notes);
+    let trend = fit_trend(
+        &years,
+        &joiners,
+        &joiners_by_year_ncy,
+        &population,
+        options.joiner_trend,
+        &mut notes,
+    );
 
     // Outcome table over the states reachable from the base stock and joiner destinations.
     let mut observed_by_origin: HashMap<StateIndex, Vec<(u32, f64)>> = HashMap::new();
@@ -421,7 +442,11 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         .filter(|(_, &c)| c > 0)
         .map(|(i, _)| i)
         .collect();
-    queue.extend(joiners.iter().flat_map(|j| j.mix_state.iter().map(|&s| s as usize)));
+    queue.extend(
+        joiners
+            .iter()
+            .flat_map(|j| j.mix_state.iter().map(|&s| s as usize)),
+    );
     let mut no_prior_states = 0usize;
     while let Some(origin) = queue.pop() {
         if edges_of.contains_key(&origin) {
@@ -574,7 +599,11 @@ fn fit_trend(
 ) -> Trend {
     let total_j: f64 = joiners.iter().map(|j| j.observed).sum();
     let total_e: f64 = joiners.iter().map(|j| j.exposure).sum();
-    let pooled_rate = if total_e > 0.0 { total_j / total_e } else { 0.0 };
+    let pooled_rate = if total_e > 0.0 {
+        total_j / total_e
+    } else {
+        0.0
+    };
     let last = years.last().map_or(0, |y| y.year());
     let mut points = Vec::new();
     for &y in years {
@@ -582,7 +611,10 @@ fn fit_trend(
             .iter()
             .map(|jn| by_year_ncy.get(&(y, jn.ncy)).copied().unwrap_or(0.0))
             .sum();
-        let e: f64 = joiners.iter().map(|jn| population.at(y.year() + 1, jn.ncy)).sum();
+        let e: f64 = joiners
+            .iter()
+            .map(|jn| population.at(y.year() + 1, jn.ncy))
+            .sum();
         if e > 0.0 {
             points.push((y, f64::from(y.year() - last), j, e));
         }
@@ -604,9 +636,16 @@ fn fit_trend(
         if let Some(why) = why {
             notes.push(format!("joiner rate held constant: {why}"));
         }
-        let mean_log = if pooled_rate > 0.0 { pooled_rate.ln() } else { 0.0 };
+        let mean_log = if pooled_rate > 0.0 {
+            pooled_rate.ln()
+        } else {
+            0.0
+        };
         let resid_var = if logs.len() >= 2 {
-            logs.iter().map(|(_, l)| (l - mean_log).powi(2)).sum::<f64>() / (n - 1.0)
+            logs.iter()
+                .map(|(_, l)| (l - mean_log).powi(2))
+                .sum::<f64>()
+                / (n - 1.0)
         } else {
             poisson_var
         };

@@ -109,7 +109,10 @@ impl Summary {
                 let h = (n - 1) as f64 * p;
                 let lo = h.floor() as usize;
                 let hi = (lo + 1).min(n - 1);
-                (p, samples[lo] + (h - lo as f64) * (samples[hi] - samples[lo]))
+                (
+                    p,
+                    samples[lo] + (h - lo as f64) * (samples[hi] - samples[lo]),
+                )
             })
             .collect();
         Self {
@@ -216,7 +219,12 @@ impl Columns {
     pub fn of_state(&self, params: &Parameters, state: usize) -> [usize; 4] {
         let (_, n, s) = params.space.parts(state);
         let g = params.space.age_group(state) as usize;
-        [Self::TOTAL, self.setting(s), self.need(n), self.age_group(g)]
+        [
+            Self::TOTAL,
+            self.setting(s),
+            self.need(n),
+            self.age_group(g),
+        ]
     }
 }
 

@@ -58,7 +58,9 @@ pub fn budget_by_year(lines: &[BudgetLine]) -> (Option<Pence>, Vec<YearBudget>) 
             BudgetKind::BlockTransfer => y.block_transfers += l.amount,
             BudgetKind::Deduction => y.deductions += l.amount,
             BudgetKind::Expenditure => y.expenditure += l.amount,
-            BudgetKind::TotalDsg => y.total_dsg = Some(y.total_dsg.unwrap_or(Pence::ZERO) + l.amount),
+            BudgetKind::TotalDsg => {
+                y.total_dsg = Some(y.total_dsg.unwrap_or(Pence::ZERO) + l.amount)
+            }
             BudgetKind::OpeningBalance => {
                 if opening.is_none_or(|(fy, _)| l.financial_year < fy) {
                     opening = Some((l.financial_year, l.amount));
@@ -198,7 +200,10 @@ mod tests {
         ];
         let (opening, years) = budget_by_year(&lines);
         assert_eq!(opening, Some(Pence::from_pounds(-9)));
-        let y = years.iter().find(|y| y.financial_year == fy("2024-25")).unwrap();
+        let y = years
+            .iter()
+            .find(|y| y.financial_year == fy("2024-25"))
+            .unwrap();
         assert_eq!(y.expenditure, Pence::from_pounds(120));
     }
 

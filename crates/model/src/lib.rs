@@ -23,7 +23,9 @@ use highneeds_domain::CensusYear;
 /// Why no forecast can be made from a history.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
-    #[error("no transitions to estimate from (the history needs at least two consecutive censuses)")]
+    #[error(
+        "no transitions to estimate from (the history needs at least two consecutive censuses)"
+    )]
     NoTransitions,
     #[error("census year gap: no transitions from {after} to {before}; the history must have consecutive censuses")]
     CensusYearGap {

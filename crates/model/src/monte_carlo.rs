@@ -229,7 +229,11 @@ pub fn project(
     let mut financial = Vec::with_capacity(years as usize);
     for h in 0..years as usize {
         for (x, r) in samples.iter_mut().zip(results) {
-            let first = if h == 0 { base } else { r[(h - 1) * width + f - 1] };
+            let first = if h == 0 {
+                base
+            } else {
+                r[(h - 1) * width + f - 1]
+            };
             let second = r[h * width + f - 1];
             *x = (5.0 * first + 7.0 * second) / 12.0;
         }
@@ -246,7 +250,11 @@ pub fn project(
     )
 }
 
-pub(crate) fn simulate(params: &Parameters, options: &ProjectionOptions, mc: &MonteCarloOptions) -> Simulations {
+pub(crate) fn simulate(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+) -> Simulations {
     let cols = Columns::of(params);
     let compiled = Compiled::new(params, &cols);
     let years = options.years;
@@ -412,12 +420,18 @@ pub(crate) fn simulate(params: &Parameters, options: &ProjectionOptions, mc: &Mo
             .collect()
     };
     let results = match mc.threads {
-        Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build() {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
             Ok(pool) => pool.install(run_all),
             Err(_) => run_all(),
         },
         None => run_all(),
     };
 
-    Simulations { rows: results, columns: f }
+    Simulations {
+        rows: results,
+        columns: f,
+    }
 }

@@ -23,7 +23,12 @@ impl StateSpace {
         needs.dedup();
         settings.sort();
         settings.dedup();
-        let need_index = needs.iter().cloned().enumerate().map(|(i, n)| (n, i)).collect();
+        let need_index = needs
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, n)| (n, i))
+            .collect();
         let setting_index = settings
             .iter()
             .cloned()
@@ -86,8 +91,16 @@ mod tests {
     #[test]
     fn index_round_trips() {
         let space = StateSpace::new(
-            vec!["U".parse().unwrap(), "T".parse().unwrap(), "T".parse().unwrap()],
-            vec!["B".parse().unwrap(), "A".parse().unwrap(), "C".parse().unwrap()],
+            vec![
+                "U".parse().unwrap(),
+                "T".parse().unwrap(),
+                "T".parse().unwrap(),
+            ],
+            vec![
+                "B".parse().unwrap(),
+                "A".parse().unwrap(),
+                "C".parse().unwrap(),
+            ],
         );
         assert_eq!(space.n_needs(), 2);
         assert_eq!(space.len(), 26 * 2 * 3);

@@ -15,7 +15,10 @@ use crate::{analytic, ModelError};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -49,7 +52,11 @@ pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> Trans
             let a = c.ncy.value();
             let leave_p = if a >= 13 { 0.35 } else { 0.04 };
             if a >= 19 || rng.next() < leave_p {
-                transitions.push(Transition { from_census: from, before: Some(c.clone()), after: None });
+                transitions.push(Transition {
+                    from_census: from,
+                    before: Some(c.clone()),
+                    after: None,
+                });
                 continue;
             }
             let setting = if a + 1 >= 12 {
@@ -60,15 +67,29 @@ pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> Trans
                 c.setting.as_str()
             };
             let to = state(a + 1, c.need.as_str(), setting);
-            transitions.push(Transition { from_census: from, before: Some(c.clone()), after: Some(to.clone()) });
+            transitions.push(Transition {
+                from_census: from,
+                before: Some(c.clone()),
+                after: Some(to.clone()),
+            });
             next.push(to);
         }
         let joiners = (start as f64 * 0.12 * (1.0 + growth).powi(y)).round() as usize;
         for i in 0..joiners {
             let ncy = [0, 1, 3, 7, 7, 12][i % 6];
-            let setting = if ncy >= 12 { "post16" } else if i % 3 == 0 { "special" } else { "mainstream" };
+            let setting = if ncy >= 12 {
+                "post16"
+            } else if i % 3 == 0 {
+                "special"
+            } else {
+                "mainstream"
+            };
             let to = state(ncy, needs[(i / 2) % 2], setting);
-            transitions.push(Transition { from_census: from, before: None, after: Some(to.clone()) });
+            transitions.push(Transition {
+                from_census: from,
+                before: None,
+                after: Some(to.clone()),
+            });
             next.push(to);
         }
         children = next;
@@ -92,7 +113,12 @@ pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> Trans
             })
         })
         .collect();
-    TransitionHistory { transitions, population, costs, valid_states: vec![] }
+    TransitionHistory {
+        transitions,
+        population,
+        costs,
+        valid_states: vec![],
+    }
 }
 
 #[test]
@@ -101,17 +127,42 @@ fn engines_agree_on_means() {
     let params = fit(&h, &FitOptions::default()).unwrap();
     let options = ProjectionOptions::default();
     let a = analytic::project(&params, &options);
-    let m = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 4000, seed: 3, threads: None });
+    let m = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 4000,
+            seed: 3,
+            threads: None,
+        },
+    );
     for (x, y) in a.census_years.iter().zip(&m.census_years) {
         let rel = (x.total.mean - y.total.mean).abs() / x.total.mean;
-        assert!(rel < 0.005, "{}: analytic {} vs MC {}", x.census_year, x.total.mean, y.total.mean);
+        assert!(
+            rel < 0.005,
+            "{}: analytic {} vs MC {}",
+            x.census_year,
+            x.total.mean,
+            y.total.mean
+        );
         // The analytic spread is of the same size as the simulated one.
         let ratio = x.total.sd / y.total.sd;
-        assert!((0.6..1.6).contains(&ratio), "sd analytic {} vs MC {}", x.total.sd, y.total.sd);
+        assert!(
+            (0.6..1.6).contains(&ratio),
+            "sd analytic {} vs MC {}",
+            x.total.sd,
+            y.total.sd
+        );
     }
     for (x, y) in a.financial_years.iter().zip(&m.financial_years) {
         let rel = (x.mean.pence() - y.mean.pence()).abs() as f64 / x.mean.pence() as f64;
-        assert!(rel < 0.005, "{}: cost analytic {} vs MC {}", x.financial_year, x.mean, y.mean);
+        assert!(
+            rel < 0.005,
+            "{}: cost analytic {} vs MC {}",
+            x.financial_year,
+            x.mean,
+            y.mean
+        );
     }
 }
 
@@ -120,10 +171,34 @@ fn same_seed_same_forecast_whatever_the_threads() {
     let h = history(300, 5, 0.05, 2);
     let params = fit(&h, &FitOptions::default()).unwrap();
     let options = ProjectionOptions::default();
-    let one = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 9, threads: Some(1) });
-    let two = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 9, threads: Some(2) });
+    let one = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 200,
+            seed: 9,
+            threads: Some(1),
+        },
+    );
+    let two = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 200,
+            seed: 9,
+            threads: Some(2),
+        },
+    );
     assert_eq!(one, two);
-    let other = monte_carlo::project(&params, &options, &MonteCarloOptions { sims: 200, seed: 10, threads: Some(2) });
+    let other = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 200,
+            seed: 10,
+            threads: Some(2),
+        },
+    );
     assert_ne!(one, other);
 }
 
@@ -131,9 +206,19 @@ fn same_seed_same_forecast_whatever_the_threads() {
 fn trend_is_found_and_lifts_the_forecast() {
     let h = history(600, 7, 0.10, 4);
     let trended = fit(&h, &FitOptions::default()).unwrap();
-    let stationary =
-        fit(&h, &FitOptions { joiner_trend: JoinerTrend::Stationary, ..FitOptions::default() }).unwrap();
-    assert!(trended.trend.slope > 0.05 && trended.trend.slope < 0.15, "slope {}", trended.trend.slope);
+    let stationary = fit(
+        &h,
+        &FitOptions {
+            joiner_trend: JoinerTrend::Stationary,
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        trended.trend.slope > 0.05 && trended.trend.slope < 0.15,
+        "slope {}",
+        trended.trend.slope
+    );
     let options = ProjectionOptions::default();
     let t = analytic::project(&trended, &options);
     let s = analytic::project(&stationary, &options);
@@ -143,7 +228,10 @@ fn trend_is_found_and_lifts_the_forecast() {
 #[test]
 fn bad_histories_are_refused_clearly() {
     let empty = TransitionHistory::default();
-    assert_eq!(fit(&empty, &FitOptions::default()), Err(ModelError::NoTransitions));
+    assert_eq!(
+        fit(&empty, &FitOptions::default()),
+        Err(ModelError::NoTransitions)
+    );
     let mut gap = history(100, 4, 0.0, 5);
     gap.transitions.retain(|t| t.from_census.year() != 2016);
     let e = fit(&gap, &FitOptions::default()).unwrap_err();
@@ -154,8 +242,12 @@ fn bad_histories_are_refused_clearly() {
             t.after = None;
         }
     }
-    gone.transitions.retain(|t| t.before.is_some() || t.after.is_some());
-    assert!(matches!(fit(&gone, &FitOptions::default()), Err(ModelError::NoPlansAtBase { .. })));
+    gone.transitions
+        .retain(|t| t.before.is_some() || t.after.is_some());
+    assert!(matches!(
+        fit(&gone, &FitOptions::default()),
+        Err(ModelError::NoPlansAtBase { .. })
+    ));
 }
 
 #[test]
@@ -163,9 +255,15 @@ fn no_population_falls_back_to_counts_and_says_so() {
     let mut h = history(200, 4, 0.0, 6);
     h.population.clear();
     let params = fit(&h, &FitOptions::default()).unwrap();
-    assert!(params.notes.iter().any(|n| n.contains("no resident population")));
+    assert!(params
+        .notes
+        .iter()
+        .any(|n| n.contains("no resident population")));
     let f = analytic::project(&params, &ProjectionOptions::default());
-    assert!(f.census_years.iter().all(|c| c.total.mean.is_finite() && c.total.mean > 0.0));
+    assert!(f
+        .census_years
+        .iter()
+        .all(|c| c.total.mean.is_finite() && c.total.mean > 0.0));
 }
 
 proptest! {

@@ -1,0 +1,226 @@
+//! Command-line arguments: one definition gives parsing, `--help` and the examples in it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "highneeds",
+    version,
+    about = "Forecast EHC plans and High Needs spending for an English local authority",
+    long_about = "Reads an LA's data on children with EHC plans and its High Needs Block budget, checks it, \
+                  stores it (SQLite by default) and forecasts plans and costs with honest uncertainty.\n\n\
+                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Synth(SynthArgs),
+    Validate(ValidateArgs),
+    Import(ImportArgs),
+    Demo(DemoArgs),
+    Forecast(ForecastArgs),
+    Backtest(BacktestArgs),
+}
+
+/// How data output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Output formats for commands whose output is a report rather than rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Analytic,
+    MonteCarlo,
+}
+
+/// Write a synthetic LA (or several) with realistic person-level histories.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  highneeds synth --plans 2150 --seed 7 --out exampleshire\n  \
+                        highneeds synth --plans 640000 --las 153 --seed 1 --out england"
+)]
+pub struct SynthArgs {
+    /// Plans in the last census (summed over every LA).
+    #[arg(long, default_value_t = 2150)]
+    pub plans: u32,
+    /// Random seed: the same seed always writes the same files.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Folder to write to (created if missing). With several LAs, one sub-folder per LA code.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of LAs to split the plans between.
+    #[arg(long, default_value_t = 1)]
+    pub las: u32,
+    /// January censuses of history (at least 8).
+    #[arg(long, default_value_t = 10)]
+    pub censuses: u32,
+    /// The last census year.
+    #[arg(long, default_value_t = 2024)]
+    pub last_census: i32,
+}
+
+/// Check files without importing them: every error with file, line, column and rule; warnings with counts.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  highneeds validate exampleshire/transitions.csv exampleshire/plans.csv\n\n\
+                        Exit status: 0 if every file is valid (warnings allowed), 2 if any file has an error."
+)]
+pub struct ValidateArgs {
+    /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
+    /// plans, hnb-budget; .csv or .xlsx).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportKind {
+    /// witan.send's four files (a folder, or the files themselves).
+    Witan,
+    /// Our person-level file: one row per child per census.
+    Plans,
+    /// The High Needs Block budget file.
+    Budget,
+}
+
+/// Import files into the database: all or nothing, and a file imported before is recognised.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds import witan exampleshire --db highneeds.db\n  \
+                        highneeds import plans exampleshire/plans.csv --db highneeds.db --la E99999999\n  \
+                        highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n\n\
+                        Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure."
+)]
+pub struct ImportArgs {
+    #[arg(value_enum)]
+    pub kind: ImportKind,
+    /// The files (or, for witan, the folder holding them).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Database file (created if missing).
+    #[arg(long, default_value = "highneeds.db")]
+    pub db: PathBuf,
+    /// The LA the data belongs to (its ONS code, e.g. E06000037).
+    #[arg(long, default_value = "LA")]
+    pub la: String,
+    /// The LA's name, for reports.
+    #[arg(long)]
+    pub la_name: Option<String>,
+    /// Who is importing, for the import log (default: $USER).
+    #[arg(long)]
+    pub user: Option<String>,
+}
+
+/// Build the synthetic LA Exampleshire, import it and show what the tool does.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  highneeds demo\n  highneeds demo --db /tmp/ex.db --no-serve")]
+pub struct DemoArgs {
+    /// Database to build (default: highneeds.db in the user's data folder, or a temporary folder).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Build the database and exit (the dashboard is not started).
+    #[arg(long)]
+    pub no_serve: bool,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// Where a forecast's history comes from.
+#[derive(Debug, Args)]
+pub struct HistorySource {
+    /// Read the LA's history from this database.
+    #[arg(long, conflicts_with = "witan_dir")]
+    pub db: Option<PathBuf>,
+    /// Which LA in the database (default: the only one).
+    #[arg(long, requires = "db")]
+    pub la: Option<String>,
+    /// Read witan.send's four files from this folder directly, without a database.
+    #[arg(long)]
+    pub witan_dir: Option<PathBuf>,
+}
+
+/// Model settings shared by forecast and backtest.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[arg(long, value_enum, default_value_t = EngineArg::MonteCarlo)]
+    pub engine: EngineArg,
+    /// Monte-Carlo simulations.
+    #[arg(long, default_value_t = 1000)]
+    pub sims: u32,
+    /// Random seed: the same seed gives the same output on any machine and thread count.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Does not change the output.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Hold the joiner rate constant (witan.send's assumption) instead of following its damped trend.
+    #[arg(long)]
+    pub stationary: bool,
+    /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
+    #[arg(long, default_value_t = 0.8)]
+    pub damping: f64,
+    /// Pseudo-count mass of each state's prior (smoothing of sparse cells).
+    #[arg(long, default_value_t = 1.0)]
+    pub prior_strength: f64,
+}
+
+/// Forecast plans by setting, need and age group, and cost by financial year.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds forecast --witan-dir exampleshire --years 5 --format json\n  \
+                        highneeds forecast --db highneeds.db --engine analytic\n  \
+                        highneeds forecast --witan-dir ../shared/peers/witan-send-demo --sims 1000 --seed 1"
+)]
+pub struct ForecastArgs {
+    #[command(flatten)]
+    pub source: HistorySource,
+    /// Years to project after the last census.
+    #[arg(long, default_value_t = 5)]
+    pub years: u32,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year.
+    #[arg(long, default_value_t = 0.0)]
+    pub uplift: f64,
+    /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
+    #[arg(long, value_delimiter = ',')]
+    pub quantiles: Vec<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Rolling-origin backtest: fit on censuses up to each year, forecast ahead, compare with what happened.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  highneeds backtest --witan-dir exampleshire --horizon 3\n  \
+                        highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json"
+)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub source: HistorySource,
+    /// Years ahead to forecast from each origin.
+    #[arg(long, default_value_t = 3)]
+    pub horizon: u32,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}

@@ -1,0 +1,130 @@
+//! `highneeds backtest`.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use highneeds_model::backtest::{backtest, BacktestOptions, Method, Report, LEVELS};
+use highneeds_model::{Engine, MonteCarloOptions};
+use serde_json::json;
+
+use crate::args::{BacktestArgs, EngineArg, ReportFormat};
+use crate::commands::{fit_options, load_history};
+
+pub fn run(args: BacktestArgs) -> Result<ExitCode> {
+    if args.horizon == 0 || args.horizon > 15 {
+        bail!("--horizon must be between 1 and 15, not {}", args.horizon);
+    }
+    let (history, source) = load_history(&args.source)?;
+    let options = BacktestOptions {
+        horizon: args.horizon,
+        fit: fit_options(&args.model)?,
+        engine: match args.model.engine {
+            EngineArg::Analytic => Engine::Analytic,
+            EngineArg::MonteCarlo => Engine::MonteCarlo,
+        },
+        monte_carlo: MonteCarloOptions {
+            sims: args.model.sims,
+            seed: args.model.seed,
+            threads: args.model.threads,
+        },
+        min_fit_years: 1,
+    };
+    let report = backtest(&history, &options)?;
+    match args.format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report_json(&report))?),
+        ReportFormat::Table => print!("{}", report_table(&report, &source)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn level_key(l: f64) -> String {
+    format!("{}", (l * 100.0).round() as i64)
+}
+
+fn report_json(r: &Report) -> serde_json::Value {
+    json!({
+        "origins": r.origins.iter().map(|o| o.year()).collect::<Vec<_>>(),
+        "scores": r.scores.iter().map(|s| json!({
+            "method": s.method.code(),
+            "horizon": s.horizon,
+            "cases": s.cases,
+            "mape": s.mape,
+            "bias": s.bias,
+            "coverage": s.coverage.map(|c| {
+                LEVELS
+                    .iter()
+                    .zip(c)
+                    .map(|(l, v)| (level_key(*l), json!(v)))
+                    .collect::<serde_json::Map<_, _>>()
+            }),
+        })).collect::<Vec<_>>(),
+        "points": r.points.iter().map(|p| json!({
+            "method": p.method.code(),
+            "origin": p.origin.year(),
+            "horizon": p.horizon,
+            "target": p.origin.year() + p.horizon as i32,
+            "actual": p.actual,
+            "forecast": p.forecast,
+            "p05": p.interval.map(|i| i.0),
+            "p95": p.interval.map(|i| i.1),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn report_table(r: &Report, source: &str) -> String {
+    let mut out = String::new();
+    let origins: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
+    let _ = writeln!(out, "Backtest of {source}: origins {}", origins.join(", "));
+    let _ = writeln!(
+        out,
+        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n"
+    );
+    let _ = writeln!(
+        out,
+        "{:<20} {:>7} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "method", "horizon", "cases", "MAPE", "bias", "cov 50%", "cov 80%", "cov 90%", "cov 95%"
+    );
+    for s in &r.scores {
+        let cov = s
+            .coverage
+            .map(|c| c.map(pct))
+            .unwrap_or_else(|| ["-".into(), "-".into(), "-".into(), "-".into()]);
+        let _ = writeln!(
+            out,
+            "{:<20} {:>7} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}",
+            s.method.code(),
+            s.horizon,
+            s.cases,
+            pct(s.mape),
+            pct(s.bias),
+            cov[0],
+            cov[1],
+            cov[2],
+            cov[3]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nforecasts of the model (trended), with 90% intervals:"
+    );
+    for p in r.points.iter().filter(|p| p.method == Method::Trended) {
+        let (lo, hi) = p.interval.unwrap_or((f64::NAN, f64::NAN));
+        let _ = writeln!(
+            out,
+            "  from {} to {}: {:.0} [{:.0} – {:.0}] vs actual {:.0} ({:+.1}%)",
+            p.origin,
+            p.origin.year() + p.horizon as i32,
+            p.forecast,
+            lo,
+            hi,
+            p.actual,
+            p.error_share() * 100.0
+        );
+    }
+    out
+}

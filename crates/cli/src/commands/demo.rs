@@ -1,0 +1,205 @@
+//! `highneeds demo`: build Exampleshire from nothing, through the same files and imports an LA would use.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use highneeds_domain::money::group_thousands;
+use highneeds_domain::{CensusYear, Pence};
+use highneeds_model::ledger::{budget_by_year, ledger};
+use highneeds_model::{analytic, fit, FitOptions, ProjectionOptions};
+use highneeds_store::{LaRef, Store};
+use highneeds_synth::{generate_la, SynthConfig};
+use serde_json::json;
+
+use crate::args::{DemoArgs, ImportKind, ReportFormat};
+use crate::commands::import::{imported_files, read, store, user_name};
+use crate::commands::{runtime, synth};
+
+/// Exampleshire's code: not a real ONS code (no E99 LAs exist).
+pub const EXAMPLESHIRE: &str = "E99999999";
+
+/// Where the demo keeps its files: $XDG_DATA_HOME/highneeds, ~/.local/share/highneeds, or the temp folder.
+fn data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("highneeds")
+}
+
+pub fn run(args: DemoArgs) -> Result<ExitCode> {
+    let db_path = match &args.db {
+        Some(p) => p.clone(),
+        None => data_dir().join("highneeds.db"),
+    };
+    let files_dir = db_path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("exampleshire");
+    let config = SynthConfig {
+        plans: 2150,
+        seed: 7,
+        las: 1,
+        censuses: 10,
+        last_census: CensusYear::new(2024)?,
+    };
+    let la = generate_la(&config, 0);
+    synth::write_la(&la, &files_dir)?;
+
+    // Read the files back exactly as an LA's files are read, then import them.
+    let la_ref = LaRef {
+        code: EXAMPLESHIRE.to_string(),
+        name: la.name.clone(),
+    };
+    let user = user_name(None);
+    let mut warnings = Vec::new();
+    let mut readied = Vec::new();
+    for (kind, path) in [
+        (ImportKind::Witan, files_dir.clone()),
+        (ImportKind::Plans, files_dir.join("plans.csv")),
+        (ImportKind::Budget, files_dir.join("hnb-budget.csv")),
+    ] {
+        let parsed = read(kind, &[path])?;
+        if parsed.has_errors() {
+            for e in parsed.errors() {
+                eprintln!("{e}");
+            }
+            bail!("the demo files did not validate (a bug: please report it)");
+        }
+        warnings.extend(parsed.warnings().map(ToString::to_string));
+        let files = imported_files(kind, &parsed.sources);
+        if let Some(v) = parsed.value {
+            readied.push((v, files));
+        }
+    }
+    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let rt = runtime()?;
+    let (plans, budget) = rt.block_on(async {
+        let db = Store::open(&db_path).await?;
+        for (v, files) in &readied {
+            store(&db, &la_ref, v, files, &user).await?;
+        }
+        let plans = db.load_plans(EXAMPLESHIRE).await?;
+        let budget = db.load_budget(EXAMPLESHIRE).await?;
+        db.close().await;
+        anyhow::Ok((plans, budget))
+    })?;
+
+    // Plans at the last census by setting and need.
+    let last = config.last_census;
+    let mut by_setting: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_need: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = 0u64;
+    for h in &plans {
+        if let Some(r) = h.at(last) {
+            total += 1;
+            *by_setting.entry(r.state.setting.to_string()).or_default() += 1;
+            *by_need.entry(r.state.need.to_string()).or_default() += 1;
+        }
+    }
+    let params = fit(&la.transition_history(), &FitOptions::default())?;
+    let forecast = analytic::project(&params, &ProjectionOptions::default());
+    let (opening, years) = budget_by_year(&budget);
+    let rows = ledger(opening.unwrap_or(Pence::ZERO), &years);
+
+    match args.format {
+        ReportFormat::Json => {
+            let doc = json!({
+                "la": {"code": EXAMPLESHIRE, "name": la.name},
+                "database": db_path.display().to_string(),
+                "files": files_dir.display().to_string(),
+                "census_year": last.year(),
+                "plans": total,
+                "by_setting": by_setting,
+                "by_need": by_need,
+                "warnings": warnings,
+                "forecast": forecast.census_years.iter().map(|c| json!({
+                    "census_year": c.census_year.year(),
+                    "mean": c.total.mean,
+                    "p05": c.total.quantile(0.05),
+                    "p95": c.total.quantile(0.95),
+                })).collect::<Vec<_>>(),
+                "ledger": rows.iter().map(|r| json!({
+                    "financial_year": r.budget.financial_year.to_string(),
+                    "income_pence": r.income.pence(),
+                    "expenditure_pence": r.budget.expenditure.pence(),
+                    "closing_pence": r.closing.pence(),
+                })).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        ReportFormat::Table => {
+            println!(
+                "{} ({EXAMPLESHIRE}), a synthetic LA, built into {}",
+                la.name,
+                db_path.display()
+            );
+            println!("files: {}\n", files_dir.display());
+            println!(
+                "EHC plans in January {last}: {}",
+                group_thousands(i128::from(total))
+            );
+            println!("\nby setting:");
+            for (k, v) in &by_setting {
+                println!(
+                    "  {k:<28} {:>6} {:>5.1}%",
+                    group_thousands(i128::from(*v)),
+                    *v as f64 * 100.0 / total.max(1) as f64
+                );
+            }
+            println!("\nby primary need:");
+            for (k, v) in &by_need {
+                println!(
+                    "  {k:<28} {:>6} {:>5.1}%",
+                    group_thousands(i128::from(*v)),
+                    *v as f64 * 100.0 / total.max(1) as f64
+                );
+            }
+            println!("\ndata-quality warnings: {}", warnings.len());
+            for w in &warnings {
+                println!("  {w}");
+            }
+            println!("\nforecast (analytic engine, damped joiner trend):");
+            for c in &forecast.census_years {
+                println!(
+                    "  January {}: {:>6} plans (90% interval {} – {})",
+                    c.census_year,
+                    group_thousands(c.total.mean.round() as i128),
+                    group_thousands(c.total.quantile(0.05).unwrap_or(0.0).round() as i128),
+                    group_thousands(c.total.quantile(0.95).unwrap_or(0.0).round() as i128)
+                );
+            }
+            println!("\nDSG high needs ledger (from hnb-budget.csv):");
+            for r in &rows {
+                println!(
+                    "  {}: income {:>9}, spend {:>9}, in-year {:>9}, closing {:>9}",
+                    r.budget.financial_year,
+                    r.income.to_millions_string(),
+                    r.budget.expenditure.to_millions_string(),
+                    r.in_year.to_millions_string(),
+                    r.closing.to_millions_string()
+                );
+            }
+            println!(
+                "\nnext: highneeds forecast --db {} --format table",
+                db_path.display()
+            );
+            if !args.no_serve {
+                println!("(the dashboard is not built yet: this demo prints its figures instead)");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

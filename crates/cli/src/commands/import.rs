@@ -1,0 +1,128 @@
+//! `highneeds import`: parse everything first; only a file with no errors reaches the database, in one
+//! transaction.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use highneeds_domain::{BudgetLine, PlanHistory, TransitionHistory};
+use highneeds_ingest::{Parsed, SourceFile};
+use highneeds_store::{ImportOutcome, ImportedFile, LaRef, Store};
+
+use crate::args::{ImportArgs, ImportKind};
+use crate::commands::{print_issues, runtime, REJECTED};
+
+/// What was read, ready to store.
+pub enum Readied {
+    Witan(TransitionHistory),
+    Plans(Vec<PlanHistory>),
+    Budget(Vec<BudgetLine>),
+}
+
+/// Read and validate files of one kind. Issues are returned, not printed.
+pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
+    let one = |what: &str| -> Result<&Path> {
+        match paths {
+            [p] => Ok(p),
+            _ => bail!("import {what} takes one file, not {}", paths.len()),
+        }
+    };
+    Ok(match kind {
+        ImportKind::Witan => {
+            let dir = match paths {
+                [p] if p.is_dir() => p.clone(),
+                [p, ..] => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                [] => bail!(
+                    "import witan needs the folder holding transitions.csv and population.csv"
+                ),
+            };
+            highneeds_ingest::read_witan_dir(&dir).map(Readied::Witan)
+        }
+        ImportKind::Plans => highneeds_ingest::read_plans(one("plans")?).map(Readied::Plans),
+        ImportKind::Budget => highneeds_ingest::read_budget(one("budget")?).map(Readied::Budget),
+    })
+}
+
+fn kind_code(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Witan => "witan",
+        ImportKind::Plans => "plans",
+        ImportKind::Budget => "budget",
+    }
+}
+
+pub fn imported_files(kind: ImportKind, sources: &[SourceFile]) -> Vec<ImportedFile> {
+    sources
+        .iter()
+        .map(|s| ImportedFile {
+            kind: kind_code(kind).to_string(),
+            file_name: s.name.clone(),
+            sha256: s.sha256.clone(),
+            rows: s.rows,
+        })
+        .collect()
+}
+
+/// Store what was read.
+pub async fn store(
+    store: &Store,
+    la: &LaRef,
+    readied: &Readied,
+    files: &[ImportedFile],
+    user: &str,
+) -> Result<ImportOutcome> {
+    Ok(match readied {
+        Readied::Witan(h) => store.import_history(la, h, files, user).await?,
+        Readied::Plans(p) => store.import_plans(la, p, files, user).await?,
+        Readied::Budget(b) => store.import_budget(la, b, files, user).await?,
+    })
+}
+
+pub fn user_name(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    let parsed = read(args.kind, &args.paths)?;
+    print_issues(&parsed.issues);
+    let errors = parsed.errors().count();
+    let Some(readied) = parsed.value else {
+        eprintln!("import rejected: {errors} error(s); the database was not changed");
+        return Ok(ExitCode::from(REJECTED));
+    };
+    let files = imported_files(args.kind, &parsed.sources);
+    let la = LaRef {
+        code: args.la.clone(),
+        name: args.la_name.clone().unwrap_or_else(|| args.la.clone()),
+    };
+    let user = user_name(args.user.as_deref());
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let db = Store::open(&args.db).await?;
+        let outcome = store(&db, &la, &readied, &files, &user).await;
+        db.close().await;
+        outcome
+    })?;
+    match outcome {
+        ImportOutcome::Imported { import_id, rows } => println!(
+            "imported {} into {} for LA {} (import {import_id}, {rows} rows, {} warnings)",
+            files
+                .iter()
+                .map(|f| f.file_name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            args.db.display(),
+            la.code,
+            parsed.issues.len()
+        ),
+        ImportOutcome::AlreadyImported {
+            import_id,
+            imported_at,
+        } => println!("already imported (import {import_id} at {imported_at}): nothing changed"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,250 @@
+//! Rendering results for people (tables) and for other tools (CSV, JSON). The JSON shapes here are contracts:
+//! other tools read them, so fields are only ever added, never renamed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use highneeds_domain::money::group_thousands;
+use highneeds_domain::Pence;
+use highneeds_model::forecast::FinancialYearForecast;
+use highneeds_model::{Forecast, Summary};
+use serde::Serialize;
+
+/// `{"mean": …, "p05": …, "p50": …, "p95": …}` plus any extra quantiles as `pNN`.
+pub fn quantile_key(p: f64) -> String {
+    let pct = p * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("p{:02}", pct.round() as i64)
+    } else {
+        format!("p{}", format!("{pct:.1}").replace('.', "_"))
+    }
+}
+
+pub fn summary_json(s: &Summary) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("mean".into(), round3(s.mean).into());
+    for &(p, v) in &s.quantiles {
+        m.insert(quantile_key(p), round3(v).into());
+    }
+    m.insert("sd".into(), round3(s.sd).into());
+    serde_json::Value::Object(m)
+}
+
+fn pence_json(f: &FinancialYearForecast) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("mean".into(), f.mean.pence().into());
+    for &(p, v) in &f.quantiles {
+        m.insert(quantile_key(p), v.pence().into());
+    }
+    m.insert("sd".into(), f.sd.pence().into());
+    serde_json::Value::Object(m)
+}
+
+/// Three decimals are plenty for expected counts and keep the JSON readable.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[derive(Serialize)]
+struct ForecastJson<'a> {
+    model: &'a str,
+    engine: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sims: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    base_census_year: i32,
+    base_total: u64,
+    census_years: Vec<CensusJson>,
+    financial_years: Vec<FinancialJson>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CensusJson {
+    census_year: i32,
+    total: serde_json::Value,
+    by_setting: BTreeMap<String, serde_json::Value>,
+    by_need: BTreeMap<String, serde_json::Value>,
+    by_age_group: BTreeMap<String, serde_json::Value>,
+    joiners: serde_json::Value,
+    leavers: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct FinancialJson {
+    financial_year: String,
+    cost_pence: serde_json::Value,
+}
+
+pub fn forecast_json(f: &Forecast) -> String {
+    let doc = ForecastJson {
+        model: "transitions",
+        engine: f.engine.code(),
+        sims: f.sims,
+        seed: f.seed,
+        base_census_year: f.base_census.year(),
+        base_total: f.base_total,
+        census_years: f
+            .census_years
+            .iter()
+            .zip(&f.flows)
+            .map(|(c, fl)| CensusJson {
+                census_year: c.census_year.year(),
+                total: summary_json(&c.total),
+                by_setting: c
+                    .by_setting
+                    .iter()
+                    .map(|(k, s)| (k.clone(), summary_json(s)))
+                    .collect(),
+                by_need: c
+                    .by_need
+                    .iter()
+                    .map(|(k, s)| (k.clone(), summary_json(s)))
+                    .collect(),
+                by_age_group: c
+                    .by_age_group
+                    .iter()
+                    .map(|(g, s)| (g.code().to_string(), summary_json(s)))
+                    .collect(),
+                joiners: summary_json(&fl.joiners),
+                leavers: summary_json(&fl.leavers),
+            })
+            .collect(),
+        financial_years: f
+            .financial_years
+            .iter()
+            .map(|y| FinancialJson {
+                financial_year: y.financial_year.to_string(),
+                cost_pence: pence_json(y),
+            })
+            .collect(),
+        notes: &f.notes,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// One row per figure: `measure,year,breakdown,key,mean,p05,p50,p95` (+ extra quantiles).
+pub fn forecast_csv(f: &Forecast) -> String {
+    let qs: Vec<f64> = f
+        .census_years
+        .first()
+        .map(|c| c.total.quantiles.iter().map(|q| q.0).collect())
+        .unwrap_or_default();
+    let mut out = String::from("measure,year,breakdown,key,mean");
+    for &q in &qs {
+        let _ = write!(out, ",{}", quantile_key(q));
+    }
+    out.push('\n');
+    let mut row = |measure: &str, year: &str, breakdown: &str, key: &str, s: &Summary| {
+        let _ = write!(out, "{measure},{year},{breakdown},{key},{:.3}", s.mean);
+        for &(_, v) in &s.quantiles {
+            let _ = write!(out, ",{v:.3}");
+        }
+        out.push('\n');
+    };
+    for (c, fl) in f.census_years.iter().zip(&f.flows) {
+        let y = c.census_year.to_string();
+        row("plans", &y, "total", "all", &c.total);
+        for (k, s) in &c.by_setting {
+            row("plans", &y, "setting", k, s);
+        }
+        for (k, s) in &c.by_need {
+            row("plans", &y, "need", k, s);
+        }
+        for (g, s) in &c.by_age_group {
+            row("plans", &y, "age_group", g.code(), s);
+        }
+        row("joiners", &y, "total", "all", &fl.joiners);
+        row("leavers", &y, "total", "all", &fl.leavers);
+    }
+    for y in &f.financial_years {
+        let _ = write!(
+            out,
+            "cost_pence,{},total,all,{}",
+            y.financial_year,
+            y.mean.pence()
+        );
+        for &(_, v) in &y.quantiles {
+            let _ = write!(out, ",{}", v.pence());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn count(x: f64) -> String {
+    group_thousands(x.round() as i128)
+}
+
+/// A table for people: totals per census with the 90 % interval, the latest year by setting and need, costs.
+pub fn forecast_table(f: &Forecast, source: &str) -> String {
+    let mut out = String::new();
+    let engine = match (f.engine, f.sims) {
+        (highneeds_model::Engine::MonteCarlo, Some(n)) => {
+            format!("Monte-Carlo, {n} simulations, seed {}", f.seed.unwrap_or(0))
+        }
+        _ => "analytic".to_string(),
+    };
+    let _ = writeln!(out, "Forecast of EHC plans from {source} ({engine})");
+    let _ = writeln!(
+        out,
+        "January {}: {} plans (actual)\n",
+        f.base_census,
+        group_thousands(i128::from(f.base_total))
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {:>9} {:>21} {:>9} {:>9}",
+        "census", "plans", "90% interval", "joiners", "leavers"
+    );
+    for (c, fl) in f.census_years.iter().zip(&f.flows) {
+        let lo = c.total.quantile(0.05).unwrap_or(f64::NAN);
+        let hi = c.total.quantile(0.95).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>9} {:>21} {:>9} {:>9}",
+            c.census_year,
+            count(c.total.mean),
+            format!("{} – {}", count(lo), count(hi)),
+            count(fl.joiners.mean),
+            count(fl.leavers.mean)
+        );
+    }
+    if let Some(last) = f.census_years.last() {
+        let _ = writeln!(out, "\nJanuary {} by setting:", last.census_year);
+        for (k, s) in &last.by_setting {
+            if s.mean >= 0.5 {
+                let _ = writeln!(out, "  {:<28} {:>8}", k, count(s.mean));
+            }
+        }
+        let _ = writeln!(out, "January {} by need:", last.census_year);
+        for (k, s) in &last.by_need {
+            if s.mean >= 0.5 {
+                let _ = writeln!(out, "  {:<28} {:>8}", k, count(s.mean));
+            }
+        }
+        let _ = writeln!(out, "January {} by age group:", last.census_year);
+        for (g, s) in &last.by_age_group {
+            let _ = writeln!(out, "  {:<28} {:>8}", g.label(), count(s.mean));
+        }
+    }
+    if f.financial_years.iter().any(|y| y.mean != Pence::ZERO) {
+        let _ = writeln!(out, "\n{:<10} {:>16} {:>31}", "FY", "cost", "90% interval");
+        for y in &f.financial_years {
+            let lo = y.quantile(0.05).unwrap_or(Pence::ZERO);
+            let hi = y.quantile(0.95).unwrap_or(Pence::ZERO);
+            let _ = writeln!(
+                out,
+                "{:<10} {:>16} {:>31}",
+                y.financial_year.to_string(),
+                y.mean.to_millions_string(),
+                format!("{} – {}", lo.to_millions_string(), hi.to_millions_string())
+            );
+        }
+    }
+    for n in &f.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out
+}
