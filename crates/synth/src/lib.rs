@@ -1,1 +1,362 @@
-//! placeholder
+//! Synthetic local authorities: realistic person-level histories of children with EHC plans, with the
+//! resident population, unit costs, valid states and High Needs Block budget that go with them.
+//!
+//! Deterministic for a seed (Xoshiro256++ seeded explicitly; no hash-map order reaches the output) and
+//! calibrated on real published statistics (see [`calibration`]): the last census has the requested number of
+//! plans, the national age, setting and need mix, and the caseload grows about 10 % a year *because* joiner
+//! rates per head trend upward and the 2014 reforms let plans run to 25 — so a model with a trend can learn
+//! it and a stationary model under-predicts.
+//!
+//! The crate does no I/O: the CLI writes files through the ingest crate.
+//!
+//! ```
+//! use highneeds_synth::{generate_la, SynthConfig};
+//! let la = generate_la(&SynthConfig { plans: 300, ..SynthConfig::default() }, 0);
+//! assert_eq!(la.name, "Exampleshire");
+//! let last = la.histories.iter().filter(|h| h.at(la.last_census).is_some()).count();
+//! assert_eq!(last, 300);
+//! ```
+
+pub mod calibration;
+pub mod expected;
+pub mod params;
+pub mod sim;
+pub mod tables;
+
+use highneeds_domain::{
+    transitions_between, BudgetLine, CanonicalSetting, CensusYear, Ncy, PlanHistory,
+    PopulationCount, TransitionHistory, UnitCost, ValidSetting,
+};
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::calibration::{LA_SIZE_LOG_SD_2022, NEED_CODES};
+use crate::expected::{Dynamics, Volumes, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH};
+use crate::params::{NCYS, NEEDS, SETTINGS};
+use crate::sim::{Establishments, SimInput, Vocab};
+use crate::tables::BudgetDraws;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynthConfig {
+    /// Plans in the last census, summed over the LAs.
+    pub plans: u32,
+    pub seed: u64,
+    /// Number of LAs (at least 1).
+    pub las: u32,
+    /// Number of January censuses (default 10, at least 8).
+    pub censuses: u32,
+    /// The last census (default 2024).
+    pub last_census: CensusYear,
+}
+
+impl Default for SynthConfig {
+    /// Exampleshire: one LA of 2,150 plans (the size of witan.send's demo LA), censuses 2015-2024, seed 1.
+    fn default() -> Self {
+        Self {
+            plans: 2_150,
+            seed: 1,
+            las: 1,
+            censuses: 10,
+            // 2024 is always a valid census year.
+            last_census: CensusYear::new(2024).unwrap_or_else(|_| unreachable!()),
+        }
+    }
+}
+
+impl SynthConfig {
+    /// Censuses actually generated (at least 8).
+    pub fn census_count(&self) -> u32 {
+        self.censuses.max(8)
+    }
+    /// The first census generated.
+    pub fn first_census(&self) -> CensusYear {
+        let first = self.last_census.year() - self.census_count() as i32 + 1;
+        CensusYear::new(first).unwrap_or(self.last_census)
+    }
+    fn la_count(&self) -> u32 {
+        self.las.max(1)
+    }
+}
+
+/// One synthetic LA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntheticLa {
+    /// ONS-style code: `E99999999` for Exampleshire, `E99000001`… when several LAs are generated.
+    pub code: String,
+    pub name: String,
+    pub first_census: CensusYear,
+    pub last_census: CensusYear,
+    /// One history per child who had a plan at any census, in child id order.
+    pub histories: Vec<PlanHistory>,
+    /// Resident population by NCY for every census year and five projected years after the last.
+    pub population: Vec<PopulationCount>,
+    /// Annual unit cost for every (need, setting).
+    pub costs: Vec<UnitCost>,
+    pub valid_states: Vec<ValidSetting>,
+    /// HNB budget for the six financial years up to the one starting in the last census year.
+    pub budget: Vec<BudgetLine>,
+}
+
+impl SyntheticLa {
+    /// The forecast's input: transitions between the first and last census, with population, costs and
+    /// valid states.
+    pub fn transition_history(&self) -> TransitionHistory {
+        TransitionHistory {
+            transitions: transitions_between(&self.histories, self.first_census, self.last_census),
+            population: self.population.clone(),
+            costs: self.costs.clone(),
+            valid_states: self.valid_states.clone(),
+        }
+    }
+
+    /// Plans at a census.
+    pub fn plans_at(&self, census: CensusYear) -> usize {
+        self.histories
+            .iter()
+            .filter(|h| h.at(census).is_some())
+            .count()
+    }
+}
+
+/// Years of population projected after the last census.
+pub const PROJECTED_YEARS: i32 = 5;
+/// Financial years of budget generated.
+pub const BUDGET_YEARS: i32 = 6;
+/// Plans per head of the 0-25 population in the last census, typical LA (England 2024: about 3 %).
+pub const TYPICAL_PREVALENCE: f64 = 0.031;
+
+/// SplitMix64 finaliser: a well-mixed 64-bit value from another.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of LA `index` (and `u64::MAX` for the size draw).
+fn derive_seed(seed: u64, index: u64) -> u64 {
+    mix(mix(seed) ^ mix(index.wrapping_add(0x5EED)))
+}
+
+fn normal(rng: &mut Xoshiro256PlusPlus, sd: f64) -> f64 {
+    Normal::new(0.0, sd).map(|d| d.sample(rng)).unwrap_or(0.0)
+}
+
+/// Sizes (plans in the last census) of the `las` LAs, summing exactly to `plans`. Lognormal spread like
+/// England's LAs in 2022 (σ of ln size 0.61: from a few hundred to several thousand plans). With one LA, all
+/// the plans. Every LA gets at least one plan when there are enough.
+pub fn la_sizes(config: &SynthConfig) -> Vec<u32> {
+    let k = config.la_count() as usize;
+    if k == 1 {
+        return vec![config.plans];
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(config.seed, u64::MAX));
+    let weights: Vec<f64> = (0..k)
+        .map(|_| normal(&mut rng, LA_SIZE_LOG_SD_2022).exp())
+        .collect();
+    let sum: f64 = weights.iter().sum();
+    let shares: Vec<f64> = weights
+        .iter()
+        .map(|w| w / sum * f64::from(config.plans))
+        .collect();
+    let mut sizes = sim::round_counts(&shares);
+    // The rounded total equals `plans` (shares sum to it exactly up to float error); fix any drift.
+    let mut total: i64 = sizes.iter().map(|&s| i64::from(s)).sum();
+    while total != i64::from(config.plans) {
+        let largest = (0..k)
+            .max_by_key(|&i| (sizes[i], std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        if total > i64::from(config.plans) {
+            sizes[largest] -= 1;
+            total -= 1;
+        } else {
+            sizes[largest] += 1;
+            total += 1;
+        }
+    }
+    if config.plans as usize >= k {
+        while let Some(empty) = sizes.iter().position(|&s| s == 0) {
+            let largest = (0..k)
+                .max_by_key(|&i| (sizes[i], std::cmp::Reverse(i)))
+                .unwrap_or(0);
+            sizes[largest] -= 1;
+            sizes[empty] += 1;
+        }
+    }
+    sizes
+}
+
+const NAME_FIRST: [&str; 24] = [
+    "North", "South", "East", "West", "Upper", "Lower", "Great", "Little", "Kings", "Queens",
+    "Ash", "Oak", "Elm", "Bex", "Wold", "Marsh", "Brook", "Stone", "Red", "Black", "White",
+    "Green", "Long", "High",
+];
+const NAME_SECOND: [&str; 18] = [
+    "shire", "borough", "ford", "field", "bury", "minster", "ham", "ton", "wick", "mouth", "dale",
+    "port", "by", "stead", "worth", "cester", "mere", "leigh",
+];
+
+/// (code, name, child id prefix) of LA `index` of `las`.
+pub fn la_identity(las: u32, index: u32) -> (String, String, String) {
+    if las <= 1 {
+        return ("E99999999".into(), "Exampleshire".into(), "EX".into());
+    }
+    let i = index as usize;
+    let pairs = NAME_FIRST.len() * NAME_SECOND.len();
+    let mut name = format!(
+        "{}{}",
+        NAME_FIRST[i % NAME_FIRST.len()],
+        NAME_SECOND[(i / NAME_FIRST.len()) % NAME_SECOND.len()]
+    );
+    if i >= pairs {
+        name.push_str(&format!(" {}", i / pairs + 1));
+    }
+    let letter = |n: usize| char::from(b'A' + (n % 26) as u8);
+    let prefix = format!("{}{}{}", letter(i / 676), letter(i / 26), letter(i));
+    (format!("E99{:06}", index + 1), name, prefix)
+}
+
+fn vocab() -> Vocab {
+    let needs = NEED_CODES
+        .iter()
+        .map(|c| {
+            c.parse()
+                .unwrap_or_else(|_| unreachable!("SEN2 codes are valid"))
+        })
+        .collect();
+    let settings = CanonicalSetting::ALL
+        .iter()
+        .map(|c| {
+            c.code()
+                .parse()
+                .unwrap_or_else(|_| unreachable!("canonical codes are valid"))
+        })
+        .collect();
+    Vocab {
+        needs,
+        settings,
+        ncys: Ncy::all().collect(),
+    }
+}
+
+/// Generate LA `index` (0-based) of the configuration. Each LA has its own seed derived from
+/// `(config.seed, index)`, so LAs can be generated one at a time, in any order, with identical results.
+pub fn generate_la(config: &SynthConfig, index: u32) -> SyntheticLa {
+    let sizes = la_sizes(config);
+    let target = sizes.get(index as usize).copied().unwrap_or(0);
+    let (code, name, prefix) = la_identity(config.la_count(), index);
+    let censuses = config.census_count() as usize;
+    let first_census = config.first_census();
+    let last_census = config.last_census;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(config.seed, u64::from(index)));
+
+    // This LA's character: a little different from the national picture in growth, size and mix.
+    let trend = (NATIONAL_JOINER_TREND + normal(&mut rng, 0.012)).clamp(0.03, 0.12);
+    let pop_growth = (NATIONAL_POP_GROWTH + normal(&mut rng, 0.002)).clamp(0.0, 0.012);
+    let prevalence = TYPICAL_PREVALENCE * normal(&mut rng, 0.1).exp();
+    let shocks: Vec<f64> = (0..censuses)
+        .map(|_| normal(&mut rng, 0.04).exp())
+        .collect();
+    let calibrated = expected::calibrated(config.census_count());
+    let mut pulls = calibrated.pulls;
+    pulls
+        .iter_mut()
+        .for_each(|p| *p *= normal(&mut rng, 0.12).exp());
+    let mut need_base = calibrated.need_base;
+    need_base
+        .iter_mut()
+        .for_each(|p| *p *= normal(&mut rng, 0.06).exp());
+    let mut cost_factor = [1.0; SETTINGS];
+    cost_factor
+        .iter_mut()
+        .for_each(|c| *c = normal(&mut rng, 0.08).exp());
+    let mut pop_noise = [1.0; NCYS];
+    pop_noise
+        .iter_mut()
+        .for_each(|c| *c = normal(&mut rng, 0.015).exp());
+    let draws = BudgetDraws {
+        income_ratio: rng.random_range(0.70..0.80),
+        allocation_growth: rng.random_range(0.05..0.08),
+        deduction_share: (0..BUDGET_YEARS)
+            .map(|_| rng.random_range(0.02..0.04))
+            .collect(),
+        transfer_share: (0..BUDGET_YEARS)
+            .map(|_| {
+                if rng.random_bool(0.4) {
+                    rng.random_range(0.005..0.02)
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        opening_deficit_share: rng.random_range(0.03..0.12),
+        hnb_share_of_dsg: rng.random_range(0.15..0.19),
+    };
+
+    // Size the joiner volume so that the last census has `target` plans in expectation.
+    let dynamics = Dynamics::new(&pulls, &need_base);
+    let unit = Volumes::unit(censuses - 1, trend, pop_growth, &shocks);
+    let unit_run = expected::run_settings(&dynamics, &unit);
+    let per_unit = unit_run.last().map(expected::total).unwrap_or(0.0);
+    let scale = if per_unit > 0.0 {
+        f64::from(target) / per_unit
+    } else {
+        0.0
+    };
+    let volumes = unit.scaled(scale);
+    let mut initial = unit_run[0];
+    initial.iter_mut().flatten().for_each(|x| *x *= scale);
+
+    let vocab = vocab();
+    let establishments = Establishments::new(index, target);
+    let input = SimInput {
+        dynamics: &dynamics,
+        establishments: &establishments,
+        vocab: &vocab,
+        first_census,
+        censuses,
+        initial,
+        joiners: volumes.joiners.clone(),
+        target,
+        id_prefix: &prefix,
+    };
+    let out = sim::simulate(&input, &mut rng);
+
+    let residents = f64::from(target.max(1)) / prevalence;
+    let population = tables::population(
+        first_census,
+        last_census,
+        PROJECTED_YEARS,
+        residents,
+        pop_growth,
+        &pop_noise,
+    );
+    let costs = tables::costs(&vocab, &cost_factor);
+    let valid_states = tables::valid_states(&vocab);
+    let first_fy = (last_census.year() - BUDGET_YEARS + 1).max(first_census.year());
+    let budget = tables::budget(&out.counts, first_census, first_fy, &cost_factor, &draws);
+
+    SyntheticLa {
+        code,
+        name,
+        first_census,
+        last_census,
+        histories: out.histories,
+        population,
+        costs,
+        valid_states,
+        budget,
+    }
+}
+
+/// Generate every LA of the configuration (for large national sets prefer [`generate_la`] one at a time).
+pub fn generate(config: &SynthConfig) -> Vec<SyntheticLa> {
+    (0..config.la_count())
+        .map(|i| generate_la(config, i))
+        .collect()
+}
+
+/// Sanity: the needs and settings tables have the sizes the domain expects.
+const _: () = assert!(NEEDS == 12 && SETTINGS == 12 && NCYS == Ncy::COUNT);

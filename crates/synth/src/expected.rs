@@ -1,0 +1,423 @@
+//! The synthetic system in expectation: fractional counts by (NCY, setting) and (NCY, need), stepped year
+//! by year with the same tables the person-level simulation samples from. Used to
+//! - calibrate the setting pulls and the joiners' base need mix once, so that a typical LA's last census
+//!   matches the national setting and need shares;
+//! - size an LA exactly: the whole system is linear in the joiner volume, so one pass with a joiner volume
+//!   of 1 tells how many joiners give the requested number of plans in the last census.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::calibration::{setting_shares_2022, NEED_SHARES_2024};
+use crate::params::*;
+
+/// Years of the statements era simulated (in expectation) to build the first census's stock.
+pub const BURN_IN_YEARS: usize = 22;
+/// Growth of joiners a year in the statements era (England grew about 1 % a year 2010-2014).
+pub const OLD_JOINER_GROWTH: f64 = 0.02;
+/// Joiners a year before the 2014 reforms relative to after (England: 27,139 new plans in 2014, 36,094 in
+/// 2016, `ehcp_new_plans_by_age_la_2009_2021.csv`); the jump is what sets the stock growing at first.
+pub const REFORM_JOINER_LEVEL: f64 = 0.8;
+/// National joiner-rate trend a year used for calibration (per head of population).
+pub const NATIONAL_JOINER_TREND: f64 = 0.075;
+/// National population growth a year used for calibration.
+pub const NATIONAL_POP_GROWTH: f64 = 0.005;
+
+pub type Grid = [[f64; SETTINGS]; NCYS];
+pub type NeedGrid = [[f64; NEEDS]; NCYS];
+
+fn normalise<const N: usize>(v: &mut [f64; N]) {
+    let s: f64 = v.iter().sum();
+    if s > 0.0 {
+        v.iter_mut().for_each(|x| *x /= s);
+    }
+}
+
+/// Everything the simulation samples from, for one set of pulls and base need mix.
+#[derive(Debug, Clone)]
+pub struct Dynamics {
+    /// P(need | NCY) for joiners.
+    pub join_need: NeedGrid,
+    /// P(setting | NCY, need) for joiners.
+    pub join_place: [[[f64; SETTINGS]; NEEDS]; NCYS],
+    /// P(setting | NCY) for joiners, over needs.
+    pub join_place_marg: Grid,
+    /// P(need | NCY) for the first census's stock (everyone who joined at or before their phase).
+    pub init_need: NeedGrid,
+    /// `moves[next][from][to]`: where a stayer in `from` is at NCY position `next` (includes staying).
+    pub moves: [[[f64; SETTINGS]; SETTINGS]; NCYS],
+    /// `leave[i][s]` post-reform; `leave_old` statements era.
+    pub leave: Grid,
+    pub leave_old: Grid,
+    /// `need_change[from][to]`, including staying.
+    pub need_change: [[f64; NEEDS]; NEEDS],
+}
+
+impl Dynamics {
+    pub fn new(pulls: &[f64; SETTINGS], need_base: &[f64; NEEDS]) -> Self {
+        let mut join_need = [[0.0; NEEDS]; NCYS];
+        let mut band_need = [[0.0; NEEDS]; 4];
+        for (b, row) in band_need.iter_mut().enumerate() {
+            for k in 0..NEEDS {
+                row[k] = need_base[k] * NEED_TILT[k][b];
+            }
+            normalise(row);
+        }
+        for (i, row) in join_need.iter_mut().enumerate() {
+            *row = band_need[band(ncy(i))];
+        }
+        let mut band_join = [0.0; 4];
+        for (i, &j) in JOIN_NCY.iter().enumerate() {
+            band_join[band(ncy(i))] += j;
+        }
+        let mut init_need = [[0.0; NEEDS]; NCYS];
+        for (i, row) in init_need.iter_mut().enumerate() {
+            for b in 0..=band(ncy(i)) {
+                for k in 0..NEEDS {
+                    row[k] += band_join[b] * band_need[b][k];
+                }
+            }
+            normalise(row);
+        }
+        let mut join_place = [[[0.0; SETTINGS]; NEEDS]; NCYS];
+        let mut join_place_marg = [[0.0; SETTINGS]; NCYS];
+        for i in 0..NCYS {
+            let n = ncy(i);
+            let base = crate::params::join_place(n);
+            for k in 0..NEEDS {
+                let row = &mut join_place[i][k];
+                for s in 0..SETTINGS {
+                    if valid(s, n) {
+                        row[s] = base[s] * place_tilt(k, s) * pulls[s];
+                    }
+                }
+                if row.iter().sum::<f64>() <= 0.0 {
+                    row[OT] = 1.0;
+                }
+                normalise(row);
+                for s in 0..SETTINGS {
+                    join_place_marg[i][s] += join_need[i][k] * row[s];
+                }
+            }
+        }
+        let mut moves = [[[0.0; SETTINGS]; SETTINGS]; NCYS];
+        for (i, table) in moves.iter_mut().enumerate() {
+            let n = ncy(i);
+            for (from, row) in table.iter_mut().enumerate() {
+                let (m, w) = move_out(n, from);
+                let mut dest = [0.0; SETTINGS];
+                for to in 0..SETTINGS {
+                    if to != from && valid(to, n) {
+                        dest[to] = w[to] * pulls[to];
+                    }
+                }
+                let total: f64 = dest.iter().sum();
+                if total <= 0.0 {
+                    if valid(from, n) {
+                        row[from] = 1.0;
+                    } else {
+                        row[OT] = 1.0;
+                    }
+                    continue;
+                }
+                for to in 0..SETTINGS {
+                    row[to] = m * dest[to] / total;
+                }
+                row[from] += 1.0 - m;
+            }
+        }
+        let mut leave = [[0.0; SETTINGS]; NCYS];
+        let mut leave_old = [[0.0; SETTINGS]; NCYS];
+        for i in 0..NCYS {
+            for s in 0..SETTINGS {
+                leave[i][s] = leave_prob(ncy(i), s, false);
+                leave_old[i][s] = leave_prob(ncy(i), s, true);
+            }
+        }
+        let mut need_change = [[0.0; NEEDS]; NEEDS];
+        for (k, row) in need_change.iter_mut().enumerate() {
+            let (r, w) = crate::params::need_change(k);
+            for to in 0..NEEDS {
+                row[to] = r * w[to];
+            }
+            row[k] += 1.0 - r;
+        }
+        Self {
+            join_need,
+            join_place,
+            join_place_marg,
+            init_need,
+            moves,
+            leave,
+            leave_old,
+            need_change,
+        }
+    }
+
+    /// P(need | NCY position, setting) for the first census's stock.
+    pub fn init_need_given(&self, i: usize, s: usize) -> [f64; NEEDS] {
+        let mut row = [0.0; NEEDS];
+        for k in 0..NEEDS {
+            row[k] = self.init_need[i][k] * place_tilt(k, s);
+        }
+        normalise(&mut row);
+        row
+    }
+}
+
+/// Joiner NCY distribution in the statements era: few post-16 joiners.
+pub fn old_join_ncy(i: usize) -> f64 {
+    match ncy(i) {
+        i32::MIN..=11 => JOIN_NCY[i],
+        12 => JOIN_NCY[i] * 0.5,
+        _ => 0.0,
+    }
+}
+
+/// Joiner volumes: statements-era years (oldest first) then one per transition of the censuses.
+#[derive(Debug, Clone)]
+pub struct Volumes {
+    pub burn: Vec<f64>,
+    pub joiners: Vec<f64>,
+}
+
+impl Volumes {
+    /// Volumes for a first-transition joiner volume of 1, trend `trend` in the per-head rate, population
+    /// growth `pop_growth` and a multiplicative shock per year.
+    pub fn unit(transitions: usize, trend: f64, pop_growth: f64, shocks: &[f64]) -> Self {
+        let burn = (0..BURN_IN_YEARS)
+            .map(|b| {
+                REFORM_JOINER_LEVEL
+                    * (1.0 + OLD_JOINER_GROWTH).powi(b as i32 - BURN_IN_YEARS as i32)
+            })
+            .collect();
+        let g = (1.0 + trend) * (1.0 + pop_growth);
+        let joiners = (0..transitions)
+            .map(|t| g.powi(t as i32) * shocks.get(t).copied().unwrap_or(1.0))
+            .collect();
+        Self { burn, joiners }
+    }
+    pub fn scaled(&self, k: f64) -> Self {
+        Self {
+            burn: self.burn.iter().map(|x| x * k).collect(),
+            joiners: self.joiners.iter().map(|x| x * k).collect(),
+        }
+    }
+}
+
+/// The expected stock by (NCY, setting) at every census (first … last).
+pub fn run_settings(d: &Dynamics, v: &Volumes) -> Vec<Grid> {
+    let mut stock = [[0.0; SETTINGS]; NCYS];
+    for &j in &v.burn {
+        stock = step_settings(d, &stock, true, j);
+    }
+    let mut out = Vec::with_capacity(v.joiners.len() + 1);
+    out.push(stock);
+    for &j in &v.joiners {
+        stock = step_settings(d, &stock, false, j);
+        out.push(stock);
+    }
+    out
+}
+
+fn step_settings(d: &Dynamics, stock: &Grid, old: bool, joiners: f64) -> Grid {
+    let leave = if old { &d.leave_old } else { &d.leave };
+    let mut next = [[0.0; SETTINGS]; NCYS];
+    for i in 0..NCYS - 1 {
+        for s in 0..SETTINGS {
+            let x = stock[i][s] * (1.0 - leave[i][s]);
+            if x <= 0.0 {
+                continue;
+            }
+            let row = &d.moves[i + 1][s];
+            for to in 0..SETTINGS {
+                next[i + 1][to] += x * row[to];
+            }
+        }
+    }
+    for i in 0..NCYS {
+        let j = joiners * if old { old_join_ncy(i) } else { JOIN_NCY[i] };
+        for s in 0..SETTINGS {
+            next[i][s] += j * d.join_place_marg[i][s];
+        }
+    }
+    next
+}
+
+/// The expected stock by (NCY, need) at the last census, given the (NCY, setting) run it follows.
+pub fn run_needs(d: &Dynamics, v: &Volumes, settings_run: &[Grid]) -> NeedGrid {
+    let first = &settings_run[0];
+    let mut stock = [[0.0; NEEDS]; NCYS];
+    for i in 0..NCYS {
+        for s in 0..SETTINGS {
+            let p = d.init_need_given(i, s);
+            for k in 0..NEEDS {
+                stock[i][k] += first[i][s] * p[k];
+            }
+        }
+    }
+    for (t, &j) in v.joiners.iter().enumerate() {
+        let before = &settings_run[t];
+        let mut next = [[0.0; NEEDS]; NCYS];
+        for i in 0..NCYS - 1 {
+            let total: f64 = before[i].iter().sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let leaving: f64 = (0..SETTINGS).map(|s| before[i][s] * d.leave[i][s]).sum();
+            let stay = 1.0 - leaving / total;
+            for k in 0..NEEDS {
+                let x = stock[i][k] * stay;
+                for to in 0..NEEDS {
+                    next[i + 1][to] += x * d.need_change[k][to];
+                }
+            }
+        }
+        for i in 0..NCYS {
+            for k in 0..NEEDS {
+                next[i][k] += j * JOIN_NCY[i] * d.join_need[i][k];
+            }
+        }
+        stock = next;
+    }
+    stock
+}
+
+pub fn total(g: &Grid) -> f64 {
+    g.iter().flatten().sum()
+}
+
+/// Calibrated knobs: setting pulls and base need mix for joiners.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    pub pulls: [f64; SETTINGS],
+    pub need_base: [f64; NEEDS],
+}
+
+/// The knobs for `censuses` censuses, calibrated once per process (deterministic, independent of the seed).
+pub fn calibrated(censuses: u32) -> Arc<Calibrated> {
+    static CACHE: OnceLock<Mutex<BTreeMap<u32, Arc<Calibrated>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
+    if let Some(c) = cache.lock().ok().and_then(|m| m.get(&censuses).cloned()) {
+        return c;
+    }
+    let c = Arc::new(calibrate(censuses));
+    if let Ok(mut m) = cache.lock() {
+        m.insert(censuses, c.clone());
+    }
+    c
+}
+
+/// Iterative proportional fitting of the pulls (to the national setting mix, January 2022) and the base need
+/// mix (to the national need mix, January 2024) for a typical LA with no shocks.
+pub fn calibrate(censuses: u32) -> Calibrated {
+    let transitions = censuses.saturating_sub(1) as usize;
+    let v = Volumes::unit(transitions, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH, &[]);
+    let setting_target = setting_shares_2022();
+    let mut pulls = [1.0; SETTINGS];
+    let mut need_base = NEED_SHARES_2024;
+    for _round in 0..2 {
+        for _ in 0..12 {
+            let d = Dynamics::new(&pulls, &need_base);
+            let run = run_settings(&d, &v);
+            let last = run.last().copied().unwrap_or([[0.0; SETTINGS]; NCYS]);
+            let got = setting_shares(&last);
+            for s in 0..SETTINGS {
+                if got[s] > 0.0 {
+                    pulls[s] *= (setting_target[s] / got[s]).powf(0.9);
+                }
+            }
+        }
+        let d = Dynamics::new(&pulls, &need_base);
+        let run = run_settings(&d, &v);
+        for _ in 0..15 {
+            let d = Dynamics::new(&pulls, &need_base);
+            let got = need_shares(&run_needs(&d, &v, &run));
+            for k in 0..NEEDS {
+                if got[k] > 0.0 {
+                    need_base[k] *= NEED_SHARES_2024[k] / got[k];
+                }
+            }
+            normalise(&mut need_base);
+        }
+    }
+    let m = pulls[MS];
+    pulls.iter_mut().for_each(|p| *p /= m);
+    Calibrated { pulls, need_base }
+}
+
+pub fn setting_shares(g: &Grid) -> [f64; SETTINGS] {
+    let mut out = [0.0; SETTINGS];
+    for row in g {
+        for s in 0..SETTINGS {
+            out[s] += row[s];
+        }
+    }
+    normalise(&mut out);
+    out
+}
+
+pub fn need_shares(g: &NeedGrid) -> [f64; NEEDS] {
+    let mut out = [0.0; NEEDS];
+    for row in g {
+        for k in 0..NEEDS {
+            out[k] += row[k];
+        }
+    }
+    normalise(&mut out);
+    out
+}
+
+/// Age-group shares (under 5, 5-10, 11-15, 16-19, 20-25) of a stock.
+pub fn age_shares(g: &Grid) -> [f64; 5] {
+    let mut out = [0.0; 5];
+    for (i, row) in g.iter().enumerate() {
+        out[age_group(ncy(i))] += row.iter().sum::<f64>();
+    }
+    normalise(&mut out);
+    out
+}
+
+/// DfE age group index of an NCY (age at the start of the year = NCY + 4).
+pub fn age_group(n: i32) -> usize {
+    match n + 4 {
+        i32::MIN..=4 => 0,
+        5..=10 => 1,
+        11..=15 => 2,
+        16..=19 => 3,
+        _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibration::age_shares_2022;
+
+    #[test]
+    fn calibration_hits_national_mix_in_expectation() {
+        let c = calibrate(10);
+        let v = Volumes::unit(9, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH, &[]);
+        let d = Dynamics::new(&c.pulls, &c.need_base);
+        let run = run_settings(&d, &v);
+        let last = run.last().unwrap();
+        let s = setting_shares(last);
+        let a = age_shares(last);
+        let n = need_shares(&run_needs(&d, &v, &run));
+        let cagr = (total(last) / total(&run[0])).powf(1.0 / 9.0) - 1.0;
+        let first_age = age_shares(&run[0]);
+        eprintln!("pulls {:?}\nneed_base {:?}", c.pulls, c.need_base);
+        eprintln!("settings {s:?}\nages {a:?} (target {:?})\nfirst ages {first_age:?}\nneeds {n:?}\ncagr {cagr}",
+            age_shares_2022());
+        for (got, want) in s.iter().zip(setting_shares_2022()) {
+            assert!((got - want).abs() < 0.01, "settings {s:?}");
+        }
+        for (got, want) in n.iter().zip(NEED_SHARES_2024) {
+            assert!((got - want).abs() < 0.01, "needs {n:?}");
+        }
+        for (got, want) in a.iter().zip(age_shares_2022()) {
+            assert!((got - want).abs() < 0.03, "ages {a:?}");
+        }
+        assert!((0.08..0.11).contains(&cagr), "{cagr}");
+    }
+}
