@@ -1,0 +1,216 @@
+//! Writers are exact inverses of the readers.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use highneeds_domain::{
+    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need, Pence, PlanHistory,
+    PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost, Urn, ValidSetting,
+};
+use highneeds_ingest::write::{write_budget, write_plans, write_witan_dir};
+use highneeds_ingest::{read_budget, read_plans, read_witan_dir};
+use proptest::prelude::*;
+
+const NEEDS: [&str; 5] = ["T", "U", "ASD", "SEMH", "Speech & lang."];
+const SETTINGS: [&str; 5] = ["A", "B", "special_maintained", "fe college", "x/y-2+z"];
+
+fn need(i: usize) -> Need {
+    NEEDS[i % NEEDS.len()].parse().unwrap()
+}
+fn setting(i: usize) -> Setting {
+    SETTINGS[i % SETTINGS.len()].parse().unwrap()
+}
+
+fn state() -> impl Strategy<Value = State> {
+    (-5i32..=20, 0..NEEDS.len(), 0..SETTINGS.len()).prop_map(|(n, ni, si)| State {
+        ncy: Ncy::new(n).unwrap(),
+        need: need(ni),
+        setting: setting(si),
+    })
+}
+
+fn transition() -> impl Strategy<Value = Transition> {
+    let sides = prop_oneof![
+        (state(), state()).prop_map(|(a, b)| (Some(a), Some(b))),
+        state().prop_map(|a| (Some(a), None)),
+        state().prop_map(|b| (None, Some(b))),
+    ];
+    (1990i32..2100, sides).prop_map(|(y, (before, after))| Transition {
+        from_census: CensusYear::new(y).unwrap(),
+        before,
+        after,
+    })
+}
+
+fn subset(len: usize) -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::btree_set(0..len, 0..=len).prop_map(|s| s.into_iter().collect())
+}
+
+fn valid_states() -> impl Strategy<Value = Vec<ValidSetting>> {
+    let row = (subset(NEEDS.len()), subset(SETTINGS.len()), -5i32..=20, -5i32..=20, "[a-z0-9]{0,6}");
+    prop_oneof![
+        Just(Vec::new()),
+        proptest::collection::vec(row, SETTINGS.len()).prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, (needs, moves, a, b, group))| {
+                    // The first row allows every need, so every need used is known.
+                    let needs = if i == 0 || needs.is_empty() { (0..NEEDS.len()).collect() } else { needs };
+                    ValidSetting {
+                        setting: setting(i),
+                        group,
+                        min_ncy: Ncy::new(a.min(b)).unwrap(),
+                        max_ncy: Ncy::new(a.max(b)).unwrap(),
+                        needs: needs.into_iter().map(need).collect(),
+                        moves_to: moves.into_iter().map(setting).collect(),
+                    }
+                })
+                .collect()
+        }),
+    ]
+}
+
+fn history() -> impl Strategy<Value = TransitionHistory> {
+    (
+        proptest::collection::vec(transition(), 0..40),
+        proptest::collection::btree_map((1990i32..2100, -5i32..=20), 0u64..10_000_000, 0..30),
+        proptest::collection::btree_map((0..NEEDS.len(), 0..SETTINGS.len()), 0i64..100_000_000_00, 0..10),
+        valid_states(),
+    )
+        .prop_map(|(transitions, population, costs, valid_states)| TransitionHistory {
+            transitions,
+            population: population
+                .into_iter()
+                .map(|((y, n), p)| PopulationCount {
+                    census_year: CensusYear::new(y).unwrap(),
+                    ncy: Ncy::new(n).unwrap(),
+                    population: p,
+                })
+                .collect(),
+            costs: costs
+                .into_iter()
+                .map(|((n, s), p)| UnitCost {
+                    need: need(n),
+                    setting: setting(s),
+                    annual: Pence::new(p),
+                })
+                .collect(),
+            valid_states,
+        })
+}
+
+fn plans() -> impl Strategy<Value = Vec<PlanHistory>> {
+    let record = (state(), proptest::option::of(0u32..=99_999_999));
+    let child = proptest::collection::btree_map(1990i32..2100, record, 1..6);
+    proptest::collection::btree_map("[A-Za-z0-9_.-]{1,12}", child, 0..20).prop_map(|children| {
+        children
+            .into_iter()
+            .map(|(id, recs)| {
+                let records = recs
+                    .into_iter()
+                    .map(|(y, (state, urn))| CensusRecord {
+                        census_year: CensusYear::new(y).unwrap(),
+                        state,
+                        urn: urn.map(|u| Urn::parse(&format!("{u:06}")).unwrap()),
+                    })
+                    .collect();
+                PlanHistory::new(ChildId::parse(&id).unwrap(), records).unwrap()
+            })
+            .collect()
+    })
+}
+
+fn budget() -> impl Strategy<Value = Vec<BudgetLine>> {
+    let key = (2000i32..2090, 0..BudgetKind::ALL.len(), "[A-Za-z0-9 :,\"'£()-]{0,16}");
+    proptest::collection::vec((key, -10i64.pow(14)..10i64.pow(14)), 0..30).prop_map(|rows| {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for ((y, k, line), amount) in rows {
+            let line = line.trim().to_string();
+            if seen.insert((y, k, line.clone())) {
+                out.push(BudgetLine {
+                    financial_year: FinancialYear::starting(y).unwrap(),
+                    kind: BudgetKind::ALL[k],
+                    line,
+                    amount: Pence::new(amount),
+                });
+            }
+        }
+        out
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn witan_dir_round_trips(h in history()) {
+        let dir = tempfile::tempdir().unwrap();
+        write_witan_dir(&h, dir.path()).unwrap();
+        let back = read_witan_dir(dir.path());
+        let errors: Vec<String> = back.errors().map(|i| i.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{errors:?}");
+        prop_assert_eq!(back.value.unwrap(), h);
+    }
+
+    #[test]
+    fn plans_round_trip(p in plans()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plans.csv");
+        write_plans(&p, &path).unwrap();
+        let back = read_plans(&path);
+        let errors: Vec<String> = back.errors().map(|i| i.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{errors:?}");
+        prop_assert_eq!(back.value.unwrap(), p);
+    }
+
+    #[test]
+    fn budget_round_trips(b in budget()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hnb-budget.csv");
+        write_budget(&b, &path).unwrap();
+        let back = read_budget(&path);
+        let errors: Vec<String> = back.errors().map(|i| i.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{errors:?}");
+        prop_assert_eq!(back.value.unwrap(), b);
+    }
+}
+
+#[test]
+fn witan_demo_writes_back_byte_for_byte() {
+    let demo = Path::new("/work/shared/peers/witan-send-demo");
+    if !demo.exists() {
+        return;
+    }
+    let h = read_witan_dir(demo).value.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_witan_dir(&h, dir.path()).unwrap();
+    // witan.send's valid-states.csv has CRLF line ends and it and population.csv lack a final newline.
+    for f in ["transitions.csv", "costs.csv", "valid-states.csv", "population.csv"] {
+        let mut a = std::fs::read_to_string(demo.join(f)).unwrap().replace("\r\n", "\n").into_bytes();
+        let b = std::fs::read(dir.path().join(f)).unwrap();
+        if a.last() != Some(&b'\n') {
+            a.push(b'\n');
+        }
+        if f != "population.csv" {
+            assert!(a == b, "{f} differs");
+        }
+    }
+    let again = read_witan_dir(dir.path()).value.unwrap();
+    assert_eq!(again, h);
+    // No temp files left behind.
+    let names: BTreeSet<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+}
+
+#[test]
+fn cost_text_like_witan() {
+    use highneeds_ingest::write::pounds_text;
+    assert_eq!(pounds_text(Pence::from_pounds(1000)), "1000.0");
+    assert_eq!(pounds_text(Pence::new(123_450)), "1234.5");
+    assert_eq!(pounds_text(Pence::new(123_456)), "1234.56");
+    assert_eq!(pounds_text(Pence::new(-5)), "-0.05");
+}
