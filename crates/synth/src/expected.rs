@@ -4,6 +4,8 @@
 //!   matches the national setting and need shares;
 //! - size an LA exactly: the whole system is linear in the joiner volume, so one pass with a joiner volume
 //!   of 1 tells how many joiners give the requested number of plans in the last census.
+// Matrix code over (NCY, need, setting) indices reads better with index loops.
+#![allow(clippy::needless_range_loop)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};

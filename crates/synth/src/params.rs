@@ -6,6 +6,8 @@
 //! (new plans cluster at transition years; post-16 and 19-25 plans accumulate; specialist placements grow).
 //! The few free knobs that must hit national targets (setting "pulls" and the joiners' need mix) are
 //! calibrated at run time in `expected.rs`.
+// Matrix code over (NCY, need, setting) indices reads better with index loops.
+#![allow(clippy::needless_range_loop)]
 
 pub const NCYS: usize = 26;
 pub const NEEDS: usize = 12;

@@ -1,4 +1,6 @@
 //! The person-level simulation: every child with a plan, census by census, sampled from [`Dynamics`].
+// Matrix code over (NCY, need, setting) indices reads better with index loops.
+#![allow(clippy::needless_range_loop)]
 
 use highneeds_domain::{
     CensusRecord, CensusYear, ChildId, Ncy, Need, PlanHistory, Setting, State, Urn,

@@ -1,4 +1,6 @@
 //! The tables that go with the histories: resident population, unit costs, valid states and the HNB budget.
+// Matrix code over (NCY, need, setting) indices reads better with index loops.
+#![allow(clippy::needless_range_loop)]
 
 use highneeds_domain::{
     BudgetKind, BudgetLine, CensusYear, FinancialYear, Ncy, Pence, PopulationCount, UnitCost,
