@@ -296,14 +296,57 @@ pub struct Calibrated {
     pub need_base: [f64; NEEDS],
 }
 
-/// The knobs for `censuses` censuses, calibrated once per process (deterministic, independent of the seed).
+/// The knobs calibrated for the default ten censuses, embedded so that the first LA costs no calibration
+/// (`calibrate(10)` reproduces them; tested). Pulls are relative to mainstream.
+pub const DEFAULT_CALIBRATION_CENSUSES: u32 = 10;
+pub const DEFAULT_PULLS: [f64; SETTINGS] = [
+    1.0,
+    1.195898991512262,
+    1.8876088707527832,
+    1.6262260740952397,
+    2.1751227974704106,
+    1.2445590751006954,
+    2.83887534170849,
+    0.7965262308517986,
+    0.3078343124354782,
+    1.9041483350024364,
+    3.4961500478316645,
+    1.206834436733857,
+];
+pub const DEFAULT_NEED_BASE: [f64; NEEDS] = [
+    0.2909841369984258,
+    0.1585029255138961,
+    0.1652811539159607,
+    0.09080208621927705,
+    0.08187833994870584,
+    0.019452419542875313,
+    0.03656556077770005,
+    0.0202642638738982,
+    0.0101321319369491,
+    0.004490946290386022,
+    0.03994675544366973,
+    0.08169927953825593,
+];
+
+/// The knobs for `censuses` censuses: embedded for the default, otherwise calibrated once per process
+/// (deterministic, independent of the seed) starting from the default.
 pub fn calibrated(censuses: u32) -> Arc<Calibrated> {
     static CACHE: OnceLock<Mutex<BTreeMap<u32, Arc<Calibrated>>>> = OnceLock::new();
+    if censuses == DEFAULT_CALIBRATION_CENSUSES {
+        return Arc::new(Calibrated {
+            pulls: DEFAULT_PULLS,
+            need_base: DEFAULT_NEED_BASE,
+        });
+    }
     let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
     if let Some(c) = cache.lock().ok().and_then(|m| m.get(&censuses).cloned()) {
         return c;
     }
-    let c = Arc::new(calibrate(censuses));
+    let start = Calibrated {
+        pulls: DEFAULT_PULLS,
+        need_base: DEFAULT_NEED_BASE,
+    };
+    let c = Arc::new(calibrate_from(censuses, start, 6, 8));
     if let Ok(mut m) = cache.lock() {
         m.insert(censuses, c.clone());
     }
@@ -311,15 +354,30 @@ pub fn calibrated(censuses: u32) -> Arc<Calibrated> {
 }
 
 /// Iterative proportional fitting of the pulls (to the national setting mix, January 2022) and the base need
-/// mix (to the national need mix, January 2024) for a typical LA with no shocks.
+/// mix (to the national need mix, January 2024) for a typical LA with no shocks, from scratch.
 pub fn calibrate(censuses: u32) -> Calibrated {
+    let start = Calibrated {
+        pulls: [1.0; SETTINGS],
+        need_base: NEED_SHARES_2024,
+    };
+    calibrate_from(censuses, start, 12, 15)
+}
+
+fn calibrate_from(
+    censuses: u32,
+    start: Calibrated,
+    setting_iterations: usize,
+    need_iterations: usize,
+) -> Calibrated {
     let transitions = censuses.saturating_sub(1) as usize;
     let v = Volumes::unit(transitions, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH, &[]);
     let setting_target = setting_shares_2022();
-    let mut pulls = [1.0; SETTINGS];
-    let mut need_base = NEED_SHARES_2024;
+    let Calibrated {
+        mut pulls,
+        mut need_base,
+    } = start;
     for _round in 0..2 {
-        for _ in 0..12 {
+        for _ in 0..setting_iterations {
             let d = Dynamics::new(&pulls, &need_base);
             let run = run_settings(&d, &v);
             let last = run.last().copied().unwrap_or([[0.0; SETTINGS]; NCYS]);
@@ -332,7 +390,7 @@ pub fn calibrate(censuses: u32) -> Calibrated {
         }
         let d = Dynamics::new(&pulls, &need_base);
         let run = run_settings(&d, &v);
-        for _ in 0..15 {
+        for _ in 0..need_iterations {
             let d = Dynamics::new(&pulls, &need_base);
             let got = need_shares(&run_needs(&d, &v, &run));
             for k in 0..NEEDS {
@@ -421,5 +479,24 @@ mod tests {
             assert!((got - want).abs() < 0.03, "ages {a:?}");
         }
         assert!((0.08..0.11).contains(&cagr), "{cagr}");
+    }
+
+    #[test]
+    fn embedded_default_calibration_is_reproduced() {
+        let c = calibrate(DEFAULT_CALIBRATION_CENSUSES);
+        for (a, b) in c.pulls.iter().zip(DEFAULT_PULLS) {
+            assert!((a - b).abs() < 1e-9 * b, "pulls {:?}", c.pulls);
+        }
+        for (a, b) in c.need_base.iter().zip(DEFAULT_NEED_BASE) {
+            assert!((a - b).abs() < 1e-9 * b, "need base {:?}", c.need_base);
+        }
+        // Other census counts calibrate from the default and still hit the setting mix.
+        let c8 = calibrated(8);
+        let v = Volumes::unit(7, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH, &[]);
+        let d = Dynamics::new(&c8.pulls, &c8.need_base);
+        let s = setting_shares(run_settings(&d, &v).last().unwrap());
+        for (got, want) in s.iter().zip(setting_shares_2022()) {
+            assert!((got - want).abs() < 0.01, "settings {s:?}");
+        }
     }
 }

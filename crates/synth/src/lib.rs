@@ -66,9 +66,14 @@ impl Default for SynthConfig {
 }
 
 impl SynthConfig {
-    /// Censuses actually generated (at least 8).
+    /// Censuses actually generated: at least 8, and no earlier than the first census year the domain
+    /// accepts.
     pub fn census_count(&self) -> u32 {
-        self.censuses.max(8)
+        let mut n = self.censuses.max(8);
+        while n > 1 && CensusYear::new(self.last_census.year() - n as i32 + 1).is_err() {
+            n -= 1;
+        }
+        n
     }
     /// The first census generated.
     pub fn first_census(&self) -> CensusYear {
