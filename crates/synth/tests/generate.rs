@@ -445,7 +445,7 @@ fn generation_is_fast() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn conservation_for_any_seed_and_size(seed in 0u64..1_000_000, plans in 1u32..400) {
