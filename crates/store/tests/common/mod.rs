@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use highneeds_domain::{
-    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Pence, PlanHistory,
-    PopulationCount, State, Transition, TransitionHistory, UnitCost, Urn, ValidSetting,
+    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Pence,
+    PlanHistory, PopulationCount, State, Transition, TransitionHistory, UnitCost, Urn,
+    ValidSetting,
 };
 use highneeds_store::{ImportedFile, LaRef};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -16,16 +17,31 @@ pub struct Lcg(u64);
 
 impl Lcg {
     pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
+        Self(
+            seed.wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407),
+        )
     }
     pub fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
 
 pub const NEEDS: [&str; 6] = ["T", "U", "V", "W", "X", "Y"];
-pub const SETTINGS: [&str; 8] = ["A", "B", "C", "D", "mainstream", "special_maintained", "FE college", "I&S"];
+pub const SETTINGS: [&str; 8] = [
+    "A",
+    "B",
+    "C",
+    "D",
+    "mainstream",
+    "special_maintained",
+    "FE college",
+    "I&S",
+];
 
 pub fn la(code: &str, name: &str) -> LaRef {
     LaRef {
@@ -36,7 +52,9 @@ pub fn la(code: &str, name: &str) -> LaRef {
 
 pub fn hash(seed: u64) -> String {
     let mut g = Lcg::new(seed);
-    (0..64).map(|_| char::from_digit(g.next(16) as u32, 16).unwrap()).collect()
+    (0..64)
+        .map(|_| char::from_digit(g.next(16) as u32, 16).unwrap())
+        .collect()
 }
 
 pub fn file(kind: &str, name: &str, seed: u64, rows: u64) -> ImportedFile {
@@ -52,9 +70,19 @@ pub fn file(kind: &str, name: &str, seed: u64, rows: u64) -> ImportedFile {
 pub fn witan_files(seed: u64, h: &TransitionHistory) -> Vec<ImportedFile> {
     vec![
         file("witan", "transitions.csv", seed, h.transitions.len() as u64),
-        file("witan", "population.csv", seed + 1, h.population.len() as u64),
+        file(
+            "witan",
+            "population.csv",
+            seed + 1,
+            h.population.len() as u64,
+        ),
         file("witan", "costs.csv", seed + 2, h.costs.len() as u64),
-        file("witan", "valid-states.csv", seed + 3, h.valid_states.len() as u64),
+        file(
+            "witan",
+            "valid-states.csv",
+            seed + 3,
+            h.valid_states.len() as u64,
+        ),
     ]
 }
 
@@ -62,7 +90,9 @@ fn state(g: &mut Lcg, ncy: i32) -> State {
     State {
         ncy: Ncy::new(ncy).unwrap(),
         need: NEEDS[g.next(NEEDS.len() as u64) as usize].parse().unwrap(),
-        setting: SETTINGS[g.next(SETTINGS.len() as u64) as usize].parse().unwrap(),
+        setting: SETTINGS[g.next(SETTINGS.len() as u64) as usize]
+            .parse()
+            .unwrap(),
     }
 }
 
@@ -77,13 +107,29 @@ pub fn history(n: usize, seed: u64) -> TransitionHistory {
             let mut after = before.clone();
             after.ncy = Ncy::new(ncy + 1).unwrap();
             match g.next(10) {
-                0 => Transition { from_census, before: None, after: Some(after) },
-                1 => Transition { from_census, before: Some(before), after: None },
+                0 => Transition {
+                    from_census,
+                    before: None,
+                    after: Some(after),
+                },
+                1 => Transition {
+                    from_census,
+                    before: Some(before),
+                    after: None,
+                },
                 2 => {
                     let moved = state(&mut g, ncy + 1);
-                    Transition { from_census, before: Some(before), after: Some(moved) }
+                    Transition {
+                        from_census,
+                        before: Some(before),
+                        after: Some(moved),
+                    }
                 }
-                _ => Transition { from_census, before: Some(before), after: Some(after) },
+                _ => Transition {
+                    from_census,
+                    before: Some(before),
+                    after: Some(after),
+                },
             }
         })
         .collect();
@@ -109,10 +155,17 @@ pub fn history(n: usize, seed: u64) -> TransitionHistory {
         .enumerate()
         .map(|(i, s)| ValidSetting {
             setting: s.parse().unwrap(),
-            group: if i % 2 == 0 { "mainstream group".into() } else { String::new() },
+            group: if i % 2 == 0 {
+                "mainstream group".into()
+            } else {
+                String::new()
+            },
             min_ncy: Ncy::new(-5 + i as i32).unwrap(),
             max_ncy: Ncy::new(20 - i as i32).unwrap(),
-            needs: NEEDS[..(i % NEEDS.len())].iter().map(|n| n.parse().unwrap()).collect(),
+            needs: NEEDS[..(i % NEEDS.len())]
+                .iter()
+                .map(|n| n.parse().unwrap())
+                .collect(),
             moves_to: SETTINGS[i..].iter().map(|n| n.parse().unwrap()).collect(),
         })
         .collect();
@@ -165,14 +218,32 @@ pub fn budget(seed: u64) -> Vec<BudgetLine> {
         if fy == 2021 {
             add(BudgetKind::OpeningBalance, "", -952_851_600);
         }
-        add(BudgetKind::Allocation, "", 2_948_831_300 + g.next(100_000_000) as i64);
-        add(BudgetKind::BlockTransfer, "Schools Block transfer", 50_000_000);
+        add(
+            BudgetKind::Allocation,
+            "",
+            2_948_831_300 + g.next(100_000_000) as i64,
+        );
+        add(
+            BudgetKind::BlockTransfer,
+            "Schools Block transfer",
+            50_000_000,
+        );
         add(BudgetKind::Deduction, "Academy recoupment", 120_000_000);
-        add(BudgetKind::Expenditure, "Top-up: independent special", 900_000_000 + g.next(1_000) as i64);
-        add(BudgetKind::Expenditure, "Top-up: maintained special", 700_000_000);
+        add(
+            BudgetKind::Expenditure,
+            "Top-up: independent special",
+            900_000_000 + g.next(1_000) as i64,
+        );
+        add(
+            BudgetKind::Expenditure,
+            "Top-up: maintained special",
+            700_000_000,
+        );
         add(BudgetKind::TotalDsg, "", 20_000_000_000);
     }
-    lines.sort_by(|a, b| (a.financial_year, a.kind, &a.line).cmp(&(b.financial_year, b.kind, &b.line)));
+    lines.sort_by(|a, b| {
+        (a.financial_year, a.kind, &a.line).cmp(&(b.financial_year, b.kind, &b.line))
+    });
     lines
 }
 
@@ -184,10 +255,11 @@ pub async fn dump(path: &Path) -> String {
         .await
         .unwrap();
     let mut out = String::new();
-    let schema = sqlx::query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let schema =
+        sqlx::query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     let mut tables = Vec::new();
     for row in &schema {
         let (kind, name, sql): (String, String, Option<String>) =
@@ -200,7 +272,10 @@ pub async fn dump(path: &Path) -> String {
     for table in tables {
         out.push_str(&format!("-- {table}\n"));
         let sql = format!("SELECT * FROM \"{table}\" ORDER BY rowid");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.unwrap();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         for row in &rows {
             let mut cells = Vec::new();
             for i in 0..row.len() {
@@ -227,6 +302,12 @@ pub async fn dump(path: &Path) -> String {
 
 /// `sqlite3 FILE .dump`, when the sqlite3 program is installed (the external check uses it).
 pub fn sqlite3_dump(path: &Path) -> Option<String> {
-    let out = std::process::Command::new("sqlite3").arg(path).arg(".dump").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = std::process::Command::new("sqlite3")
+        .arg(path)
+        .arg(".dump")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
