@@ -1,0 +1,13 @@
+#![no_main]
+//! Any bytes as a transitions CSV: never a panic, and a value only without errors.
+
+use highneeds_ingest::{parse_bytes, FileKind};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let parsed = parse_bytes(FileKind::Transitions, "transitions.csv", data);
+    assert_eq!(parsed.value.is_some(), !parsed.has_errors());
+    for issue in &parsed.issues {
+        let _ = issue.to_string();
+    }
+});
