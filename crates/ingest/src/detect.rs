@@ -99,7 +99,13 @@ fn kind_from_header(header: &[String]) -> Option<FileKind> {
             (k, present, required.len())
         })
         .filter(|(_, present, required)| *present >= 2 && 2 * present >= *required)
-        .max_by_key(|(_, present, required)| (*present == *required, *present, std::cmp::Reverse(*required)))
+        .max_by_key(|(_, present, required)| {
+            (
+                *present == *required,
+                *present,
+                std::cmp::Reverse(*required),
+            )
+        })
         .map(|(k, _, _)| k)
 }
 
@@ -132,7 +138,7 @@ pub fn validate_file(path: &Path) -> Parsed<FileKind> {
     let name = display_name(path);
     let bytes = match read_bytes(path) {
         Ok(b) => b,
-        Err(issue) => return Parsed::failed(vec![issue], Vec::new()),
+        Err(issue) => return Parsed::failed(vec![*issue], Vec::new()),
     };
     let kind = kind_from_stem(path)
         .or_else(|| header_of(&name, &bytes).and_then(|h| kind_from_header(&h)));

@@ -120,16 +120,18 @@ pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> Source
 }
 
 /// Read a whole file, or the issue saying why it could not be read.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     let name = display_name(path);
-    let fail = |rule: String| Issue {
-        file: name.clone(),
-        sheet: None,
-        line: None,
-        column: None,
-        value: None,
-        rule,
-        severity: Severity::Error,
+    let fail = |rule: String| -> Box<Issue> {
+        Box::new(Issue {
+            file: name.clone(),
+            sheet: None,
+            line: None,
+            column: None,
+            value: None,
+            rule,
+            severity: Severity::Error,
+        })
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
     if meta.is_dir() {
@@ -147,7 +149,7 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
 pub(crate) fn read_with<T>(path: &Path, parse: impl FnOnce(&str, &[u8]) -> Parsed<T>) -> Parsed<T> {
     let bytes = match read_bytes(path) {
         Ok(b) => b,
-        Err(issue) => return Parsed::failed(vec![issue], Vec::new()),
+        Err(issue) => return Parsed::failed(vec![*issue], Vec::new()),
     };
     let mut parsed = parse(&display_name(path), &bytes);
     for s in &mut parsed.sources {

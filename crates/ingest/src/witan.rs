@@ -599,7 +599,7 @@ fn load(path: &Path, issues: &mut Vec<Issue>) -> Option<(String, Vec<u8>)> {
     match read_bytes(path) {
         Ok(b) => Some((display_name(path), b)),
         Err(issue) => {
-            issues.push(issue);
+            issues.push(*issue);
             None
         }
     }

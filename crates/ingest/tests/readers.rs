@@ -9,7 +9,9 @@ use highneeds_ingest::{
 };
 
 fn data(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(p)
 }
 
 fn texts<T>(p: &Parsed<T>) -> Vec<String> {
@@ -47,10 +49,19 @@ fn witan_demo_imports_with_no_errors() {
             "population.csv: warning: 50 rows with academic-year 21..25 ignored (plans end at NCY 20, age 25) (first at line 28)",
         ]
     );
-    let rows: Vec<(&str, u64)> = p.sources.iter().map(|s| (s.name.as_str(), s.rows)).collect();
+    let rows: Vec<(&str, u64)> = p
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.rows))
+        .collect();
     assert_eq!(
         rows,
-        [("valid-states.csv", 19), ("transitions.csv", 8_351), ("population.csv", 310), ("costs.csv", 88)]
+        [
+            ("valid-states.csv", 19),
+            ("transitions.csv", 8_351),
+            ("population.csv", 310),
+            ("costs.csv", 88)
+        ]
     );
     assert!(p.sources.iter().all(|s| s.sha256.len() == 64));
 }
@@ -59,8 +70,9 @@ fn witan_demo_imports_with_no_errors() {
 fn non_numeric_ncy_names_file_line_column_and_rule() {
     let p = read_witan_dir(&data("bad_ncy"));
     assert!(p.value.is_none());
-    assert!(texts(&p)
-        .contains(&r#"transitions.csv:4: column academic-year-2: "abc" is not an NCY (-5..20)"#.to_string()));
+    assert!(texts(&p).contains(
+        &r#"transitions.csv:4: column academic-year-2: "abc" is not an NCY (-5..20)"#.to_string()
+    ));
     let e = p.errors().find(|i| i.file == "transitions.csv").unwrap();
     assert_eq!(e.line, Some(4));
     assert_eq!(e.column.as_deref(), Some("academic-year-2"));
@@ -155,7 +167,10 @@ fn over_long_line_is_an_error() {
         text.push_str("2016,1,10\n");
     }
     let p = parse_population("population.csv", text.as_bytes());
-    assert_eq!(errors(&p), ["population.csv:2: line is longer than 65536 bytes (is a quote left open?)"]);
+    assert_eq!(
+        errors(&p),
+        ["population.csv:2: line is longer than 65536 bytes (is a quote left open?)"]
+    );
 }
 
 #[test]
@@ -291,7 +306,10 @@ fn plans_rules_and_warnings() {
         ]
     );
     // The urn column is optional.
-    let p = parse_plans("plans.csv", b"child_id,census_year,ncy,need,setting\nC1,2024,3,ASD,A\n");
+    let p = parse_plans(
+        "plans.csv",
+        b"child_id,census_year,ncy,need,setting\nC1,2024,3,ASD,A\n",
+    );
     assert_eq!(p.value.unwrap()[0].records()[0].urn, None);
 }
 
@@ -324,9 +342,18 @@ fn budget_rules() {
 
 #[test]
 fn detect_kinds() {
-    assert_eq!(detect_kind(Path::new("x/transitions.csv")), Some(FileKind::Transitions));
-    assert_eq!(detect_kind(Path::new("Valid_States.xlsx")), Some(FileKind::ValidStates));
-    assert_eq!(detect_kind(Path::new("hnb-budget.csv")), Some(FileKind::HnbBudget));
+    assert_eq!(
+        detect_kind(Path::new("x/transitions.csv")),
+        Some(FileKind::Transitions)
+    );
+    assert_eq!(
+        detect_kind(Path::new("Valid_States.xlsx")),
+        Some(FileKind::ValidStates)
+    );
+    assert_eq!(
+        detect_kind(Path::new("hnb-budget.csv")),
+        Some(FileKind::HnbBudget)
+    );
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("export-2024.csv");
     std::fs::write(&p, "child_id,census_year,ncy,need,setting,urn\n").unwrap();
@@ -335,7 +362,9 @@ fn detect_kinds() {
     assert_eq!(detect_kind(&p), None);
     let v = validate_file(&p);
     assert!(v.value.is_none());
-    assert!(v.issues[0].rule.starts_with("cannot tell what kind of file this is"));
+    assert!(v.issues[0]
+        .rule
+        .starts_with("cannot tell what kind of file this is"));
     let v = validate_file(&dir.path().join("nope.csv"));
     assert!(v.issues[0].rule.starts_with("cannot read the file"));
 }
@@ -347,7 +376,10 @@ fn missing_required_files_in_a_folder() {
     assert!(p.value.is_none());
     let e: Vec<&str> = p.errors().map(|i| i.file.as_str()).collect();
     assert_eq!(e, ["transitions.csv", "population.csv"]);
-    assert!(p.issues.iter().any(|i| i.file == "costs.csv" && i.severity == Severity::Warning));
+    assert!(p
+        .issues
+        .iter()
+        .any(|i| i.file == "costs.csv" && i.severity == Severity::Warning));
 }
 
 #[test]

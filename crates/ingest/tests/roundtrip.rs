@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use highneeds_domain::{
-    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need, Pence, PlanHistory,
-    PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost, Urn, ValidSetting,
+    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need, Pence,
+    PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost, Urn,
+    ValidSetting,
 };
 use highneeds_ingest::write::{write_budget, write_plans, write_witan_dir};
 use highneeds_ingest::{read_budget, read_plans, read_witan_dir};
@@ -47,7 +48,13 @@ fn subset(len: usize) -> impl Strategy<Value = Vec<usize>> {
 }
 
 fn valid_states() -> impl Strategy<Value = Vec<ValidSetting>> {
-    let row = (subset(NEEDS.len()), subset(SETTINGS.len()), -5i32..=20, -5i32..=20, "[a-z0-9]{0,6}");
+    let row = (
+        subset(NEEDS.len()),
+        subset(SETTINGS.len()),
+        -5i32..=20,
+        -5i32..=20,
+        "[a-z0-9]{0,6}",
+    );
     prop_oneof![
         Just(Vec::new()),
         proptest::collection::vec(row, SETTINGS.len()).prop_map(|rows| {
@@ -55,7 +62,11 @@ fn valid_states() -> impl Strategy<Value = Vec<ValidSetting>> {
                 .enumerate()
                 .map(|(i, (needs, moves, a, b, group))| {
                     // The first row allows every need, so every need used is known.
-                    let needs = if i == 0 || needs.is_empty() { (0..NEEDS.len()).collect() } else { needs };
+                    let needs = if i == 0 || needs.is_empty() {
+                        (0..NEEDS.len()).collect()
+                    } else {
+                        needs
+                    };
                     ValidSetting {
                         setting: setting(i),
                         group,
@@ -74,29 +85,35 @@ fn history() -> impl Strategy<Value = TransitionHistory> {
     (
         proptest::collection::vec(transition(), 0..40),
         proptest::collection::btree_map((1990i32..2100, -5i32..=20), 0u64..10_000_000, 0..30),
-        proptest::collection::btree_map((0..NEEDS.len(), 0..SETTINGS.len()), 0i64..100_000_000_00, 0..10),
+        proptest::collection::btree_map(
+            (0..NEEDS.len(), 0..SETTINGS.len()),
+            0i64..10_000_000_000,
+            0..10,
+        ),
         valid_states(),
     )
-        .prop_map(|(transitions, population, costs, valid_states)| TransitionHistory {
-            transitions,
-            population: population
-                .into_iter()
-                .map(|((y, n), p)| PopulationCount {
-                    census_year: CensusYear::new(y).unwrap(),
-                    ncy: Ncy::new(n).unwrap(),
-                    population: p,
-                })
-                .collect(),
-            costs: costs
-                .into_iter()
-                .map(|((n, s), p)| UnitCost {
-                    need: need(n),
-                    setting: setting(s),
-                    annual: Pence::new(p),
-                })
-                .collect(),
-            valid_states,
-        })
+        .prop_map(
+            |(transitions, population, costs, valid_states)| TransitionHistory {
+                transitions,
+                population: population
+                    .into_iter()
+                    .map(|((y, n), p)| PopulationCount {
+                        census_year: CensusYear::new(y).unwrap(),
+                        ncy: Ncy::new(n).unwrap(),
+                        population: p,
+                    })
+                    .collect(),
+                costs: costs
+                    .into_iter()
+                    .map(|((n, s), p)| UnitCost {
+                        need: need(n),
+                        setting: setting(s),
+                        annual: Pence::new(p),
+                    })
+                    .collect(),
+                valid_states,
+            },
+        )
 }
 
 fn plans() -> impl Strategy<Value = Vec<PlanHistory>> {
@@ -121,7 +138,11 @@ fn plans() -> impl Strategy<Value = Vec<PlanHistory>> {
 }
 
 fn budget() -> impl Strategy<Value = Vec<BudgetLine>> {
-    let key = (2000i32..2090, 0..BudgetKind::ALL.len(), "[A-Za-z0-9 :,\"'£()-]{0,16}");
+    let key = (
+        2000i32..2090,
+        0..BudgetKind::ALL.len(),
+        "[A-Za-z0-9 :,\"'£()-]{0,16}",
+    );
     proptest::collection::vec((key, -10i64.pow(14)..10i64.pow(14)), 0..30).prop_map(|rows| {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
@@ -186,8 +207,16 @@ fn witan_demo_writes_back_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     write_witan_dir(&h, dir.path()).unwrap();
     // witan.send's valid-states.csv has CRLF line ends and it and population.csv lack a final newline.
-    for f in ["transitions.csv", "costs.csv", "valid-states.csv", "population.csv"] {
-        let mut a = std::fs::read_to_string(demo.join(f)).unwrap().replace("\r\n", "\n").into_bytes();
+    for f in [
+        "transitions.csv",
+        "costs.csv",
+        "valid-states.csv",
+        "population.csv",
+    ] {
+        let mut a = std::fs::read_to_string(demo.join(f))
+            .unwrap()
+            .replace("\r\n", "\n")
+            .into_bytes();
         let b = std::fs::read(dir.path().join(f)).unwrap();
         if a.last() != Some(&b'\n') {
             a.push(b'\n');

@@ -48,7 +48,15 @@ fn transitions_from_xlsx_with_float_numbers() {
         &[
             &head,
             &[N(2016.0), S("A"), S("T"), N(7.0), S("A"), S("T"), N(8.0)],
-            &[N(2016.0), S("NONSEND"), S("NONSEND"), N(-1.0), S("B"), S("U"), N(0.0)],
+            &[
+                N(2016.0),
+                S("NONSEND"),
+                S("NONSEND"),
+                N(-1.0),
+                S("B"),
+                S("U"),
+                N(0.0),
+            ],
             &[N(2016.0), S("A"), S("T"), N(7.0), S("A"), S("T"), S("abc")],
             &[N(2016.0), S("A"), S("T"), N(7.5), S("A"), S("T"), N(8.0)],
         ],
@@ -83,8 +91,22 @@ fn costs_and_plans_from_xlsx() {
     let bytes = workbook(
         "Sheet1",
         &[
-            &[S("child_id"), S("census_year"), S("ncy"), S("need"), S("setting"), S("urn")],
-            &[S("C1"), N(2023.0), N(7.0), S("ASD"), S("mainstream"), N(123456.0)],
+            &[
+                S("child_id"),
+                S("census_year"),
+                S("ncy"),
+                S("need"),
+                S("setting"),
+                S("urn"),
+            ],
+            &[
+                S("C1"),
+                N(2023.0),
+                N(7.0),
+                S("ASD"),
+                S("mainstream"),
+                N(123456.0),
+            ],
             &[S("C1"), N(2024.0), N(8.0), S("ASD"), S("mainstream")],
         ],
     );
@@ -112,7 +134,11 @@ fn corrupt_xlsx_is_an_error() {
         let p = parse_costs("costs.xlsx", bytes, None);
         assert!(p.value.is_none());
         assert_eq!(p.issues.len(), 1, "{:?}", texts(&p));
-        assert!(p.issues[0].to_string().starts_with("costs.xlsx: "), "{}", p.issues[0]);
+        assert!(
+            p.issues[0].to_string().starts_with("costs.xlsx: "),
+            "{}",
+            p.issues[0]
+        );
     }
     // A truncated real workbook.
     let bytes = workbook("S", &[&[S("need"), S("setting"), S("cost")]]);
@@ -120,7 +146,10 @@ fn corrupt_xlsx_is_an_error() {
     assert!(p.value.is_none());
     // An empty sheet.
     let p = parse_costs("costs.xlsx", &workbook("S", &[]), None);
-    assert_eq!(texts(&p), [r#"costs.xlsx: empty file: no header line (sheet "S" is empty)"#]);
+    assert_eq!(
+        texts(&p),
+        [r#"costs.xlsx: empty file: no header line (sheet "S" is empty)"#]
+    );
 }
 
 #[test]
@@ -129,13 +158,33 @@ fn witan_dir_reads_xlsx_files() {
     let t = workbook(
         "Sheet1",
         &[
-            &["calendar-year", "setting-1", "need-1", "academic-year-1", "setting-2", "need-2", "academic-year-2"]
-                .map(S),
-            &[N(2016.0), S("A"), S("ASD"), N(7.0), S("A"), S("ASD"), N(8.0)],
+            &[
+                "calendar-year",
+                "setting-1",
+                "need-1",
+                "academic-year-1",
+                "setting-2",
+                "need-2",
+                "academic-year-2",
+            ]
+            .map(S),
+            &[
+                N(2016.0),
+                S("A"),
+                S("ASD"),
+                N(7.0),
+                S("A"),
+                S("ASD"),
+                N(8.0),
+            ],
         ],
     );
     std::fs::write(dir.path().join("transitions.xlsx"), t).unwrap();
-    std::fs::write(dir.path().join("population.csv"), "calendar-year,academic-year,population\n2016,7,100\n").unwrap();
+    std::fs::write(
+        dir.path().join("population.csv"),
+        "calendar-year,academic-year,population\n2016,7,100\n",
+    )
+    .unwrap();
     let p = read_witan_dir(dir.path());
     assert!(p.errors().next().is_none(), "{:?}", texts(&p));
     assert_eq!(p.value.unwrap().transitions.len(), 1);
