@@ -81,6 +81,15 @@ fn map_header(
     columns: &Columns<'_>,
     report: &mut Report,
 ) -> Option<Vec<Option<usize>>> {
+    if let [only] = header {
+        if only.contains(';') || only.contains('\t') {
+            report.line(
+                line,
+                "header line has no commas: columns must be separated by commas, not semicolons or tabs",
+            );
+            return None;
+        }
+    }
     let normalised: Vec<String> = header.iter().map(|h| normalise_header(h)).collect();
     let mut cols = Vec::with_capacity(columns.names.len());
     let mut ok = true;
@@ -226,9 +235,11 @@ fn read_csv(
                 rows -= 1;
                 continue;
             }
+            let n = rec.len();
+            let s = if n == 1 { "" } else { "s" };
             report.line(
                 line,
-                format!("row has {} fields, the header has {width}", rec.len()),
+                format!("row has {n} field{s}, the header has {width}"),
             );
             continue;
         }

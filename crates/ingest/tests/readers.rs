@@ -187,6 +187,20 @@ fn ragged_rows_and_error_cap() {
 }
 
 #[test]
+fn semicolon_separated_file() {
+    let p = parse_costs("costs.csv", b"need;setting;cost\nT;A;1\n", None);
+    assert_eq!(
+        texts(&p),
+        ["costs.csv:1: header line has no commas: columns must be separated by commas, not semicolons or tabs"]
+    );
+    let p = parse_costs("costs.csv", b"need,setting,cost\nT;A;1\n", None);
+    assert_eq!(
+        texts(&p),
+        ["costs.csv:2: row has 1 field, the header has 3"]
+    );
+}
+
+#[test]
 fn transition_side_rules() {
     let head = "calendar-year,setting-1,need-1,academic-year-1,setting-2,need-2,academic-year-2\n";
     let body = "2016,NONSEND,T,4,A,T,5\n\
