@@ -96,7 +96,7 @@ async fn plans_round_trip_and_upsert() {
     assert_eq!(loaded.len(), 600);
     for (i, h) in loaded.iter().enumerate() {
         let expected = if i < 100 { &p[i] } else { &q[i] };
-        if i < 100 || i >= 500 {
+        if !(100..500).contains(&i) {
             assert_eq!(h, expected);
         } else {
             // Records of the second file replace the first's for the same census; others are kept.
