@@ -46,13 +46,33 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
 }
 
+/// Duplicate-key rules an LA officer can act on, by the columns SQLite names in its message.
+const KNOWN_DUPLICATES: &[(&str, &str)] = &[
+    (
+        "population.la_code, population.census_year, population.ncy",
+        "the population data has two rows for the same census year and NCY",
+    ),
+    (
+        "unit_costs.la_code, unit_costs.need, unit_costs.setting",
+        "the costs data has two rows for the same need and setting",
+    ),
+    (
+        "valid_states.la_code, valid_states.setting",
+        "the valid-states data lists the same setting twice",
+    ),
+];
+
 impl StoreError {
     /// Classify a database error: constraint violations become [`StoreError::Rejected`], locks [`StoreError::Busy`].
     pub(crate) fn from_db(err: sqlx::Error) -> Self {
         if let Some(db) = err.as_database_error() {
             let message = db.message().to_string();
             let detail = if db.is_unique_violation() {
-                Some(format!("two rows have the same key ({message})"))
+                let what = KNOWN_DUPLICATES
+                    .iter()
+                    .find(|(columns, _)| message.contains(columns))
+                    .map_or("two rows have the same key", |(_, words)| words);
+                Some(format!("{what} ({message})"))
             } else if db.is_check_violation() {
                 Some(format!("a value breaks a rule of the database ({message})"))
             } else if db.is_foreign_key_violation() {

@@ -479,6 +479,11 @@ async fn failure_midway_rolls_back_everything() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Rejected { .. }), "{err}");
     assert!(err.to_string().contains("nothing was saved"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the population data has two rows for the same census year and NCY"),
+        "{err}"
+    );
 
     // 2. A population too large for the database, after the transitions were written.
     let mut h3 = history(1_500, 3);
