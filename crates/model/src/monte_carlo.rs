@@ -1,13 +1,17 @@
 //! The Monte-Carlo engine: each simulation draws its parameters once (every state's transition probabilities
 //! from its Dirichlet, each joiner NCY's mix, the joiner trend's level and slope), then steps children through
-//! the years one cohort at a time.
+//! the years.
 //!
-//! Reproducibility: every random stream is seeded from (seed, simulation, purpose) alone, so the output does not
-//! depend on the number of threads, the machine or the order simulations run in. A state's probabilities are
-//! drawn lazily (only states a simulation visits), from a stream of their own, so laziness changes nothing.
+//! Transition probabilities are drawn once per simulation *implicitly*: each state's children are drawn from a
+//! Pólya urn (see [`urn_draw`]), which has exactly the law of a Dirichlet draw followed by independent
+//! categorical draws, and costs no gamma variates — that is most of the engine's speed.
+//!
+//! Reproducibility: each simulation has one random stream seeded from (seed, simulation) alone and visits
+//! states in a fixed order, so the output does not depend on the number of threads, the machine or the order
+//! simulations run in.
 
 use rand::{Rng, SeedableRng};
-use rand_distr::{Binomial, Distribution, Gamma, Poisson, StandardNormal};
+use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
@@ -33,9 +37,6 @@ impl Default for MonteCarloOptions {
     }
 }
 
-/// Cohorts up to this size are stepped child by child; larger ones by a chain of binomials.
-const SMALL_COHORT: u32 = 16;
-
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -43,8 +44,9 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn stream(seed: u64, sim: u64, purpose: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(splitmix(splitmix(splitmix(seed) ^ sim) ^ purpose))
+/// The random stream of one simulation: a function of (seed, simulation) only.
+fn stream(seed: u64, sim: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(splitmix(splitmix(seed) ^ sim))
 }
 
 #[inline]
@@ -54,13 +56,13 @@ fn uniform<R: Rng>(rng: &mut R) -> f64 {
 
 /// The parameters laid out for simulation: reachable states only, renumbered densely.
 struct Compiled {
-    /// Original state index of each compact state.
-    state: Vec<usize>,
     offsets: Vec<u32>,
     /// Compact destination, or LEAVE.
     destination: Vec<u32>,
-    mean_probability: Vec<f64>,
-    gamma: Vec<Option<Gamma<f64>>>,
+    /// Dirichlet pseudo-count of each edge.
+    alpha: Vec<f64>,
+    /// Dirichlet concentration (sum of pseudo-counts) of each state.
+    concentration: Vec<f64>,
     /// Reporting columns and annual unit cost (pence) of each compact state.
     columns: Vec<[u32; 4]>,
     unit_cost: Vec<f64>,
@@ -69,11 +71,11 @@ struct Compiled {
 }
 
 struct CompiledJoiners {
-    ncy: usize,
     rate: f64,
+    ncy: usize,
     states: Vec<u32>,
-    mean_probability: Vec<f64>,
-    gamma: Vec<Option<Gamma<f64>>>,
+    alpha: Vec<f64>,
+    concentration: f64,
 }
 
 impl Compiled {
@@ -87,27 +89,27 @@ impl Compiled {
                 state.push(s);
             }
         }
-        let gamma_of = |a: f64| Gamma::new(a, 1.0).ok();
         let mut offsets = vec![0u32];
         let mut destination = Vec::new();
-        let mut mean_probability = Vec::new();
-        let mut gamma = Vec::new();
+        let mut alpha = Vec::new();
+        let mut concentration = Vec::new();
         for &s in &state {
-            for e in params.outcomes.edges(s) {
+            let edges = params.outcomes.edges(s);
+            if edges.is_empty() {
+                destination.push(LEAVE);
+                alpha.push(1.0);
+            }
+            for e in edges {
                 let d = params.outcomes.destination[e];
-                destination.push(if d == LEAVE || compact[d as usize] == u32::MAX {
+                destination.push(if d == LEAVE {
                     LEAVE
                 } else {
                     compact[d as usize]
                 });
-                mean_probability.push(params.outcomes.probability[e]);
-                gamma.push(gamma_of(params.outcomes.alpha[e]));
+                alpha.push(params.outcomes.alpha[e]);
             }
-            if params.outcomes.edges(s).is_empty() {
-                destination.push(LEAVE);
-                mean_probability.push(1.0);
-                gamma.push(gamma_of(1.0));
-            }
+            let from = *offsets.last().unwrap_or(&0) as usize;
+            concentration.push(alpha[from..].iter().sum());
             offsets.push(destination.len() as u32);
         }
         let columns = state
@@ -120,66 +122,58 @@ impl Compiled {
             .joiners
             .iter()
             .map(|j| CompiledJoiners {
-                ncy: j.ncy,
                 rate: j.rate(),
+                ncy: j.ncy,
                 states: j.mix_state.iter().map(|&s| compact[s as usize]).collect(),
-                mean_probability: j.mix_probability.clone(),
-                gamma: j.mix_alpha.iter().map(|&a| gamma_of(a)).collect(),
+                alpha: j.mix_alpha.clone(),
+                concentration: j.mix_alpha.iter().sum(),
             })
             .collect();
         Self {
-            state,
             offsets,
             destination,
-            mean_probability,
-            gamma,
+            alpha,
+            concentration,
             columns,
             unit_cost,
             base,
             joiners,
         }
     }
-}
 
-/// Draw a Dirichlet into `cum` as cumulative probabilities; falls back to the mean if every gamma underflows.
-fn draw_dirichlet<R: Rng>(
-    rng: &mut R,
-    gamma: &[Option<Gamma<f64>>],
-    mean: &[f64],
-    cum: &mut [f64],
-) {
-    let mut total = 0.0;
-    for (c, g) in cum.iter_mut().zip(gamma) {
-        let x = g.as_ref().map_or(0.0, |g| g.sample(rng));
-        total += x;
-        *c = total;
-    }
-    if total > 0.0 && total.is_finite() {
-        cum.iter_mut().for_each(|c| *c /= total);
-    } else {
-        let mut acc = 0.0;
-        for (c, m) in cum.iter_mut().zip(mean) {
-            acc += m;
-            *c = acc;
-        }
-    }
-    if let Some(last) = cum.last_mut() {
-        *last = 1.0;
+    fn states(&self) -> usize {
+        self.base.len()
     }
 }
 
+/// Draw one outcome from a Pólya urn whose weights are `weight` (the Dirichlet pseudo-counts plus the outcomes
+/// already drawn) with sum `total`, then add one to the drawn outcome's weight. A sequence of urn draws has
+/// exactly the law of drawing the probabilities once from the Dirichlet and then drawing outcomes independently
+/// (Blackwell–MacQueen), so parameter uncertainty is drawn once per simulation without a single gamma variate.
 #[inline]
-fn pick(cum: &[f64], u: f64) -> usize {
-    cum.iter().position(|&c| u < c).unwrap_or(cum.len() - 1)
+fn urn_draw<R: Rng>(rng: &mut R, weight: &mut [f64], total: f64) -> usize {
+    let mut u = uniform(rng) * total;
+    let mut pick = weight.len() - 1;
+    for (i, w) in weight.iter().enumerate() {
+        if u < *w {
+            pick = i;
+            break;
+        }
+        u -= w;
+    }
+    weight[pick] += 1.0;
+    pick
 }
 
 /// Per-thread working memory, reused across simulations.
 struct Scratch {
     counts: Vec<u32>,
     next: Vec<u32>,
-    cum: Vec<f64>,
-    drawn_in: Vec<u32>,
-    joiner_cum: Vec<Vec<f64>>,
+    /// Urn weights per edge and per state (pseudo-counts plus draws so far) in the current simulation.
+    edge_weight: Vec<f64>,
+    state_weight: Vec<f64>,
+    joiner_weight: Vec<Vec<f64>>,
+    joiner_total: Vec<f64>,
 }
 
 /// Every simulation's yearly rows: the reporting columns (see `Columns`), then joiners and leavers.
@@ -277,11 +271,18 @@ pub(crate) fn simulate(
     let uplift: Vec<f64> = (1..=years)
         .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
         .collect();
+    let n_states = compiled.states();
+    // Add `n` children of state `s` at projected year `h` to that year's row.
+    let record = |row: &mut [f64], s: usize, n: u32, h: usize| {
+        let v = f64::from(n);
+        for &c in &compiled.columns[s] {
+            row[c as usize] += v;
+        }
+        row[f - 1] += v * compiled.unit_cost[s] * uplift[h];
+    };
 
     let run_one = |scratch: &mut Scratch, sim: u32| -> Vec<f64> {
-        let sim64 = u64::from(sim);
-        let mut rng = stream(mc.seed, sim64, u64::MAX);
-        let n_states = compiled.state.len() as u64;
+        let mut rng = stream(mc.seed, u64::from(sim));
         // Joiner trend: level and slope drawn once (bivariate normal), mean-preserving.
         let cov = &params.trend.covariance;
         let z1: f64 = StandardNormal.sample(&mut rng);
@@ -291,70 +292,51 @@ pub(crate) fn simulate(
         let l11 = (cov[1][1] - l10 * l10).max(0.0).sqrt();
         let d_level = l00 * z1;
         let d_slope = l10 * z1 + l11 * z2;
-        for (j, jc) in compiled.joiners.iter().zip(scratch.joiner_cum.iter_mut()) {
-            let mut jr = stream(mc.seed, sim64, n_states + j.ncy as u64);
-            draw_dirichlet(&mut jr, &j.gamma, &j.mean_probability, jc);
+        scratch.edge_weight.copy_from_slice(&compiled.alpha);
+        scratch
+            .state_weight
+            .copy_from_slice(&compiled.concentration);
+        for ((w, t), j) in scratch
+            .joiner_weight
+            .iter_mut()
+            .zip(scratch.joiner_total.iter_mut())
+            .zip(&compiled.joiners)
+        {
+            w.copy_from_slice(&j.alpha);
+            *t = j.concentration;
         }
         scratch.counts.clear();
         scratch.counts.extend_from_slice(&compiled.base);
-        let stamp = sim + 1;
         let mut out = vec![0.0f64; years as usize * width];
         let sd = params.trend.yearly_sd;
         for h in 0..years as usize {
             scratch.next.iter_mut().for_each(|x| *x = 0);
             let mut leavers = 0u64;
             let mut joined = 0u64;
-            for s in 0..compiled.state.len() {
+            // Step every cohort; on the way, record last year's figures (the base census is not recorded).
+            let previous = if h == 0 { None } else { Some((h - 1) * width) };
+            for s in 0..n_states {
                 let n = scratch.counts[s];
                 if n == 0 {
                     continue;
                 }
+                if let Some(at) = previous {
+                    record(&mut out[at..at + width], s, n, h - 1);
+                }
                 let r = compiled.offsets[s] as usize..compiled.offsets[s + 1] as usize;
-                if scratch.drawn_in[s] != stamp {
-                    scratch.drawn_in[s] = stamp;
-                    let mut pr = stream(mc.seed, sim64, s as u64);
-                    draw_dirichlet(
-                        &mut pr,
-                        &compiled.gamma[r.clone()],
-                        &compiled.mean_probability[r.clone()],
-                        &mut scratch.cum[r.clone()],
-                    );
-                }
-                let cum = &scratch.cum[r.clone()];
-                let dest = &compiled.destination[r];
-                if n <= SMALL_COHORT {
-                    for _ in 0..n {
-                        let d = dest[pick(cum, uniform(&mut rng))];
-                        if d != LEAVE {
-                            scratch.next[d as usize] += 1;
-                        } else {
-                            leavers += 1;
-                        }
-                    }
-                } else {
-                    let mut left = u64::from(n);
-                    let mut prev = 0.0;
-                    for (i, (&c, &d)) in cum.iter().zip(dest).enumerate() {
-                        if left == 0 {
-                            break;
-                        }
-                        let p = c - prev;
-                        let remaining = 1.0 - prev;
-                        prev = c;
-                        let x = if i + 1 == cum.len() || remaining <= p {
-                            left
-                        } else {
-                            let q = (p / remaining).clamp(0.0, 1.0);
-                            Binomial::new(left, q).map_or(0, |b| b.sample(&mut rng))
-                        };
-                        left -= x.min(left);
-                        if d != LEAVE {
-                            scratch.next[d as usize] += x as u32;
-                        } else {
-                            leavers += x;
-                        }
+                let dest = &compiled.destination[r.clone()];
+                let weight = &mut scratch.edge_weight[r];
+                let mut total = scratch.state_weight[s];
+                for _ in 0..n {
+                    let d = dest[urn_draw(&mut rng, weight, total)];
+                    total += 1.0;
+                    if d == LEAVE {
+                        leavers += 1;
+                    } else {
+                        scratch.next[d as usize] += 1;
                     }
                 }
+                scratch.state_weight[s] = total;
             }
             // Joiners.
             let x = damped[h];
@@ -376,42 +358,44 @@ pub(crate) fn simulate(
                 }
                 let n = Poisson::new(lambda).map_or(0.0, |p| p.sample(&mut rng)) as u64;
                 joined += n;
-                let cum = &scratch.joiner_cum[ji];
+                let weight = &mut scratch.joiner_weight[ji];
+                let mut total = scratch.joiner_total[ji];
                 for _ in 0..n {
-                    let st = j.states[pick(cum, uniform(&mut rng))];
+                    let st = j.states[urn_draw(&mut rng, weight, total)];
+                    total += 1.0;
                     if st != u32::MAX {
                         scratch.next[st as usize] += 1;
                     }
                 }
+                scratch.joiner_total[ji] = total;
             }
             std::mem::swap(&mut scratch.counts, &mut scratch.next);
-            let row = &mut out[h * width..(h + 1) * width];
-            row[f] = joined as f64;
-            row[f + 1] = leavers as f64;
+            out[h * width + f] = joined as f64;
+            out[h * width + f + 1] = leavers as f64;
+        }
+        // The last year's figures (earlier years were recorded while stepping).
+        if years > 0 {
+            let at = (years as usize - 1) * width;
             for (s, &n) in scratch.counts.iter().enumerate() {
-                if n == 0 {
-                    continue;
+                if n > 0 {
+                    record(&mut out[at..at + width], s, n, years as usize - 1);
                 }
-                let v = f64::from(n);
-                for &c in &compiled.columns[s] {
-                    row[c as usize] += v;
-                }
-                row[f - 1] += v * compiled.unit_cost[s] * uplift[h];
             }
         }
         out
     };
 
     let new_scratch = || Scratch {
-        counts: Vec::with_capacity(compiled.state.len()),
-        next: vec![0; compiled.state.len()],
-        cum: vec![0.0; compiled.destination.len()],
-        drawn_in: vec![0; compiled.state.len()],
-        joiner_cum: compiled
+        counts: Vec::with_capacity(n_states),
+        next: vec![0; n_states],
+        edge_weight: vec![0.0; compiled.destination.len()],
+        state_weight: vec![0.0; n_states],
+        joiner_weight: compiled
             .joiners
             .iter()
             .map(|j| vec![0.0; j.states.len()])
             .collect(),
+        joiner_total: vec![0.0; compiled.joiners.len()],
     };
     let run_all = || -> Vec<Vec<f64>> {
         (0..mc.sims)
@@ -419,7 +403,7 @@ pub(crate) fn simulate(
             .map_init(new_scratch, run_one)
             .collect()
     };
-    let results = match mc.threads {
+    let rows = match mc.threads {
         Some(n) => match rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
@@ -429,9 +413,5 @@ pub(crate) fn simulate(
         },
         None => run_all(),
     };
-
-    Simulations {
-        rows: results,
-        columns: f,
-    }
+    Simulations { rows, columns: f }
 }
