@@ -109,8 +109,7 @@ impl fmt::Display for AcademicYear {
 impl FromStr for AcademicYear {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_two_part_year(s, '/', "academic year", "2023/24")
-            .and_then(Self::starting)
+        parse_two_part_year(s, '/', "academic year", "2023/24").and_then(Self::starting)
     }
 }
 
@@ -348,22 +347,52 @@ mod tests {
     fn ncy_from_date_of_birth_worked_example() {
         // DESIGN.md §3: born 15 March 2012 → age 11 on 31 August 2023 → NCY 7 in 2023/24.
         let ay: AcademicYear = "2023/24".parse().unwrap();
-        assert_eq!(Ncy::from_date_of_birth(date(2012, 3, 15), ay).unwrap().value(), 7);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2012, 3, 15), ay)
+                .unwrap()
+                .value(),
+            7
+        );
     }
 
     #[test]
     fn ncy_31_august_rule() {
         let ay = AcademicYear::starting(2023).unwrap();
         // Born on 31 August 2019: 4 on 31 August 2023 → Reception (0).
-        assert_eq!(Ncy::from_date_of_birth(date(2019, 8, 31), ay).unwrap().value(), 0);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2019, 8, 31), ay)
+                .unwrap()
+                .value(),
+            0
+        );
         // Born a day later: still 3 on 31 August 2023 → nursery (−1).
-        assert_eq!(Ncy::from_date_of_birth(date(2019, 9, 1), ay).unwrap().value(), -1);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2019, 9, 1), ay)
+                .unwrap()
+                .value(),
+            -1
+        );
         // Year 11: age 15 at the start.
-        assert_eq!(Ncy::from_date_of_birth(date(2008, 1, 10), ay).unwrap().value(), 11);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2008, 1, 10), ay)
+                .unwrap()
+                .value(),
+            11
+        );
         // Born during the academic year: NCY −5.
-        assert_eq!(Ncy::from_date_of_birth(date(2023, 12, 1), ay).unwrap().value(), -5);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2023, 12, 1), ay)
+                .unwrap()
+                .value(),
+            -5
+        );
         // Age 24 at the start: NCY 20; 25 is out of range.
-        assert_eq!(Ncy::from_date_of_birth(date(1999, 5, 1), ay).unwrap().value(), 20);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(1999, 5, 1), ay)
+                .unwrap()
+                .value(),
+            20
+        );
         assert!(Ncy::from_date_of_birth(date(1998, 5, 1), ay).is_err());
     }
 
@@ -371,7 +400,12 @@ mod tests {
     fn leap_day_birthday() {
         // 29 February 2012: on 31 August 2023 the birthday has passed → 11 → NCY 7.
         let ay = AcademicYear::starting(2023).unwrap();
-        assert_eq!(Ncy::from_date_of_birth(date(2012, 2, 29), ay).unwrap().value(), 7);
+        assert_eq!(
+            Ncy::from_date_of_birth(date(2012, 2, 29), ay)
+                .unwrap()
+                .value(),
+            7
+        );
         assert_eq!(age_on(date(2012, 2, 29), date(2013, 2, 28)), 0);
         assert_eq!(age_on(date(2012, 2, 29), date(2013, 3, 1)), 1);
     }
@@ -399,7 +433,10 @@ mod tests {
         assert!("2023/25".parse::<AcademicYear>().is_err());
         let fy: FinancialYear = "2024-25".parse().unwrap();
         assert_eq!(fy.to_string(), "2024-25");
-        assert_eq!("1999-00".parse::<FinancialYear>().unwrap().to_string(), "1999-00");
+        assert_eq!(
+            "1999-00".parse::<FinancialYear>().unwrap().to_string(),
+            "1999-00"
+        );
         assert!("2024-24".parse::<FinancialYear>().is_err());
         assert!("abc".parse::<FinancialYear>().is_err());
         assert_eq!(fy.academic_year_ending().to_string(), "2023/24");
@@ -431,8 +468,17 @@ mod tests {
 
     #[test]
     fn academic_year_containing() {
-        assert_eq!(AcademicYear::containing(date(2024, 1, 18)).to_string(), "2023/24");
-        assert_eq!(AcademicYear::containing(date(2024, 9, 1)).to_string(), "2024/25");
-        assert_eq!(AcademicYear::containing(date(2024, 8, 31)).to_string(), "2023/24");
+        assert_eq!(
+            AcademicYear::containing(date(2024, 1, 18)).to_string(),
+            "2023/24"
+        );
+        assert_eq!(
+            AcademicYear::containing(date(2024, 9, 1)).to_string(),
+            "2024/25"
+        );
+        assert_eq!(
+            AcademicYear::containing(date(2024, 8, 31)).to_string(),
+            "2023/24"
+        );
     }
 }

@@ -22,7 +22,8 @@ fn parse_code(s: &str, what: &'static str) -> Result<Arc<str>, DomainError> {
     let t = s.trim();
     let ok = !t.is_empty()
         && t.len() <= MAX_CODE_LEN
-        && t.chars().all(|c| c.is_alphanumeric() || "_-/&+. ".contains(c))
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || "_-/&+. ".contains(c))
         && !t.eq_ignore_ascii_case(NONSEND);
     if ok {
         Ok(Arc::from(t))
@@ -344,12 +345,11 @@ impl SettingMap {
                     message: format!("expected 3 columns source,label,setting in {t:?}"),
                 });
             };
-            let setting: CanonicalSetting = setting.parse().map_err(|e: DomainError| {
-                SettingMapError {
+            let setting: CanonicalSetting =
+                setting.parse().map_err(|e: DomainError| SettingMapError {
                     line,
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             if source.trim().is_empty() || label.trim().is_empty() {
                 return Err(SettingMapError {
                     line,
@@ -357,7 +357,10 @@ impl SettingMap {
                 });
             }
             self.entries.insert(
-                (source.trim().to_ascii_lowercase(), label.trim().to_lowercase()),
+                (
+                    source.trim().to_ascii_lowercase(),
+                    label.trim().to_lowercase(),
+                ),
                 setting,
             );
         }
@@ -419,16 +422,26 @@ mod tests {
             map.lookup("published", "Special - Independent"),
             Some(CanonicalSetting::SpecialIndependentOrNonMaintained)
         );
-        assert_eq!(map.lookup("sen2_setting", "EHE"), Some(CanonicalSetting::EotasOrHomeEducation));
+        assert_eq!(
+            map.lookup("sen2_setting", "EHE"),
+            Some(CanonicalSetting::EotasOrHomeEducation)
+        );
         assert_eq!(SettingMap::shipped(), map);
     }
 
     #[test]
     fn la_override_wins() {
         let mut map = SettingMap::shipped();
-        map.overlay("source,label,setting\nla,B,mainstream\nla,mainstream,other\n").unwrap();
-        assert_eq!(map.canonical_for(&"B".parse().unwrap()), Some(CanonicalSetting::Mainstream));
-        assert_eq!(map.canonical_for(&"mainstream".parse().unwrap()), Some(CanonicalSetting::Other));
+        map.overlay("source,label,setting\nla,B,mainstream\nla,mainstream,other\n")
+            .unwrap();
+        assert_eq!(
+            map.canonical_for(&"B".parse().unwrap()),
+            Some(CanonicalSetting::Mainstream)
+        );
+        assert_eq!(
+            map.canonical_for(&"mainstream".parse().unwrap()),
+            Some(CanonicalSetting::Other)
+        );
         assert_eq!(map.canonical_for(&"Z".parse().unwrap()), None);
     }
 
@@ -438,6 +451,11 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(e.message.contains("nowhere"));
         assert_eq!(SettingMap::parse("a,b\n").unwrap_err().line, 1);
-        assert_eq!(SettingMap::parse("source,label,setting\nla,B\n").unwrap_err().line, 2);
+        assert_eq!(
+            SettingMap::parse("source,label,setting\nla,B\n")
+                .unwrap_err()
+                .line,
+            2
+        );
     }
 }

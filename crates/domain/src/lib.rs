@@ -14,15 +14,17 @@ pub mod plan;
 pub mod population;
 pub mod valid_states;
 
+pub use budget::{BudgetKind, BudgetLine};
 pub use calendar::{AcademicYear, AgeGroup, CensusYear, FinancialYear, Ncy};
 pub use codes::{CanonicalSetting, Need, Sen2Need, Setting, SettingMap, NONSEND};
-pub use budget::{BudgetKind, BudgetLine};
 pub use costs::UnitCost;
 pub use history::TransitionHistory;
 pub use money::Pence;
+pub use plan::{
+    transitions_between, CensusRecord, ChildId, PlanHistory, State, Transition, TransitionKind, Urn,
+};
 pub use population::PopulationCount;
 pub use valid_states::ValidSetting;
-pub use plan::{transitions_between, CensusRecord, ChildId, PlanHistory, State, Transition, TransitionKind, Urn};
 
 /// A value that is not what the domain allows. The message names the value and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

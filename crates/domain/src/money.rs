@@ -178,21 +178,33 @@ mod tests {
         assert_eq!(Pence::new(5).to_string(), "£0.05");
         assert_eq!(Pence::new(-99).to_string(), "-£0.99");
         assert_eq!(Pence::new(100_000).to_string(), "£1,000.00");
-        assert_eq!(Pence::new(i64::MIN).to_string(), "-£92,233,720,368,547,758.08");
+        assert_eq!(
+            Pence::new(i64::MIN).to_string(),
+            "-£92,233,720,368,547,758.08"
+        );
     }
 
     #[test]
     fn formats_millions() {
         // Dudley's DSG deficit £26.676m → £26.68m.
-        assert_eq!(Pence::from_pounds(26_676_000).to_millions_string(), "£26.68m");
-        assert_eq!(Pence::from_pounds(-34_800_000).to_millions_string(), "-£34.80m");
+        assert_eq!(
+            Pence::from_pounds(26_676_000).to_millions_string(),
+            "£26.68m"
+        );
+        assert_eq!(
+            Pence::from_pounds(-34_800_000).to_millions_string(),
+            "-£34.80m"
+        );
         assert_eq!(Pence::from_pounds(4_999).to_millions_string(), "£0.00m");
         assert_eq!(Pence::from_pounds(5_000).to_millions_string(), "£0.01m");
     }
 
     #[test]
     fn parses_amounts() {
-        assert_eq!("29488313".parse::<Pence>().unwrap(), Pence::from_pounds(29_488_313));
+        assert_eq!(
+            "29488313".parse::<Pence>().unwrap(),
+            Pence::from_pounds(29_488_313)
+        );
         assert_eq!("£1,234.5".parse::<Pence>().unwrap(), Pence::new(123_450));
         assert_eq!("-£3,744".parse::<Pence>().unwrap(), Pence::new(-374_400));
         assert_eq!("(3,744.00)".parse::<Pence>().unwrap(), Pence::new(-374_400));
@@ -205,7 +217,10 @@ mod tests {
     #[test]
     fn rounds_once_half_away_from_zero() {
         assert_eq!(Pence::from_pounds_rounded(1.25), Some(Pence::new(125)));
-        assert_eq!(Pence::from_pounds_rounded(40_895_301.004), Some(Pence::from_pounds(40_895_301)));
+        assert_eq!(
+            Pence::from_pounds_rounded(40_895_301.004),
+            Some(Pence::from_pounds(40_895_301))
+        );
         assert_eq!(Pence::from_pence_rounded(2.5), Some(Pence::new(3)));
         assert_eq!(Pence::from_pence_rounded(-2.5), Some(Pence::new(-3)));
         assert_eq!(Pence::from_pence_rounded(f64::NAN), None);
@@ -221,6 +236,9 @@ mod tests {
         let closing = prior + budget - spend;
         assert_eq!(closing, -Pence::from_pounds(20_935_504));
         // The paper states £20,939,248: £3,744 more than the arithmetic gives.
-        assert_eq!(Pence::from_pounds(20_939_248) + closing, Pence::from_pounds(3_744));
+        assert_eq!(
+            Pence::from_pounds(20_939_248) + closing,
+            Pence::from_pounds(3_744)
+        );
     }
 }

@@ -21,7 +21,11 @@ pub struct ChildId(String);
 impl ChildId {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let t = s.trim();
-        if t.is_empty() || t.len() > 64 || !t.chars().all(|c| c.is_ascii_graphic()) || t.contains(',') {
+        if t.is_empty()
+            || t.len() > 64
+            || !t.chars().all(|c| c.is_ascii_graphic())
+            || t.contains(',')
+        {
             return Err(DomainError::Invalid {
                 what: "child id",
                 value: s.to_string(),
@@ -88,7 +92,10 @@ impl PlanHistory {
     /// Build a history; records are sorted by census year. Two records in one census are an error.
     pub fn new(child: ChildId, mut records: Vec<CensusRecord>) -> Result<Self, DomainError> {
         records.sort_by_key(|r| r.census_year);
-        if let Some(w) = records.windows(2).find(|w| w[0].census_year == w[1].census_year) {
+        if let Some(w) = records
+            .windows(2)
+            .find(|w| w[0].census_year == w[1].census_year)
+        {
             return Err(DomainError::Invalid {
                 what: "plan history",
                 value: format!("{} twice in census {}", child, w[0].census_year),
@@ -221,9 +228,18 @@ mod tests {
         )
         .unwrap();
         let y = |n| CensusYear::new(n).unwrap();
-        assert_eq!(h.transition(y(2019)).unwrap().kind(), Some(TransitionKind::Joiner));
-        assert_eq!(h.transition(y(2020)).unwrap().kind(), Some(TransitionKind::Stayer));
-        assert_eq!(h.transition(y(2022)).unwrap().kind(), Some(TransitionKind::Leaver));
+        assert_eq!(
+            h.transition(y(2019)).unwrap().kind(),
+            Some(TransitionKind::Joiner)
+        );
+        assert_eq!(
+            h.transition(y(2020)).unwrap().kind(),
+            Some(TransitionKind::Stayer)
+        );
+        assert_eq!(
+            h.transition(y(2022)).unwrap().kind(),
+            Some(TransitionKind::Leaver)
+        );
         assert!(h.transition(y(2023)).is_none());
         let moved = Transition {
             from_census: y(2022),
@@ -239,7 +255,10 @@ mod tests {
         let child = ChildId::parse("C1").unwrap();
         let r = PlanHistory::new(
             child,
-            vec![rec(2022, state(7, "ASD", "A")), rec(2022, state(7, "ASD", "B"))],
+            vec![
+                rec(2022, state(7, "ASD", "A")),
+                rec(2022, state(7, "ASD", "B")),
+            ],
         );
         assert!(r.is_err());
     }
