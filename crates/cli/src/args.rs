@@ -175,7 +175,7 @@ pub struct ModelArgs {
     #[arg(long)]
     pub stationary: bool,
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = 0.5)]
     pub damping: f64,
     /// Pseudo-count mass of each state's prior (smoothing of sparse cells).
     #[arg(long, default_value_t = 1.0)]
@@ -219,6 +219,9 @@ pub struct BacktestArgs {
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]
     pub horizon: u32,
+    /// Fewest years of transitions an origin needs (3 lets the joiner trend be fitted; 1 tries every origin).
+    #[arg(long, default_value_t = 3)]
+    pub min_years: usize,
     #[command(flatten)]
     pub model: ModelArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

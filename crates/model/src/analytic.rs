@@ -7,7 +7,7 @@
 //! with g_h = f and g_{k−1}(s) = Σ_e p_e g_k(dest_e) (the expected contribution to f of a child in s at k−1),
 //! Var(f·X_h) = Σ_k Σ_s E[X_{k−1}(s)] (Σ_e p_e g_k(dest_e)² − g_{k−1}(s)²) × DM(s) + Σ_k Var(g_k·J_k) + rate terms.
 
-use crate::estimate::{Parameters, LEAVE};
+use crate::estimate::{Parameters, DAMPING_SD, LEAVE};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Expected joiners per state at projection step `h` (1 = first projected census).
@@ -92,12 +92,14 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
         let mut var = vec![0.0f64; f];
         let mut sum_c = vec![0.0f64; f];
         let mut sum_cx = vec![0.0f64; f];
+        let mut sum_cg = vec![0.0f64; f];
         let mut next_g = vec![0.0f64; k * f];
         let mut e2 = vec![0.0f64; f];
         for step in (1..=target).rev() {
             // Joiners arriving at `step`: Poisson per state.
             expected_joiners(params, step, &mut joiners);
             let x = params.trend.damped_time(step);
+            let grad = params.trend.persistence_gradient(step);
             let noise = params.trend.yearly_sd.powi(2).exp_m1();
             let mut c_step = vec![0.0f64; f];
             for (s, &lambda) in joiners.iter().enumerate() {
@@ -114,6 +116,7 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
                 var[c] += noise * c_step[c] * c_step[c];
                 sum_c[c] += c_step[c];
                 sum_cx[c] += c_step[c] * x;
+                sum_cg[c] += c_step[c] * grad;
             }
             // Transitions from step − 1 to step.
             next_g.iter_mut().for_each(|v| *v = 0.0);
@@ -150,7 +153,8 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
         for c in 0..f {
             var[c] += sum_c[c] * sum_c[c] * cov[0][0]
                 + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
-                + sum_cx[c] * sum_cx[c] * cov[1][1];
+                + sum_cx[c] * sum_cx[c] * cov[1][1]
+                + sum_cg[c] * sum_cg[c] * DAMPING_SD * DAMPING_SD;
         }
         let m = &means[target as usize];
         let mut col_mean = vec![0.0f64; f];

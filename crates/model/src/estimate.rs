@@ -39,7 +39,7 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             prior_strength: 1.0,
-            joiner_trend: JoinerTrend::Damped { damping: 0.8 },
+            joiner_trend: JoinerTrend::Damped { damping: 0.5 },
             base_census: None,
         }
     }
@@ -91,6 +91,10 @@ impl JoinerNcy {
     }
 }
 
+/// Uncertainty of the damping itself: nobody knows how long a growth trend will persist, so the intervals
+/// carry a spread of ±0.25 around the chosen damping (linearised in the log rate).
+pub const DAMPING_SD: f64 = 0.25;
+
 /// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trend {
@@ -119,11 +123,25 @@ impl Trend {
     pub fn multiplier(&self, h: u32) -> f64 {
         (self.log_level + self.slope * self.damped_time(h)).exp() / self.pooled_rate
     }
-    /// Variance of the log rate at step `h` from the uncertainty of level and slope.
+    /// How the log rate at step `h` moves per unit change of the damping: slope × dD(h)/dφ.
+    pub fn persistence_gradient(&self, h: u32) -> f64 {
+        match self.kind {
+            JoinerTrend::Stationary => 0.0,
+            JoinerTrend::Damped { damping } => {
+                self.slope
+                    * (1..=h)
+                        .map(|k| f64::from(k) * damping.powi(k as i32 - 1))
+                        .sum::<f64>()
+            }
+        }
+    }
+    /// Variance of the log rate at step `h`: uncertainty of level and slope, and of how long the trend
+    /// persists (the damping, sd [`DAMPING_SD`], linearised).
     pub fn log_variance(&self, h: u32) -> f64 {
         let x = self.damped_time(h);
         let c = &self.covariance;
-        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1]
+        let g = self.persistence_gradient(h);
+        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1] + g * g * DAMPING_SD * DAMPING_SD
     }
 }
 
@@ -588,6 +606,10 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
     })
 }
 
+/// Uncertainty (sd of the yearly log growth of the joiner rate) assumed when too few years exist to fit a trend:
+/// ±5 % a year, about the spread of growth rates across English LAs 2015-2022.
+const UNKNOWN_SLOPE_SD: f64 = 0.05;
+
 /// Fit ln(joiners per head) = level + slope × (year − last year) by least squares.
 fn fit_trend(
     years: &[CensusYear],
@@ -633,6 +655,13 @@ fn fit_trend(
         .collect();
     let n = logs.len() as f64;
     let stationary = |notes: &mut Vec<String>, why: Option<&str>| {
+        // When a trend was wanted but cannot be fitted, growth is unknown rather than zero: the slope gets a
+        // prior of mean 0 and sd UNKNOWN_SLOPE_SD, so the intervals say so.
+        let slope_var = if why.is_some() {
+            UNKNOWN_SLOPE_SD * UNKNOWN_SLOPE_SD
+        } else {
+            0.0
+        };
         if let Some(why) = why {
             notes.push(format!("joiner rate held constant: {why}"));
         }
@@ -654,7 +683,10 @@ fn fit_trend(
             kind: JoinerTrend::Stationary,
             log_level: mean_log,
             slope: 0.0,
-            covariance: [[resid_var.max(poisson_var) / n.max(1.0), 0.0], [0.0, 0.0]],
+            covariance: [
+                [resid_var.max(poisson_var) / n.max(1.0), 0.0],
+                [0.0, slope_var],
+            ],
             yearly_sd: extra.sqrt(),
             pooled_rate,
             observed_rates: observed_rates.clone(),

@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::estimate::{Parameters, LEAVE};
+use crate::estimate::{Parameters, DAMPING_SD, LEAVE};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Monte-Carlo settings.
@@ -268,6 +268,9 @@ pub(crate) fn simulate(
         .collect();
     let damped: Vec<f64> = (1..=years).map(|h| params.trend.damped_time(h)).collect();
     let log_var: Vec<f64> = (1..=years).map(|h| params.trend.log_variance(h)).collect();
+    let persistence: Vec<f64> = (1..=years)
+        .map(|h| params.trend.persistence_gradient(h))
+        .collect();
     let uplift: Vec<f64> = (1..=years)
         .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
         .collect();
@@ -292,6 +295,8 @@ pub(crate) fn simulate(
         let l11 = (cov[1][1] - l10 * l10).max(0.0).sqrt();
         let d_level = l00 * z1;
         let d_slope = l10 * z1 + l11 * z2;
+        let z3: f64 = StandardNormal.sample(&mut rng);
+        let d_damping = DAMPING_SD * z3;
         scratch.edge_weight.copy_from_slice(&compiled.alpha);
         scratch
             .state_weight
@@ -346,7 +351,10 @@ pub(crate) fn simulate(
             } else {
                 0.0
             };
-            let mult = (params.trend.log_level + d_level + (params.trend.slope + d_slope) * x
+            let mult = (params.trend.log_level
+                + d_level
+                + (params.trend.slope + d_slope) * x
+                + persistence[h] * d_damping
                 - 0.5 * log_var[h]
                 + eta)
                 .exp()

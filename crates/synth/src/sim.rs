@@ -98,6 +98,8 @@ pub struct SimInput<'a> {
     pub joiners: Vec<f64>,
     /// Plans required at the last census.
     pub target: u32,
+    /// Force the last census to exactly `target` plans (see `generate_la`).
+    pub force_last: bool,
     pub id_prefix: &'a str,
 }
 
@@ -208,10 +210,10 @@ pub fn simulate(input: &SimInput<'_>, rng: &mut Xoshiro256PlusPlus) -> SimOutput
                 urn,
             });
         }
-        // Joiners: Poisson by NCY, except in the last transition, where their number makes the last census
-        // exactly the requested size.
+        // Joiners: Poisson by NCY; only if `force_last`, the last transition's joiners are set so the last census
+        // is exactly the requested size (a fallback: it distorts the last year's dynamics).
         let mut joiner_ncys: Vec<usize> = Vec::new();
-        if t + 1 < transitions {
+        if t + 1 < transitions || !input.force_last {
             let volume = input.joiners.get(t).copied().unwrap_or(0.0);
             for (i, &share) in JOIN_NCY.iter().enumerate() {
                 let lambda = volume * share;

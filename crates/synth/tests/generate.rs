@@ -33,6 +33,19 @@ fn censuses(la: &SyntheticLa) -> Vec<CensusYear> {
     out
 }
 
+/// The last census lands within ±1.5 % of the asked size or one Poisson sd, whichever is wider (the
+/// generator's rule: its dynamics are natural every year, so the size is not forced exactly).
+fn tolerance(plans: u32) -> f64 {
+    (0.015 * f64::from(plans)).max(f64::from(plans).sqrt())
+}
+
+fn assert_near(got: usize, want: u32) {
+    assert!(
+        (got as f64 - f64::from(want)).abs() <= tolerance(want),
+        "{got} plans, asked {want}"
+    );
+}
+
 #[test]
 fn exampleshire_defaults() {
     let la = generate_la(&SynthConfig::default(), 0);
@@ -40,7 +53,7 @@ fn exampleshire_defaults() {
     assert_eq!(la.name, "Exampleshire");
     assert_eq!(la.first_census, year(2015));
     assert_eq!(la.last_census, year(2024));
-    assert_eq!(la.plans_at(year(2024)), 2_150);
+    assert_near(la.plans_at(year(2024)), 2_150);
     assert!(la.histories[0].child.as_str().starts_with("EX"));
     assert_eq!(la.histories[0].child.as_str().len(), 8);
     // Roughly 70,000 residents aged 0-25 for 2,150 plans.
@@ -74,7 +87,7 @@ fn last_census_has_the_requested_size() {
             let got = la.plans_at(la.last_census) as f64;
             let want = f64::from(plans);
             assert!(
-                (got - want).abs() <= 0.01 * want,
+                (got - want).abs() <= tolerance(plans),
                 "{plans} seed {seed}: {got}"
             );
         }
@@ -397,7 +410,7 @@ fn fewer_censuses_and_other_years() {
     };
     let la = generate_la(&cfg, 0);
     assert_eq!(la.first_census, year(2015));
-    assert_eq!(la.plans_at(year(2022)), 1_000);
+    assert_near(la.plans_at(year(2022)), 1_000);
     assert_eq!(la.plans_at(year(2023)), 0);
     // `censuses` below 8 is raised to 8.
     let la = generate_la(
@@ -418,7 +431,7 @@ fn fewer_censuses_and_other_years() {
         0,
     );
     assert_eq!(la.first_census, year(2011));
-    assert_eq!(la.plans_at(year(2024)), 1_000);
+    assert_near(la.plans_at(year(2024)), 1_000);
     assert!(la.plans_at(year(2011)) < 500);
     // Never before the first year the domain accepts.
     let early = SynthConfig {
@@ -428,7 +441,7 @@ fn fewer_censuses_and_other_years() {
     assert_eq!(early.census_count(), 6);
     let la = generate_la(&early, 0);
     assert_eq!(la.first_census, year(1990));
-    assert_eq!(la.plans_at(year(1995)), 1_000);
+    assert_near(la.plans_at(year(1995)), 1_000);
 }
 
 #[test]
@@ -463,7 +476,8 @@ proptest! {
             }
             prop_assert_eq!(la.plans_at(w[0]) + j - l, la.plans_at(w[1]));
         }
-        prop_assert_eq!(la.plans_at(la.last_census), plans as usize);
+        let got = la.plans_at(la.last_census) as f64;
+        prop_assert!((got - f64::from(plans)).abs() <= tolerance(plans), "{} vs {}", got, plans);
     }
 }
 

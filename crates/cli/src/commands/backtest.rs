@@ -28,7 +28,7 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
             seed: args.model.seed,
             threads: args.model.threads,
         },
-        min_fit_years: 1,
+        min_fit_years: args.min_years,
     };
     let report = backtest(&history, &options)?;
     match args.format {
