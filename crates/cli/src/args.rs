@@ -175,7 +175,7 @@ pub struct ModelArgs {
     #[arg(long)]
     pub stationary: bool,
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.2)]
     pub damping: f64,
     /// Pseudo-count mass of each state's prior (smoothing of sparse cells).
     #[arg(long, default_value_t = 1.0)]

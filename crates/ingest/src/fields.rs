@@ -1,6 +1,6 @@
 //! Cell parsers shared by the formats: each reports its own error and returns `None` on a bad value.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use highneeds_domain::{CensusYear, Ncy, Need, Pence, Setting};
 

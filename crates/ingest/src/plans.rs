@@ -1,6 +1,6 @@
 //! Our person-level file `plans.csv`: one row per child per census.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use highneeds_domain::{CensusRecord, CensusYear, ChildId, PlanHistory, State, Urn};
@@ -22,8 +22,8 @@ pub fn parse_plans(name: &str, bytes: &[u8]) -> Parsed<Vec<PlanHistory>> {
     let mut report = Report::new(name);
     let mut codes = Codes::default();
     let mut children: Vec<(ChildId, Vec<(u64, CensusRecord)>)> = Vec::new();
-    let mut index: HashMap<ChildId, usize> = HashMap::new();
-    let mut seen: HashMap<(usize, CensusYear), u64> = HashMap::new();
+    let mut index: HashMap<ChildId, usize> = HashMap::default();
+    let mut seen: HashMap<(usize, CensusYear), u64> = HashMap::default();
     let columns = Columns {
         names: &PLAN_COLUMNS,
         required: 5,

@@ -1,6 +1,7 @@
 //! witan.send's four input files: `transitions.csv`, `population.csv`, `costs.csv` and `valid-states.csv`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use highneeds_domain::{
@@ -265,7 +266,7 @@ pub fn read_transitions(
 pub fn parse_population(name: &str, bytes: &[u8]) -> Parsed<Vec<PopulationCount>> {
     let mut report = Report::new(name);
     let mut out = Vec::new();
-    let mut seen: HashMap<(CensusYear, i64), u64> = HashMap::new();
+    let mut seen: HashMap<(CensusYear, i64), u64> = HashMap::default();
     let columns = Columns {
         names: &POPULATION_COLUMNS,
         required: 3,
@@ -342,7 +343,7 @@ pub(crate) fn costs_from_bytes(
     let mut report = Report::new(name);
     let mut codes = Codes::default();
     let mut out = Vec::new();
-    let mut seen: HashMap<(Need, Setting), u64> = HashMap::new();
+    let mut seen: HashMap<(Need, Setting), u64> = HashMap::default();
     let columns = Columns {
         names: &COST_COLUMNS,
         required: 3,
@@ -422,7 +423,7 @@ pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>>
     let mut codes = Codes::default();
     let mut out: Vec<ValidSetting> = Vec::new();
     let mut lines: Vec<u64> = Vec::new();
-    let mut seen: HashMap<Setting, u64> = HashMap::new();
+    let mut seen: HashMap<Setting, u64> = HashMap::default();
     let columns = Columns {
         names: &VALID_STATE_COLUMNS,
         required: 6,

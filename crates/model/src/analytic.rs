@@ -7,7 +7,7 @@
 //! with g_h = f and g_{k−1}(s) = Σ_e p_e g_k(dest_e) (the expected contribution to f of a child in s at k−1),
 //! Var(f·X_h) = Σ_k Σ_s E[X_{k−1}(s)] (Σ_e p_e g_k(dest_e)² − g_{k−1}(s)²) × DM(s) + Σ_k Var(g_k·J_k) + rate terms.
 
-use crate::estimate::{Parameters, DAMPING_SD, LEAVE};
+use crate::estimate::{Parameters, LEAVE, PERSISTENCE_SD};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Expected joiners per state at projection step `h` (1 = first projected census).
@@ -154,7 +154,7 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
             var[c] += sum_c[c] * sum_c[c] * cov[0][0]
                 + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
                 + sum_cx[c] * sum_cx[c] * cov[1][1]
-                + sum_cg[c] * sum_cg[c] * DAMPING_SD * DAMPING_SD;
+                + sum_cg[c] * sum_cg[c] * PERSISTENCE_SD * PERSISTENCE_SD;
         }
         let m = &means[target as usize];
         let mut col_mean = vec![0.0f64; f];

@@ -6,9 +6,10 @@
 //! resident population by NCY, with a mix over (need, setting), and their overall rate may follow a damped
 //! log-linear trend fitted over the history.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
-use highneeds_domain::{CensusYear, Ncy, TransitionHistory, ValidSetting};
+use highneeds_domain::{CensusYear, Ncy, Need, Setting, TransitionHistory, ValidSetting};
 
 use crate::space::{StateIndex, StateSpace};
 use crate::ModelError;
@@ -39,7 +40,7 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             prior_strength: 1.0,
-            joiner_trend: JoinerTrend::Damped { damping: 0.5 },
+            joiner_trend: JoinerTrend::Damped { damping: 0.2 },
             base_census: None,
         }
     }
@@ -91,9 +92,10 @@ impl JoinerNcy {
     }
 }
 
-/// Uncertainty of the damping itself: nobody knows how long a growth trend will persist, so the intervals
-/// carry a spread of ±0.25 around the chosen damping (linearised in the log rate).
-pub const DAMPING_SD: f64 = 0.25;
+/// Uncertainty of how long a growth trend persists: nobody knows whether growth fades as the damping assumes
+/// or carries on. The log joiner rate gets a normal spread of this share of the gap between the damped path and
+/// an undamped trend (mean-preserving), so intervals reach up towards continued growth.
+pub const PERSISTENCE_SD: f64 = 1.0;
 
 /// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,25 +125,21 @@ impl Trend {
     pub fn multiplier(&self, h: u32) -> f64 {
         (self.log_level + self.slope * self.damped_time(h)).exp() / self.pooled_rate
     }
-    /// How the log rate at step `h` moves per unit change of the damping: slope × dD(h)/dφ.
+    /// How far the log rate at step `h` would be above the damped path if the trend persisted undamped:
+    /// slope × (h − D(h)). The spread of persistence ([`PERSISTENCE_SD`] of this gap) widens the intervals.
     pub fn persistence_gradient(&self, h: u32) -> f64 {
         match self.kind {
             JoinerTrend::Stationary => 0.0,
-            JoinerTrend::Damped { damping } => {
-                self.slope
-                    * (1..=h)
-                        .map(|k| f64::from(k) * damping.powi(k as i32 - 1))
-                        .sum::<f64>()
-            }
+            JoinerTrend::Damped { .. } => self.slope.abs() * (f64::from(h) - self.damped_time(h)),
         }
     }
     /// Variance of the log rate at step `h`: uncertainty of level and slope, and of how long the trend
-    /// persists (the damping, sd [`DAMPING_SD`], linearised).
+    /// persists (sd [`PERSISTENCE_SD`] of the gap to an undamped trend).
     pub fn log_variance(&self, h: u32) -> f64 {
         let x = self.damped_time(h);
         let c = &self.covariance;
         let g = self.persistence_gradient(h);
-        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1] + g * g * DAMPING_SD * DAMPING_SD
+        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1] + g * g * PERSISTENCE_SD * PERSISTENCE_SD
     }
 }
 
@@ -275,19 +273,22 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
     let used = |y: CensusYear| y >= first && y <= last;
 
     // The state space: every code in the history, costs and valid states.
-    let mut needs = Vec::new();
-    let mut settings = Vec::new();
+    let mut needs: HashSet<&Need> = HashSet::default();
+    let mut settings: HashSet<&Setting> = HashSet::default();
     for t in &history.transitions {
         for s in [&t.before, &t.after].into_iter().flatten() {
-            needs.push(s.need.clone());
-            settings.push(s.setting.clone());
+            needs.insert(&s.need);
+            settings.insert(&s.setting);
         }
     }
     for v in &history.valid_states {
-        settings.push(v.setting.clone());
-        needs.extend(v.needs.iter().cloned());
+        settings.insert(&v.setting);
+        needs.extend(v.needs.iter());
     }
-    let space = StateSpace::new(needs, settings);
+    let space = StateSpace::new(
+        needs.into_iter().cloned().collect(),
+        settings.into_iter().cloned().collect(),
+    );
     let n_states = space.len();
     let n_settings = space.n_settings();
 
@@ -299,10 +300,10 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
     }
 
     // Observed counts.
-    let mut observed: HashMap<(usize, u32), f64> = HashMap::new();
+    let mut observed: HashMap<(usize, u32), f64> = HashMap::default();
     // Setting-level outcomes by NCY: [ncy][setting][setting' or n_settings = leave].
     let mut setting_outcomes = vec![vec![vec![0.0f64; n_settings + 1]; n_settings]; Ncy::COUNT];
-    let mut joiners_at: HashMap<(usize, StateIndex), f64> = HashMap::new();
+    let mut joiners_at: HashMap<(usize, StateIndex), f64> = HashMap::default();
     let mut joiners_by_year_ncy: BTreeMap<(CensusYear, usize), f64> = BTreeMap::new();
     let mut base_stock = vec![0u32; n_states];
     let mut observed_range: Vec<Option<(usize, usize)>> = vec![None; n_settings];
@@ -442,7 +443,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
     );
 
     // Outcome table over the states reachable from the base stock and joiner destinations.
-    let mut observed_by_origin: HashMap<StateIndex, Vec<(u32, f64)>> = HashMap::new();
+    let mut observed_by_origin: HashMap<StateIndex, Vec<(u32, f64)>> = HashMap::default();
     for (&(from, dest), &c) in &observed {
         observed_by_origin.entry(from).or_default().push((dest, c));
     }

@@ -102,7 +102,7 @@ impl Summary {
         } else {
             0.0
         };
-        samples.sort_by(f64::total_cmp);
+        samples.sort_unstable_by(f64::total_cmp);
         let q = quantiles
             .iter()
             .map(|&p| {

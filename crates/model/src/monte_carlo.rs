@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::estimate::{Parameters, DAMPING_SD, LEAVE};
+use crate::estimate::{Parameters, LEAVE, PERSISTENCE_SD};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Monte-Carlo settings.
@@ -70,12 +70,55 @@ struct Compiled {
     joiners: Vec<CompiledJoiners>,
 }
 
+/// One joiner NCY's mix as a two-level urn: setting first, then the (need, setting) cell within it. By the
+/// aggregation property of the Dirichlet this has exactly the law of the flat urn over cells, with far shorter
+/// scans (a mix spreads over dozens of cells but a handful of settings).
 struct CompiledJoiners {
     rate: f64,
     ncy: usize,
+    /// Cells grouped by setting; within a group, largest pseudo-count first.
     states: Vec<u32>,
     alpha: Vec<f64>,
+    /// Per setting group: total pseudo-count and the range of its cells, largest group first.
+    group_alpha: Vec<f64>,
+    group_cells: Vec<(u32, u32)>,
     concentration: f64,
+}
+
+impl CompiledJoiners {
+    fn new(params: &Parameters, j: &crate::estimate::JoinerNcy, compact: &[u32]) -> Self {
+        let mut groups: Vec<(usize, Vec<(u32, f64)>)> = Vec::new();
+        for (&st, &a) in j.mix_state.iter().zip(&j.mix_alpha) {
+            let (_, _, setting) = params.space.parts(st as usize);
+            let cell = (compact[st as usize], a);
+            match groups.iter_mut().find(|g| g.0 == setting) {
+                Some(g) => g.1.push(cell),
+                None => groups.push((setting, vec![cell])),
+            }
+        }
+        let total = |cells: &[(u32, f64)]| cells.iter().map(|c| c.1).sum::<f64>();
+        groups.sort_by(|x, y| total(&y.1).total_cmp(&total(&x.1)).then(x.0.cmp(&y.0)));
+        let mut out = Self {
+            rate: j.rate(),
+            ncy: j.ncy,
+            states: Vec::new(),
+            alpha: Vec::new(),
+            group_alpha: Vec::new(),
+            group_cells: Vec::new(),
+            concentration: j.mix_alpha.iter().sum(),
+        };
+        for (_, mut cells) in groups {
+            cells.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+            let start = out.states.len() as u32;
+            out.group_alpha.push(total(&cells));
+            for (st, a) in cells {
+                out.states.push(st);
+                out.alpha.push(a);
+            }
+            out.group_cells.push((start, out.states.len() as u32));
+        }
+        out
+    }
 }
 
 impl Compiled {
@@ -121,13 +164,7 @@ impl Compiled {
         let joiners = params
             .joiners
             .iter()
-            .map(|j| CompiledJoiners {
-                rate: j.rate(),
-                ncy: j.ncy,
-                states: j.mix_state.iter().map(|&s| compact[s as usize]).collect(),
-                alpha: j.mix_alpha.clone(),
-                concentration: j.mix_alpha.iter().sum(),
-            })
+            .map(|j| CompiledJoiners::new(params, j, &compact))
             .collect();
         Self {
             offsets,
@@ -169,10 +206,15 @@ fn urn_draw<R: Rng>(rng: &mut R, weight: &mut [f64], total: f64) -> usize {
 struct Scratch {
     counts: Vec<u32>,
     next: Vec<u32>,
+    occupied: Vec<u32>,
+    next_occupied: Vec<u32>,
+    /// Children per reporting column (cost excluded) in the year being recorded.
+    tally: Vec<u32>,
     /// Urn weights per edge and per state (pseudo-counts plus draws so far) in the current simulation.
     edge_weight: Vec<f64>,
     state_weight: Vec<f64>,
     joiner_weight: Vec<Vec<f64>>,
+    joiner_group_weight: Vec<Vec<f64>>,
     joiner_total: Vec<f64>,
 }
 
@@ -275,18 +317,9 @@ pub(crate) fn simulate(
         .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
         .collect();
     let n_states = compiled.states();
-    // Add `n` children of state `s` at projected year `h` to that year's row.
-    let record = |row: &mut [f64], s: usize, n: u32, h: usize| {
-        let v = f64::from(n);
-        for &c in &compiled.columns[s] {
-            row[c as usize] += v;
-        }
-        row[f - 1] += v * compiled.unit_cost[s] * uplift[h];
-    };
-
     let run_one = |scratch: &mut Scratch, sim: u32| -> Vec<f64> {
         let mut rng = stream(mc.seed, u64::from(sim));
-        // Joiner trend: level and slope drawn once (bivariate normal), mean-preserving.
+        // Joiner trend: level and slope drawn once (bivariate normal), and persistence; mean-preserving.
         let cov = &params.trend.covariance;
         let z1: f64 = StandardNormal.sample(&mut rng);
         let z2: f64 = StandardNormal.sample(&mut rng);
@@ -296,52 +329,67 @@ pub(crate) fn simulate(
         let d_level = l00 * z1;
         let d_slope = l10 * z1 + l11 * z2;
         let z3: f64 = StandardNormal.sample(&mut rng);
-        let d_damping = DAMPING_SD * z3;
+        let d_persistence = PERSISTENCE_SD * z3;
         scratch.edge_weight.copy_from_slice(&compiled.alpha);
         scratch
             .state_weight
             .copy_from_slice(&compiled.concentration);
-        for ((w, t), j) in scratch
+        for (((w, g), t), j) in scratch
             .joiner_weight
             .iter_mut()
+            .zip(scratch.joiner_group_weight.iter_mut())
             .zip(scratch.joiner_total.iter_mut())
             .zip(&compiled.joiners)
         {
             w.copy_from_slice(&j.alpha);
+            g.copy_from_slice(&j.group_alpha);
             *t = j.concentration;
         }
-        scratch.counts.clear();
-        scratch.counts.extend_from_slice(&compiled.base);
+        // `counts` holds this year's children, `occupied` the states with any (in a fixed order, so the
+        // simulation is the same whoever runs it); `next` is all zeros between years.
+        let Scratch {
+            counts,
+            next,
+            occupied,
+            next_occupied,
+            edge_weight,
+            state_weight,
+            joiner_weight,
+            joiner_group_weight,
+            joiner_total,
+            tally,
+        } = scratch;
+        counts.copy_from_slice(&compiled.base);
+        occupied.clear();
+        occupied.extend((0..n_states as u32).filter(|&s| compiled.base[s as usize] > 0));
         let mut out = vec![0.0f64; years as usize * width];
         let sd = params.trend.yearly_sd;
         for h in 0..years as usize {
-            scratch.next.iter_mut().for_each(|x| *x = 0);
             let mut leavers = 0u64;
             let mut joined = 0u64;
-            // Step every cohort; on the way, record last year's figures (the base census is not recorded).
-            let previous = if h == 0 { None } else { Some((h - 1) * width) };
-            for s in 0..n_states {
-                let n = scratch.counts[s];
-                if n == 0 {
-                    continue;
-                }
-                if let Some(at) = previous {
-                    record(&mut out[at..at + width], s, n, h - 1);
-                }
+            next_occupied.clear();
+            for &s in occupied.iter() {
+                let s = s as usize;
+                let n = counts[s];
+                counts[s] = 0;
                 let r = compiled.offsets[s] as usize..compiled.offsets[s + 1] as usize;
                 let dest = &compiled.destination[r.clone()];
-                let weight = &mut scratch.edge_weight[r];
-                let mut total = scratch.state_weight[s];
+                let weight = &mut edge_weight[r];
+                let mut total = state_weight[s];
                 for _ in 0..n {
                     let d = dest[urn_draw(&mut rng, weight, total)];
                     total += 1.0;
                     if d == LEAVE {
                         leavers += 1;
                     } else {
-                        scratch.next[d as usize] += 1;
+                        let slot = &mut next[d as usize];
+                        if *slot == 0 {
+                            next_occupied.push(d);
+                        }
+                        *slot += 1;
                     }
                 }
-                scratch.state_weight[s] = total;
+                state_weight[s] = total;
             }
             // Joiners.
             let x = damped[h];
@@ -354,7 +402,7 @@ pub(crate) fn simulate(
             let mult = (params.trend.log_level
                 + d_level
                 + (params.trend.slope + d_slope) * x
-                + persistence[h] * d_damping
+                + persistence[h] * d_persistence
                 - 0.5 * log_var[h]
                 + eta)
                 .exp()
@@ -366,42 +414,72 @@ pub(crate) fn simulate(
                 }
                 let n = Poisson::new(lambda).map_or(0.0, |p| p.sample(&mut rng)) as u64;
                 joined += n;
-                let weight = &mut scratch.joiner_weight[ji];
-                let mut total = scratch.joiner_total[ji];
+                let weight = &mut joiner_weight[ji];
+                let group_weight = &mut joiner_group_weight[ji];
+                let mut total = joiner_total[ji];
                 for _ in 0..n {
-                    let st = j.states[urn_draw(&mut rng, weight, total)];
+                    let g = urn_draw(&mut rng, group_weight, total);
                     total += 1.0;
+                    let (a, b) = j.group_cells[g];
+                    let within = group_weight[g] - 1.0;
+                    let cell = a as usize
+                        + urn_draw(&mut rng, &mut weight[a as usize..b as usize], within);
+                    let st = j.states[cell];
                     if st != u32::MAX {
-                        scratch.next[st as usize] += 1;
+                        let slot = &mut next[st as usize];
+                        if *slot == 0 {
+                            next_occupied.push(st);
+                        }
+                        *slot += 1;
                     }
                 }
-                scratch.joiner_total[ji] = total;
+                joiner_total[ji] = total;
             }
-            std::mem::swap(&mut scratch.counts, &mut scratch.next);
-            out[h * width + f] = joined as f64;
-            out[h * width + f + 1] = leavers as f64;
-        }
-        // The last year's figures (earlier years were recorded while stepping).
-        if years > 0 {
-            let at = (years as usize - 1) * width;
-            for (s, &n) in scratch.counts.iter().enumerate() {
-                if n > 0 {
-                    record(&mut out[at..at + width], s, n, years as usize - 1);
+            std::mem::swap(counts, next);
+            std::mem::swap(occupied, next_occupied);
+            // This year's figures: integer tallies per column, cost in pence.
+            tally.iter_mut().for_each(|t| *t = 0);
+            let mut cost = 0.0;
+            for &s in occupied.iter() {
+                let s = s as usize;
+                let n = counts[s];
+                for &c in &compiled.columns[s] {
+                    tally[c as usize] += n;
                 }
+                cost += f64::from(n) * compiled.unit_cost[s];
             }
+            let row = &mut out[h * width..(h + 1) * width];
+            for (slot, &t) in row.iter_mut().zip(tally.iter()) {
+                *slot = f64::from(t);
+            }
+            row[f - 1] = cost * uplift[h];
+            row[f] = joined as f64;
+            row[f + 1] = leavers as f64;
+        }
+        // Leave the scratch clean for the next simulation.
+        for &s in occupied.iter() {
+            counts[s as usize] = 0;
         }
         out
     };
 
     let new_scratch = || Scratch {
-        counts: Vec::with_capacity(n_states),
+        counts: vec![0; n_states],
         next: vec![0; n_states],
+        occupied: Vec::with_capacity(n_states),
+        next_occupied: Vec::with_capacity(n_states),
+        tally: vec![0; f - 1],
         edge_weight: vec![0.0; compiled.destination.len()],
         state_weight: vec![0.0; n_states],
         joiner_weight: compiled
             .joiners
             .iter()
             .map(|j| vec![0.0; j.states.len()])
+            .collect(),
+        joiner_group_weight: compiled
+            .joiners
+            .iter()
+            .map(|j| vec![0.0; j.group_alpha.len()])
             .collect(),
         joiner_total: vec![0.0; compiled.joiners.len()],
     };

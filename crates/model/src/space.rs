@@ -1,6 +1,6 @@
 //! The state space: every (NCY, need, setting) as a dense index, so engines work on flat arrays.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use highneeds_domain::{AgeGroup, Ncy, Need, Setting, State};
 
