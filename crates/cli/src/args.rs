@@ -24,6 +24,7 @@ pub enum Command {
     Validate(ValidateArgs),
     Import(ImportArgs),
     Demo(DemoArgs),
+    Export(ExportArgs),
     Forecast(ForecastArgs),
     Backtest(BacktestArgs),
 }
@@ -127,6 +128,34 @@ pub struct ImportArgs {
     /// Who is importing, for the import log (default: $USER).
     #[arg(long)]
     pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    /// witan.send's four files, from the LA's stored transitions.
+    Witan,
+    /// Our person-level plans.csv.
+    Plans,
+    /// The HNB budget file.
+    Budget,
+}
+
+/// Write an LA's stored data back out in the formats `import` reads (person-level data: handle with care).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  highneeds export witan --db highneeds.db --out exported/\n  \
+                        highneeds export plans --db highneeds.db --la E99999999 --out exported/")]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+    /// Database to read.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Which LA (default: the only one).
+    #[arg(long)]
+    pub la: Option<String>,
+    /// Folder to write into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Build the synthetic LA Exampleshire, import it and show what the tool does.

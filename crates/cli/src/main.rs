@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => commands::validate::run(a),
         Command::Import(a) => commands::import::run(a),
         Command::Demo(a) => commands::demo::run(a),
+        Command::Export(a) => commands::export::run(a),
         Command::Forecast(a) => commands::forecast::run(a),
         Command::Backtest(a) => commands::backtest::run(a),
     };

@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod demo;
+pub mod export;
 pub mod forecast;
 pub mod import;
 pub mod synth;
@@ -82,7 +83,7 @@ pub fn load_history(source: &HistorySource) -> Result<(TransitionHistory, String
     })
 }
 
-async fn only_la(store: &Store, db: &Path) -> Result<String> {
+pub async fn only_la(store: &Store, db: &Path) -> Result<String> {
     let las = store.las().await?;
     match las.as_slice() {
         [one] => Ok(one.code.clone()),
