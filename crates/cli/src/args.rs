@@ -142,8 +142,10 @@ pub enum ExportKind {
 
 /// Write an LA's stored data back out in the formats `import` reads (person-level data: handle with care).
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  highneeds export witan --db highneeds.db --out exported/\n  \
-                        highneeds export plans --db highneeds.db --la E99999999 --out exported/")]
+#[command(
+    after_help = "Examples:\n  highneeds export witan --db highneeds.db --out exported/\n  \
+                        highneeds export plans --db highneeds.db --la E99999999 --out exported/"
+)]
 pub struct ExportArgs {
     #[arg(value_enum)]
     pub kind: ExportKind,
