@@ -122,19 +122,21 @@ pub fn project_budgets(
         let mut y = YearBudget::new(fy);
         if let Some(l) = last {
             let steps = fy.start_year() - l.financial_year.start_year();
-            let grow = |p: Pence| {
-                Pence::from_pence_rounded(p.pence() as f64 * (1.0 + allocation_growth).powi(steps))
-                    .unwrap_or(p)
-            };
-            y.allocation = grow(l.allocation);
+            let factor = (1.0 + allocation_growth).powi(steps);
+            y.allocation = grown(l.allocation, factor);
             y.block_transfers = l.block_transfers;
             y.deductions = l.deductions;
-            y.total_dsg = l.total_dsg.map(grow);
+            y.total_dsg = l.total_dsg.map(|p| grown(p, factor));
         }
         y.expenditure = spend;
         out.push(y);
     }
     out
+}
+
+/// An amount grown by `factor`, rounded to the penny.
+fn grown(p: Pence, factor: f64) -> Pence {
+    Pence::from_pence_rounded(p.pence() as f64 * factor).unwrap_or(p)
 }
 
 #[cfg(test)]
@@ -165,21 +167,21 @@ mod tests {
     #[test]
     fn ledger_identity_and_carry() {
         let mut a = YearBudget::new(fy("2023-24"));
-        a.allocation = Pence::new(1_000_00);
-        a.block_transfers = Pence::new(50_00);
-        a.deductions = Pence::new(10_00);
-        a.expenditure = Pence::new(1_200_00);
-        a.total_dsg = Some(Pence::new(10_000_00));
+        a.allocation = Pence::from_pounds(1_000);
+        a.block_transfers = Pence::from_pounds(50);
+        a.deductions = Pence::from_pounds(10);
+        a.expenditure = Pence::from_pounds(1_200);
+        a.total_dsg = Some(Pence::from_pounds(10_000));
         let mut b = YearBudget::new(fy("2024-25"));
-        b.allocation = Pence::new(1_100_00);
-        b.expenditure = Pence::new(1_000_00);
-        let rows = ledger(Pence::new(-25_00), &[a, b]);
-        assert_eq!(rows[0].income, Pence::new(1_040_00));
-        assert_eq!(rows[0].in_year, Pence::new(-160_00));
-        assert_eq!(rows[0].closing, Pence::new(-185_00));
+        b.allocation = Pence::from_pounds(1_100);
+        b.expenditure = Pence::from_pounds(1_000);
+        let rows = ledger(Pence::from_pounds(-25), &[a, b]);
+        assert_eq!(rows[0].income, Pence::from_pounds(1_040));
+        assert_eq!(rows[0].in_year, Pence::from_pounds(-160));
+        assert_eq!(rows[0].closing, Pence::from_pounds(-185));
         assert_eq!(rows[0].deficit_share_of_dsg, Some(0.0185));
         assert_eq!(rows[1].opening, rows[0].closing);
-        assert_eq!(rows[1].closing, Pence::new(-85_00));
+        assert_eq!(rows[1].closing, Pence::from_pounds(-85));
         assert_eq!(rows[1].deficit_share_of_dsg, None);
     }
 
