@@ -126,9 +126,9 @@ impl Compiled {
         let k = params.space.len();
         let mut compact = vec![u32::MAX; k];
         let mut state = Vec::new();
-        for s in 0..k {
+        for (s, slot) in compact.iter_mut().enumerate() {
             if !params.outcomes.edges(s).is_empty() || params.base_stock[s] > 0 {
-                compact[s] = state.len() as u32;
+                *slot = state.len() as u32;
                 state.push(s);
             }
         }
