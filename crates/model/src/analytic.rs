@@ -63,6 +63,23 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
 
 /// Run the analytic engine.
 pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
+    let (per_year, flows, financial) = summaries(params, options);
+    assemble(
+        params,
+        Engine::Analytic,
+        None,
+        None,
+        per_year,
+        flows,
+        financial,
+    )
+}
+
+/// Per-year column summaries, flows and per-FY cost summaries of the analytic engine (what [`project`]
+/// assembles into a forecast; the national forecast sums their means and variances).
+pub(crate) type AnalyticSummaries = (Vec<Vec<Summary>>, Vec<(Summary, Summary)>, Vec<Summary>);
+
+pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> AnalyticSummaries {
     let years = options.years;
     let quantiles = options.all_quantiles();
     let cols = Columns::of(params);
@@ -203,15 +220,7 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
             )
         })
         .collect();
-    assemble(
-        params,
-        Engine::Analytic,
-        None,
-        None,
-        per_year,
-        flows,
-        financial,
-    )
+    (per_year, flows, financial)
 }
 
 /// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it.

@@ -152,7 +152,7 @@ pub struct FinancialYearForecast {
 }
 
 impl FinancialYearForecast {
-    fn from_summary(financial_year: FinancialYear, s: &Summary) -> Self {
+    pub(crate) fn from_summary(financial_year: FinancialYear, s: &Summary) -> Self {
         let round = |x: f64| Pence::from_pence_rounded(x).unwrap_or(Pence::ZERO);
         Self {
             financial_year,

@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod forecast;
 pub mod ledger;
 pub mod monte_carlo;
+pub mod national;
 pub mod space;
 #[cfg(test)]
 mod tests;

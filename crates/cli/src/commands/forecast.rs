@@ -1,11 +1,20 @@
 //! `highneeds forecast`.
+//!
+//! `--witan-dir` may also be a parent folder with one witan.send folder per LA (what `highneeds synth --las N`
+//! writes): each LA is fitted and projected on its own and the results are combined into one national
+//! forecast (`highneeds_model::national`), in the same output formats.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
-use highneeds_model::{analytic, fit, monte_carlo, MonteCarloOptions, ProjectionOptions};
+use anyhow::{anyhow, bail, Context, Result};
+use highneeds_model::national::{self, MonteCarloSums};
+use highneeds_model::{
+    analytic, fit, monte_carlo, FitOptions, Forecast, MonteCarloOptions, ProjectionOptions,
+};
+use rayon::prelude::*;
 
-use crate::args::{EngineArg, ForecastArgs, Format};
+use crate::args::{EngineArg, ForecastArgs, Format, HistorySource};
 use crate::commands::{fit_options, load_history};
 use crate::output;
 
@@ -28,24 +37,40 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             args.uplift
         );
     }
-    let (history, source) = load_history(&args.source)?;
-    let params = fit(&history, &fit_options(&args.model)?)?;
     let projection = ProjectionOptions {
         years: args.years,
         cost_uplift: args.uplift,
         quantiles: args.quantiles.clone(),
     };
-    let forecast = match args.model.engine {
-        EngineArg::Analytic => analytic::project(&params, &projection),
-        EngineArg::MonteCarlo => monte_carlo::project(
-            &params,
-            &projection,
-            &MonteCarloOptions {
-                sims: args.model.sims,
-                seed: args.model.seed,
-                threads: args.model.threads,
-            },
-        ),
+    let mc = MonteCarloOptions {
+        sims: args.model.sims,
+        seed: args.model.seed,
+        threads: args.model.threads,
+    };
+    let fit_opts = fit_options(&args.model)?;
+    let la_dirs = match &args.source.witan_dir {
+        Some(dir) => la_folders(dir)?,
+        None => None,
+    };
+    let (forecast, source) = match (la_dirs, &args.source.witan_dir) {
+        (Some(dirs), Some(parent)) => {
+            let forecast = in_pool(args.model.threads, || {
+                national_forecast(&dirs, args.model.engine, &fit_opts, &projection, &mc)
+            })??;
+            (
+                forecast,
+                format!("{} LAs in {}", dirs.len(), parent.display()),
+            )
+        }
+        _ => {
+            let (history, source) = load_history(&args.source)?;
+            let params = fit(&history, &fit_opts)?;
+            let forecast = match args.model.engine {
+                EngineArg::Analytic => analytic::project(&params, &projection),
+                EngineArg::MonteCarlo => monte_carlo::project(&params, &projection, &mc),
+            };
+            (forecast, source)
+        }
     };
     let text = match args.format {
         Format::Json => output::forecast_json(&forecast),
@@ -54,4 +79,102 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `dir` holds witan.send's transitions file itself.
+fn has_transitions(dir: &Path) -> bool {
+    dir.join("transitions.csv").is_file() || dir.join("transitions.xlsx").is_file()
+}
+
+/// The LA sub-folders of a parent folder, sorted by name, or `None` when `dir` is one LA's folder (or has no
+/// LA sub-folders, so the single-LA reader reports what is missing).
+fn la_folders(dir: &Path) -> Result<Option<Vec<PathBuf>>> {
+    if has_transitions(dir) || !dir.is_dir() {
+        return Ok(None);
+    }
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("could not list {}", dir.display()))?;
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("could not list {}", dir.display()))?
+            .path();
+        if path.is_dir() && has_transitions(&path) {
+            dirs.push(path);
+        }
+    }
+    if dirs.is_empty() {
+        return Ok(None);
+    }
+    dirs.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(Some(dirs))
+}
+
+/// Run `f` in a pool of `threads` workers (all cores when `None`).
+fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    match threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .context("could not start the worker threads")?;
+            Ok(pool.install(f))
+        }
+        None => Ok(f()),
+    }
+}
+
+/// Read and fit one LA's folder.
+fn fit_la(dir: &Path, fit_opts: &FitOptions) -> Result<highneeds_model::Parameters> {
+    let source = HistorySource {
+        db: None,
+        la: None,
+        witan_dir: Some(dir.to_path_buf()),
+    };
+    let (history, _) = load_history(&source)?;
+    fit(&history, fit_opts).with_context(|| format!("cannot forecast {}", dir.display()))
+}
+
+/// One forecast for every LA folder together. LAs are read, fitted and projected in parallel; Monte-Carlo
+/// sums are exact integers, so the result does not depend on which thread finishes first.
+fn national_forecast(
+    dirs: &[PathBuf],
+    engine: EngineArg,
+    fit_opts: &FitOptions,
+    projection: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+) -> Result<Forecast> {
+    let inner = MonteCarloOptions {
+        threads: None,
+        ..mc.clone()
+    };
+    match engine {
+        EngineArg::Analytic => {
+            let las = dirs
+                .par_iter()
+                .map(|dir| {
+                    let params = fit_la(dir, fit_opts)?;
+                    Ok(national::analytic_la(&params, projection))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(national::combine_analytic(&las, projection)?)
+        }
+        EngineArg::MonteCarlo => {
+            let empty = || MonteCarloSums::new(projection, &inner);
+            let sums = dirs
+                .par_iter()
+                .enumerate()
+                .try_fold(empty, |mut sums, (position, dir)| -> Result<_> {
+                    let params = fit_la(dir, fit_opts)?;
+                    let position = u32::try_from(position)
+                        .map_err(|_| anyhow!("too many LA folders in one national forecast"))?;
+                    sums.add_la(position, &params)
+                        .with_context(|| format!("cannot combine {}", dir.display()))?;
+                    Ok(sums)
+                })
+                .try_reduce_with(|a, b| Ok(a.merge(b)?))
+                .ok_or_else(|| anyhow!("no LA folders to forecast"))??;
+            Ok(sums.finish()?)
+        }
+    }
 }

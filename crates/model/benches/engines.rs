@@ -1,0 +1,72 @@
+//! Engine benchmarks on Exampleshire (synthetic, 2,150 plans, seed 7, generated in memory):
+//! fit, analytic 5-year forecast, Monte-Carlo 1,000 simulations × 5 years.
+//!
+//! Run: `cargo bench -p highneeds-model --bench engines` (see `bench/README.md`).
+
+use std::sync::OnceLock;
+
+use divan::{black_box, Bencher};
+use highneeds_domain::TransitionHistory;
+use highneeds_model::ProjectionOptions;
+use highneeds_model::{analytic, fit, monte_carlo, FitOptions, MonteCarloOptions, Parameters};
+use highneeds_synth::{generate_la, SynthConfig};
+
+fn main() {
+    divan::main();
+}
+
+fn history() -> &'static TransitionHistory {
+    static HISTORY: OnceLock<TransitionHistory> = OnceLock::new();
+    HISTORY.get_or_init(|| {
+        let config = SynthConfig {
+            plans: 2_150,
+            seed: 7,
+            ..SynthConfig::default()
+        };
+        generate_la(&config, 0).transition_history()
+    })
+}
+
+fn params() -> &'static Parameters {
+    static PARAMS: OnceLock<Parameters> = OnceLock::new();
+    PARAMS.get_or_init(|| match fit(history(), &FitOptions::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("Exampleshire does not fit: {e}"),
+    })
+}
+
+fn five_years() -> ProjectionOptions {
+    ProjectionOptions {
+        years: 5,
+        ..ProjectionOptions::default()
+    }
+}
+
+/// Estimation from the transition history.
+#[divan::bench(sample_count = 30)]
+fn fit_exampleshire(bencher: Bencher) {
+    let h = history();
+    let options = FitOptions::default();
+    bencher.bench(|| fit(black_box(h), black_box(&options)));
+}
+
+/// Analytic engine, 5 projected years.
+#[divan::bench(sample_count = 50)]
+fn analytic_5_years(bencher: Bencher) {
+    let p = params();
+    let options = five_years();
+    bencher.bench(|| analytic::project(black_box(p), black_box(&options)));
+}
+
+/// Monte-Carlo engine, 1,000 simulations × 5 years, on every core.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn monte_carlo_1000_x_5_years(bencher: Bencher) {
+    let p = params();
+    let options = five_years();
+    let mc = MonteCarloOptions {
+        sims: 1_000,
+        seed: 1,
+        threads: None,
+    };
+    bencher.bench(|| monte_carlo::project(black_box(p), black_box(&options), black_box(&mc)));
+}

@@ -1,0 +1,675 @@
+//! National (multi-LA) forecasts: each LA is fitted and projected on its own, and the forecasts are combined
+//! into one for the whole set, in the same shape as a single LA's.
+//!
+//! * Analytic: LAs are independent, so means and variances add; quantiles are those of the normal with the
+//!   summed mean and variance. Combine the per-LA pieces ([`AnalyticLa`]) in a fixed order with
+//!   [`combine_analytic`].
+//! * Monte-Carlo: simulation *i* of every LA is summed into national simulation *i*, and quantiles are taken
+//!   over those national sums ([`MonteCarloSums`]). Each LA's random streams are seeded from (seed, the LA's
+//!   position in the caller's order) by [`la_seed`]. Sums are kept as integers (counts exactly, costs in
+//!   fixed point), so adding LAs in any order — from any number of threads — gives bit-identical results, and
+//!   only the running national sums are held, never every LA's simulations.
+//!
+//! By setting and by need use the union of the LAs' codes (an LA without a code contributes zero to it).
+//! Every LA must start from the same base census.
+
+use std::collections::BTreeMap;
+
+use highneeds_domain::{AgeGroup, CensusYear, Need, Setting};
+
+use crate::analytic;
+use crate::estimate::Parameters;
+use crate::forecast::{
+    base_cost, CensusForecast, Columns, Engine, FinancialYearForecast, Flows, Forecast,
+    ProjectionOptions, Summary,
+};
+use crate::monte_carlo::{self, MonteCarloOptions};
+use crate::ModelError;
+
+/// Most distinct LA notes carried into a national forecast (the rest are counted in one line).
+const MAX_NOTES: usize = 12;
+
+/// Fixed-point scale of Monte-Carlo cost sums: 2^16 units per penny.
+const COST_SCALE: f64 = 65_536.0;
+
+/// The seed of the LA at `position` in a national Monte-Carlo run: a function of (seed, position) only.
+pub fn la_seed(seed: u64, position: u32) -> u64 {
+    splitmix(splitmix(seed ^ 0x6E61_7469_6F6E_616C) ^ splitmix(u64::from(position)))
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn census_after(base: CensusYear, h: usize) -> CensusYear {
+    CensusYear::new(base.year() + h as i32 + 1).unwrap_or(base)
+}
+
+fn check_base(have: &mut Option<CensusYear>, base: CensusYear) -> Result<(), ModelError> {
+    match *have {
+        None => {
+            *have = Some(base);
+            Ok(())
+        }
+        Some(b) if b == base => Ok(()),
+        Some(b) => Err(ModelError::Invalid(format!(
+            "LAs start from different censuses ({b} and {base}): a national forecast needs one base census"
+        ))),
+    }
+}
+
+/// LA notes, counted: "k of N LAs: note", most common first, at most [`MAX_NOTES`].
+fn national_notes(first: String, notes: &BTreeMap<String, usize>, las: usize) -> Vec<String> {
+    let mut counted: Vec<(&String, &usize)> = notes.iter().collect();
+    counted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut out = vec![first];
+    for (note, k) in counted.iter().take(MAX_NOTES) {
+        out.push(format!("{k} of {las} LAs: {note}"));
+    }
+    if counted.len() > MAX_NOTES {
+        out.push(format!(
+            "{} further LA notes not shown (forecast an LA on its own to see its notes)",
+            counted.len() - MAX_NOTES
+        ));
+    }
+    out
+}
+
+fn add_notes(into: &mut BTreeMap<String, usize>, notes: &[String]) {
+    for n in notes {
+        *into.entry(n.clone()).or_insert(0) += 1;
+    }
+}
+
+/// One LA's analytic forecast in the pieces a national forecast adds up (unrounded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyticLa {
+    base_census: CensusYear,
+    base_total: u64,
+    base_cost: f64,
+    settings: Vec<Setting>,
+    needs: Vec<Need>,
+    per_year: Vec<Vec<Summary>>,
+    flows: Vec<(Summary, Summary)>,
+    financial: Vec<Summary>,
+    notes: Vec<String>,
+}
+
+/// Run the analytic engine on one LA, keeping what [`combine_analytic`] needs.
+pub fn analytic_la(params: &Parameters, options: &ProjectionOptions) -> AnalyticLa {
+    let (per_year, flows, financial) = analytic::summaries(params, options);
+    AnalyticLa {
+        base_census: params.base_census,
+        base_total: params.base_total(),
+        base_cost: base_cost(params),
+        settings: params.space.settings.clone(),
+        needs: params.space.needs.clone(),
+        per_year,
+        flows,
+        financial,
+        notes: params.notes.clone(),
+    }
+}
+
+/// Mean and variance, summed over independent LAs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    mean: f64,
+    var: f64,
+}
+
+impl Moments {
+    fn add(&mut self, s: &Summary) {
+        self.mean += s.mean;
+        self.var += s.sd * s.sd;
+    }
+    fn summary(self, quantiles: &[f64]) -> Summary {
+        Summary::normal(self.mean, self.var, quantiles)
+    }
+}
+
+/// Combine LAs' analytic forecasts into one: means and variances add (LAs independent). The result is the
+/// same whatever order the LAs come in up to floating-point rounding; pass them in a fixed order for
+/// bit-identical output.
+pub fn combine_analytic(
+    las: &[AnalyticLa],
+    options: &ProjectionOptions,
+) -> Result<Forecast, ModelError> {
+    let quantiles = options.all_quantiles();
+    let years = las.iter().map(|l| l.per_year.len()).max().unwrap_or(0);
+    let mut base = None;
+    let mut base_total = 0u64;
+    let mut total = vec![Moments::default(); years];
+    let mut by_setting: BTreeMap<Setting, Vec<Moments>> = BTreeMap::new();
+    let mut by_need: BTreeMap<Need, Vec<Moments>> = BTreeMap::new();
+    let mut by_age = vec![vec![Moments::default(); AgeGroup::ALL.len()]; years];
+    let mut joiners = vec![Moments::default(); years];
+    let mut leavers = vec![Moments::default(); years];
+    let mut financial = vec![Moments::default(); years];
+    let mut notes = BTreeMap::new();
+    for la in las {
+        check_base(&mut base, la.base_census)?;
+        base_total += la.base_total;
+        let cols = Columns {
+            settings: la.settings.len(),
+            needs: la.needs.len(),
+        };
+        for (h, col) in la.per_year.iter().enumerate() {
+            if col.len() != cols.len() {
+                return Err(ModelError::Invalid(
+                    "an LA's analytic forecast has the wrong number of columns".into(),
+                ));
+            }
+            total[h].add(&col[Columns::TOTAL]);
+            for (i, s) in la.settings.iter().enumerate() {
+                by_setting
+                    .entry(s.clone())
+                    .or_insert_with(|| vec![Moments::default(); years])[h]
+                    .add(&col[cols.setting(i)]);
+            }
+            for (i, n) in la.needs.iter().enumerate() {
+                by_need
+                    .entry(n.clone())
+                    .or_insert_with(|| vec![Moments::default(); years])[h]
+                    .add(&col[cols.need(i)]);
+            }
+            for (g, m) in by_age[h].iter_mut().enumerate() {
+                m.add(&col[cols.age_group(g)]);
+            }
+        }
+        for (h, (j, l)) in la.flows.iter().enumerate() {
+            joiners[h].add(j);
+            leavers[h].add(l);
+        }
+        for (h, s) in la.financial.iter().enumerate() {
+            financial[h].add(s);
+        }
+        add_notes(&mut notes, &la.notes);
+    }
+    let Some(base) = base else {
+        return Err(ModelError::Invalid("no LAs to combine".into()));
+    };
+    let census_years = (0..years)
+        .map(|h| CensusForecast {
+            census_year: census_after(base, h),
+            total: total[h].summary(&quantiles),
+            by_setting: by_setting
+                .iter()
+                .map(|(k, v)| (k.to_string(), v[h].summary(&quantiles)))
+                .collect(),
+            by_need: by_need
+                .iter()
+                .map(|(k, v)| (k.to_string(), v[h].summary(&quantiles)))
+                .collect(),
+            by_age_group: AgeGroup::ALL
+                .iter()
+                .zip(&by_age[h])
+                .map(|(g, m)| (*g, m.summary(&quantiles)))
+                .collect(),
+        })
+        .collect();
+    let flows = (0..years)
+        .map(|h| Flows {
+            census_year: census_after(base, h),
+            joiners: joiners[h].summary(&quantiles),
+            leavers: leavers[h].summary(&quantiles),
+        })
+        .collect();
+    let financial_years = financial_years(base, financial.iter().map(|m| m.summary(&quantiles)));
+    Ok(Forecast {
+        engine: Engine::Analytic,
+        sims: None,
+        seed: None,
+        base_census: base,
+        base_total,
+        census_years,
+        flows,
+        financial_years,
+        notes: national_notes(
+            format!(
+                "national forecast: {} LAs combined (each fitted and projected on its own; means and variances summed, LAs independent)",
+                las.len()
+            ),
+            &notes,
+            las.len(),
+        ),
+    })
+}
+
+fn financial_years(
+    base: CensusYear,
+    summaries: impl Iterator<Item = Summary>,
+) -> Vec<FinancialYearForecast> {
+    summaries
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let fy = highneeds_domain::FinancialYear::starting(base.year() + i as i32).ok()?;
+            Some(FinancialYearForecast::from_summary(fy, &s))
+        })
+        .collect()
+}
+
+/// Running national sums of a Monte-Carlo forecast: per simulation and projected year, plans in total, by
+/// setting, need and age group, joiners, leavers and cost. Add LAs with [`MonteCarloSums::add_la`] (from one
+/// thread or several, merging with [`MonteCarloSums::merge`]) and summarise with [`MonteCarloSums::finish`].
+#[derive(Debug, Clone)]
+pub struct MonteCarloSums {
+    options: ProjectionOptions,
+    mc: MonteCarloOptions,
+    las: usize,
+    base_census: Option<CensusYear>,
+    base_total: u64,
+    /// Annual cost of the base census's plans, fixed point.
+    base_cost: i128,
+    /// Every series is indexed `year * sims + sim`.
+    total: Vec<u64>,
+    by_setting: BTreeMap<Setting, Vec<u64>>,
+    by_need: BTreeMap<Need, Vec<u64>>,
+    by_age: Vec<Vec<u64>>,
+    joiners: Vec<u64>,
+    leavers: Vec<u64>,
+    /// Cost per simulation and year, fixed point ([`COST_SCALE`] per penny).
+    cost: Vec<i128>,
+    notes: BTreeMap<String, usize>,
+}
+
+fn fixed(pence: f64) -> i128 {
+    if pence.is_finite() {
+        (pence * COST_SCALE).round() as i128
+    } else {
+        0
+    }
+}
+
+fn count(x: f64) -> u64 {
+    if x.is_finite() && x > 0.0 {
+        x.round() as u64
+    } else {
+        0
+    }
+}
+
+fn add_into(into: &mut [u64], from: &[u64]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+impl MonteCarloSums {
+    /// Empty sums for a run of `mc.sims` simulations over `options.years` years. `mc.threads` is not used:
+    /// run the whole national forecast inside a thread pool of the size wanted.
+    pub fn new(options: &ProjectionOptions, mc: &MonteCarloOptions) -> Self {
+        let n = mc.sims as usize * options.years as usize;
+        Self {
+            options: options.clone(),
+            mc: mc.clone(),
+            las: 0,
+            base_census: None,
+            base_total: 0,
+            base_cost: 0,
+            total: vec![0; n],
+            by_setting: BTreeMap::new(),
+            by_need: BTreeMap::new(),
+            by_age: vec![vec![0; n]; AgeGroup::ALL.len()],
+            joiners: vec![0; n],
+            leavers: vec![0; n],
+            cost: vec![0; n],
+            notes: BTreeMap::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.total.len()
+    }
+
+    /// LAs added so far.
+    pub fn las(&self) -> usize {
+        self.las
+    }
+
+    /// Simulate one LA (seeded from the run's seed and `position`, see [`la_seed`]) and add each of its
+    /// simulations to the national simulation of the same number.
+    pub fn add_la(&mut self, position: u32, params: &Parameters) -> Result<(), ModelError> {
+        check_base(&mut self.base_census, params.base_census)?;
+        let mc = MonteCarloOptions {
+            sims: self.mc.sims,
+            seed: la_seed(self.mc.seed, position),
+            threads: None,
+        };
+        let sims = monte_carlo::simulate(params, &self.options, &mc);
+        let cols = Columns::of(params);
+        let width = sims.width();
+        let f = sims.columns;
+        let n_sims = self.mc.sims as usize;
+        let years = self.options.years as usize;
+        let n = self.len();
+        let mut setting_rows: Vec<Vec<u64>> = vec![vec![0; n]; cols.settings];
+        let mut need_rows: Vec<Vec<u64>> = vec![vec![0; n]; cols.needs];
+        for (i, row) in sims.rows.iter().enumerate() {
+            for h in 0..years {
+                let r = &row[h * width..(h + 1) * width];
+                let at = h * n_sims + i;
+                self.total[at] += count(r[Columns::TOTAL]);
+                for (s, v) in setting_rows.iter_mut().enumerate() {
+                    v[at] = count(r[cols.setting(s)]);
+                }
+                for (s, v) in need_rows.iter_mut().enumerate() {
+                    v[at] = count(r[cols.need(s)]);
+                }
+                for (g, v) in self.by_age.iter_mut().enumerate() {
+                    v[at] += count(r[cols.age_group(g)]);
+                }
+                self.cost[at] += fixed(r[f - 1]);
+                self.joiners[at] += count(r[f]);
+                self.leavers[at] += count(r[f + 1]);
+            }
+        }
+        for (code, v) in params.space.settings.iter().zip(&setting_rows) {
+            add_into(
+                self.by_setting
+                    .entry(code.clone())
+                    .or_insert_with(|| vec![0; n]),
+                v,
+            );
+        }
+        for (code, v) in params.space.needs.iter().zip(&need_rows) {
+            add_into(
+                self.by_need
+                    .entry(code.clone())
+                    .or_insert_with(|| vec![0; n]),
+                v,
+            );
+        }
+        self.base_total += params.base_total();
+        self.base_cost += fixed(base_cost(params));
+        add_notes(&mut self.notes, &params.notes);
+        self.las += 1;
+        Ok(())
+    }
+
+    /// Add another run's sums (the same options) to these.
+    pub fn merge(mut self, other: Self) -> Result<Self, ModelError> {
+        if other.las == 0 {
+            return Ok(self);
+        }
+        if self.len() != other.len() {
+            return Err(ModelError::Invalid(
+                "national sums of different runs cannot be merged".into(),
+            ));
+        }
+        if let Some(b) = other.base_census {
+            check_base(&mut self.base_census, b)?;
+        }
+        let n = self.len();
+        add_into(&mut self.total, &other.total);
+        for (k, v) in other.by_setting {
+            add_into(self.by_setting.entry(k).or_insert_with(|| vec![0; n]), &v);
+        }
+        for (k, v) in other.by_need {
+            add_into(self.by_need.entry(k).or_insert_with(|| vec![0; n]), &v);
+        }
+        for (a, b) in self.by_age.iter_mut().zip(&other.by_age) {
+            add_into(a, b);
+        }
+        add_into(&mut self.joiners, &other.joiners);
+        add_into(&mut self.leavers, &other.leavers);
+        for (a, b) in self.cost.iter_mut().zip(&other.cost) {
+            *a += b;
+        }
+        self.base_total += other.base_total;
+        self.base_cost += other.base_cost;
+        for (k, c) in other.notes {
+            *self.notes.entry(k).or_insert(0) += c;
+        }
+        self.las += other.las;
+        Ok(self)
+    }
+
+    /// The national forecast: quantiles of the per-simulation national sums.
+    pub fn finish(self) -> Result<Forecast, ModelError> {
+        let Some(base) = self.base_census else {
+            return Err(ModelError::Invalid("no LAs to combine".into()));
+        };
+        let quantiles = self.options.all_quantiles();
+        let n_sims = self.mc.sims as usize;
+        let years = self.options.years as usize;
+        let mut samples = vec![0.0f64; n_sims];
+        let mut summarise = |series: &[u64], h: usize| {
+            for (x, &v) in samples
+                .iter_mut()
+                .zip(&series[h * n_sims..(h + 1) * n_sims])
+            {
+                *x = v as f64;
+            }
+            Summary::of_samples(&mut samples, &quantiles)
+        };
+        let mut census_years = Vec::with_capacity(years);
+        let mut flows = Vec::with_capacity(years);
+        for h in 0..years {
+            census_years.push(CensusForecast {
+                census_year: census_after(base, h),
+                total: summarise(&self.total, h),
+                by_setting: self
+                    .by_setting
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), summarise(v, h)))
+                    .collect(),
+                by_need: self
+                    .by_need
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), summarise(v, h)))
+                    .collect(),
+                by_age_group: AgeGroup::ALL
+                    .iter()
+                    .zip(&self.by_age)
+                    .map(|(g, v)| (*g, summarise(v, h)))
+                    .collect(),
+            });
+            flows.push(Flows {
+                census_year: census_after(base, h),
+                joiners: summarise(&self.joiners, h),
+                leavers: summarise(&self.leavers, h),
+            });
+        }
+        // Financial years per national simulation: 5/12 of the census before, 7/12 of the census after.
+        let pence = |x: i128| x as f64 / COST_SCALE;
+        let base_cost = pence(self.base_cost);
+        let mut fy = Vec::with_capacity(years);
+        for h in 0..years {
+            for (i, x) in samples.iter_mut().enumerate() {
+                let first = if h == 0 {
+                    base_cost
+                } else {
+                    pence(self.cost[(h - 1) * n_sims + i])
+                };
+                let second = pence(self.cost[h * n_sims + i]);
+                *x = (5.0 * first + 7.0 * second) / 12.0;
+            }
+            fy.push(Summary::of_samples(&mut samples, &quantiles));
+        }
+        Ok(Forecast {
+            engine: Engine::MonteCarlo,
+            sims: Some(self.mc.sims),
+            seed: Some(self.mc.seed),
+            base_census: base,
+            base_total: self.base_total,
+            census_years,
+            flows,
+            financial_years: financial_years(base, fy.into_iter()),
+            notes: national_notes(
+                format!(
+                    "national forecast: {} LAs combined (each fitted and simulated on its own; quantiles of the per-simulation national sums)",
+                    self.las
+                ),
+                &self.notes,
+                self.las,
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate::{fit, FitOptions};
+    use highneeds_domain::TransitionHistory;
+    use highneeds_synth::{generate_la, SynthConfig};
+
+    /// A small synthetic LA (Exampleshire's generator with fewer plans, to keep debug-build tests quick).
+    fn exampleshire_history() -> TransitionHistory {
+        let config = SynthConfig {
+            plans: 600,
+            seed: 7,
+            ..SynthConfig::default()
+        };
+        generate_la(&config, 0).transition_history()
+    }
+
+    fn exampleshire_params() -> Parameters {
+        fit(&exampleshire_history(), &FitOptions::default()).unwrap()
+    }
+
+    fn options() -> ProjectionOptions {
+        ProjectionOptions {
+            years: 3,
+            ..ProjectionOptions::default()
+        }
+    }
+
+    #[test]
+    fn two_copies_double_the_analytic_mean_and_variance() {
+        let params = exampleshire_params();
+        let one = analytic::project(&params, &options());
+        let la = analytic_la(&params, &options());
+        let both = combine_analytic(&[la.clone(), la], &options()).unwrap();
+        assert_eq!(both.base_total, 2 * one.base_total);
+        for (a, b) in one.census_years.iter().zip(&both.census_years) {
+            assert!((b.total.mean - 2.0 * a.total.mean).abs() < 1e-6 * a.total.mean);
+            assert!((b.total.sd - 2f64.sqrt() * a.total.sd).abs() < 1e-6 * a.total.sd);
+            assert_eq!(a.by_setting.len(), b.by_setting.len());
+            for ((ka, sa), (kb, sb)) in a.by_setting.iter().zip(&b.by_setting) {
+                assert_eq!(ka, kb);
+                assert!((sb.mean - 2.0 * sa.mean).abs() < 1e-6 * sa.mean.max(1.0));
+            }
+        }
+        for (a, b) in one.financial_years.iter().zip(&both.financial_years) {
+            let diff = b.mean.pence() - 2 * a.mean.pence();
+            assert!(diff.abs() <= 2, "{diff}");
+        }
+        assert!(both.notes[0].contains("2 LAs combined"));
+    }
+
+    #[test]
+    fn two_copies_double_the_monte_carlo_mean() {
+        let params = exampleshire_params();
+        let mc = MonteCarloOptions {
+            sims: 200,
+            seed: 3,
+            threads: None,
+        };
+        let mut sums = MonteCarloSums::new(&options(), &mc);
+        sums.add_la(0, &params).unwrap();
+        let single = sums.clone().finish().unwrap();
+        // The same LA at the same position twice: every national simulation is exactly twice the LA's.
+        sums.add_la(0, &params).unwrap();
+        let double = sums.finish().unwrap();
+        for (a, b) in single.census_years.iter().zip(&double.census_years) {
+            assert!((b.total.mean - 2.0 * a.total.mean).abs() < 1e-9);
+            for (&(p, x), &(q, y)) in a.total.quantiles.iter().zip(&b.total.quantiles) {
+                assert_eq!(p, q);
+                assert!((y - 2.0 * x).abs() < 1e-9);
+            }
+        }
+        assert!(double.notes[0].contains("2 LAs combined"));
+    }
+
+    #[test]
+    fn monte_carlo_quantiles_come_from_per_simulation_sums() {
+        let params = exampleshire_params();
+        let opts = options();
+        let mc = MonteCarloOptions {
+            sims: 101,
+            seed: 9,
+            threads: Some(1),
+        };
+        let mut sums = MonteCarloSums::new(&opts, &mc);
+        sums.add_la(0, &params).unwrap();
+        sums.add_la(1, &params).unwrap();
+        let national = sums.finish().unwrap();
+        // By hand: simulate each LA with its own seed, add simulation i to simulation i, take quantiles.
+        let run = |position| {
+            monte_carlo::simulate(
+                &params,
+                &opts,
+                &MonteCarloOptions {
+                    sims: mc.sims,
+                    seed: la_seed(mc.seed, position),
+                    threads: Some(1),
+                },
+            )
+        };
+        let (a, b) = (run(0), run(1));
+        let width = a.width();
+        let h = 2;
+        let mut sums: Vec<f64> = a
+            .rows
+            .iter()
+            .zip(&b.rows)
+            .map(|(x, y)| x[h * width + Columns::TOTAL] + y[h * width + Columns::TOTAL])
+            .collect();
+        let expect = Summary::of_samples(&mut sums, &opts.all_quantiles());
+        assert_eq!(national.census_years[h].total, expect);
+        // Summing per-LA quantiles instead would give wider intervals than the per-simulation sums.
+        let mut la_a: Vec<f64> = a.rows.iter().map(|x| x[h * width]).collect();
+        let mut la_b: Vec<f64> = b.rows.iter().map(|x| x[h * width]).collect();
+        let qa = Summary::of_samples(&mut la_a, &[0.05, 0.95]);
+        let qb = Summary::of_samples(&mut la_b, &[0.05, 0.95]);
+        let summed_width =
+            qa.quantiles[1].1 - qa.quantiles[0].1 + qb.quantiles[1].1 - qb.quantiles[0].1;
+        let q = |p| national.census_years[h].total.quantile(p).unwrap();
+        assert!(q(0.95) - q(0.05) < summed_width);
+    }
+
+    #[test]
+    fn monte_carlo_sums_do_not_depend_on_order_or_merging() {
+        let params = exampleshire_params();
+        let mc = MonteCarloOptions {
+            sims: 50,
+            seed: 1,
+            threads: None,
+        };
+        let mut forward = MonteCarloSums::new(&options(), &mc);
+        for p in 0..3 {
+            forward.add_la(p, &params).unwrap();
+        }
+        let mut left = MonteCarloSums::new(&options(), &mc);
+        left.add_la(2, &params).unwrap();
+        let mut right = MonteCarloSums::new(&options(), &mc);
+        right.add_la(1, &params).unwrap();
+        right.add_la(0, &params).unwrap();
+        let merged = right.merge(left).unwrap();
+        assert_eq!(forward.finish().unwrap(), merged.finish().unwrap());
+    }
+
+    #[test]
+    fn different_base_censuses_are_refused() {
+        let params = exampleshire_params();
+        let history = exampleshire_history();
+        let last = params.base_census;
+        let earlier = CensusYear::new(last.year() - 1).unwrap();
+        let other = fit(
+            &history,
+            &FitOptions {
+                base_census: Some(earlier),
+                ..FitOptions::default()
+            },
+        )
+        .unwrap();
+        let a = analytic_la(&params, &options());
+        let b = analytic_la(&other, &options());
+        assert!(combine_analytic(&[a, b], &options()).is_err());
+    }
+}
