@@ -1,0 +1,361 @@
+//! The JSON/CSV contract of `highneeds forecast`, its determinism, agreement of the two engines, the witan.send
+//! demo, bad arguments, and `highneeds backtest --format json`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::{run, synth, witan_demo, Run};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A temp folder with a synthetic LA of about `plans` plans (seed 3).
+fn la(plans: u32) -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("la");
+    synth(&dir, plans, 3);
+    (tmp, dir)
+}
+
+fn forecast(dir: &Path, extra: &[&str]) -> Run {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["forecast".into(), "--witan-dir".into(), dir.into()];
+    args.extend(extra.iter().map(Into::into));
+    run(args)
+}
+
+fn forecast_json(dir: &Path, extra: &[&str]) -> Value {
+    let r = forecast(dir, &[extra, &["--format", "json"]].concat());
+    serde_json::from_str(r.ok()).unwrap_or_else(|e| panic!("not JSON: {e}\n{}", r.both()))
+}
+
+const MC200: &[&str] = &[
+    "--years",
+    "5",
+    "--engine",
+    "monte-carlo",
+    "--sims",
+    "200",
+    "--seed",
+    "1",
+];
+
+fn num(v: &Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what} is not a number: {v}"))
+}
+
+/// A summary object: mean, p05, p50, p95 all numbers ≥ 0 with p05 ≤ p50 ≤ p95. Returns the mean.
+fn check_summary(v: &Value, what: &str) -> f64 {
+    let mean = num(&v["mean"], &format!("{what}.mean"));
+    let p05 = num(&v["p05"], &format!("{what}.p05"));
+    let p50 = num(&v["p50"], &format!("{what}.p50"));
+    let p95 = num(&v["p95"], &format!("{what}.p95"));
+    for (k, x) in [("mean", mean), ("p05", p05), ("p50", p50), ("p95", p95)] {
+        assert!(x.is_finite() && x >= 0.0, "{what}.{k} = {x}");
+    }
+    assert!(
+        p05 <= p50 && p50 <= p95,
+        "{what}: quantiles out of order {v}"
+    );
+    assert!(
+        p05 <= mean + 1e-9 && mean <= p95 + 1e-9,
+        "{what}: mean outside 5-95% {v}"
+    );
+    mean
+}
+
+/// Every entry of a breakdown object checked; returns the sum of its means.
+fn check_breakdown(v: &Value, what: &str) -> f64 {
+    let map = v
+        .as_object()
+        .unwrap_or_else(|| panic!("{what} is not an object: {v}"));
+    assert!(!map.is_empty(), "{what} is empty");
+    map.iter()
+        .map(|(k, s)| check_summary(s, &format!("{what}.{k}")))
+        .sum()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+#[test]
+fn monte_carlo_json_contract() {
+    let (_tmp, dir) = la(400);
+    let v = forecast_json(&dir, MC200);
+    assert_eq!(v["model"], "transitions");
+    assert_eq!(v["engine"], "monte-carlo");
+    assert_eq!(v["sims"], 200);
+    assert_eq!(v["seed"], 1);
+    let base = v["base_census_year"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("base_census_year not an integer: {v}"));
+    assert_eq!(base, 2024, "synth's last census is 2024 by default");
+
+    let years = v["census_years"].as_array().expect("census_years array");
+    assert_eq!(years.len(), 5);
+    for (i, y) in years.iter().enumerate() {
+        let year = y["census_year"].as_i64().expect("census_year integer");
+        assert_eq!(year, base + 1 + i as i64, "census years not consecutive");
+        let total = check_summary(&y["total"], &format!("{year}.total"));
+        assert!(total > 0.0);
+        let by_setting = check_breakdown(&y["by_setting"], &format!("{year}.by_setting"));
+        let by_need = check_breakdown(&y["by_need"], &format!("{year}.by_need"));
+        let by_age = check_breakdown(&y["by_age_group"], &format!("{year}.by_age_group"));
+        assert!(
+            close(by_setting, total, 0.005),
+            "{year}: settings sum to {by_setting}, total {total}"
+        );
+        assert!(
+            close(by_need, total, 0.005),
+            "{year}: needs sum to {by_need}, total {total}"
+        );
+        assert!(
+            close(by_age, total, 0.005),
+            "{year}: age groups sum to {by_age}, total {total}"
+        );
+    }
+
+    let fys = v["financial_years"]
+        .as_array()
+        .expect("financial_years array");
+    assert!(!fys.is_empty());
+    let mut prev: Option<i64> = None;
+    for f in fys {
+        let fy = f["financial_year"].as_str().expect("financial_year string");
+        let (a, b) = fy
+            .split_once('-')
+            .unwrap_or_else(|| panic!("financial_year {fy:?}"));
+        assert_eq!(a.len(), 4, "financial_year {fy:?}");
+        assert_eq!(b.len(), 2, "financial_year {fy:?}");
+        let start: i64 = a.parse().unwrap();
+        let end: i64 = b.parse().unwrap();
+        assert_eq!(end, (start + 1) % 100, "financial_year {fy:?}");
+        assert!(
+            (base..=base + 5).contains(&start),
+            "financial year {fy} outside the forecast"
+        );
+        if let Some(p) = prev {
+            assert_eq!(start, p + 1, "financial years not consecutive");
+        }
+        prev = Some(start);
+        let cost = &f["cost_pence"];
+        assert!(
+            cost["mean"].is_i64() || cost["mean"].is_u64(),
+            "cost_pence.mean is not an integer: {cost}"
+        );
+        assert!(cost["mean"].as_i64().unwrap() > 0, "{cost}");
+        check_summary(cost, &format!("{fy}.cost_pence"));
+    }
+}
+
+#[test]
+fn same_seed_same_bytes_on_any_thread_count() {
+    let (_tmp, dir) = la(300);
+    let with = |seed: &str, threads: &str| {
+        let args = [
+            "--years",
+            "5",
+            "--engine",
+            "monte-carlo",
+            "--sims",
+            "200",
+            "--seed",
+            seed,
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ];
+        let r = forecast(&dir, &args);
+        r.ok().to_string()
+    };
+    let one = with("1", "1");
+    let two = with("1", "2");
+    assert!(one == two, "--threads 1 and --threads 2 differ");
+    let other = with("2", "2");
+    assert!(one != other, "--seed 1 and --seed 2 gave the same output");
+}
+
+#[test]
+fn analytic_agrees_with_monte_carlo() {
+    let (_tmp, dir) = la(1000);
+    let mc = forecast_json(
+        &dir,
+        &[
+            "--years",
+            "5",
+            "--engine",
+            "monte-carlo",
+            "--sims",
+            "2000",
+            "--seed",
+            "1",
+        ],
+    );
+    let an = forecast_json(&dir, &["--years", "5", "--engine", "analytic"]);
+    assert_eq!(an["engine"], "analytic");
+    assert_eq!(an["base_census_year"], mc["base_census_year"]);
+    let (a, m) = (
+        an["census_years"].as_array().unwrap(),
+        mc["census_years"].as_array().unwrap(),
+    );
+    assert_eq!(a.len(), 5);
+    assert_eq!(m.len(), 5);
+    for (x, y) in a.iter().zip(m) {
+        assert_eq!(x["census_year"], y["census_year"]);
+        let (ta, tm) = (
+            check_summary(&x["total"], "analytic"),
+            check_summary(&y["total"], "monte-carlo"),
+        );
+        assert!(
+            close(ta, tm, 0.01),
+            "{}: analytic {ta} vs monte-carlo {tm}",
+            x["census_year"]
+        );
+    }
+}
+
+#[test]
+fn witan_send_demo_forecast() {
+    let v = forecast_json(&witan_demo(), MC200);
+    assert_eq!(v["base_census_year"], 2017);
+    let y2018 = v["census_years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["census_year"] == 2018)
+        .expect("no 2018 in the forecast");
+    let mean = check_summary(&y2018["total"], "2018.total");
+    assert!(
+        (2150.0..=2400.0).contains(&mean),
+        "2018 mean total {mean} outside 2,150..2,400"
+    );
+}
+
+#[test]
+fn csv_format() {
+    let (_tmp, dir) = la(200);
+    let r = forecast(&dir, &[MC200, &["--format", "csv"]].concat());
+    let out = r.ok();
+    let mut lines = out.lines();
+    let header = lines.next().expect("empty CSV");
+    assert!(
+        header.starts_with("measure,year,breakdown,key,mean"),
+        "header {header:?}"
+    );
+    let width = header.split(',').count();
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 5 * 4, "only {} rows", rows.len());
+    for row in &rows {
+        assert_eq!(row.split(',').count(), width, "ragged row {row:?}");
+    }
+    assert!(
+        rows[0].starts_with("plans,2025,total,all,"),
+        "first row {:?}",
+        rows[0]
+    );
+    for year in 2025..=2029 {
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with(&format!("plans,{year},total,all,"))),
+            "no total for {year}"
+        );
+    }
+}
+
+fn assert_fails_cleanly(r: &Run, mentions: &str) {
+    r.assert_no_panic();
+    assert!(
+        r.code.is_some() && r.code != Some(0),
+        "should fail\n{}",
+        r.both()
+    );
+    assert!(
+        r.stderr.contains(mentions),
+        "stderr lacks {mentions:?}\n{}",
+        r.both()
+    );
+    assert!(
+        r.stdout.trim().is_empty(),
+        "output despite the error\n{}",
+        r.both()
+    );
+}
+
+#[test]
+fn bad_arguments_fail_cleanly() {
+    let (tmp, dir) = la(200);
+    assert_fails_cleanly(&forecast(&dir, &["--years", "0"]), "--years");
+    assert_fails_cleanly(&forecast(&dir, &["--years", "26"]), "--years");
+    assert_fails_cleanly(&forecast(&dir, &["--sims", "0"]), "--sims");
+    assert_fails_cleanly(&forecast(&dir, &["--sims", "many"]), "--sims");
+    assert_fails_cleanly(&forecast(&dir, &["--damping", "1"]), "--damping");
+    assert_fails_cleanly(&forecast(&dir, &["--quantiles", "1.5"]), "--quantiles");
+    let missing = tmp.path().join("no-such-folder");
+    assert_fails_cleanly(&forecast(&missing, &[]), "no-such-folder");
+    assert_fails_cleanly(&forecast(&missing, &[]), "transitions.csv");
+    let r = run(["forecast", "--db", "/nonexistent/hn.db"]);
+    assert_fails_cleanly(&r, "does not exist");
+    assert_fails_cleanly(&run(["forecast"]), "--witan-dir");
+}
+
+/// The help allows any uplift above -1, but a negative value written the usual way (`--uplift -0.02`) is taken
+/// for a flag by the argument parser.
+#[test]
+#[ignore = "BUG: `--uplift -0.02` is rejected as an unknown argument (clap needs allow_negative_numbers)"]
+fn negative_uplift_is_accepted() {
+    let (_tmp, dir) = la(200);
+    let r = forecast(
+        &dir,
+        &["--years", "1", "--engine", "analytic", "--uplift", "-0.02"],
+    );
+    r.ok();
+}
+
+#[test]
+fn backtest_json_scores_every_method() {
+    let (_tmp, dir) = la(400);
+    let r = run([
+        "backtest".as_ref(),
+        "--witan-dir".as_ref(),
+        dir.as_os_str(),
+        "--engine".as_ref(),
+        "analytic".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    let v: Value = serde_json::from_str(r.ok()).unwrap();
+    let scores = v["scores"].as_array().expect("scores array");
+    let methods: BTreeSet<&str> = scores
+        .iter()
+        .map(|s| s["method"].as_str().expect("method string"))
+        .collect();
+    let want: BTreeSet<&str> = [
+        "model (trended)",
+        "constant rates",
+        "last year's growth",
+        "linear trend",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(methods, want);
+    for s in scores {
+        let mape = num(&s["mape"], "mape");
+        assert!(mape.is_finite() && mape >= 0.0, "{s}");
+        assert!(s["cases"].as_u64().unwrap() > 0, "{s}");
+        let h = s["horizon"].as_u64().unwrap();
+        assert!((1..=3).contains(&h), "{s}");
+    }
+    // The model's own intervals have coverage shares in [0, 1].
+    for s in scores.iter().filter(|s| s["method"] == "model (trended)") {
+        let cov = s["coverage"].as_object().expect("model coverage");
+        for (k, c) in cov {
+            let c = num(c, k);
+            assert!((0.0..=1.0 + 1e-9).contains(&c), "coverage {k} = {c}");
+        }
+    }
+    assert!(!v["origins"].as_array().unwrap().is_empty());
+}
