@@ -6,6 +6,7 @@
 
 pub mod analytic;
 pub mod backtest;
+pub mod decomposition;
 pub mod estimate;
 pub mod forecast;
 pub mod ledger;
