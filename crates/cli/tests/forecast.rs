@@ -359,3 +359,51 @@ fn backtest_json_scores_every_method() {
     }
     assert!(!v["origins"].as_array().unwrap().is_empty());
 }
+
+/// A folder of LA folders is forecast nationally: with the analytic engine the national mean is the sum of the LAs'.
+#[test]
+fn national_analytic_mean_is_the_sum_of_the_las() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("england");
+    let r = run([
+        "synth".as_ref(),
+        "--plans".as_ref(),
+        "600".as_ref(),
+        "--las".as_ref(),
+        "3".as_ref(),
+        "--seed".as_ref(),
+        "2".as_ref(),
+        "--out".as_ref(),
+        root.as_os_str(),
+    ]);
+    r.ok();
+    let args = ["--years", "3", "--engine", "analytic"];
+    let national = forecast_json(&root, &args);
+    let mut las: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    las.sort();
+    assert_eq!(las.len(), 3);
+    let each: Vec<Value> = las.iter().map(|d| forecast_json(d, &args)).collect();
+    let base: i64 = each.iter().map(|v| v["base_total"].as_i64().unwrap()).sum();
+    assert_eq!(national["base_total"].as_i64(), Some(base));
+    for (i, y) in national["census_years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let sum: f64 = each
+            .iter()
+            .map(|v| num(&v["census_years"][i]["total"]["mean"], "LA mean"))
+            .sum();
+        let n = check_summary(&y["total"], "national");
+        assert!(
+            close(n, sum, 1e-4),
+            "{}: national {n} vs sum of LAs {sum}",
+            y["census_year"]
+        );
+    }
+}
