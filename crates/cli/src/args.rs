@@ -228,8 +228,8 @@ pub struct ForecastArgs {
     pub years: u32,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year.
-    #[arg(long, default_value_t = 0.0)]
+    /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year (a fall: -0.02).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub uplift: f64,
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
     #[arg(long, value_delimiter = ',')]

@@ -305,7 +305,6 @@ fn bad_arguments_fail_cleanly() {
 /// The help allows any uplift above -1, but a negative value written the usual way (`--uplift -0.02`) is taken
 /// for a flag by the argument parser.
 #[test]
-#[ignore = "BUG: `--uplift -0.02` is rejected as an unknown argument (clap needs allow_negative_numbers)"]
 fn negative_uplift_is_accepted() {
     let (_tmp, dir) = la(200);
     let r = forecast(

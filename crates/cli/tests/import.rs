@@ -152,7 +152,6 @@ fn unknown_setting_is_rejected_by_import() {
 /// `validate` is given both transitions.csv and the valid-states.csv it must agree with, yet calls a transition
 /// into a setting valid-states.csv does not list "valid" (import of the same folder rejects it).
 #[test]
-#[ignore = "BUG: validate does not check transitions.csv settings against valid-states.csv (import does)"]
 fn unknown_setting_is_rejected_by_validate() {
     let fx = fixture();
     let line = first_non_joiner(&fx.good.join("transitions.csv"), 7);
@@ -395,7 +394,6 @@ fn witan_send_demo_imports() {
 /// "already imported ... nothing changed", yet the database still holds B's record, so exporting gives B, not A.
 /// (A witan set in the same sequence is restored to A: its check compares with the latest import only.)
 #[test]
-#[ignore = "BUG: re-importing an earlier plans/budget file is reported as already imported but leaves the later file's records"]
 fn reimporting_an_earlier_plans_file_restores_it() {
     let fx = fixture();
     let b = fx.corrupt("b", "plans.csv", |bytes| {

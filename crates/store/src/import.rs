@@ -410,73 +410,41 @@ fn check_files(files: &[ImportedFile]) -> Result<Vec<CheckedFile>, StoreError> {
         .collect()
 }
 
-/// Whether these files were imported before (see the crate docs for the rule per operation).
+/// Whether these files are what the LA's latest import of this kind already holds: the same set of
+/// (kind, SHA-256). Only the latest counts, so re-importing an older file after a newer one (A → B → A) imports
+/// it again and the database ends up matching the file the user just gave.
 async fn already_imported(
     conn: &mut SqliteConnection,
     la_code: &str,
     files: &[CheckedFile],
     op: Operation,
 ) -> Result<Option<ImportOutcome>, StoreError> {
-    match op {
-        Operation::History => {
-            let latest = sqlx::query(
-                "SELECT import_id, imported_at FROM imports \
-                 WHERE la_code = ? AND operation = ? ORDER BY import_id DESC LIMIT 1",
-            )
-            .bind(la_code)
-            .bind(op.code())
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(latest) = latest else {
-                return Ok(None);
-            };
-            let import_id: i64 = latest.try_get(0)?;
-            let logged: BTreeSet<(String, String)> =
-                sqlx::query("SELECT kind, sha256 FROM import_files WHERE import_id = ?")
-                    .bind(import_id)
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                    .collect::<Result<_, sqlx::Error>>()?;
-            let given: BTreeSet<(String, String)> = files
-                .iter()
-                .map(|f| (f.kind.clone(), f.sha256.clone()))
-                .collect();
-            Ok((logged == given).then(|| ImportOutcome::AlreadyImported {
-                import_id,
-                imported_at: latest.try_get(1).unwrap_or_default(),
-            }))
-        }
-        Operation::Plans | Operation::Budget => {
-            let mut newest: Option<(i64, String)> = None;
-            for f in files {
-                let found = sqlx::query(
-                    "SELECT f.import_id, i.imported_at FROM import_files f \
-                     JOIN imports i ON i.import_id = f.import_id \
-                     WHERE f.la_code = ? AND f.kind = ? AND f.sha256 = ? AND i.operation = ? \
-                     ORDER BY f.import_id DESC LIMIT 1",
-                )
-                .bind(la_code)
-                .bind(f.kind.as_str())
-                .bind(f.sha256.as_str())
-                .bind(op.code())
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(found) = found else {
-                    return Ok(None);
-                };
-                let id: i64 = found.try_get(0)?;
-                if newest.as_ref().is_none_or(|(n, _)| id > *n) {
-                    newest = Some((id, found.try_get(1)?));
-                }
-            }
-            Ok(
-                newest.map(|(import_id, imported_at)| ImportOutcome::AlreadyImported {
-                    import_id,
-                    imported_at,
-                }),
-            )
-        }
-    }
+    let latest = sqlx::query(
+        "SELECT import_id, imported_at FROM imports \
+         WHERE la_code = ? AND operation = ? ORDER BY import_id DESC LIMIT 1",
+    )
+    .bind(la_code)
+    .bind(op.code())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(latest) = latest else {
+        return Ok(None);
+    };
+    let import_id: i64 = latest.try_get(0)?;
+    let logged: BTreeSet<(String, String)> =
+        sqlx::query("SELECT kind, sha256 FROM import_files WHERE import_id = ?")
+            .bind(import_id)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+    let given: BTreeSet<(String, String)> = files
+        .iter()
+        .map(|f| (f.kind.clone(), f.sha256.clone()))
+        .collect();
+    Ok((logged == given).then(|| ImportOutcome::AlreadyImported {
+        import_id,
+        imported_at: latest.try_get(1).unwrap_or_default(),
+    }))
 }

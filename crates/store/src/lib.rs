@@ -18,14 +18,11 @@
 //! - **One transaction per import**: data rows and the import-log rows are written together or not at all.
 //!   A rejected import writes nothing, not even an "attempted" row, so a dump of the database after a
 //!   rejected import equals the dump before. Opening an up-to-date database writes nothing either.
-//! - **Re-imports are recognised** by SHA-256 file hashes, per LA and file kind:
-//!   - a witan set ([`Store::import_history`]) is a snapshot that replaces the LA's transitions, population,
-//!     unit costs and valid states, so it counts as already imported when its files (kind and hash) are
-//!     exactly the files of the LA's *latest* history import. Going back to an older set is a real change
-//!     and is imported again;
-//!   - plans and budget imports are upserts, so they count as already imported when *every* file's hash has
-//!     been logged before for this LA and kind (by a plans or budget import respectively). To re-apply an
-//!     old file over newer data, change the file (or import the newer rows' corrections as a new file).
+//! - **Re-imports are recognised** by SHA-256 file hashes, per LA and operation: an import counts as already
+//!   imported when its files (kind and hash) are exactly the files of the LA's *latest* import of the same
+//!   operation (history, plans or budget). Going back to an older file (A → B → A) is a real change and is
+//!   imported again — a witan set replaces the LA's snapshot, plans and budget rows are upserted — so the
+//!   database always matches the file the user last gave.
 //!
 //!   An already-imported import changes nothing and returns [`ImportOutcome::AlreadyImported`].
 //! - **Import log**: one row per file: LA, kind, file name, hash, row count, time (UTC) and user.

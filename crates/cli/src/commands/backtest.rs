@@ -55,7 +55,7 @@ fn report_json(r: &Report) -> serde_json::Value {
                 LEVELS
                     .iter()
                     .zip(c)
-                    .map(|(l, v)| (level_key(*l), json!(v)))
+                    .map(|(l, v)| (level_key(*l), json!((v * 10_000.0).round() / 10_000.0)))
                     .collect::<serde_json::Map<_, _>>()
             }),
         })).collect::<Vec<_>>(),

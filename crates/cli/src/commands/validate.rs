@@ -2,7 +2,10 @@
 
 use std::process::ExitCode;
 
+use std::path::{Path, PathBuf};
+
 use anyhow::Result;
+use highneeds_ingest::{FileKind, Parsed};
 use serde::Serialize;
 
 use crate::args::{ReportFormat, ValidateArgs};
@@ -18,10 +21,50 @@ struct FileReport {
     warnings: Vec<String>,
 }
 
+/// The valid-states file that goes with `path`: one given on the command line in the same folder, or
+/// `valid-states.csv` / `.xlsx` beside it — the same one `import` would use.
+fn valid_states_for(path: &Path, given: &[PathBuf]) -> Option<PathBuf> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    given
+        .iter()
+        .find(|g| {
+            g.parent().unwrap_or(Path::new("")) == dir
+                && highneeds_ingest::detect_kind(g) == Some(FileKind::ValidStates)
+        })
+        .cloned()
+        .or_else(|| {
+            ["valid-states.csv", "valid-states.xlsx"]
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file())
+        })
+}
+
+/// Validate one file with the same rules as `import`: transitions and costs are checked against the
+/// valid-states file that goes with them, if there is one.
+fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
+    let kind = highneeds_ingest::detect_kind(path);
+    if matches!(kind, Some(FileKind::Transitions | FileKind::Costs)) {
+        if let Some(vs_path) = valid_states_for(path, given) {
+            let vs = highneeds_ingest::read_valid_states(&vs_path);
+            if let Some(valid) = vs.value {
+                return match kind {
+                    Some(FileKind::Costs) => {
+                        highneeds_ingest::read_costs(path, Some(&valid)).map(|_| FileKind::Costs)
+                    }
+                    _ => highneeds_ingest::read_transitions(path, Some(&valid))
+                        .map(|_| FileKind::Transitions),
+                };
+            }
+        }
+    }
+    highneeds_ingest::validate_file(path)
+}
+
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let mut reports = Vec::new();
     for path in &args.files {
-        let parsed = highneeds_ingest::validate_file(path);
+        let parsed = validate_one(path, &args.files);
         reports.push(FileReport {
             file: path.display().to_string(),
             kind: parsed.value.map(|k| k.to_string()),
