@@ -7,6 +7,8 @@
 //! with g_h = f and g_{k−1}(s) = Σ_e p_e g_k(dest_e) (the expected contribution to f of a child in s at k−1),
 //! Var(f·X_h) = Σ_k Σ_s E[X_{k−1}(s)] (Σ_e p_e g_k(dest_e)² − g_{k−1}(s)²) × DM(s) + Σ_k Var(g_k·J_k) + rate terms.
 
+use rayon::prelude::*;
+
 use crate::estimate::{Parameters, LEAVE, PERSISTENCE_SD};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
@@ -94,102 +96,109 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
         .filter(|&s| !params.outcomes.edges(s).is_empty())
         .collect();
 
-    let mut per_year = Vec::with_capacity(years as usize);
-    let mut joiners = vec![0.0; k];
-    // Expected joiners per step, split by joiner NCY, for the rate-uncertainty terms.
-    for target in 1..=years {
-        // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
-        let mut g = vec![0.0f64; k * f];
-        for s in 0..k {
-            for &c in &members[s] {
-                g[s * f + c] = 1.0;
-            }
-            g[s * f + cols.cost()] = params.unit_cost_pence[s] * uplift(target);
-        }
-        let mut var = vec![0.0f64; f];
-        let mut sum_c = vec![0.0f64; f];
-        let mut sum_cx = vec![0.0f64; f];
-        let mut sum_cg = vec![0.0f64; f];
-        let mut next_g = vec![0.0f64; k * f];
-        let mut e2 = vec![0.0f64; f];
-        for step in (1..=target).rev() {
-            // Joiners arriving at `step`: Poisson per state.
-            expected_joiners(params, step, &mut joiners);
-            let x = params.trend.damped_time(step);
-            let grad = params.trend.persistence_gradient(step);
-            let noise = params.trend.yearly_sd.powi(2).exp_m1();
-            let mut c_step = vec![0.0f64; f];
-            for (s, &lambda) in joiners.iter().enumerate() {
-                if lambda == 0.0 {
-                    continue;
+    // Each projected year's variances need their own backward pass; they are independent, so run in parallel
+    // (the result does not depend on the number of threads: every pass is sequential and self-contained).
+    let per_year: Vec<Vec<Summary>> = (1..=years)
+        .into_par_iter()
+        .map(|target| {
+            let mut joiners = vec![0.0; k];
+            // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
+            let mut g = vec![0.0f64; k * f];
+            for s in 0..k {
+                for &c in &members[s] {
+                    g[s * f + c] = 1.0;
                 }
-                for c in 0..f {
-                    let gv = g[s * f + c];
-                    c_step[c] += lambda * gv;
-                    var[c] += lambda * gv * gv;
-                }
+                g[s * f + cols.cost()] = params.unit_cost_pence[s] * uplift(target);
             }
-            for c in 0..f {
-                var[c] += noise * c_step[c] * c_step[c];
-                sum_c[c] += c_step[c];
-                sum_cx[c] += c_step[c] * x;
-                sum_cg[c] += c_step[c] * grad;
-            }
-            // Transitions from step − 1 to step.
-            next_g.iter_mut().for_each(|v| *v = 0.0);
-            let m_prev = &means[step as usize - 1];
-            for &s in &has_edges {
-                e2.iter_mut().for_each(|v| *v = 0.0);
-                let row = &mut next_g[s * f..(s + 1) * f];
-                for e in params.outcomes.edges(s) {
-                    let d = params.outcomes.destination[e];
-                    if d == LEAVE {
+            let mut var = vec![0.0f64; f];
+            let mut sum_c = vec![0.0f64; f];
+            let mut sum_cx = vec![0.0f64; f];
+            let mut sum_cg = vec![0.0f64; f];
+            let mut next_g = vec![0.0f64; k * f];
+            let mut e2 = vec![0.0f64; f];
+            for step in (1..=target).rev() {
+                // Joiners arriving at `step`: Poisson per state.
+                expected_joiners(params, step, &mut joiners);
+                let x = params.trend.damped_time(step);
+                let grad = params.trend.persistence_gradient(step);
+                let noise = params.trend.yearly_sd.powi(2).exp_m1();
+                let mut c_step = vec![0.0f64; f];
+                for (s, &lambda) in joiners.iter().enumerate() {
+                    if lambda == 0.0 {
                         continue;
                     }
-                    let p = params.outcomes.probability[e];
-                    let gd = &g[d as usize * f..(d as usize + 1) * f];
                     for c in 0..f {
-                        row[c] += p * gd[c];
-                        e2[c] += p * gd[c] * gd[c];
+                        let gv = g[s * f + c];
+                        c_step[c] += lambda * gv;
+                        var[c] += lambda * gv * gv;
                     }
                 }
-                let m = m_prev[s];
-                if m > 0.0 {
-                    let a = params.outcomes.concentration[s];
-                    // Dirichlet-multinomial overdispersion for a cohort of about m children.
-                    let dm = (m + a) / (1.0 + a);
-                    for c in 0..f {
-                        var[c] += m * (e2[c] - row[c] * row[c]).max(0.0) * dm;
+                for c in 0..f {
+                    var[c] += noise * c_step[c] * c_step[c];
+                    sum_c[c] += c_step[c];
+                    sum_cx[c] += c_step[c] * x;
+                    sum_cg[c] += c_step[c] * grad;
+                }
+                // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
+                // only ones whose variance term is weighted, and every state read from `g` next time round (a
+                // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
+                let m_prev = &means[step as usize - 1];
+                for &s in &has_edges {
+                    if m_prev[s] == 0.0 {
+                        continue;
+                    }
+                    e2.iter_mut().for_each(|v| *v = 0.0);
+                    let row = &mut next_g[s * f..(s + 1) * f];
+                    row.iter_mut().for_each(|v| *v = 0.0);
+                    for e in params.outcomes.edges(s) {
+                        let d = params.outcomes.destination[e];
+                        if d == LEAVE {
+                            continue;
+                        }
+                        let p = params.outcomes.probability[e];
+                        let gd = &g[d as usize * f..(d as usize + 1) * f];
+                        for c in 0..f {
+                            row[c] += p * gd[c];
+                            e2[c] += p * gd[c] * gd[c];
+                        }
+                    }
+                    let m = m_prev[s];
+                    if m > 0.0 {
+                        let a = params.outcomes.concentration[s];
+                        // Dirichlet-multinomial overdispersion for a cohort of about m children.
+                        let dm = (m + a) / (1.0 + a);
+                        for c in 0..f {
+                            var[c] += m * (e2[c] - row[c] * row[c]).max(0.0) * dm;
+                        }
                     }
                 }
+                std::mem::swap(&mut g, &mut next_g);
             }
-            std::mem::swap(&mut g, &mut next_g);
-        }
-        // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
-        let cov = &params.trend.covariance;
-        for c in 0..f {
-            var[c] += sum_c[c] * sum_c[c] * cov[0][0]
-                + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
-                + sum_cx[c] * sum_cx[c] * cov[1][1]
-                + sum_cg[c] * sum_cg[c] * PERSISTENCE_SD * PERSISTENCE_SD;
-        }
-        let m = &means[target as usize];
-        let mut col_mean = vec![0.0f64; f];
-        for (s, &v) in m.iter().enumerate() {
-            if v == 0.0 {
-                continue;
+            // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
+            let cov = &params.trend.covariance;
+            for c in 0..f {
+                var[c] += sum_c[c] * sum_c[c] * cov[0][0]
+                    + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
+                    + sum_cx[c] * sum_cx[c] * cov[1][1]
+                    + sum_cg[c] * sum_cg[c] * PERSISTENCE_SD * PERSISTENCE_SD;
             }
-            for &c in &members[s] {
-                col_mean[c] += v;
+            let m = &means[target as usize];
+            let mut col_mean = vec![0.0f64; f];
+            for (s, &v) in m.iter().enumerate() {
+                if v == 0.0 {
+                    continue;
+                }
+                for &c in &members[s] {
+                    col_mean[c] += v;
+                }
+                col_mean[cols.cost()] += v * params.unit_cost_pence[s] * uplift(target);
             }
-            col_mean[cols.cost()] += v * params.unit_cost_pence[s] * uplift(target);
-        }
-        per_year.push(
             (0..f)
                 .map(|c| Summary::normal(col_mean[c], var[c], &quantiles))
-                .collect::<Vec<_>>(),
-        );
-    }
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut joiners = vec![0.0; k];
     let financial = financial_years(params, &per_year, &cols, &quantiles);
     let flows = (1..=years)
         .map(|h| {
