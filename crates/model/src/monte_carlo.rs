@@ -57,7 +57,7 @@ fn uniform<R: Rng>(rng: &mut R) -> f64 {
 /// The parameters laid out for simulation: reachable states only, renumbered densely.
 struct Compiled {
     offsets: Vec<u32>,
-    /// Compact destination, or LEAVE.
+    /// Compact destination; the sink (index = number of states) for leaving.
     destination: Vec<u32>,
     /// Dirichlet pseudo-count of each edge.
     alpha: Vec<f64>,
@@ -138,14 +138,16 @@ impl Compiled {
         let mut concentration = Vec::new();
         for &s in &state {
             let edges = params.outcomes.edges(s);
+            // Leaving is a destination like any other: the sink state after the last compact state.
+            let sink = state.len() as u32;
             if edges.is_empty() {
-                destination.push(LEAVE);
+                destination.push(sink);
                 alpha.push(1.0);
             }
             for e in edges {
                 let d = params.outcomes.destination[e];
                 destination.push(if d == LEAVE {
-                    LEAVE
+                    sink
                 } else {
                     compact[d as usize]
                 });
@@ -246,13 +248,14 @@ pub fn project(
     let mut per_year = Vec::with_capacity(years as usize);
     let mut flows = Vec::with_capacity(years as usize);
     for h in 0..years as usize {
-        let mut col = Vec::with_capacity(f);
-        for c in 0..width {
-            for (x, r) in samples.iter_mut().zip(results) {
-                *x = r[h * width + c];
-            }
-            col.push(Summary::of_samples(&mut samples, &quantiles));
-        }
+        // Each column's summary sorts its own copy of the samples: independent, so in parallel.
+        let mut col: Vec<Summary> = (0..width)
+            .into_par_iter()
+            .map(|c| {
+                let mut column: Vec<f64> = results.iter().map(|r| r[h * width + c]).collect();
+                Summary::of_samples(&mut column, &quantiles)
+            })
+            .collect();
         let leavers = col.pop();
         let joiners = col.pop();
         if let (Some(j), Some(l)) = (joiners, leavers) {
@@ -359,16 +362,23 @@ pub(crate) fn simulate(
             joiner_total,
             tally,
         } = scratch;
-        counts.copy_from_slice(&compiled.base);
-        occupied.clear();
-        occupied.extend((0..n_states as u32).filter(|&s| compiled.base[s as usize] > 0));
+        counts[..n_states].copy_from_slice(&compiled.base);
+        let sink = n_states;
+        // Occupied states are kept in fixed-size buffers with explicit lengths, so recording a newly occupied
+        // state is branch-free (always write, advance the length only if it was empty and not the sink).
+        let mut n_occupied = 0;
+        for s in 0..n_states {
+            if compiled.base[s] > 0 {
+                occupied[n_occupied] = s as u32;
+                n_occupied += 1;
+            }
+        }
         let mut out = vec![0.0f64; years as usize * width];
         let sd = params.trend.yearly_sd;
         for h in 0..years as usize {
-            let mut leavers = 0u64;
             let mut joined = 0u64;
-            next_occupied.clear();
-            for &s in occupied.iter() {
+            let mut n_next = 0;
+            for &s in &occupied[..n_occupied] {
                 let s = s as usize;
                 let n = counts[s];
                 counts[s] = 0;
@@ -377,17 +387,12 @@ pub(crate) fn simulate(
                 let weight = &mut edge_weight[r];
                 let mut total = state_weight[s];
                 for _ in 0..n {
-                    let d = dest[urn_draw(&mut rng, weight, total)];
+                    let d = dest[urn_draw(&mut rng, weight, total)] as usize;
                     total += 1.0;
-                    if d == LEAVE {
-                        leavers += 1;
-                    } else {
-                        let slot = &mut next[d as usize];
-                        if *slot == 0 {
-                            next_occupied.push(d);
-                        }
-                        *slot += 1;
-                    }
+                    let slot = &mut next[d];
+                    next_occupied[n_next] = d as u32;
+                    n_next += usize::from(*slot == 0) & usize::from(d != sink);
+                    *slot += 1;
                 }
                 state_weight[s] = total;
             }
@@ -427,20 +432,22 @@ pub(crate) fn simulate(
                     let st = j.states[cell];
                     if st != u32::MAX {
                         let slot = &mut next[st as usize];
-                        if *slot == 0 {
-                            next_occupied.push(st);
-                        }
+                        next_occupied[n_next] = st;
+                        n_next += usize::from(*slot == 0);
                         *slot += 1;
                     }
                 }
                 joiner_total[ji] = total;
             }
+            let leavers = u64::from(next[sink]);
+            next[sink] = 0;
             std::mem::swap(counts, next);
             std::mem::swap(occupied, next_occupied);
+            n_occupied = n_next;
             // This year's figures: integer tallies per column, cost in pence.
             tally.iter_mut().for_each(|t| *t = 0);
             let mut cost = 0.0;
-            for &s in occupied.iter() {
+            for &s in &occupied[..n_occupied] {
                 let s = s as usize;
                 let n = counts[s];
                 for &c in &compiled.columns[s] {
@@ -457,17 +464,17 @@ pub(crate) fn simulate(
             row[f + 1] = leavers as f64;
         }
         // Leave the scratch clean for the next simulation.
-        for &s in occupied.iter() {
+        for &s in &occupied[..n_occupied] {
             counts[s as usize] = 0;
         }
         out
     };
 
     let new_scratch = || Scratch {
-        counts: vec![0; n_states],
-        next: vec![0; n_states],
-        occupied: Vec::with_capacity(n_states),
-        next_occupied: Vec::with_capacity(n_states),
+        counts: vec![0; n_states + 1],
+        next: vec![0; n_states + 1],
+        occupied: vec![0; n_states + 1],
+        next_occupied: vec![0; n_states + 1],
         tally: vec![0; f - 1],
         edge_weight: vec![0.0; compiled.destination.len()],
         state_weight: vec![0.0; n_states],
