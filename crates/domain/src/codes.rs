@@ -39,8 +39,15 @@ fn parse_code(s: &str, what: &'static str) -> Result<Arc<str>, DomainError> {
 macro_rules! la_code {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(Arc<str>);
+
+        impl PartialEq for $name {
+            /// Codes are interned when read, so most comparisons are of the same allocation: check that first.
+            fn eq(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+            }
+        }
 
         impl $name {
             pub fn as_str(&self) -> &str {

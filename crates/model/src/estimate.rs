@@ -214,29 +214,58 @@ impl Parameters {
     }
 }
 
-struct Validity<'a> {
-    by_setting: Vec<Option<&'a ValidSetting>>,
-    /// Observed NCY range of each setting (for settings without a valid-states row).
-    observed_range: Vec<Option<(usize, usize)>>,
-    space: &'a StateSpace,
+/// Which states are allowed and which moves, as lookup tables (built once; asked tens of thousands of times).
+struct Validity {
+    /// [ncy][need][setting]
+    allowed: Vec<bool>,
+    /// [from][to]
+    moves: Vec<bool>,
+    n_needs: usize,
+    n_settings: usize,
 }
 
-impl Validity<'_> {
-    fn allowed(&self, ncy: usize, need: usize, setting: usize) -> bool {
-        match (self.by_setting[setting], Ncy::from_index(ncy)) {
-            (Some(v), Some(n)) => v.allows(n, &self.space.needs[need]),
-            (None, Some(_)) => {
-                matches!(self.observed_range[setting], Some((lo, hi)) if (lo..=hi).contains(&ncy))
+impl Validity {
+    fn new(
+        space: &StateSpace,
+        by_setting: &[Option<&ValidSetting>],
+        observed_range: &[Option<(usize, usize)>],
+    ) -> Self {
+        let (n_needs, n_settings) = (space.n_needs(), space.n_settings());
+        let mut allowed = vec![false; Ncy::COUNT * n_needs * n_settings];
+        for (a, ncy) in Ncy::all().enumerate() {
+            for (n, need) in space.needs.iter().enumerate() {
+                for s in 0..n_settings {
+                    allowed[(a * n_needs + n) * n_settings + s] = match by_setting[s] {
+                        Some(v) => v.allows(ncy, need),
+                        None => {
+                            matches!(observed_range[s], Some((lo, hi)) if (lo..=hi).contains(&a))
+                        }
+                    };
+                }
             }
-            _ => false,
+        }
+        let mut moves = vec![false; n_settings * n_settings];
+        for from in 0..n_settings {
+            for to in 0..n_settings {
+                moves[from * n_settings + to] = from == to
+                    || match by_setting[from] {
+                        Some(v) => v.moves_to.iter().any(|s| *s == space.settings[to]),
+                        None => true,
+                    };
+            }
+        }
+        Self {
+            allowed,
+            moves,
+            n_needs,
+            n_settings,
         }
     }
+    fn allowed(&self, ncy: usize, need: usize, setting: usize) -> bool {
+        ncy < Ncy::COUNT && self.allowed[(ncy * self.n_needs + need) * self.n_settings + setting]
+    }
     fn may_move(&self, from: usize, to: usize) -> bool {
-        from == to
-            || match self.by_setting[from] {
-                Some(v) => v.moves_to.iter().any(|s| *s == self.space.settings[to]),
-                None => true,
-            }
+        self.moves[from * self.n_settings + to]
     }
 }
 
@@ -365,11 +394,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             census: base_census,
         });
     }
-    let validity = Validity {
-        by_setting,
-        observed_range,
-        space: &space,
-    };
+    let validity = Validity::new(&space, &by_setting, &observed_range);
 
     let population = PopulationTable::new(history);
     if population.missing {
