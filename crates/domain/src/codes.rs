@@ -39,8 +39,14 @@ fn parse_code(s: &str, what: &'static str) -> Result<Arc<str>, DomainError> {
 macro_rules! la_code {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone, Eq, PartialOrd, Ord)]
         pub struct $name(Arc<str>);
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
+            }
+        }
 
         impl PartialEq for $name {
             /// Codes are interned when read, so most comparisons are of the same allocation: check that first.
