@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "highneeds",
     version,
+    term_width = 100,
     about = "Forecast EHC plans and High Needs spending for an English local authority",
     long_about = "Reads an LA's data on children with EHC plans and its High Needs Block budget, checks it, \
                   stores it (SQLite by default) and forecasts plans and costs with honest uncertainty.\n\n\
