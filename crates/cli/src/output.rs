@@ -16,7 +16,9 @@ pub fn quantile_key(p: f64) -> String {
     if (pct - pct.round()).abs() < 1e-9 {
         format!("p{:02}", pct.round() as i64)
     } else {
-        format!("p{}", format!("{pct:.1}").replace('.', "_"))
+        // Up to 6 decimals of a percent, trailing zeros dropped: distinct quantiles get distinct keys.
+        let text = format!("{pct:.6}");
+        format!("p{}", text.trim_end_matches('0').replace('.', "_"))
     }
 }
 

@@ -1,7 +1,10 @@
 //! The analytic engine: expected plans per state propagated exactly, and the variance of every reported figure
-//! (total, each setting, need, age group and cost) computed exactly for the branching process with known
-//! transition probabilities, plus the joiner-rate uncertainty (delta method) and an overdispersion factor for
-//! the Dirichlet uncertainty of each state's transition probabilities.
+//! (total, each setting, need, age group and cost) computed exactly for the branching process with *known*
+//! transition probabilities, plus the joiner-rate uncertainty (delta method) and a per-year overdispersion
+//! factor for the Dirichlet uncertainty of each state's transition probabilities. That factor is an
+//! approximation: the Monte-Carlo engine keeps a state's parameters across years (a positive cross-year
+//! covariance the factor omits) and also draws the joiner mix; on Exampleshire the two engines' sds agree
+//! within about 3 % at 5 years. Use Monte-Carlo for published intervals, analytic for live editing.
 //!
 //! Variance of a figure f·X_h uses the backward recursion of the law of total variance:
 //! with g_h = f and g_{k−1}(s) = Σ_e p_e g_k(dest_e) (the expected contribution to f of a child in s at k−1),

@@ -79,8 +79,16 @@ pub struct Point {
 }
 
 impl Point {
+    /// (forecast − actual) / actual; 0 when nothing was there to forecast and nothing was forecast, and
+    /// infinite only if plans were forecast where there were none (such points are not scored).
     pub fn error_share(&self) -> f64 {
-        (self.forecast - self.actual) / self.actual
+        if self.actual > 0.0 {
+            (self.forecast - self.actual) / self.actual
+        } else if self.forecast == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
     }
 }
 
@@ -147,8 +155,13 @@ pub fn backtest(
             continue;
         }
         origins.push(origin);
+        // "Trended" is always a damped trend, even if the options ask for a stationary model.
+        let trended = match options.fit.joiner_trend {
+            JoinerTrend::Stationary => FitOptions::default().joiner_trend,
+            damped => damped,
+        };
         for (method, trend) in [
-            (Method::Trended, options.fit.joiner_trend),
+            (Method::Trended, trended),
             (Method::Stationary, JoinerTrend::Stationary),
         ] {
             let fit_options = FitOptions {

@@ -706,7 +706,14 @@ fn fit_trend(
         };
         let extra = (resid_var - poisson_var).max(0.0);
         Trend {
-            kind: JoinerTrend::Stationary,
+            // A wanted-but-unfittable trend keeps its damped time axis (slope 0) so the slope's prior variance
+            // widens the intervals; a chosen stationary model has no slope at all.
+            // (undamped: an unknown growth rate is not known to fade either).
+            kind: if why.is_some() {
+                JoinerTrend::Damped { damping: 1.0 }
+            } else {
+                JoinerTrend::Stationary
+            },
             log_level: mean_log,
             slope: 0.0,
             covariance: [

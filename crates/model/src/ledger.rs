@@ -45,11 +45,18 @@ pub struct LedgerRow {
     pub deficit_share_of_dsg: Option<f64>,
 }
 
-/// The budget file's lines grouped by financial year, and the first opening balance given.
+/// The budget file's lines grouped by financial year, and the first opening balance given. The ledger starts
+/// in the year of that opening balance: years before it are left out (their opening is unknown).
 pub fn budget_by_year(lines: &[BudgetLine]) -> (Option<Pence>, Vec<YearBudget>) {
     let mut years: BTreeMap<FinancialYear, YearBudget> = BTreeMap::new();
     let mut opening: Option<(FinancialYear, Pence)> = None;
     for l in lines {
+        if l.kind == BudgetKind::OpeningBalance {
+            if opening.is_none_or(|(fy, _)| l.financial_year < fy) {
+                opening = Some((l.financial_year, l.amount));
+            }
+            continue;
+        }
         let y = years
             .entry(l.financial_year)
             .or_insert_with(|| YearBudget::new(l.financial_year));
@@ -61,14 +68,15 @@ pub fn budget_by_year(lines: &[BudgetLine]) -> (Option<Pence>, Vec<YearBudget>) 
             BudgetKind::TotalDsg => {
                 y.total_dsg = Some(y.total_dsg.unwrap_or(Pence::ZERO) + l.amount)
             }
-            BudgetKind::OpeningBalance => {
-                if opening.is_none_or(|(fy, _)| l.financial_year < fy) {
-                    opening = Some((l.financial_year, l.amount));
-                }
-            }
+            BudgetKind::OpeningBalance => {}
         }
     }
-    (opening.map(|o| o.1), years.into_values().collect())
+    let first = opening.map(|o| o.0);
+    let years = years
+        .into_values()
+        .filter(|y| first.is_none_or(|fy| y.financial_year >= fy))
+        .collect();
+    (opening.map(|o| o.1), years)
 }
 
 /// Run the ledger forward from an opening balance.
@@ -202,11 +210,35 @@ mod tests {
         ];
         let (opening, years) = budget_by_year(&lines);
         assert_eq!(opening, Some(Pence::from_pounds(-9)));
+        // An opening-balance line alone makes no year: 2023-24 has no flows.
+        assert!(years.iter().all(|y| y.financial_year != fy("2023-24")));
         let y = years
             .iter()
             .find(|y| y.financial_year == fy("2024-25"))
             .unwrap();
         assert_eq!(y.expenditure, Pence::from_pounds(120));
+    }
+
+    #[test]
+    fn ledger_starts_at_the_opening_balance_year() {
+        let line = |y: &str, kind, amount| BudgetLine {
+            financial_year: fy(y),
+            kind,
+            line: String::new(),
+            amount: Pence::from_pounds(amount),
+        };
+        let lines = vec![
+            line("2023-24", BudgetKind::Allocation, 100),
+            line("2023-24", BudgetKind::Expenditure, 120),
+            line("2024-25", BudgetKind::OpeningBalance, -20),
+            line("2024-25", BudgetKind::Allocation, 100),
+            line("2024-25", BudgetKind::Expenditure, 110),
+        ];
+        let (opening, years) = budget_by_year(&lines);
+        let rows = ledger(opening.unwrap_or(Pence::ZERO), &years);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].opening, Pence::from_pounds(-20));
+        assert_eq!(rows[0].closing, Pence::from_pounds(-30));
     }
 
     #[test]

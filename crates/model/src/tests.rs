@@ -251,6 +251,35 @@ fn bad_histories_are_refused_clearly() {
 }
 
 #[test]
+fn an_unfittable_trend_widens_the_intervals() {
+    // Two transition years: too few for a trend, so the joiner rate is held but its slope is uncertain.
+    let h = history(400, 2, 0.05, 8);
+    let fallback = fit(&h, &FitOptions::default()).unwrap();
+    let stationary = fit(
+        &h,
+        &FitOptions {
+            joiner_trend: JoinerTrend::Stationary,
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(fallback
+        .notes
+        .iter()
+        .any(|n| n.contains("fewer than 3 years")));
+    let options = ProjectionOptions::default();
+    let f = analytic::project(&fallback, &options);
+    let s = analytic::project(&stationary, &options);
+    assert!((f.census_years[4].total.mean - s.census_years[4].total.mean).abs() < 1e-6);
+    assert!(
+        f.census_years[4].total.sd > 1.2 * s.census_years[4].total.sd,
+        "{} vs {}",
+        f.census_years[4].total.sd,
+        s.census_years[4].total.sd
+    );
+}
+
+#[test]
 fn no_population_falls_back_to_counts_and_says_so() {
     let mut h = history(200, 4, 0.0, 6);
     h.population.clear();

@@ -116,14 +116,18 @@ fn report_table(r: &Report, source: &str) -> String {
         let (lo, hi) = p.interval.unwrap_or((f64::NAN, f64::NAN));
         let _ = writeln!(
             out,
-            "  from {} to {}: {:.0} [{:.0} – {:.0}] vs actual {:.0} ({:+.1}%)",
+            "  from {} to {}: {:.0} [{:.0} – {:.0}] vs actual {:.0} ({})",
             p.origin,
             p.origin.year() + p.horizon as i32,
             p.forecast,
             lo,
             hi,
             p.actual,
-            p.error_share() * 100.0
+            if p.error_share().is_finite() {
+                format!("{:+.1}%", p.error_share() * 100.0)
+            } else {
+                "n/a".to_string()
+            }
         );
     }
     out

@@ -28,8 +28,16 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             args.model.sims
         );
     }
-    if let Some(q) = args.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-        bail!("--quantiles must be between 0 and 1, not {q}");
+    if let Some(q) = args.quantiles.iter().find(|q| !(**q > 0.0 && **q < 1.0)) {
+        bail!("--quantiles must be strictly between 0 and 1, not {q}");
+    }
+    // Every simulation's yearly figures are kept until summarised: bound that memory (about 40 columns × 8 bytes).
+    if u64::from(args.model.sims) * u64::from(args.years) > 2_500_000 {
+        bail!(
+            "--sims × --years must be at most 2,500,000 (asked {} × {}): use fewer simulations for long horizons",
+            args.model.sims,
+            args.years
+        );
     }
     if !(args.uplift > -1.0 && args.uplift.is_finite()) {
         bail!(
@@ -65,10 +73,17 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         _ => {
             let (history, source) = load_history(&args.source)?;
             let params = fit(&history, &fit_opts)?;
-            let forecast = match args.model.engine {
+            if params.base_census.year() + args.years as i32 > 2100 {
+                bail!(
+                    "the forecast would run past 2100 (base census {}, --years {})",
+                    params.base_census,
+                    args.years
+                );
+            }
+            let forecast = in_pool(args.model.threads, || match args.model.engine {
                 EngineArg::Analytic => analytic::project(&params, &projection),
                 EngineArg::MonteCarlo => monte_carlo::project(&params, &projection, &mc),
-            };
+            })?;
             (forecast, source)
         }
     };

@@ -29,11 +29,20 @@ pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
     };
     Ok(match kind {
         ImportKind::Witan => {
+            let is_transitions = |p: &Path| {
+                p.is_file()
+                    && p.file_stem()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("transitions"))
+            };
             let dir = match paths {
                 [p] if p.is_dir() => p.clone(),
-                [p, ..] => p.parent().map(Path::to_path_buf).unwrap_or_default(),
-                [] => bail!(
-                    "import witan needs the folder holding transitions.csv and population.csv"
+                [p] if is_transitions(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+                [p] => bail!(
+                    "{} is not a folder holding witan.send's files (nor its transitions.csv)",
+                    p.display()
+                ),
+                _ => bail!(
+                    "import witan takes one folder holding transitions.csv, population.csv, costs.csv and valid-states.csv"
                 ),
             };
             highneeds_ingest::read_witan_dir(&dir).map(Readied::Witan)
