@@ -155,6 +155,15 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn line(year: &str, kind: BudgetKind, pounds: i64) -> BudgetLine {
+        BudgetLine {
+            financial_year: fy(year),
+            kind,
+            line: String::new(),
+            amount: Pence::from_pounds(pounds),
+        }
+    }
+
     #[test]
     fn west_berkshire_2024_25() {
         // seeds/001 §7.1: unmitigated HNB spend 2024-25 £40,895,301 against a budget of £29,488,313 (including the
@@ -195,12 +204,6 @@ mod tests {
 
     #[test]
     fn budget_lines_grouped() {
-        let line = |y: &str, kind, amount| BudgetLine {
-            financial_year: fy(y),
-            kind,
-            line: String::new(),
-            amount: Pence::from_pounds(amount),
-        };
         let lines = vec![
             line("2024-25", BudgetKind::Allocation, 100),
             line("2024-25", BudgetKind::Expenditure, 70),
@@ -221,12 +224,6 @@ mod tests {
 
     #[test]
     fn ledger_starts_at_the_opening_balance_year() {
-        let line = |y: &str, kind, amount| BudgetLine {
-            financial_year: fy(y),
-            kind,
-            line: String::new(),
-            amount: Pence::from_pounds(amount),
-        };
         let lines = vec![
             line("2023-24", BudgetKind::Allocation, 100),
             line("2023-24", BudgetKind::Expenditure, 120),

@@ -202,18 +202,19 @@ fn same_seed_same_forecast_whatever_the_threads() {
     assert_ne!(one, other);
 }
 
+fn fit_stationary(h: &TransitionHistory) -> crate::Parameters {
+    let options = FitOptions {
+        joiner_trend: JoinerTrend::Stationary,
+        ..FitOptions::default()
+    };
+    fit(h, &options).unwrap()
+}
+
 #[test]
 fn trend_is_found_and_lifts_the_forecast() {
     let h = history(600, 7, 0.10, 4);
     let trended = fit(&h, &FitOptions::default()).unwrap();
-    let stationary = fit(
-        &h,
-        &FitOptions {
-            joiner_trend: JoinerTrend::Stationary,
-            ..FitOptions::default()
-        },
-    )
-    .unwrap();
+    let stationary = fit_stationary(&h);
     assert!(
         trended.trend.slope > 0.05 && trended.trend.slope < 0.15,
         "slope {}",
@@ -255,14 +256,7 @@ fn an_unfittable_trend_widens_the_intervals() {
     // Two transition years: too few for a trend, so the joiner rate is held but its slope is uncertain.
     let h = history(400, 2, 0.05, 8);
     let fallback = fit(&h, &FitOptions::default()).unwrap();
-    let stationary = fit(
-        &h,
-        &FitOptions {
-            joiner_trend: JoinerTrend::Stationary,
-            ..FitOptions::default()
-        },
-    )
-    .unwrap();
+    let stationary = fit_stationary(&h);
     assert!(fallback
         .notes
         .iter()
