@@ -189,6 +189,15 @@ pub struct HistorySource {
     pub witan_dir: Option<PathBuf>,
 }
 
+/// Where only aggregate counts exist.
+#[derive(Debug, Args)]
+pub struct TotalsSource {
+    /// Aggregate history only (`census_year,plans,new_plans`): runs the stock-and-flow fallback model
+    /// (or a growth model if new plans are not given) instead of the transitions model.
+    #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
+    pub totals: Option<PathBuf>,
+}
+
 /// Model settings shared by forecast and backtest.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
@@ -219,11 +228,14 @@ pub struct ModelArgs {
 #[command(
     after_help = "Examples:\n  highneeds forecast --witan-dir exampleshire --years 5 --format json\n  \
                         highneeds forecast --db highneeds.db --engine analytic\n  \
+                        highneeds forecast --totals totals.csv --years 3\n  \
                         highneeds forecast --witan-dir ../shared/peers/witan-send-demo --sims 1000 --seed 1"
 )]
 pub struct ForecastArgs {
     #[command(flatten)]
     pub source: HistorySource,
+    #[command(flatten)]
+    pub totals: TotalsSource,
     /// Years to project after the last census.
     #[arg(long, default_value_t = 5)]
     pub years: u32,

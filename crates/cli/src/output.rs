@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use highneeds_domain::money::group_thousands;
 use highneeds_domain::Pence;
+use highneeds_model::aggregate::AggregateForecast;
 use highneeds_model::forecast::FinancialYearForecast;
 use highneeds_model::{Forecast, Summary};
 use serde::Serialize;
@@ -244,6 +245,72 @@ pub fn forecast_table(f: &Forecast, source: &str) -> String {
                 format!("{} – {}", lo.to_millions_string(), hi.to_millions_string())
             );
         }
+    }
+    for n in &f.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out
+}
+
+/// The aggregate fallback in the forecast contract's shape: `model` says which ran; totals only.
+pub fn aggregate_json(f: &AggregateForecast) -> String {
+    let doc = serde_json::json!({
+        "model": f.model.code(),
+        "engine": "analytic",
+        "base_census_year": f.base_census.year(),
+        "base_total": f.base_total.round() as u64,
+        "census_years": f.census_years.iter().map(|(y, s)| serde_json::json!({
+            "census_year": y.year(),
+            "total": summary_json(s),
+        })).collect::<Vec<_>>(),
+        "financial_years": [],
+        "notes": f.notes,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+pub fn aggregate_csv(f: &AggregateForecast) -> String {
+    let mut out = String::from("measure,year,breakdown,key,mean");
+    if let Some((_, s)) = f.census_years.first() {
+        for &(q, _) in &s.quantiles {
+            let _ = write!(out, ",{}", quantile_key(q));
+        }
+    }
+    out.push('\n');
+    for (y, s) in &f.census_years {
+        let _ = write!(out, "plans,{y},total,all,{:.3}", s.mean);
+        for &(_, v) in &s.quantiles {
+            let _ = write!(out, ",{v:.3}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn aggregate_table(f: &AggregateForecast, source: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Forecast of EHC plans from {source} ({} model: aggregate counts only)",
+        f.model.code()
+    );
+    let _ = writeln!(
+        out,
+        "January {}: {} plans (actual)\n",
+        f.base_census,
+        count(f.base_total)
+    );
+    let _ = writeln!(out, "{:<8} {:>9} {:>21}", "census", "plans", "90% interval");
+    for (y, s) in &f.census_years {
+        let lo = s.quantile(0.05).unwrap_or(f64::NAN);
+        let hi = s.quantile(0.95).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>9} {:>21}",
+            y,
+            count(s.mean),
+            format!("{} – {}", count(lo), count(hi))
+        );
     }
     for n in &f.notes {
         let _ = writeln!(out, "note: {n}");

@@ -23,7 +23,7 @@ pub use money::Pence;
 pub use plan::{
     transitions_between, CensusRecord, ChildId, PlanHistory, State, Transition, TransitionKind, Urn,
 };
-pub use population::PopulationCount;
+pub use population::{CensusTotal, PopulationCount};
 pub use valid_states::ValidSetting;
 
 /// A value that is not what the domain allows. The message names the value and the rule.

@@ -13,6 +13,7 @@ mod fields;
 mod issue;
 mod plans;
 mod table;
+mod totals;
 mod witan;
 pub mod write;
 
@@ -25,6 +26,7 @@ pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
 pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
 pub use plans::{parse_plans, read_plans};
 pub use table::{MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
+pub use totals::{parse_totals, read_totals};
 pub use witan::{
     parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,
     read_population, read_transitions, read_valid_states, read_witan_dir,

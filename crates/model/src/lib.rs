@@ -4,6 +4,7 @@
 //! Architecture invariant: pure functions over domain types. No I/O, no printing, no wire formats; the model
 //! cannot fail on data the ingest accepted except for histories no forecast can start from ([`ModelError`]).
 
+pub mod aggregate;
 pub mod analytic;
 pub mod backtest;
 pub mod decomposition;

@@ -45,6 +45,9 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             args.uplift
         );
     }
+    if let Some(path) = &args.totals.totals {
+        return aggregate_forecast(path, &args);
+    }
     let projection = ProjectionOptions {
         years: args.years,
         cost_uplift: args.uplift,
@@ -192,4 +195,36 @@ fn national_forecast(
             Ok(sums.finish()?)
         }
     }
+}
+
+/// The aggregate fallback: counts per census only.
+fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
+    let parsed = highneeds_ingest::read_totals(path);
+    crate::commands::print_issues(&parsed.issues);
+    let Some(totals) = parsed.value else {
+        bail!("{} has errors: fix them and run again", path.display());
+    };
+    let projection = ProjectionOptions {
+        years: args.years,
+        cost_uplift: 0.0,
+        quantiles: args.quantiles.clone(),
+    };
+    let damping = if args.model.stationary {
+        0.0
+    } else {
+        args.model.damping
+    };
+    let f = highneeds_model::aggregate::project(
+        &totals,
+        args.years,
+        damping,
+        &projection.all_quantiles(),
+    )?;
+    let text = match args.format {
+        Format::Json => output::aggregate_json(&f),
+        Format::Csv => output::aggregate_csv(&f),
+        Format::Table => output::aggregate_table(&f, &path.display().to_string()),
+    };
+    println!("{}", text.trim_end());
+    Ok(ExitCode::SUCCESS)
 }
