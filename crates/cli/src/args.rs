@@ -244,6 +244,10 @@ pub struct ForecastArgs {
     /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year (a fall: -0.02).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub uplift: f64,
+    /// The LA's own setting map (`source,label,setting` lines, e.g. `la,B,mainstream`) laid over the shipped
+    /// one: adds plans by canonical setting (means) to the output.
+    #[arg(long)]
+    pub setting_map: Option<PathBuf>,
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use highneeds_domain::money::group_thousands;
 use highneeds_domain::Pence;
+use highneeds_domain::{Setting, SettingMap};
 use highneeds_model::aggregate::AggregateForecast;
-use highneeds_model::forecast::FinancialYearForecast;
+use highneeds_model::forecast::{CensusForecast, FinancialYearForecast};
 use highneeds_model::{Forecast, Summary};
 use serde::Serialize;
 
@@ -72,6 +73,9 @@ struct CensusJson {
     by_age_group: BTreeMap<String, serde_json::Value>,
     joiners: serde_json::Value,
     leavers: serde_json::Value,
+    /// Means by canonical setting (through the setting map); absent when no setting maps.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    by_canonical_setting: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -80,7 +84,32 @@ struct FinancialJson {
     cost_pence: serde_json::Value,
 }
 
-pub fn forecast_json(f: &Forecast) -> String {
+/// Mean plans by canonical setting: the LA's settings summed through the map (`unmapped` for settings the map
+/// does not cover). Means add up exactly; quantiles of sums would need the engines, so only means are given.
+/// Empty when no setting maps.
+pub fn canonical_means(c: &CensusForecast, map: &SettingMap) -> BTreeMap<String, f64> {
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    let mut mapped = false;
+    for (code, s) in &c.by_setting {
+        let key = code
+            .parse::<Setting>()
+            .ok()
+            .and_then(|st| map.canonical_for(&st))
+            .map(|cs| {
+                mapped = true;
+                cs.code().to_string()
+            })
+            .unwrap_or_else(|| "unmapped".to_string());
+        *out.entry(key).or_default() += s.mean;
+    }
+    if mapped {
+        out
+    } else {
+        BTreeMap::new()
+    }
+}
+
+pub fn forecast_json(f: &Forecast, map: &SettingMap) -> String {
     let doc = ForecastJson {
         model: "transitions",
         engine: f.engine.code(),
@@ -112,6 +141,10 @@ pub fn forecast_json(f: &Forecast) -> String {
                     .collect(),
                 joiners: summary_json(&fl.joiners),
                 leavers: summary_json(&fl.leavers),
+                by_canonical_setting: canonical_means(c, map)
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::json!({ "mean": round3(v) })))
+                    .collect(),
             })
             .collect(),
         financial_years: f
@@ -181,7 +214,7 @@ fn count(x: f64) -> String {
 }
 
 /// A table for people: totals per census with the 90 % interval, the latest year by setting and need, costs.
-pub fn forecast_table(f: &Forecast, source: &str) -> String {
+pub fn forecast_table(f: &Forecast, source: &str, map: &SettingMap) -> String {
     let mut out = String::new();
     let engine = match (f.engine, f.sims) {
         (highneeds_model::Engine::MonteCarlo, Some(n)) => {
@@ -219,6 +252,14 @@ pub fn forecast_table(f: &Forecast, source: &str) -> String {
         for (k, s) in &last.by_setting {
             if s.mean >= 0.5 {
                 let _ = writeln!(out, "  {:<28} {:>8}", k, count(s.mean));
+            }
+        }
+        let canonical = canonical_means(last, map);
+        let differs = canonical.keys().ne(last.by_setting.iter().map(|(k, _)| k));
+        if differs && !canonical.is_empty() {
+            let _ = writeln!(out, "January {} by canonical setting:", last.census_year);
+            for (k, v) in &canonical {
+                let _ = writeln!(out, "  {:<28} {:>8}", k, count(*v));
             }
         }
         let _ = writeln!(out, "January {} by need:", last.census_year);

@@ -48,6 +48,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     if let Some(path) = &args.totals.totals {
         return aggregate_forecast(path, &args);
     }
+    let map = setting_map(args.setting_map.as_deref())?;
     let projection = ProjectionOptions {
         years: args.years,
         cost_uplift: args.uplift,
@@ -91,9 +92,9 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         }
     };
     let text = match args.format {
-        Format::Json => output::forecast_json(&forecast),
+        Format::Json => output::forecast_json(&forecast, &map),
         Format::Csv => output::forecast_csv(&forecast),
-        Format::Table => output::forecast_table(&forecast, &source),
+        Format::Table => output::forecast_table(&forecast, &source, &map),
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
@@ -227,4 +228,25 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The shipped setting map, with the LA's own file (same `source,label,setting` shape) laid over it.
+fn setting_map(file: Option<&Path>) -> Result<highneeds_domain::SettingMap> {
+    let mut map = highneeds_domain::SettingMap::shipped();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the setting map {}", path.display()))?;
+        map.overlay(&text).map_err(|e| {
+            anyhow!(
+                "{}:{}: {} (expected lines source,label,setting, e.g. la,B,mainstream)",
+                path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                ),
+                e.line,
+                e.message
+            )
+        })?;
+    }
+    Ok(map)
 }
