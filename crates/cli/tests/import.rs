@@ -128,9 +128,8 @@ fn first_non_joiner(transitions: &Path, from: usize) -> usize {
         .unwrap()
 }
 
-#[test]
-fn unknown_setting_is_rejected_by_import() {
-    let fx = fixture();
+/// A copy of the good folder whose transitions.csv has a setting valid-states.csv does not list; and its line.
+fn bogus_setting(fx: &Fixture) -> (PathBuf, usize) {
     let line = first_non_joiner(&fx.good.join("transitions.csv"), 7);
     let bad = fx.corrupt("bad", "transitions.csv", |b| {
         edit_line(b, line, |l| {
@@ -139,6 +138,13 @@ fn unknown_setting_is_rejected_by_import() {
             f.join(",")
         })
     });
+    (bad, line)
+}
+
+#[test]
+fn unknown_setting_is_rejected_by_import() {
+    let fx = fixture();
+    let (bad, line) = bogus_setting(&fx);
     fx.assert_import_rejected(
         "witan",
         &bad,
@@ -149,19 +155,11 @@ fn unknown_setting_is_rejected_by_import() {
     );
 }
 
-/// `validate` is given both transitions.csv and the valid-states.csv it must agree with, yet calls a transition
-/// into a setting valid-states.csv does not list "valid" (import of the same folder rejects it).
+/// `validate` applies the same valid-states.csv cross-check as `import` (it once called such a file valid).
 #[test]
 fn unknown_setting_is_rejected_by_validate() {
     let fx = fixture();
-    let line = first_non_joiner(&fx.good.join("transitions.csv"), 7);
-    let bad = fx.corrupt("bad", "transitions.csv", |b| {
-        edit_line(b, line, |l| {
-            let mut f = fields(l);
-            f[1] = "bogus_setting".into();
-            f.join(",")
-        })
-    });
+    let (bad, line) = bogus_setting(&fx);
     assert_validate_rejects(
         &[bad.join("transitions.csv"), bad.join("valid-states.csv")],
         &[&format!("transitions.csv:{line}: column setting-1")],

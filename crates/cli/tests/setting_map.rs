@@ -4,27 +4,31 @@ mod common;
 
 use common::{run, witan_demo};
 
-#[test]
-fn la_codes_map_to_canonical_settings() {
+/// `forecast --engine analytic` on witan.send's demo data with a setting map holding `lines`.
+fn forecast_with_map(lines: &str, format: &str) -> common::Run {
     let tmp = tempfile::tempdir().unwrap();
     let map = tmp.path().join("map.csv");
-    std::fs::write(
-        &map,
-        "source,label,setting\nla,A,mainstream\nla,B,mainstream\nla,S,fe_college\n",
-    )
-    .unwrap();
+    std::fs::write(&map, format!("source,label,setting\n{lines}")).unwrap();
     let demo = witan_demo();
-    let r = run([
+    run([
         "forecast",
         "--witan-dir",
         demo.to_str().unwrap(),
         "--engine",
         "analytic",
         "--format",
-        "json",
+        format,
         "--setting-map",
         map.to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn la_codes_map_to_canonical_settings() {
+    let r = forecast_with_map(
+        "la,A,mainstream\nla,B,mainstream\nla,S,fe_college\n",
+        "json",
+    );
     let doc: serde_json::Value = serde_json::from_str(r.ok()).unwrap();
     for c in doc["census_years"].as_array().unwrap() {
         let by = &c["by_setting"];
@@ -48,19 +52,7 @@ fn la_codes_map_to_canonical_settings() {
 
 #[test]
 fn a_bad_setting_map_is_named_and_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let map = tmp.path().join("map.csv");
-    std::fs::write(&map, "source,label,setting\nla,A,nowhere\n").unwrap();
-    let demo = witan_demo();
-    let r = run([
-        "forecast",
-        "--witan-dir",
-        demo.to_str().unwrap(),
-        "--engine",
-        "analytic",
-        "--setting-map",
-        map.to_str().unwrap(),
-    ]);
+    let r = forecast_with_map("la,A,nowhere\n", "table");
     r.assert_no_panic();
     assert_ne!(r.code, Some(0));
     assert!(r.both().contains("map.csv:2:"), "{}", r.both());
