@@ -218,6 +218,10 @@ pub struct ModelArgs {
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
     #[arg(long, default_value_t = 0.2)]
     pub damping: f64,
+    /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between
+    /// the damped trend and an undamped one (0 = trust the damping fully).
+    #[arg(long, default_value_t = highneeds_model::DEFAULT_PERSISTENCE_SD)]
+    pub persistence_sd: f64,
     /// Pseudo-count mass of each state's prior (smoothing of sparse cells).
     #[arg(long, default_value_t = 1.0)]
     pub prior_strength: f64,

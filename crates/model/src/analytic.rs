@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use crate::estimate::{Parameters, LEAVE, PERSISTENCE_SD};
+use crate::estimate::{Parameters, LEAVE};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Expected joiners per state at projection step `h` (1 = first projected census).
@@ -183,7 +183,10 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                 var[c] += sum_c[c] * sum_c[c] * cov[0][0]
                     + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
                     + sum_cx[c] * sum_cx[c] * cov[1][1]
-                    + sum_cg[c] * sum_cg[c] * PERSISTENCE_SD * PERSISTENCE_SD;
+                    + sum_cg[c]
+                        * sum_cg[c]
+                        * params.trend.persistence_sd
+                        * params.trend.persistence_sd;
             }
             let m = &means[target as usize];
             let mut col_mean = vec![0.0f64; f];

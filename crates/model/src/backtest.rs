@@ -320,4 +320,47 @@ mod tests {
         let scored: usize = report.scores.iter().map(|s| s.cases).sum();
         assert_eq!(scored, report.points.len());
     }
+
+    /// The "Done when" of the forecast engine: on synthetic LAs whose joiner rate truly trends upward, the 90 %
+    /// intervals of 3-year-ahead forecasts hold the truth in 80-97 % of cases across seeds, and the trended model
+    /// beats constant rates on MAPE. Ten Exampleshire-sized LAs (seeds 1-10), every origin with 3 years of
+    /// history; analytic engine (the Monte-Carlo engine gives 92 % here too: ARCHITECTURE.md, Decisions).
+    #[test]
+    fn three_year_intervals_are_calibrated_on_synthetic_las() {
+        use highneeds_synth::{generate_la, SynthConfig};
+        let options = BacktestOptions {
+            engine: Engine::Analytic,
+            min_fit_years: 3,
+            ..BacktestOptions::default()
+        };
+        let mut points = Vec::new();
+        for seed in 1..=10 {
+            let config = SynthConfig {
+                seed,
+                ..SynthConfig::default()
+            };
+            let history = generate_la(&config, 0).transition_history();
+            points.extend(backtest(&history, &options).unwrap().points);
+        }
+        let scores = score(&points, 3);
+        let at = |m: Method, h: u32| {
+            scores
+                .iter()
+                .find(|s| s.method == m && s.horizon == h)
+                .unwrap()
+        };
+        let three = at(Method::Trended, 3);
+        assert_eq!(three.cases, 40);
+        let covered90 = three.coverage.unwrap()[2];
+        assert!(
+            (0.80..=0.97).contains(&covered90),
+            "3-year 90 % coverage {covered90}"
+        );
+        assert!(three.mape < at(Method::Stationary, 3).mape);
+        // Shorter horizons stay calibrated too.
+        for h in [1, 2] {
+            let c = at(Method::Trended, h).coverage.unwrap()[2];
+            assert!((0.80..=0.99).contains(&c), "{h}-year 90 % coverage {c}");
+        }
+    }
 }

@@ -34,6 +34,9 @@ pub struct FitOptions {
     pub joiner_trend: JoinerTrend,
     /// Fit only on transitions ending at or before this census (backtests); `None` = all.
     pub base_census: Option<CensusYear>,
+    /// Spread of the trend's persistence, as a share of the gap between the damped and an undamped trend
+    /// (see [`DEFAULT_PERSISTENCE_SD`]).
+    pub persistence_sd: f64,
 }
 
 impl Default for FitOptions {
@@ -42,6 +45,7 @@ impl Default for FitOptions {
             prior_strength: 1.0,
             joiner_trend: JoinerTrend::Damped { damping: 0.2 },
             base_census: None,
+            persistence_sd: DEFAULT_PERSISTENCE_SD,
         }
     }
 }
@@ -92,10 +96,10 @@ impl JoinerNcy {
     }
 }
 
-/// Uncertainty of how long a growth trend persists: nobody knows whether growth fades as the damping assumes
-/// or carries on. The log joiner rate gets a normal spread of this share of the gap between the damped path and
-/// an undamped trend (mean-preserving), so intervals reach up towards continued growth.
-pub const PERSISTENCE_SD: f64 = 1.0;
+/// Default uncertainty of how long a growth trend persists: nobody knows whether growth fades as the damping
+/// assumes or carries on. The log joiner rate gets a normal spread of this share of the gap between the damped
+/// path and an undamped trend (mean-preserving), so intervals reach up towards continued growth.
+pub const DEFAULT_PERSISTENCE_SD: f64 = 1.5;
 
 /// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +115,8 @@ pub struct Trend {
     pub pooled_rate: f64,
     /// Joiners per head by fitted year, for reports.
     pub observed_rates: Vec<(CensusYear, f64)>,
+    /// Spread of the trend's persistence (share of the gap to an undamped trend; see [`FitOptions`]).
+    pub persistence_sd: f64,
 }
 
 impl Trend {
@@ -126,7 +132,7 @@ impl Trend {
         (self.log_level + self.slope * self.damped_time(h)).exp() / self.pooled_rate
     }
     /// How far the log rate at step `h` would be above the damped path if the trend persisted undamped:
-    /// slope × (h − D(h)). The spread of persistence ([`PERSISTENCE_SD`] of this gap) widens the intervals.
+    /// slope × (h − D(h)). The spread of persistence (`persistence_sd` of this gap) widens the intervals.
     pub fn persistence_gradient(&self, h: u32) -> f64 {
         match self.kind {
             JoinerTrend::Stationary => 0.0,
@@ -134,12 +140,15 @@ impl Trend {
         }
     }
     /// Variance of the log rate at step `h`: uncertainty of level and slope, and of how long the trend
-    /// persists (sd [`PERSISTENCE_SD`] of the gap to an undamped trend).
+    /// persists (sd `persistence_sd` of the gap to an undamped trend).
     pub fn log_variance(&self, h: u32) -> f64 {
         let x = self.damped_time(h);
         let c = &self.covariance;
         let g = self.persistence_gradient(h);
-        c[0][0] + 2.0 * x * c[0][1] + x * x * c[1][1] + g * g * PERSISTENCE_SD * PERSISTENCE_SD
+        c[0][0]
+            + 2.0 * x * c[0][1]
+            + x * x * c[1][1]
+            + g * g * self.persistence_sd * self.persistence_sd
     }
 }
 
@@ -464,6 +473,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         &joiners_by_year_ncy,
         &population,
         options.joiner_trend,
+        options.persistence_sd,
         &mut notes,
     );
 
@@ -643,6 +653,7 @@ fn fit_trend(
     by_year_ncy: &BTreeMap<(CensusYear, usize), f64>,
     population: &PopulationTable,
     kind: JoinerTrend,
+    persistence_sd: f64,
     notes: &mut Vec<String>,
 ) -> Trend {
     let total_j: f64 = joiners.iter().map(|j| j.observed).sum();
@@ -723,6 +734,7 @@ fn fit_trend(
             yearly_sd: extra.sqrt(),
             pooled_rate,
             observed_rates: observed_rates.clone(),
+            persistence_sd,
         }
     };
     match kind {
@@ -756,6 +768,7 @@ fn fit_trend(
                 yearly_sd: (s2 - poisson_var).max(0.0).sqrt(),
                 pooled_rate,
                 observed_rates,
+                persistence_sd,
             }
         }
     }

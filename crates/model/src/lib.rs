@@ -17,7 +17,7 @@ pub mod space;
 #[cfg(test)]
 mod tests;
 
-pub use estimate::{fit, FitOptions, JoinerTrend, Parameters};
+pub use estimate::{fit, FitOptions, JoinerTrend, Parameters, DEFAULT_PERSISTENCE_SD};
 pub use forecast::{Engine, Forecast, ProjectionOptions, Summary};
 pub use monte_carlo::MonteCarloOptions;
 

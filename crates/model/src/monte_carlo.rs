@@ -15,7 +15,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::estimate::{Parameters, LEAVE, PERSISTENCE_SD};
+use crate::estimate::{Parameters, LEAVE};
 use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
 
 /// Monte-Carlo settings.
@@ -332,7 +332,7 @@ pub(crate) fn simulate(
         let d_level = l00 * z1;
         let d_slope = l10 * z1 + l11 * z2;
         let z3: f64 = StandardNormal.sample(&mut rng);
-        let d_persistence = PERSISTENCE_SD * z3;
+        let d_persistence = params.trend.persistence_sd * z3;
         scratch.edge_weight.copy_from_slice(&compiled.alpha);
         scratch
             .state_weight

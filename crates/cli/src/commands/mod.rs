@@ -117,8 +117,15 @@ pub fn fit_options(model: &ModelArgs) -> Result<FitOptions> {
             model.prior_strength
         );
     }
+    if !(model.persistence_sd >= 0.0 && model.persistence_sd.is_finite()) {
+        bail!(
+            "--persistence-sd must be a number ≥ 0, not {}",
+            model.persistence_sd
+        );
+    }
     Ok(FitOptions {
         prior_strength: model.prior_strength,
+        persistence_sd: model.persistence_sd,
         joiner_trend: if model.stationary {
             JoinerTrend::Stationary
         } else {
