@@ -130,10 +130,11 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                     if lambda == 0.0 {
                         continue;
                     }
-                    for c in 0..f {
-                        let gv = g[s * f + c];
-                        c_step[c] += lambda * gv;
-                        var[c] += lambda * gv * gv;
+                    // Zipped slices (no indexing) so the loops over columns vectorise.
+                    let gs = &g[s * f..(s + 1) * f];
+                    for ((cs, v), &gv) in c_step.iter_mut().zip(var.iter_mut()).zip(gs) {
+                        *cs += lambda * gv;
+                        *v += lambda * gv * gv;
                     }
                 }
                 for c in 0..f {
@@ -160,9 +161,9 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                         }
                         let p = params.outcomes.probability[e];
                         let gd = &g[d as usize * f..(d as usize + 1) * f];
-                        for c in 0..f {
-                            row[c] += p * gd[c];
-                            e2[c] += p * gd[c] * gd[c];
+                        for ((r, e), &gv) in row.iter_mut().zip(e2.iter_mut()).zip(gd) {
+                            *r += p * gv;
+                            *e += p * gv * gv;
                         }
                     }
                     let m = m_prev[s];
@@ -170,8 +171,8 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                         let a = params.outcomes.concentration[s];
                         // Dirichlet-multinomial overdispersion for a cohort of about m children.
                         let dm = (m + a) / (1.0 + a);
-                        for c in 0..f {
-                            var[c] += m * (e2[c] - row[c] * row[c]).max(0.0) * dm;
+                        for ((v, &e), &r) in var.iter_mut().zip(e2.iter()).zip(row.iter()) {
+                            *v += m * (e - r * r).max(0.0) * dm;
                         }
                     }
                 }
