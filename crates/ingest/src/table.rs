@@ -29,7 +29,8 @@ pub(crate) struct Row<'a> {
 }
 
 enum RowData<'a> {
-    Csv(&'a csv::ByteRecord),
+    /// A CSV record and its bytes as text (validated once per row: UTF-8 is checked before rows are handed on).
+    Csv(&'a csv::ByteRecord, &'a str),
     Cells(&'a [String]),
 }
 
@@ -40,9 +41,9 @@ impl Row<'_> {
             return "";
         };
         match self.data {
-            RowData::Csv(rec) => rec
-                .get(*i)
-                .and_then(|b| std::str::from_utf8(b).ok())
+            RowData::Csv(rec, text) => rec
+                .range(*i)
+                .and_then(|r| text.get(r))
                 .unwrap_or("")
                 .trim(),
             RowData::Cells(cells) => cells.get(*i).map(|s| s.trim()).unwrap_or(""),
@@ -222,10 +223,10 @@ fn read_csv(
             );
             continue;
         }
-        if std::str::from_utf8(rec.as_slice()).is_err() {
+        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
             report.line(line, "is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
             continue;
-        }
+        };
         if rec.len() != width {
             if rec.len() == 1
                 && rec
@@ -247,7 +248,7 @@ fn read_csv(
             report,
             &Row {
                 line,
-                data: RowData::Csv(&rec),
+                data: RowData::Csv(&rec, text),
                 cols: &cols,
             },
         );
