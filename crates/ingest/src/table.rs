@@ -41,11 +41,7 @@ impl Row<'_> {
             return "";
         };
         match self.data {
-            RowData::Csv(rec, text) => rec
-                .range(*i)
-                .and_then(|r| text.get(r))
-                .unwrap_or("")
-                .trim(),
+            RowData::Csv(rec, text) => rec.range(*i).and_then(|r| text.get(r)).unwrap_or("").trim(),
             RowData::Cells(cells) => cells.get(*i).map(|s| s.trim()).unwrap_or(""),
         }
     }

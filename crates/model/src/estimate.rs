@@ -359,11 +359,12 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             .after
             .as_ref()
             .and_then(|s| space.index_of(s).map(|i| (i, s)));
-        if let Some((_, s)) = before {
-            widen(space.setting_index(&s.setting).unwrap_or(0), s.ncy.index());
+        // Need and setting indexes come from the state index (parts), not fresh code lookups.
+        if let Some((i, s)) = before {
+            widen(space.parts(i).2, s.ncy.index());
         }
-        if let Some((_, s)) = after {
-            widen(space.setting_index(&s.setting).unwrap_or(0), s.ncy.index());
+        if let Some((i, s)) = after {
+            widen(space.parts(i).2, s.ncy.index());
         }
         match (before, after) {
             (None, Some((to, s))) => {
@@ -376,12 +377,9 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
                 let (a, _, s) = space.parts(from);
                 setting_outcomes[a][s][n_settings] += 1.0;
             }
-            (Some((from, _)), Some((_, to_state))) => {
+            (Some((from, _)), Some((to, _))) => {
                 let (a, _, s) = space.parts(from);
-                let (n2, s2) = (
-                    space.need_index(&to_state.need).unwrap_or(0),
-                    space.setting_index(&to_state.setting).unwrap_or(0),
-                );
+                let (_, n2, s2) = space.parts(to);
                 if a + 1 < Ncy::COUNT {
                     let dest = space.index(a + 1, n2, s2) as u32;
                     *observed.entry((from, dest)).or_default() += 1.0;
