@@ -82,6 +82,11 @@ struct CensusJson {
 struct FinancialJson {
     financial_year: String,
     cost_pence: serde_json::Value,
+    /// The cost's place-funding and top-up parts, when the unit costs give the split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place_funding_pence: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_up_pence: Option<serde_json::Value>,
 }
 
 /// Mean plans by canonical setting: the LA's settings summed through the map (`unmapped` for settings the map
@@ -150,9 +155,12 @@ pub fn forecast_json(f: &Forecast, map: &SettingMap) -> String {
         financial_years: f
             .financial_years
             .iter()
-            .map(|y| FinancialJson {
+            .enumerate()
+            .map(|(i, y)| FinancialJson {
                 financial_year: y.financial_year.to_string(),
                 cost_pence: pence_json(y),
+                place_funding_pence: f.place_funding.get(i).map(pence_json),
+                top_up_pence: f.top_up.get(i).map(pence_json),
             })
             .collect(),
         notes: &f.notes,
@@ -194,17 +202,23 @@ pub fn forecast_csv(f: &Forecast) -> String {
         row("joiners", &y, "total", "all", &fl.joiners);
         row("leavers", &y, "total", "all", &fl.leavers);
     }
-    for y in &f.financial_years {
-        let _ = write!(
-            out,
-            "cost_pence,{},total,all,{}",
-            y.financial_year,
-            y.mean.pence()
-        );
-        for &(_, v) in &y.quantiles {
-            let _ = write!(out, ",{}", v.pence());
+    for (measure, line) in [
+        ("cost_pence", &f.financial_years),
+        ("place_funding_pence", &f.place_funding),
+        ("top_up_pence", &f.top_up),
+    ] {
+        for y in line {
+            let _ = write!(
+                out,
+                "{measure},{},total,all,{}",
+                y.financial_year,
+                y.mean.pence()
+            );
+            for &(_, v) in &y.quantiles {
+                let _ = write!(out, ",{}", v.pence());
+            }
+            out.push('\n');
         }
-        out.push('\n');
     }
     out
 }
@@ -274,17 +288,31 @@ pub fn forecast_table(f: &Forecast, source: &str, map: &SettingMap) -> String {
         }
     }
     if f.financial_years.iter().any(|y| y.mean != Pence::ZERO) {
-        let _ = writeln!(out, "\n{:<10} {:>16} {:>31}", "FY", "cost", "90% interval");
-        for y in &f.financial_years {
+        let split = !f.place_funding.is_empty();
+        let _ = write!(out, "\n{:<10} {:>16} {:>31}", "FY", "cost", "90% interval");
+        if split {
+            let _ = write!(out, " {:>16} {:>16}", "place funding", "top-up");
+        }
+        out.push('\n');
+        for (i, y) in f.financial_years.iter().enumerate() {
             let lo = y.quantile(0.05).unwrap_or(Pence::ZERO);
             let hi = y.quantile(0.95).unwrap_or(Pence::ZERO);
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "{:<10} {:>16} {:>31}",
                 y.financial_year.to_string(),
                 y.mean.to_millions_string(),
                 format!("{} – {}", lo.to_millions_string(), hi.to_millions_string())
             );
+            if let (Some(p), Some(t)) = (f.place_funding.get(i), f.top_up.get(i)) {
+                let _ = write!(
+                    out,
+                    " {:>16} {:>16}",
+                    p.mean.to_millions_string(),
+                    t.mean.to_millions_string()
+                );
+            }
+            out.push('\n');
         }
     }
     for n in &f.notes {

@@ -406,3 +406,46 @@ fn national_analytic_mean_is_the_sum_of_the_las() {
         );
     }
 }
+
+/// An LA whose costs.csv gives an age-group cost and the place-funding / top-up split gets both lines in every
+/// financial year of the JSON and CSV, adding up to the cost to the penny; without the split there are none.
+#[test]
+fn costs_split_into_place_funding_and_top_up() {
+    let (_tmp, dir) = la(400);
+    let plain = forecast_json(&dir, &["--engine", "analytic"]);
+    assert!(plain["financial_years"][0]
+        .get("place_funding_pence")
+        .is_none());
+    let costs = std::fs::read_to_string(dir.join("costs.csv")).unwrap();
+    let mut split = String::from("need,setting,cost,age-group,place-funding\n");
+    for line in costs.lines().skip(1) {
+        let cost: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        let place = cost.min(6000.0);
+        split.push_str(&format!("{line},,{place:.2}\n"));
+    }
+    split.push_str("ASD,fe_college,15000,16_19,6000\n");
+    std::fs::write(dir.join("costs.csv"), split).unwrap();
+    for engine in [&["--engine", "analytic"][..], MC200] {
+        let v = forecast_json(&dir, engine);
+        for fy in v["financial_years"].as_array().unwrap() {
+            let cost = check_summary(&fy["cost_pence"], "cost");
+            let place = check_summary(&fy["place_funding_pence"], "place funding");
+            let top_up = check_summary(&fy["top_up_pence"], "top-up");
+            assert_eq!(place + top_up, cost, "{fy}");
+            assert!(place > 0.0 && top_up > 0.0);
+        }
+    }
+    let csv = forecast(&dir, &["--engine", "analytic", "--format", "csv"]);
+    let rows = csv.ok().lines();
+    let lines: Vec<&str> = rows.collect();
+    for measure in ["cost_pence", "place_funding_pence", "top_up_pence"] {
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with(&format!("{measure},")))
+                .count(),
+            5,
+            "{measure}"
+        );
+    }
+}

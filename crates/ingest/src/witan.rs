@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use highneeds_domain::{
-    CensusYear, Ncy, Need, PopulationCount, Setting, State, Transition, TransitionHistory,
-    UnitCost, ValidSetting,
+    AgeGroup, CensusYear, Ncy, Need, PopulationCount, Setting, State, Transition,
+    TransitionHistory, UnitCost, ValidSetting,
 };
 
 use crate::fields::{self, is_nonsend, Codes};
@@ -24,7 +24,17 @@ pub(crate) const TRANSITION_COLUMNS: [&str; 7] = [
     "academic-year-2",
 ];
 pub(crate) const POPULATION_COLUMNS: [&str; 3] = ["calendar-year", "academic-year", "population"];
-pub(crate) const COST_COLUMNS: [&str; 3] = ["need", "setting", "cost"];
+/// `costs.csv`: need, setting, cost (pounds a year) are required (witan.send's file); an LA may add an age
+/// group (one of `under_5`, `5_10`, `11_15`, `16_19`, `20_25`; empty = every age) and the split of the cost into
+/// place funding and top-up (either or both; they must add up to the cost).
+pub(crate) const COST_COLUMNS: [&str; 6] = [
+    "need",
+    "setting",
+    "cost",
+    "age-group",
+    "place-funding",
+    "top-up",
+];
 pub(crate) const VALID_STATE_COLUMNS: [&str; 6] = [
     "setting",
     "setting-group",
@@ -343,7 +353,7 @@ pub(crate) fn costs_from_bytes(
     let mut report = Report::new(name);
     let mut codes = Codes::default();
     let mut out = Vec::new();
-    let mut seen: HashMap<(Need, Setting), u64> = HashMap::default();
+    let mut seen: HashMap<(Need, Setting, Option<AgeGroup>), u64> = HashMap::default();
     let columns = Columns {
         names: &COST_COLUMNS,
         required: 3,
@@ -351,19 +361,44 @@ pub(crate) fn costs_from_bytes(
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
         let need = codes.need(report, row, 0, "need");
         let setting = codes.setting(report, row, 1, "setting");
-        let cost = fields::money(report, row, 2, "cost");
-        let cost = match cost {
-            Some(c) if c.is_negative() => {
+        let non_negative =
+            |report: &mut Report, k: usize, col: &str| match fields::money(report, row, k, col) {
+                Some(c) if c.is_negative() => {
+                    report.cell(
+                        row.line,
+                        col,
+                        row.get(k),
+                        "is negative: a cost is 0 or more",
+                    );
+                    None
+                }
+                c => c,
+            };
+        let cost = non_negative(report, 2, "cost");
+        let age_text = row.get(3);
+        let age_group = if age_text.is_empty() {
+            Some(None)
+        } else {
+            let g = AgeGroup::from_code(age_text);
+            if g.is_none() {
                 report.cell(
                     row.line,
-                    "cost",
-                    row.get(2),
-                    "is negative: a cost is 0 or more",
+                    "age-group",
+                    age_text,
+                    "is not an age group: under_5, 5_10, 11_15, 16_19 or 20_25 (empty = every age)",
                 );
-                None
             }
-            c => c,
+            g.map(Some)
         };
+        let part = |report: &mut Report, k: usize, col: &str| {
+            if row.get(k).is_empty() {
+                Some(None)
+            } else {
+                non_negative(report, k, col).map(Some)
+            }
+        };
+        let place = part(report, 4, "place-funding");
+        let top_up = part(report, 5, "top-up");
         let (Some(need), Some(setting)) = (need, setting) else {
             return;
         };
@@ -375,15 +410,55 @@ pub(crate) fn costs_from_bytes(
             ("need", &need),
             None,
         );
-        let Some(annual) = cost else {
+        let (Some(annual), Some(age_group), Some(place), Some(top_up)) =
+            (cost, age_group, place, top_up)
+        else {
             return;
         };
-        let key = (need, setting);
+        // The split: either part gives the other; both must add up to the cost.
+        let place_funding = match (place, top_up) {
+            (None, None) => None,
+            (Some(p), None) if p.pence() <= annual.pence() => Some(p),
+            (None, Some(t)) if t.pence() <= annual.pence() => Some(annual - t),
+            (Some(p), Some(t)) if p.pence() + t.pence() == annual.pence() => Some(p),
+            (Some(p), Some(t)) => {
+                report.line(
+                    row.line,
+                    format!(
+                        "place-funding {p} + top-up {t} = {} is not the cost {annual}: the two parts must add up to it",
+                        p + t
+                    ),
+                );
+                return;
+            }
+            (Some(_), None) => {
+                report.cell(
+                    row.line,
+                    "place-funding",
+                    row.get(4),
+                    format!("is more than the cost {annual}"),
+                );
+                return;
+            }
+            (None, Some(_)) => {
+                report.cell(
+                    row.line,
+                    "top-up",
+                    row.get(5),
+                    format!("is more than the cost {annual}"),
+                );
+                return;
+            }
+        };
+        let key = (need, setting, age_group);
         if let Some(first) = seen.get(&key) {
+            let ages = key
+                .2
+                .map_or(String::new(), |g| format!(" and age group {}", g.code()));
             report.line(
                 row.line,
                 format!(
-                    "duplicate cost for need {} and setting {} (first at line {first})",
+                    "duplicate cost for need {} and setting {}{ages} (first at line {first})",
                     key.0, key.1
                 ),
             );
@@ -393,7 +468,9 @@ pub(crate) fn costs_from_bytes(
         out.push(UnitCost {
             need: key.0,
             setting: key.1,
+            age_group: key.2,
             annual,
+            place_funding,
         });
     });
     finish(name, bytes, Some(out), report, rows)

@@ -122,16 +122,33 @@ pub fn write_witan_dir(history: &TransitionHistory, dir: &Path) -> io::Result<()
         }
         Ok(())
     })?;
+    // witan.send's three columns, plus age group and the place-funding / top-up split only when some row has them.
+    let by_age = history.costs.iter().any(|c| c.age_group.is_some());
+    let split = history.costs.iter().any(|c| c.place_funding.is_some());
     write_atomic(&dir.join("costs.csv"), |w| {
-        w.write_record(crate::witan::COST_COLUMNS)
-            .map_err(csv_err)?;
+        let columns = crate::witan::COST_COLUMNS;
+        let mut header = columns[..3].to_vec();
+        if by_age {
+            header.push(columns[3]);
+        }
+        if split {
+            header.extend(&columns[4..]);
+        }
+        w.write_record(&header).map_err(csv_err)?;
         for c in &history.costs {
-            w.write_record([
+            let mut record = vec![
                 c.need.to_string(),
                 c.setting.to_string(),
                 pounds_text(c.annual),
-            ])
-            .map_err(csv_err)?;
+            ];
+            if by_age {
+                record.push(c.age_group.map_or(String::new(), |g| g.code().to_string()));
+            }
+            if split {
+                record.push(c.place_funding.map_or(String::new(), pounds_text));
+                record.push(c.top_up().map_or(String::new(), pounds_text));
+            }
+            w.write_record(&record).map_err(csv_err)?;
         }
         Ok(())
     })?;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use highneeds_domain::{BudgetKind, CensusYear, Pence};
+use highneeds_domain::{AgeGroup, BudgetKind, CensusYear, Pence};
 use highneeds_ingest::{
     detect_kind, parse_budget, parse_costs, parse_plans, parse_population, parse_transitions,
     parse_valid_states, read_witan_dir, validate_file, FileKind, Issue, Parsed, Severity,
@@ -267,6 +267,52 @@ fn cost_rules() {
             r#"costs.csv:5: column setting: "B" unknown setting: not in valid-states.csv"#,
             "costs.csv:5: duplicate cost for need T and setting B (first at line 4)",
             r#"costs.csv:6: column need: "NONSEND" is not a need code (1-40 letters, digits, spaces or _-/&+., not NONSEND)"#,
+        ]
+    );
+}
+
+#[test]
+fn costs_by_age_group_and_split_into_place_funding_and_top_up() {
+    // Either part gives the other; both must add up to the cost; an age-group row sits beside the all-ages row.
+    let text = "need,setting,cost,age-group,place-funding,top-up\n\
+                ASD,special,24250.50,,10000,\n\
+                ASD,special,30000,16_19,,20000\n\
+                SEMH,special,20000,,10000,10000\n\
+                SEMH,mainstream,8000,,,\n";
+    let p = parse_costs("costs.csv", text.as_bytes(), None);
+    assert_eq!(texts(&p), Vec::<String>::new());
+    let costs = p.value.unwrap();
+    let pounds = |s: &str| s.parse::<Pence>().unwrap();
+    assert_eq!(costs[0].age_group, None);
+    assert_eq!(costs[0].place_funding, Some(pounds("10000")));
+    assert_eq!(costs[0].top_up(), Some(pounds("14250.50")));
+    assert_eq!(costs[1].age_group, Some(AgeGroup::Age16To19));
+    assert_eq!(costs[1].place_funding, Some(pounds("10000")));
+    assert_eq!(costs[2].top_up(), Some(pounds("10000")));
+    assert_eq!(costs[3].place_funding, None);
+}
+
+#[test]
+fn cost_split_and_age_group_rules() {
+    let text = "need,setting,cost,age-group,place-funding,top-up\n\
+                T,A,100,,60,50\n\
+                T,B,100,,120,\n\
+                T,C,100,,,101\n\
+                T,D,100,teens,,\n\
+                T,E,100,,-1,\n\
+                T,F,100,5_10,,\n\
+                T,F,90,5_10,,\n\
+                T,F,80,,,\n";
+    let p = parse_costs("costs.csv", text.as_bytes(), None);
+    assert_eq!(
+        errors(&p),
+        [
+            "costs.csv:2: place-funding £60.00 + top-up £50.00 = £110.00 is not the cost £100.00: the two parts must add up to it",
+            r#"costs.csv:3: column place-funding: "120" is more than the cost £100.00"#,
+            r#"costs.csv:4: column top-up: "101" is more than the cost £100.00"#,
+            r#"costs.csv:5: column age-group: "teens" is not an age group: under_5, 5_10, 11_15, 16_19 or 20_25 (empty = every age)"#,
+            r#"costs.csv:6: column place-funding: "-1" is negative: a cost is 0 or more"#,
+            "costs.csv:8: duplicate cost for need T and setting F and age group 5_10 (first at line 7)",
         ]
     );
 }

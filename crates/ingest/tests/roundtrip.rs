@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use highneeds_domain::{
-    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need, Pence,
-    PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost, Urn,
-    ValidSetting,
+    AgeGroup, BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need,
+    Pence, PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost,
+    Urn, ValidSetting,
 };
 use highneeds_ingest::write::{write_budget, write_plans, write_witan_dir};
 use highneeds_ingest::{read_budget, read_plans, read_witan_dir};
@@ -85,9 +85,14 @@ fn history() -> impl Strategy<Value = TransitionHistory> {
     (
         proptest::collection::vec(transition(), 0..40),
         proptest::collection::btree_map((1990i32..2100, -5i32..=20), 0u64..10_000_000, 0..30),
+        // (need, setting, age group: 0 = every age), (annual pence, place-funding share if split).
         proptest::collection::btree_map(
-            (0..NEEDS.len(), 0..SETTINGS.len()),
-            0i64..10_000_000_000,
+            (
+                0..NEEDS.len(),
+                0..SETTINGS.len(),
+                0usize..=AgeGroup::ALL.len(),
+            ),
+            (0i64..10_000_000_000, proptest::option::of(0u32..=1000)),
             0..10,
         ),
         valid_states(),
@@ -105,10 +110,12 @@ fn history() -> impl Strategy<Value = TransitionHistory> {
                     .collect(),
                 costs: costs
                     .into_iter()
-                    .map(|((n, s), p)| UnitCost {
+                    .map(|((n, s, g), (p, share))| UnitCost {
                         need: need(n),
                         setting: setting(s),
                         annual: Pence::new(p),
+                        age_group: g.checked_sub(1).map(|i| AgeGroup::ALL[i]),
+                        place_funding: share.map(|k| Pence::new(p / 1000 * i64::from(k))),
                     })
                     .collect(),
                 valid_states,

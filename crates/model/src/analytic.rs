@@ -13,7 +13,9 @@
 use rayon::prelude::*;
 
 use crate::estimate::{Parameters, LEAVE};
-use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
+use crate::forecast::{
+    assemble, base_money, Columns, Engine, Forecast, ProjectionOptions, Summary,
+};
 
 /// Expected joiners per state at projection step `h` (1 = first projected census).
 pub(crate) fn expected_joiners(params: &Parameters, h: u32, out: &mut [f64]) -> f64 {
@@ -82,7 +84,11 @@ pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
 
 /// Per-year column summaries, flows and per-FY cost summaries of the analytic engine (what [`project`]
 /// assembles into a forecast; the national forecast sums their means and variances).
-pub(crate) type AnalyticSummaries = (Vec<Vec<Summary>>, Vec<(Summary, Summary)>, Vec<Summary>);
+pub(crate) type AnalyticSummaries = (
+    Vec<Vec<Summary>>,
+    Vec<(Summary, Summary)>,
+    Vec<Vec<Summary>>,
+);
 
 pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> AnalyticSummaries {
     let years = options.years;
@@ -112,6 +118,11 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                     g[s * f + c] = 1.0;
                 }
                 g[s * f + cols.cost()] = params.unit_cost_pence[s] * uplift(target);
+                if let Some(place) = &params.place_funding_pence {
+                    g[s * f + cols.place_funding()] = place[s] * uplift(target);
+                    g[s * f + cols.top_up()] =
+                        (params.unit_cost_pence[s] - place[s]) * uplift(target);
+                }
             }
             let mut var = vec![0.0f64; f];
             let mut sum_c = vec![0.0f64; f];
@@ -199,6 +210,11 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                     col_mean[c] += v;
                 }
                 col_mean[cols.cost()] += v * params.unit_cost_pence[s] * uplift(target);
+                if let Some(place) = &params.place_funding_pence {
+                    col_mean[cols.place_funding()] += v * place[s] * uplift(target);
+                    col_mean[cols.top_up()] +=
+                        v * (params.unit_cost_pence[s] - place[s]) * uplift(target);
+                }
             }
             (0..f)
                 .map(|c| Summary::normal(col_mean[c], var[c], &quantiles))
@@ -239,26 +255,33 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
     (per_year, flows, financial)
 }
 
-/// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it.
+/// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it, for
+/// each money line (cost, and place funding and top-up when split): `[line][year]`.
 /// The variance treats consecutive years as perfectly correlated (an upper bound, as they nearly are).
 fn financial_years(
     params: &Parameters,
     per_year: &[Vec<Summary>],
     cols: &Columns,
     quantiles: &[f64],
-) -> Vec<Summary> {
-    let base = Summary::normal(base_cost(params), 0.0, quantiles);
-    let mut out = Vec::new();
-    for h in 0..per_year.len() {
-        let first = if h == 0 {
-            &base
-        } else {
-            &per_year[h - 1][cols.cost()]
-        };
-        let second = &per_year[h][cols.cost()];
-        let mean = (5.0 * first.mean + 7.0 * second.mean) / 12.0;
-        let sd = (5.0 * first.sd + 7.0 * second.sd) / 12.0;
-        out.push(Summary::normal(mean, sd * sd, quantiles));
-    }
-    out
+) -> Vec<Vec<Summary>> {
+    cols.money()
+        .into_iter()
+        .zip(base_money(params))
+        .map(|(column, base)| {
+            let base = Summary::normal(base, 0.0, quantiles);
+            (0..per_year.len())
+                .map(|h| {
+                    let first = if h == 0 {
+                        &base
+                    } else {
+                        &per_year[h - 1][column]
+                    };
+                    let second = &per_year[h][column];
+                    let mean = (5.0 * first.mean + 7.0 * second.mean) / 12.0;
+                    let sd = (5.0 * first.sd + 7.0 * second.sd) / 12.0;
+                    Summary::normal(mean, sd * sd, quantiles)
+                })
+                .collect()
+        })
+        .collect()
 }

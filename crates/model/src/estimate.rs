@@ -211,6 +211,8 @@ pub struct Parameters {
     pub population: PopulationTable,
     /// Annual cost of a plan in each state, pence (0 where the LA gave no cost).
     pub unit_cost_pence: Vec<f64>,
+    /// The place-funding part of each state's unit cost (the rest is top-up), when every unit cost gives the split.
+    pub place_funding_pence: Option<Vec<f64>>,
     /// Transition years used (the census each starts from).
     pub fitted_years: Vec<CensusYear>,
     /// Plain-English notes on fallbacks taken (shown with the forecast).
@@ -591,18 +593,39 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         outcomes.offsets.push(outcomes.destination.len() as u32);
     }
 
-    // Unit costs per state.
+    // Unit costs per state: all-ages rows first, then age-group rows over them (the specific row wins).
     let mut unit_cost_pence = vec![0.0f64; n_states];
+    let mut place_pence = vec![0.0f64; n_states];
     let mut costed = vec![false; n_states];
-    for c in &history.costs {
-        if let (Some(n), Some(s)) = (space.need_index(&c.need), space.setting_index(&c.setting)) {
+    let split =
+        history.costs.iter().all(|c| c.place_funding.is_some()) && !history.costs.is_empty();
+    if !split && history.costs.iter().any(|c| c.place_funding.is_some()) {
+        notes.push(
+            "place funding and top-up are not shown separately: only some unit costs give the split".to_string(),
+        );
+    }
+    for general in [true, false] {
+        for c in history
+            .costs
+            .iter()
+            .filter(|c| c.age_group.is_none() == general)
+        {
+            let (Some(n), Some(s)) = (space.need_index(&c.need), space.setting_index(&c.setting))
+            else {
+                continue;
+            };
             for a in 0..Ncy::COUNT {
                 let i = space.index(a, n, s);
+                if c.age_group.is_some_and(|g| g != space.age_group(i)) {
+                    continue;
+                }
                 unit_cost_pence[i] = c.annual.pence() as f64;
+                place_pence[i] = c.place_funding.map_or(0.0, |p| p.pence() as f64);
                 costed[i] = true;
             }
         }
     }
+    let place_funding_pence = split.then_some(place_pence);
     if history.costs.is_empty() {
         notes.push("no unit costs were supplied: costs are shown as zero".to_string());
     } else {
@@ -635,6 +658,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         trend,
         population,
         unit_cost_pence,
+        place_funding_pence,
         fitted_years: years,
         notes,
     })

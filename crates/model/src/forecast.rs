@@ -182,14 +182,20 @@ pub struct Forecast {
     /// Joiners and leavers in the year up to each projected census.
     pub flows: Vec<Flows>,
     pub financial_years: Vec<FinancialYearForecast>,
+    /// The cost split into place funding and top-up, per financial year, when the unit costs give the split
+    /// (empty otherwise). Means add up to the cost's mean to the penny.
+    pub place_funding: Vec<FinancialYearForecast>,
+    pub top_up: Vec<FinancialYearForecast>,
     pub notes: Vec<String>,
 }
 
-/// Column layout of the per-year figures both engines compute: total, settings, needs, age groups, cost.
+/// Column layout of the per-year figures both engines compute: total, settings, needs, age groups, cost, and
+/// (when the unit costs give the split) place funding and top-up.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Columns {
     pub settings: usize,
     pub needs: usize,
+    pub split: bool,
 }
 
 impl Columns {
@@ -197,6 +203,7 @@ impl Columns {
         Self {
             settings: params.space.n_settings(),
             needs: params.space.n_needs(),
+            split: params.place_funding_pence.is_some(),
         }
     }
     pub const TOTAL: usize = 0;
@@ -212,8 +219,22 @@ impl Columns {
     pub fn cost(&self) -> usize {
         1 + self.settings + self.needs + AgeGroup::ALL.len()
     }
-    pub fn len(&self) -> usize {
+    pub fn place_funding(&self) -> usize {
         self.cost() + 1
+    }
+    pub fn top_up(&self) -> usize {
+        self.cost() + 2
+    }
+    /// The money columns: cost, then place funding and top-up when split.
+    pub fn money(&self) -> Vec<usize> {
+        if self.split {
+            vec![self.cost(), self.place_funding(), self.top_up()]
+        } else {
+            vec![self.cost()]
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.cost() + if self.split { 3 } else { 1 }
     }
     /// The columns a state counts in (total, its setting, need, age group), cost excluded.
     pub fn of_state(&self, params: &Parameters, state: usize) -> [usize; 4] {
@@ -238,6 +259,23 @@ pub(crate) fn base_cost(params: &Parameters) -> f64 {
         .sum()
 }
 
+/// The base census's annual money lines, in the order of [`Columns::money`]: cost, then place funding and top-up.
+pub(crate) fn base_money(params: &Parameters) -> Vec<f64> {
+    let cost = base_cost(params);
+    match &params.place_funding_pence {
+        None => vec![cost],
+        Some(place) => {
+            let place: f64 = params
+                .base_stock
+                .iter()
+                .zip(place)
+                .map(|(&n, &c)| f64::from(n) * c)
+                .sum();
+            vec![cost, place, cost - place]
+        }
+    }
+}
+
 /// Assemble a forecast from per-year column summaries and per-FY cost summaries.
 pub(crate) fn assemble(
     params: &Parameters,
@@ -246,7 +284,7 @@ pub(crate) fn assemble(
     seed: Option<u64>,
     per_year: Vec<Vec<Summary>>,
     flows: Vec<(Summary, Summary)>,
-    financial: Vec<Summary>,
+    financial: Vec<Vec<Summary>>,
 ) -> Forecast {
     let census = |h: usize| {
         CensusYear::new(params.base_census.year() + h as i32 + 1).unwrap_or(params.base_census)
@@ -279,14 +317,30 @@ pub(crate) fn assemble(
                 .collect(),
         })
         .collect();
-    let financial_years = financial
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let fy = FinancialYear::starting(params.base_census.year() + i as i32).ok()?;
-            Some(FinancialYearForecast::from_summary(fy, s))
-        })
-        .collect();
+    // `financial[line][year]`, lines in the order of `Columns::money`.
+    let line = |k: usize| -> Vec<FinancialYearForecast> {
+        financial
+            .get(k)
+            .map(|years| {
+                years
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| {
+                        let fy =
+                            FinancialYear::starting(params.base_census.year() + i as i32).ok()?;
+                        Some(FinancialYearForecast::from_summary(fy, s))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let financial_years = line(0);
+    let place_funding = line(1);
+    let mut top_up = line(2);
+    // Rounded once each, the means could miss the cost by a penny: top-up is the cost less place funding.
+    for ((t, c), p) in top_up.iter_mut().zip(&financial_years).zip(&place_funding) {
+        t.mean = c.mean - p.mean;
+    }
     let flows = flows
         .into_iter()
         .enumerate()
@@ -305,6 +359,8 @@ pub(crate) fn assemble(
         census_years,
         flows,
         financial_years,
+        place_funding,
+        top_up,
         notes: params.notes.clone(),
     }
 }

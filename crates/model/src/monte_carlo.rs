@@ -16,7 +16,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::estimate::{Parameters, LEAVE};
-use crate::forecast::{assemble, base_cost, Columns, Engine, Forecast, ProjectionOptions, Summary};
+use crate::forecast::{
+    assemble, base_money, Columns, Engine, Forecast, ProjectionOptions, Summary,
+};
 
 /// Monte-Carlo settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +68,8 @@ struct Compiled {
     /// Reporting columns and annual unit cost (pence) of each compact state.
     columns: Vec<[u32; 4]>,
     unit_cost: Vec<f64>,
+    /// Place-funding part of each compact state's unit cost, when the costs give the split.
+    place_cost: Option<Vec<f64>>,
     base: Vec<u32>,
     joiners: Vec<CompiledJoiners>,
 }
@@ -162,6 +166,10 @@ impl Compiled {
             .map(|&s| cols.of_state(params, s).map(|c| c as u32))
             .collect();
         let unit_cost = state.iter().map(|&s| params.unit_cost_pence[s]).collect();
+        let place_cost = params
+            .place_funding_pence
+            .as_ref()
+            .map(|place| state.iter().map(|&s| place[s]).collect());
         let base = state.iter().map(|&s| params.base_stock[s]).collect();
         let joiners = params
             .joiners
@@ -175,6 +183,7 @@ impl Compiled {
             concentration,
             columns,
             unit_cost,
+            place_cost,
             base,
             joiners,
         }
@@ -263,21 +272,26 @@ pub fn project(
         }
         per_year.push(col);
     }
-    // Financial years per simulation, then summarised.
-    let base = base_cost(params);
-    let mut financial = Vec::with_capacity(years as usize);
-    for h in 0..years as usize {
-        for (x, r) in samples.iter_mut().zip(results) {
-            let first = if h == 0 {
-                base
-            } else {
-                r[(h - 1) * width + f - 1]
-            };
-            let second = r[h * width + f - 1];
-            *x = (5.0 * first + 7.0 * second) / 12.0;
+    // Financial years per simulation, then summarised, for each money line (cost; place funding, top-up).
+    let cols = Columns::of(params);
+    let mut financial = Vec::new();
+    for (column, base) in cols.money().into_iter().zip(base_money(params)) {
+        let mut line = Vec::with_capacity(years as usize);
+        for h in 0..years as usize {
+            for (x, r) in samples.iter_mut().zip(results) {
+                let first = if h == 0 {
+                    base
+                } else {
+                    r[(h - 1) * width + column]
+                };
+                let second = r[h * width + column];
+                *x = (5.0 * first + 7.0 * second) / 12.0;
+            }
+            line.push(Summary::of_samples(&mut samples, &quantiles));
         }
-        financial.push(Summary::of_samples(&mut samples, &quantiles));
+        financial.push(line);
     }
+    debug_assert_eq!(f, cols.len());
     assemble(
         params,
         Engine::MonteCarlo,
@@ -446,7 +460,7 @@ pub(crate) fn simulate(
             n_occupied = n_next;
             // This year's figures: integer tallies per column, cost in pence.
             tally.iter_mut().for_each(|t| *t = 0);
-            let mut cost = 0.0;
+            let (mut cost, mut place) = (0.0, 0.0);
             for &s in &occupied[..n_occupied] {
                 let s = s as usize;
                 let n = counts[s];
@@ -454,12 +468,19 @@ pub(crate) fn simulate(
                     tally[c as usize] += n;
                 }
                 cost += f64::from(n) * compiled.unit_cost[s];
+                if let Some(p) = &compiled.place_cost {
+                    place += f64::from(n) * p[s];
+                }
             }
             let row = &mut out[h * width..(h + 1) * width];
             for (slot, &t) in row.iter_mut().zip(tally.iter()) {
                 *slot = f64::from(t);
             }
-            row[f - 1] = cost * uplift[h];
+            row[cols.cost()] = cost * uplift[h];
+            if cols.split {
+                row[cols.place_funding()] = place * uplift[h];
+                row[cols.top_up()] = (cost - place) * uplift[h];
+            }
             row[f] = joined as f64;
             row[f + 1] = leavers as f64;
         }
@@ -475,7 +496,7 @@ pub(crate) fn simulate(
         next: vec![0; n_states + 1],
         occupied: vec![0; n_states + 1],
         next_occupied: vec![0; n_states + 1],
-        tally: vec![0; f - 1],
+        tally: vec![0; cols.cost()],
         edge_weight: vec![0.0; compiled.destination.len()],
         state_weight: vec![0.0; n_states],
         joiner_weight: compiled

@@ -100,7 +100,13 @@ pub struct AnalyticLa {
 
 /// Run the analytic engine on one LA, keeping what [`combine_analytic`] needs.
 pub fn analytic_la(params: &Parameters, options: &ProjectionOptions) -> AnalyticLa {
-    let (per_year, flows, financial) = analytic::summaries(params, options);
+    let (mut per_year, flows, financial) = analytic::summaries(params, options);
+    // The national forecast shows cost only: an LA's place-funding / top-up split (if any) is dropped.
+    let cost_columns = Columns::of(params).cost() + 1;
+    per_year
+        .iter_mut()
+        .for_each(|col| col.truncate(cost_columns));
+    let financial = financial.into_iter().next().unwrap_or_default();
     AnalyticLa {
         base_census: params.base_census,
         base_total: params.base_total(),
@@ -156,6 +162,7 @@ pub fn combine_analytic(
         let cols = Columns {
             settings: la.settings.len(),
             needs: la.needs.len(),
+            split: false,
         };
         for (h, col) in la.per_year.iter().enumerate() {
             if col.len() != cols.len() {
@@ -228,6 +235,8 @@ pub fn combine_analytic(
         census_years,
         flows,
         financial_years,
+        place_funding: Vec::new(),
+        top_up: Vec::new(),
         notes: national_notes(
             format!(
                 "national forecast: {} LAs combined (each fitted and projected on its own; means and variances summed, LAs independent)",
@@ -362,7 +371,7 @@ impl MonteCarloSums {
                 for (g, v) in self.by_age.iter_mut().enumerate() {
                     v[at] += count(r[cols.age_group(g)]);
                 }
-                self.cost[at] += fixed(r[f - 1]);
+                self.cost[at] += fixed(r[cols.cost()]);
                 self.joiners[at] += count(r[f]);
                 self.leavers[at] += count(r[f + 1]);
             }
@@ -499,6 +508,8 @@ impl MonteCarloSums {
             census_years,
             flows,
             financial_years: financial_years(base, fy.into_iter()),
+            place_funding: Vec::new(),
+            top_up: Vec::new(),
             notes: national_notes(
                 format!(
                     "national forecast: {} LAs combined (each fitted and simulated on its own; quantiles of the per-simulation national sums)",

@@ -110,6 +110,8 @@ pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> Trans
                 need: n.parse().unwrap(),
                 setting: s.parse().unwrap(),
                 annual: Pence::from_pounds(if *s == "special" { 25_000 } else { 8_000 }),
+                age_group: None,
+                place_funding: None,
             })
         })
         .collect();
@@ -320,4 +322,92 @@ proptest! {
             }
         }
     }
+}
+
+/// Costs split into place funding and top-up, with an age-group override: the base year prices by hand, the
+/// lines add up to the cost to the penny in both engines, and the engines agree on the place funding.
+#[test]
+fn place_funding_and_top_up_lines_and_age_group_costs() {
+    let mut h = history(800, 6, 0.08, 1);
+    for c in &mut h.costs {
+        // £10,000 place funding in special, £6,000 elsewhere; the rest is top-up.
+        let place = if c.setting.as_str() == "special" {
+            10_000
+        } else {
+            6_000
+        };
+        c.place_funding = Some(Pence::from_pounds(place));
+    }
+    // Post-16 ASD in post16 costs £12,000 (£6,000 + £6,000) for 16-19s instead of £8,000.
+    h.costs.push(UnitCost {
+        need: "ASD".parse().unwrap(),
+        setting: "post16".parse().unwrap(),
+        age_group: Some(highneeds_domain::AgeGroup::Age16To19),
+        annual: Pence::from_pounds(12_000),
+        place_funding: Some(Pence::from_pounds(6_000)),
+    });
+    let params = fit(&h, &FitOptions::default()).unwrap();
+    // Hand-priced base year: every plan at its (need, setting, age group) cost.
+    let space = &params.space;
+    let (mut cost, mut place) = (0i64, 0i64);
+    for (i, &n) in params.base_stock.iter().enumerate() {
+        let (_, need, setting) = space.parts(i);
+        let special = space.settings[setting].as_str() == "special";
+        let post16_asd = space.settings[setting].as_str() == "post16"
+            && space.needs[need].as_str() == "ASD"
+            && space.age_group(i) == highneeds_domain::AgeGroup::Age16To19;
+        let (c, p) = match (special, post16_asd) {
+            (true, _) => (25_000, 10_000),
+            (false, true) => (12_000, 6_000),
+            (false, false) => (8_000, 6_000),
+        };
+        cost += i64::from(n) * c;
+        place += i64::from(n) * p;
+    }
+    let base = crate::forecast::base_money(&params);
+    assert_eq!(
+        base,
+        vec![
+            cost as f64 * 100.0,
+            place as f64 * 100.0,
+            (cost - place) as f64 * 100.0
+        ]
+    );
+
+    let options = ProjectionOptions::default();
+    let a = analytic::project(&params, &options);
+    let m = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 2000,
+            seed: 5,
+            threads: None,
+        },
+    );
+    for f in [&a, &m] {
+        assert_eq!(f.place_funding.len(), f.financial_years.len());
+        for ((c, p), t) in f
+            .financial_years
+            .iter()
+            .zip(&f.place_funding)
+            .zip(&f.top_up)
+        {
+            assert_eq!(p.mean + t.mean, c.mean, "{}", c.financial_year);
+            assert!(p.mean.pence() > 0 && t.mean.pence() > 0);
+        }
+    }
+    for (x, y) in a.place_funding.iter().zip(&m.place_funding) {
+        let rel = (x.mean.pence() - y.mean.pence()).abs() as f64 / x.mean.pence() as f64;
+        assert!(
+            rel < 0.005,
+            "place funding analytic {} vs MC {}",
+            x.mean,
+            y.mean
+        );
+    }
+    // Without a split no lines are shown.
+    let plain = fit(&history(300, 5, 0.05, 2), &FitOptions::default()).unwrap();
+    let f = analytic::project(&plain, &options);
+    assert!(f.place_funding.is_empty() && f.top_up.is_empty());
 }

@@ -53,8 +53,8 @@ const KNOWN_DUPLICATES: &[(&str, &str)] = &[
         "the population data has two rows for the same census year and NCY",
     ),
     (
-        "unit_costs.la_code, unit_costs.need, unit_costs.setting",
-        "the costs data has two rows for the same need and setting",
+        "unit_costs.la_code, unit_costs.need, unit_costs.setting, unit_costs.age_group",
+        "the costs data has two rows for the same need, setting and age group",
     ),
     (
         "valid_states.la_code, valid_states.setting",

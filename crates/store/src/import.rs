@@ -54,8 +54,9 @@ const POPULATION: Insert = Insert {
     tail: "",
 };
 const UNIT_COSTS: Insert = Insert {
-    head: "INSERT INTO unit_costs (la_code, seq, need, setting, annual_pence, import_id)",
-    columns: 6,
+    head: "INSERT INTO unit_costs (la_code, seq, need, setting, age_group, annual_pence, \
+           place_funding_pence, import_id)",
+    columns: 8,
     tail: "",
 };
 const VALID_STATES: Insert = Insert {
@@ -155,7 +156,9 @@ impl Store {
                     .bind(seq)
                     .bind(c.need.as_str())
                     .bind(c.setting.as_str())
+                    .bind(c.age_group.map_or("", |g| g.code()))
                     .bind(c.annual.pence())
+                    .bind(c.place_funding.map(|p| p.pence()))
                     .bind(import_id))
             })
             .await?;

@@ -1,9 +1,9 @@
 //! Loading an LA's data back into domain types. Need and setting codes are interned (parsed once each).
 
 use highneeds_domain::{
-    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, DomainError, FinancialYear, Ncy,
-    Need, Pence, PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory,
-    UnitCost, Urn, ValidSetting,
+    AgeGroup, BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, DomainError,
+    FinancialYear, Ncy, Need, Pence, PlanHistory, PopulationCount, Setting, State, Transition,
+    TransitionHistory, UnitCost, Urn, ValidSetting,
 };
 use sqlx::Row;
 
@@ -186,7 +186,8 @@ impl Store {
 
         let bad = unreadable("unit_costs", la_code);
         let rows = sqlx::query(
-            "SELECT need, setting, annual_pence FROM unit_costs WHERE la_code = ? ORDER BY seq",
+            "SELECT need, setting, annual_pence, age_group, place_funding_pence FROM unit_costs \
+             WHERE la_code = ? ORDER BY seq",
         )
         .bind(la_code)
         .fetch_all(&self.pool)
@@ -198,6 +199,14 @@ impl Store {
                     need: codes.needs.get(row.try_get(0)?).map_err(&bad)?,
                     setting: codes.settings.get(row.try_get(1)?).map_err(&bad)?,
                     annual: Pence::new(row.try_get(2)?),
+                    age_group: match row.try_get::<String, _>(3)?.as_str() {
+                        "" => None,
+                        code => Some(AgeGroup::from_code(code).ok_or_else(|| StoreError::Unreadable {
+                            table: "unit_costs",
+                            detail: format!("LA {la_code}: age group {code:?} is not one of under_5, 5_10, 11_15, 16_19, 20_25"),
+                        })?),
+                    },
+                    place_funding: row.try_get::<Option<i64>, _>(4)?.map(Pence::new),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

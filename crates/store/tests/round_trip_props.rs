@@ -1,9 +1,9 @@
 //! Property: whatever valid domain values go in come back out equal.
 
 use highneeds_domain::{
-    BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need, Pence,
-    PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost, Urn,
-    ValidSetting,
+    AgeGroup, BudgetKind, BudgetLine, CensusRecord, CensusYear, ChildId, FinancialYear, Ncy, Need,
+    Pence, PlanHistory, PopulationCount, Setting, State, Transition, TransitionHistory, UnitCost,
+    Urn, ValidSetting,
 };
 use highneeds_store::{ImportedFile, LaRef, Store};
 use proptest::prelude::*;
@@ -53,7 +53,12 @@ fn history() -> impl Strategy<Value = TransitionHistory> {
     (
         proptest::collection::vec(transition(), 0..60),
         proptest::collection::btree_map((1990..2100i32, -5..=20i32), 0..=i64::MAX as u64, 0..20),
-        proptest::collection::btree_map((code(), code()), any::<i64>(), 0..10),
+        // (need, setting, age group: 0 = every age) → (annual pence, place-funding pence if split).
+        proptest::collection::btree_map(
+            (code(), code(), 0usize..=AgeGroup::ALL.len()),
+            (any::<i64>(), proptest::option::of(any::<i64>())),
+            0..10,
+        ),
         proptest::collection::btree_map(
             code(),
             (
@@ -79,10 +84,12 @@ fn history() -> impl Strategy<Value = TransitionHistory> {
                     .collect(),
                 costs: costs
                     .into_iter()
-                    .map(|((n, s), a)| UnitCost {
+                    .map(|((n, s, g), (a, place))| UnitCost {
                         need: n.parse().unwrap(),
                         setting: s.parse().unwrap(),
                         annual: Pence::new(a),
+                        age_group: g.checked_sub(1).map(|i| AgeGroup::ALL[i]),
+                        place_funding: place.map(Pence::new),
                     })
                     .collect(),
                 valid_states: valid

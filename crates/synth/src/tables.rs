@@ -50,6 +50,8 @@ pub fn costs(vocab: &Vocab, la_factor: &[f64; SETTINGS]) -> Vec<UnitCost> {
                 need: vocab.needs[k].clone(),
                 setting: vocab.settings[s].clone(),
                 annual: Pence::from_pounds(unit_cost_pounds(k, s, la_factor)),
+                age_group: None,
+                place_funding: None,
             });
         }
     }

@@ -148,6 +148,8 @@ pub fn history(n: usize, seed: u64) -> TransitionHistory {
             need: n.parse().unwrap(),
             setting: s.parse().unwrap(),
             annual: Pence::new(1_000_000 + g.next(5_000_000) as i64),
+            age_group: None,
+            place_funding: None,
         })
         .collect();
     let valid_states = SETTINGS
