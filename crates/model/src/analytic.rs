@@ -48,6 +48,7 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
     for h in 1..=years {
         let prev = &means[h as usize - 1];
         let mut next = vec![0.0; k];
+        let lm = params.leave_multiplier(h);
         for (s, &m) in prev.iter().enumerate() {
             if m == 0.0 {
                 continue;
@@ -55,7 +56,7 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
             for e in params.outcomes.edges(s) {
                 let d = params.outcomes.destination[e];
                 if d != LEAVE {
-                    next[d as usize] += m * params.outcomes.probability[e];
+                    next[d as usize] += m * params.outcomes.adjusted_probability(s, e, lm);
                 }
             }
         }
@@ -158,6 +159,7 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                 // only ones whose variance term is weighted, and every state read from `g` next time round (a
                 // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
                 let m_prev = &means[step as usize - 1];
+                let lm = params.leave_multiplier(step);
                 for &s in &has_edges {
                     if m_prev[s] == 0.0 {
                         continue;
@@ -170,7 +172,7 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                         if d == LEAVE {
                             continue;
                         }
-                        let p = params.outcomes.probability[e];
+                        let p = params.outcomes.adjusted_probability(s, e, lm);
                         let gd = &g[d as usize * f..(d as usize + 1) * f];
                         for ((r, e), &gv) in row.iter_mut().zip(e2.iter_mut()).zip(gd) {
                             *r += p * gv;
@@ -233,11 +235,12 @@ pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> Ana
                 if m == 0.0 {
                     continue;
                 }
+                let lm = params.leave_multiplier(h);
                 let p: f64 = params
                     .outcomes
                     .edges(s)
                     .filter(|&e| params.outcomes.destination[e] == LEAVE)
-                    .map(|e| params.outcomes.probability[e])
+                    .map(|e| params.outcomes.adjusted_probability(s, e, lm))
                     .sum();
                 left += m * p;
                 left_var += m * p * (1.0 - p);

@@ -63,6 +63,58 @@ pub struct OutcomeTable {
     pub probability: Vec<f64>,
     /// Total pseudo-count of each state (its Dirichlet concentration).
     pub concentration: Vec<f64>,
+    /// Mean probability of leaving from each state (the LEAVE edge's probability; 0 without one).
+    pub leave: Vec<f64>,
+}
+
+impl OutcomeTable {
+    /// An edge's probability in projected step `h` under a leaver-rate multiplier `m`: leaving × m (capped below
+    /// 1), every other outcome scaled so the state's outcomes still sum to 1.
+    #[inline]
+    pub fn adjusted_probability(&self, state: StateIndex, edge: usize, m: f64) -> f64 {
+        let p = self.probability[edge];
+        if m == 1.0 {
+            return p;
+        }
+        let leave = self.leave[state];
+        let moved = adjusted_leave(leave, m);
+        if self.destination[edge] == LEAVE {
+            moved
+        } else if leave < 1.0 {
+            p * (1.0 - moved) / (1.0 - leave)
+        } else {
+            p
+        }
+    }
+}
+
+/// A leaving probability `p` under multiplier `m`, kept inside [0, 1): certain leaving (p = 1) stays certain.
+#[inline]
+pub fn adjusted_leave(p: f64, m: f64) -> f64 {
+    if p >= 1.0 {
+        1.0
+    } else {
+        (p * m).clamp(0.0, 1.0 - 1e-9)
+    }
+}
+
+/// A trend in leaving rates: leavers each year relative to what the pooled leaving probabilities expect from
+/// that year's stock, ln(observed / expected) = level + slope × t (t = 0 the last fitted year), damped like the
+/// joiner trend. Kept only where the history supports it (the slope at least twice its standard error).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaverTrend {
+    pub level: f64,
+    pub slope: f64,
+    pub slope_se: f64,
+    pub damping: f64,
+}
+
+impl LeaverTrend {
+    /// Multiplier on every leaving probability at projection step `h` (1 = the first projected year).
+    pub fn multiplier(&self, h: u32) -> f64 {
+        let d: f64 = (1..=h).map(|k| self.damping.powi(k as i32)).sum();
+        (self.level + self.slope * d).exp()
+    }
 }
 
 impl OutcomeTable {
@@ -208,6 +260,8 @@ pub struct Parameters {
     pub outcomes: OutcomeTable,
     pub joiners: Vec<JoinerNcy>,
     pub trend: Trend,
+    /// Leaving rates' trend, where the history supports one.
+    pub leaver_trend: Option<LeaverTrend>,
     pub population: PopulationTable,
     /// Annual cost of a plan in each state, pence (0 where the LA gave no cost).
     pub unit_cost_pence: Vec<f64>,
@@ -222,6 +276,10 @@ pub struct Parameters {
 impl Parameters {
     pub fn base_total(&self) -> u64 {
         self.base_stock.iter().map(|&c| u64::from(c)).sum()
+    }
+    /// Multiplier on leaving probabilities at projection step `h` (1 without a leaver trend).
+    pub fn leave_multiplier(&self, h: u32) -> f64 {
+        self.leaver_trend.as_ref().map_or(1.0, |t| t.multiplier(h))
     }
 }
 
@@ -352,6 +410,10 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         r.0 = r.0.min(ncy);
         r.1 = r.1.max(ncy);
     };
+    // Children in each state at the start of each fitted year, and leavers that year (for the leaver trend).
+    let year_slot = |y: CensusYear| (y.year() - first.year()) as usize;
+    let mut stock_by_year = vec![0.0f64; years.len() * n_states];
+    let mut leavers_by_year = vec![0.0f64; years.len()];
     for t in history.transitions.iter().filter(|t| used(t.from_census)) {
         let before = t
             .before
@@ -367,6 +429,14 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         }
         if let Some((i, s)) = after {
             widen(space.parts(i).2, s.ncy.index());
+        }
+        if let Some((from, _)) = before {
+            let y = year_slot(t.from_census);
+            stock_by_year[y * n_states + from] += 1.0;
+            let aged_out = after.is_some() && space.parts(from).0 + 1 >= Ncy::COUNT;
+            if after.is_none() || aged_out {
+                leavers_by_year[y] += 1.0;
+            }
         }
         match (before, after) {
             (None, Some((to, s))) => {
@@ -578,6 +648,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         alpha: Vec::new(),
         probability: Vec::new(),
         concentration: vec![0.0; n_states],
+        leave: vec![0.0; n_states],
     };
     outcomes.offsets.push(0);
     for st in 0..n_states {
@@ -588,10 +659,26 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
                 outcomes.destination.push(dest);
                 outcomes.alpha.push(w);
                 outcomes.probability.push(w / total);
+                if dest == LEAVE {
+                    outcomes.leave[st] += w / total;
+                }
             }
         }
         outcomes.offsets.push(outcomes.destination.len() as u32);
     }
+
+    let leaver_trend = match options.joiner_trend {
+        JoinerTrend::Stationary => None,
+        JoinerTrend::Damped { damping } => fit_leaver_trend(
+            &years,
+            n_states,
+            &observed,
+            &stock_by_year,
+            &leavers_by_year,
+            damping,
+            &mut notes,
+        ),
+    };
 
     // Unit costs per state: all-ages rows first, then age-group rows over them (the specific row wins).
     let mut unit_cost_pence = vec![0.0f64; n_states];
@@ -656,6 +743,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         outcomes,
         joiners,
         trend,
+        leaver_trend,
         population,
         unit_cost_pence,
         place_funding_pence,
@@ -667,6 +755,93 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
 /// Uncertainty (sd of the yearly log growth of the joiner rate) assumed when too few years exist to fit a trend:
 /// ±5 % a year, about the spread of growth rates across English LAs 2015-2022.
 const UNKNOWN_SLOPE_SD: f64 = 0.05;
+
+/// Fewest fitted years a leaver trend needs (one more than the joiner trend: the effect is smaller and noisier).
+const LEAVER_TREND_MIN_YEARS: usize = 4;
+
+/// Fit ln(observed leavers / expected leavers) = level + slope × t over the fitted years, where expected =
+/// Σ over that year's starting stock of each state's pooled leaving share (observed counts only). Kept only if
+/// the slope is at least twice its standard error; either way a note says what was found.
+fn fit_leaver_trend(
+    years: &[CensusYear],
+    n_states: usize,
+    observed: &HashMap<(usize, u32), f64>,
+    stock_by_year: &[f64],
+    leavers_by_year: &[f64],
+    damping: f64,
+    notes: &mut Vec<String>,
+) -> Option<LeaverTrend> {
+    if years.len() < LEAVER_TREND_MIN_YEARS {
+        return None;
+    }
+    let (mut total, mut left) = (vec![0.0f64; n_states], vec![0.0f64; n_states]);
+    for (&(from, dest), &c) in observed {
+        total[from] += c;
+        if dest == LEAVE {
+            left[from] += c;
+        }
+    }
+    let share: Vec<f64> = total
+        .iter()
+        .zip(&left)
+        .map(|(&t, &l)| if t > 0.0 { l / t } else { 0.0 })
+        .collect();
+    let last = years.last()?.year();
+    let mut points = Vec::new();
+    for (y, year) in years.iter().enumerate() {
+        let stock = &stock_by_year[y * n_states..(y + 1) * n_states];
+        let expected: f64 = stock.iter().zip(&share).map(|(n, p)| n * p).sum();
+        let observed = leavers_by_year[y];
+        if expected > 0.0 && observed > 0.0 {
+            points.push((
+                f64::from(year.year() - last),
+                (observed / expected).ln(),
+                observed,
+            ));
+        }
+    }
+    if points.len() < LEAVER_TREND_MIN_YEARS {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+    let level = my - slope * mx;
+    let rss: f64 = points
+        .iter()
+        .map(|p| (p.1 - level - slope * p.0).powi(2))
+        .sum();
+    let poisson_var = points.iter().map(|p| 1.0 / p.2).sum::<f64>() / n;
+    let s2 = (rss / (n - 2.0)).max(poisson_var);
+    let slope_se = (s2 / sxx).sqrt();
+    let pct = |x: f64| format!("{:+.1}%", (x.exp() - 1.0) * 100.0);
+    if slope.abs() >= 2.0 * slope_se {
+        notes.push(format!(
+            "leaving rates trend by {} a year (± {:.1} points, {} years): projected with the same damping as joiners",
+            pct(slope),
+            slope_se * 100.0,
+            points.len()
+        ));
+        Some(LeaverTrend {
+            level,
+            slope,
+            slope_se,
+            damping,
+        })
+    } else {
+        notes.push(format!(
+            "leaving rates: no trend supported by the history ({} a year ± {:.1} points): pooled rates used",
+            pct(slope),
+            slope_se * 100.0
+        ));
+        None
+    }
+}
 
 /// Fit ln(joiners per head) = level + slope × (year − last year) by least squares.
 fn fit_trend(
@@ -793,5 +968,47 @@ fn fit_trend(
                 persistence_sd,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod leaving_tests {
+    use super::*;
+
+    #[test]
+    fn adjusted_probabilities_worked_example() {
+        // One state: leave 0.2, stay 0.5, move 0.3. Leaving × 1.5 → 0.3; the rest × 0.7 / 0.8 → 0.4375, 0.2625.
+        let table = OutcomeTable {
+            offsets: vec![0, 3],
+            destination: vec![1, LEAVE, 2],
+            alpha: vec![5.0, 2.0, 3.0],
+            probability: vec![0.5, 0.2, 0.3],
+            concentration: vec![10.0],
+            leave: vec![0.2],
+        };
+        let p: Vec<f64> = (0..3)
+            .map(|e| table.adjusted_probability(0, e, 1.5))
+            .collect();
+        for (got, want) in p.iter().zip([0.4375, 0.3, 0.2625]) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // A multiplier that would push leaving past 1 is capped; certain leaving stays certain.
+        assert!(adjusted_leave(0.8, 2.0) < 1.0);
+        assert_eq!(adjusted_leave(1.0, 0.5), 1.0);
+        assert_eq!(table.adjusted_probability(0, 0, 1.0), 0.5);
+    }
+
+    #[test]
+    fn leaver_trend_multiplier_is_damped() {
+        // level 0, slope ln 0.9, damping 0.5: step 1 → 0.9^0.5, step 2 → 0.9^0.75.
+        let t = LeaverTrend {
+            level: 0.0,
+            slope: 0.9f64.ln(),
+            slope_se: 0.01,
+            damping: 0.5,
+        };
+        assert!((t.multiplier(1) - 0.9f64.powf(0.5)).abs() < 1e-12);
+        assert!((t.multiplier(2) - 0.9f64.powf(0.75)).abs() < 1e-12);
     }
 }

@@ -65,6 +65,8 @@ struct Compiled {
     alpha: Vec<f64>,
     /// Dirichlet concentration (sum of pseudo-counts) of each state.
     concentration: Vec<f64>,
+    /// Position of each state's leaving edge within its edges (`u32::MAX` if it has none).
+    leave_edge: Vec<u32>,
     /// Reporting columns and annual unit cost (pence) of each compact state.
     columns: Vec<[u32; 4]>,
     unit_cost: Vec<f64>,
@@ -140,6 +142,7 @@ impl Compiled {
         let mut destination = Vec::new();
         let mut alpha = Vec::new();
         let mut concentration = Vec::new();
+        let mut leave_edge = Vec::new();
         for &s in &state {
             let edges = params.outcomes.edges(s);
             // Leaving is a destination like any other: the sink state after the last compact state.
@@ -159,6 +162,12 @@ impl Compiled {
             }
             let from = *offsets.last().unwrap_or(&0) as usize;
             concentration.push(alpha[from..].iter().sum());
+            leave_edge.push(
+                destination[from..]
+                    .iter()
+                    .position(|&d| d == sink)
+                    .map_or(u32::MAX, |p| p as u32),
+            );
             offsets.push(destination.len() as u32);
         }
         let columns = state
@@ -181,6 +190,7 @@ impl Compiled {
             destination,
             alpha,
             concentration,
+            leave_edge,
             columns,
             unit_cost,
             place_cost,
@@ -211,6 +221,53 @@ fn urn_draw<R: Rng>(rng: &mut R, weight: &mut [f64], total: f64) -> usize {
     }
     weight[pick] += 1.0;
     pick
+}
+
+/// An outcome other than leaving, drawn from the urn's current weights (for leavers a falling leaving rate
+/// keeps). `total` is the sum of all weights. Returns `leave` itself only if the state has no other outcome.
+#[inline]
+fn stay_draw<R: Rng>(rng: &mut R, weight: &[f64], total: f64, leave: usize) -> usize {
+    let mut u = uniform(rng) * (total - weight[leave]);
+    let mut pick = leave;
+    for (i, w) in weight.iter().enumerate() {
+        if i == leave {
+            continue;
+        }
+        pick = i;
+        if u < *w {
+            break;
+        }
+        u -= w;
+    }
+    pick
+}
+
+/// Draw one child's outcome from state's urn under a leaving-rate multiplier `m` (≠ 1): the urn draws as usual
+/// (and keeps that draw, so the simulation's parameters stay one Dirichlet draw), then the outcome is thinned
+/// towards or away from leaving so that P(leave) = m × the urn's predictive leaving probability.
+#[inline]
+fn adjusted_draw<R: Rng>(
+    rng: &mut R,
+    weight: &mut [f64],
+    total: f64,
+    leave: usize,
+    m: f64,
+) -> usize {
+    let pl = weight[leave] / total;
+    let pick = urn_draw(rng, weight, total);
+    if m > 1.0 {
+        if pick != leave && pl < 1.0 {
+            let c = (pl * (m - 1.0) / (1.0 - pl)).min(1.0);
+            if uniform(rng) < c {
+                return leave;
+            }
+        }
+        pick
+    } else if pick == leave && uniform(rng) < 1.0 - m {
+        stay_draw(rng, weight, total + 1.0, leave)
+    } else {
+        pick
+    }
 }
 
 /// Per-thread working memory, reused across simulations.
@@ -330,6 +387,7 @@ pub(crate) fn simulate(
     let persistence: Vec<f64> = (1..=years)
         .map(|h| params.trend.persistence_gradient(h))
         .collect();
+    let leave_multiplier: Vec<f64> = (1..=years).map(|h| params.leave_multiplier(h)).collect();
     let uplift: Vec<f64> = (1..=years)
         .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
         .collect();
@@ -392,6 +450,7 @@ pub(crate) fn simulate(
         for h in 0..years as usize {
             let mut joined = 0u64;
             let mut n_next = 0;
+            let lm = leave_multiplier[h];
             for &s in &occupied[..n_occupied] {
                 let s = s as usize;
                 let n = counts[s];
@@ -400,8 +459,15 @@ pub(crate) fn simulate(
                 let dest = &compiled.destination[r.clone()];
                 let weight = &mut edge_weight[r];
                 let mut total = state_weight[s];
+                let leave = compiled.leave_edge[s] as usize;
+                let adjust = lm != 1.0 && leave < weight.len() && weight.len() > 1;
                 for _ in 0..n {
-                    let d = dest[urn_draw(&mut rng, weight, total)] as usize;
+                    let pick = if adjust {
+                        adjusted_draw(&mut rng, weight, total, leave, lm)
+                    } else {
+                        urn_draw(&mut rng, weight, total)
+                    };
+                    let d = dest[pick] as usize;
                     total += 1.0;
                     let slot = &mut next[d];
                     next_occupied[n_next] = d as u32;

@@ -33,6 +33,17 @@ fn state(ncy: i32, need: &str, setting: &str) -> State {
 
 /// A small LA: `start` children, `years` transition years, joiners growing by `growth` a year.
 pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> TransitionHistory {
+    history_with_leaving(start, years, growth, 0.0, seed)
+}
+
+/// As [`history`], with every leaving probability changing by `leaving_trend` a year (−0.1 = 10 % fewer).
+pub(crate) fn history_with_leaving(
+    start: usize,
+    years: i32,
+    growth: f64,
+    leaving_trend: f64,
+    seed: u64,
+) -> TransitionHistory {
     let mut rng = Lcg(seed.wrapping_add(7));
     let needs = ["ASD", "SEMH"];
     let settings = ["mainstream", "special", "post16"];
@@ -50,7 +61,7 @@ pub(crate) fn history(start: usize, years: i32, growth: f64, seed: u64) -> Trans
         let mut next = Vec::new();
         for c in &children {
             let a = c.ncy.value();
-            let leave_p = if a >= 13 { 0.35 } else { 0.04 };
+            let leave_p = (if a >= 13 { 0.35 } else { 0.04 }) * (1.0 + leaving_trend).powi(y);
             if a >= 19 || rng.next() < leave_p {
                 transitions.push(Transition {
                     from_census: from,
@@ -410,4 +421,69 @@ fn place_funding_and_top_up_lines_and_age_group_costs() {
     let plain = fit(&history(300, 5, 0.05, 2), &FitOptions::default()).unwrap();
     let f = analytic::project(&plain, &options);
     assert!(f.place_funding.is_empty() && f.top_up.is_empty());
+}
+
+/// Leaving rates falling 12 % a year: the fit finds the trend (slope ≈ ln 0.88), the forecast projects fewer
+/// leavers than pooled rates would, and the two engines still agree; constant leaving finds no trend.
+#[test]
+fn leaving_rate_trend_is_found_and_projected() {
+    let h = history_with_leaving(3000, 8, 0.05, -0.12, 4);
+    let params = fit(&h, &FitOptions::default()).unwrap();
+    let t = params.leaver_trend.clone().expect("a leaver trend");
+    assert!((t.slope - 0.88f64.ln()).abs() < 0.04, "slope {}", t.slope);
+    assert!(params
+        .notes
+        .iter()
+        .any(|n| n.starts_with("leaving rates trend by")));
+    assert!(params.leave_multiplier(1) < 1.0);
+    let options = ProjectionOptions::default();
+    let a = analytic::project(&params, &options);
+    let stationary = fit(
+        &h,
+        &FitOptions {
+            joiner_trend: JoinerTrend::Stationary,
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(stationary.leaver_trend.is_none());
+    let pooled = analytic::project(&stationary, &options);
+    assert!(a.flows[0].leavers.mean < pooled.flows[0].leavers.mean);
+    let m = monte_carlo::project(
+        &params,
+        &options,
+        &MonteCarloOptions {
+            sims: 3000,
+            seed: 2,
+            threads: None,
+        },
+    );
+    for ((x, y), (fx, fy)) in a
+        .census_years
+        .iter()
+        .zip(&m.census_years)
+        .zip(a.flows.iter().zip(&m.flows))
+    {
+        let rel = (x.total.mean - y.total.mean).abs() / x.total.mean;
+        assert!(
+            rel < 0.005,
+            "{}: analytic {} vs MC {}",
+            x.census_year,
+            x.total.mean,
+            y.total.mean
+        );
+        let rel = (fx.leavers.mean - fy.leavers.mean).abs() / fx.leavers.mean;
+        assert!(
+            rel < 0.03,
+            "leavers analytic {} vs MC {}",
+            fx.leavers.mean,
+            fy.leavers.mean
+        );
+    }
+    let constant = fit(
+        &history_with_leaving(3000, 8, 0.05, 0.0, 4),
+        &FitOptions::default(),
+    )
+    .unwrap();
+    assert!(constant.leaver_trend.is_none());
 }
