@@ -1,0 +1,229 @@
+use std::path::PathBuf;
+
+use highneeds_domain::{AgeGroup, CanonicalSetting, LaCode, Measure};
+
+use super::*;
+
+fn la(s: &str) -> LaCode {
+    s.parse().unwrap()
+}
+
+/// The published statistics, read in place (never copied into the repository).
+fn shared_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+fn texts(p: &Parsed<PublishedStatistics>) -> Vec<String> {
+    p.issues.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn reads_the_real_release() {
+    let parsed = read_published_dir(&shared_data());
+    let text = texts(&parsed);
+    assert!(!parsed.has_errors(), "{text:#?}");
+    let s = parsed.value.unwrap();
+    let england = LaCode::england();
+    // PROVENANCE.md's sanity figures.
+    assert_eq!(s.get(england, Measure::Plans, 2022), Some(473_255));
+    assert_eq!(s.get(england, Measure::Plans, 2010), Some(228_221));
+    assert_eq!(s.get(england, Measure::NewPlans, 2021), Some(62_180));
+    // Dudley (E08000027): 3,035 plans in January 2022, 1,647 in 2018; statements 160 in 2018, none after.
+    let dudley = la("E08000027");
+    assert_eq!(s.get(dudley, Measure::Plans, 2022), Some(3_035));
+    assert_eq!(s.get(dudley, Measure::Statements, 2018), Some(160));
+    assert_eq!(s.get(dudley, Measure::Statements, 2019), None);
+    assert_eq!(s.name(dudley), Some("Dudley"));
+    // Age rows add up to the headline for every LA-year (PROVENANCE.md).
+    let mut checked = 0;
+    for ((l, m, y), v) in &s.figures {
+        if *m == Measure::Plans {
+            let ages: u64 = AgeGroup::ALL
+                .iter()
+                .filter_map(|g| s.get(*l, Measure::PlansByAge(*g), *y))
+                .sum();
+            assert_eq!(ages, *v, "{l} {y}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 1_987);
+    // England's setting rows: 2016 sum to 256,530 and 2018 to 312,626 (PROVENANCE.md).
+    let settings = |y| -> u64 {
+        CanonicalSetting::ALL
+            .iter()
+            .filter_map(|c| s.get(england, Measure::PlansBySetting(*c), y))
+            .sum()
+    };
+    assert_eq!(settings(2016), 256_530);
+    assert_eq!(settings(2018), 312_626);
+    assert_eq!(settings(2022), 473_255);
+    // The quirk is reported, with the gap over LAs: +215 in 2016, −7,193 in 2018.
+    assert!(
+        text.iter()
+            .any(|t| t.contains("census 2016") && t.contains("215 more plans")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("census 2018") && t.contains("7193 fewer plans")),
+        "{text:#?}"
+    );
+    // Requests were not collected in 2014-2015 (empty, i.e. z): no figure for any LA, never a 0.
+    assert!(!s
+        .figures
+        .keys()
+        .any(|(_, m, y)| *m == Measure::Requests && *y < 2016));
+    assert_eq!(s.get(dudley, Measure::Requests, 2021), Some(474));
+    // North and West Northamptonshire report calendar-2021 flows: not flagged (they existed from April 2021).
+    assert!(
+        !text
+            .iter()
+            .any(|t| t.contains("E06000061 has figures for 2021")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn suppressed_cells_are_kept_apart_and_reported() {
+    let csv = b"census_year,geographic_level,la_code,la_name,ehc_plans,statements\n\
+2022,Local authority,E06000053,Isles of Scilly,c,\n\
+2022,Local authority,E09000001,City of London,19,z\n\
+2021,Local authority,E09000001,City of London,low,\n";
+    let p = parse_caseload("ehcp_caseload_la_2010_2022.csv", csv);
+    let text = texts(&p);
+    let s = p.value.expect("suppression is not an error");
+    assert_eq!(s.get(la("E06000053"), Measure::Plans, 2022), None);
+    assert!(s
+        .suppressed
+        .contains(&(la("E06000053"), Measure::Plans, 2022)));
+    assert_eq!(s.get(la("E09000001"), Measure::Plans, 2022), Some(19));
+    assert_eq!(s.get(la("E09000001"), Measure::Statements, 2022), None);
+    assert!(
+        text.iter().any(|t| t.contains("warning: 2 cells in column ehc_plans suppressed (c, x or low): no figure, not 0 (first at line 2)")),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn bad_rows_name_line_column_and_rule() {
+    let csv = b"census_year,geographic_level,la_code,la_name,ehc_plans\n\
+2022,Local authority,E07000001,A district,10\n\
+2022,Local authority,E06000037,West Berkshire,1198\n\
+2022,Local authority,E06000037,West Berkshire,1198\n\
+2022,National,E06000004,Stockton-on-Tees,5\n\
+20x2,Local authority,E06000004,Stockton-on-Tees,5\n\
+2022,Local authority,E06000004,Stockton-on-Tees,-5\n\
+2022,Regional,E12000001,North East,99\n\
+2022,Local authority,E06000001,Hartlepool,\n\
+2022,County,E06000001,Hartlepool,1\n";
+    let p = parse_caseload("ehcp_caseload_la_2010_2022.csv", csv);
+    assert!(p.value.is_none(), "a file with errors gives nothing");
+    let text = texts(&p);
+    let expect = [
+        "ehcp_caseload_la_2010_2022.csv:2: column la_code: \"E07000001\" is not an upper-tier LA's ONS code",
+        "ehcp_caseload_la_2010_2022.csv:4: duplicate row: E06000037 EHC plans in 2022 is given again (first at line 3)",
+        "ehcp_caseload_la_2010_2022.csv:5: column la_code: \"E06000004\" is not England's code E92000001 on a National row",
+        "ehcp_caseload_la_2010_2022.csv:6: column census_year: \"20x2\" is not a year",
+        "ehcp_caseload_la_2010_2022.csv:7: column ehc_plans: \"-5\" is not a count",
+        "ehcp_caseload_la_2010_2022.csv:9: column ehc_plans: \"\" is empty",
+        "ehcp_caseload_la_2010_2022.csv:10: column geographic_level: \"County\" is not a geographic level",
+        "ehcp_caseload_la_2010_2022.csv: warning: 1 regional row skipped (regions are not used) (line 8)",
+    ];
+    for e in expect {
+        assert!(
+            text.iter().any(|t| t.starts_with(e)),
+            "missing {e:?} in {text:#?}"
+        );
+    }
+}
+
+#[test]
+fn setting_rows_sum_into_canonical_settings() {
+    // Two establishment types in one canonical setting add up; a suppressed part makes the sum suppressed.
+    let csv = b"census_year,geographic_level,la_code,la_name,establishment_group,establishment_type,setting_canonical,ehc_plans\n\
+2022,Local authority,E06000037,West Berkshire,Special school,Special - LA maintained,special_maintained,200\n\
+2022,Local authority,E06000037,West Berkshire,Special school,Special - Academy/free,special_academy_free,50\n\
+2022,Local authority,E06000037,West Berkshire,Mainstream school,Mainstream - LA maintained,mainstream,300\n\
+2022,Local authority,E06000037,West Berkshire,Mainstream school,Mainstream - Academy,mainstream,100\n\
+2022,Local authority,E06000037,West Berkshire,Other,Other,other,x\n\
+2022,Local authority,E06000037,West Berkshire,Other,Permanently excluded,other,3\n\
+2022,Local authority,E06000037,West Berkshire,Total,Total,other,653\n";
+    let p = parse_caseload_by_setting("ehcp_caseload_by_setting_la_2019_2022.csv", csv);
+    let s = p.value.unwrap();
+    let wb = la("E06000037");
+    let get = |c| s.get(wb, Measure::PlansBySetting(c), 2022);
+    assert_eq!(get(CanonicalSetting::Mainstream), Some(400));
+    assert_eq!(get(CanonicalSetting::SpecialMaintained), Some(200));
+    assert_eq!(get(CanonicalSetting::Other), None);
+    assert!(s
+        .suppressed
+        .contains(&(wb, Measure::PlansBySetting(CanonicalSetting::Other), 2022)));
+    let bad = parse_caseload_by_setting(
+        "ehcp_caseload_by_setting_la_2019_2022.csv",
+        b"census_year,geographic_level,la_code,la_name,establishment_type,setting_canonical,ehc_plans\n\
+2022,Local authority,E06000037,West Berkshire,Special,special,1\n\
+2022,Local authority,E06000037,West Berkshire,Mainstream,mainstream,1\n\
+2022,Local authority,E06000037,West Berkshire,Mainstream,mainstream,2\n",
+    );
+    let text = texts(&bad);
+    assert!(text[0].starts_with("ehcp_caseload_by_setting_la_2019_2022.csv:2: column setting_canonical: \"special\" is not a canonical setting"), "{text:?}");
+    assert!(text[1].contains(":4: duplicate row: E06000037 establishment type \"Mainstream\" in 2022 is given again (first at line 3)"), "{text:?}");
+}
+
+#[test]
+fn missing_files_and_lifetimes_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ehcp_caseload_la_2010_2022.csv"),
+        "census_year,geographic_level,la_code,la_name,ehc_plans\n\
+2018,Local authority,E06000058,Bournemouth Christchurch and Poole,100\n\
+2021,Local authority,E10000009,Dorset,50\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ehcp_new_plans_by_age_la_2009_2021.csv"),
+        "calendar_year,geographic_level,la_code,la_name,age_group,new_plans\n\
+2020,Local authority,E06000037,West Berkshire,total,30\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.csv"), "a,b\n1,2\n").unwrap();
+    let p = read_published_dir(dir.path());
+    let text = texts(&p);
+    assert!(!p.has_errors(), "{text:#?}");
+    for e in [
+        "notes.csv: warning: not a file of the published EHC plan statistics: ignored",
+        "warning: no ehcp_caseload_by_age_la_*.csv file in the folder: plans by age group will be missing",
+        "warning: LA E06000037 has figures but no headline plans",
+        "warning: LA E06000058 has figures for 2018, outside the years it existed",
+        "warning: LA E10000009 has figures for 2021, outside the years it existed",
+    ] {
+        assert!(text.iter().any(|t| t.contains(e)), "missing {e:?} in {text:#?}");
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let p = read_published_dir(empty.path());
+    assert!(p.has_errors());
+    assert!(texts(&p)[0].contains("no ehcp_caseload_la_*.csv file in the folder"));
+    let p = read_published_dir(&empty.path().join("nope"));
+    assert!(texts(&p)[0].contains("cannot read the folder of published statistics"));
+}
+
+proptest::proptest! {
+    /// No bytes make a reader panic, whichever file it thinks it is reading.
+    #[test]
+    fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400), k in 0usize..8) {
+        let names = [
+            "ehcp_caseload_la_2010_2022.csv",
+            "ehcp_caseload_by_age_la_2010_2022.csv",
+            "ehcp_caseload_by_setting_la_2019_2022.csv",
+            "ehcp_new_plans_by_age_la_2009_2021.csv",
+            "ehcp_process_mi_la_2014_2021.csv",
+            "ehcp_process_mi_variables.csv",
+            "setting_map_sen2_establishment_type.csv",
+            "other.csv",
+        ];
+        let _ = parse_published_file(names[k], &bytes);
+        let mut text = b"census_year,geographic_level,la_code,la_name,ehc_plans\n".to_vec();
+        text.extend_from_slice(&bytes);
+        let _ = parse_published_file(names[0], &text);
+    }
+}
