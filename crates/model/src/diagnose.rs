@@ -367,7 +367,7 @@ pub fn diagnose(
         &[
             (
                 "specialist".into(),
-                "specialist settings (special schools, independent, specialist post-16)".into(),
+                "specialist settings (special, independent, post-16)".into(),
                 SPECIALIST
                     .iter()
                     .map(|c| Measure::PlansBySetting(*c))

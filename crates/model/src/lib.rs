@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod analytic;
 pub mod backtest;
+pub mod benchmark;
 pub mod decomposition;
 pub mod diagnose;
 pub mod estimate;
