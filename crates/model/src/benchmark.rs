@@ -406,12 +406,13 @@ mod tests {
         // Neighbours' median = (210 + 260) / 2 = 235; England = 1,770.
         assert_eq!(plans.neighbours_median, Some(235.0));
         assert_eq!(plans.england, Some(1770.0));
-        // Growth: (200/100)^0.2 − 1 = 0.148698, the highest of the four.
+        // Growth: (200/100)^0.2 − 1 = 0.148698; only E06000004's (260/120)^0.2 − 1 = 0.167235 is higher
+        // (E06000002: 0.138060, E06000003: 0.019245): rank 2 of 4, quartile 2, and 2 of 3 with its neighbours.
         let g = &b.positions[1];
         assert!((g.value.unwrap() - 0.148_698).abs() < 1e-6);
-        assert_eq!(g.rank_england, Some((1, 4)));
-        assert_eq!(g.quartile, Some(1));
-        assert_eq!(g.rank_neighbours, Some((1, 3)));
+        assert_eq!(g.rank_england, Some((2, 4)));
+        assert_eq!(g.quartile, Some(2));
+        assert_eq!(g.rank_neighbours, Some((2, 3)));
     }
 
     #[test]

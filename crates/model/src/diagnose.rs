@@ -213,20 +213,7 @@ fn pct(x: f64) -> String {
 }
 
 fn count(x: f64) -> String {
-    let n = x.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    highneeds_domain::money::group_thousands(x.round() as i128)
 }
 
 /// Diagnose one LA between two census years. `budget` is the LA's own budget file, if it supplied one.
@@ -354,9 +341,10 @@ pub fn diagnose(
         notes.push("plans by age group are not in the published data given".into());
     }
     if from < 2015 {
-        notes.push(format!(
+        notes.push(
             "plans for ages 20-25 exist from 2015 (the 2014 reforms); before that age rows stop at 19, and plans before 2015 are statements of SEN (counted as plans)"
-        ));
+                .to_string(),
+        );
     }
 
     let mut focus = table(
@@ -463,7 +451,6 @@ pub fn diagnose(
     };
 
     let drivers = drivers(
-        la,
         from,
         to,
         &total,
@@ -491,6 +478,10 @@ pub fn diagnose(
     })
 }
 
+/// One financial year of the budget file: (expenditure, allocation, expenditure by setting, whether every
+/// expenditure line names a setting).
+type FyBudget = (f64, Option<f64>, BTreeMap<CanonicalSetting, f64>, bool);
+
 /// Spend per financial year from the budget lines; unit cost against the January census inside the year.
 fn spend(
     s: &CurrentSeries,
@@ -498,8 +489,7 @@ fn spend(
     lines: &[BudgetLine],
     notes: &mut Vec<String>,
 ) -> Option<Spend> {
-    let mut by_year: BTreeMap<i32, (f64, Option<f64>, BTreeMap<CanonicalSetting, f64>, bool)> =
-        BTreeMap::new();
+    let mut by_year: BTreeMap<i32, FyBudget> = BTreeMap::new();
     for l in lines {
         let e = by_year.entry(l.financial_year.start_year()).or_insert((
             0.0,
@@ -594,7 +584,6 @@ fn spend(
 
 #[allow(clippy::too_many_arguments)]
 fn drivers(
-    la: LaCode,
     from: i32,
     to: i32,
     total: &GrowthLine,
@@ -757,7 +746,6 @@ fn drivers(
             ));
         }
     }
-    let _ = la;
     out
 }
 

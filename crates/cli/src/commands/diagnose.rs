@@ -53,20 +53,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode> {
 }
 
 fn count(x: f64) -> String {
-    let n = x.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    highneeds_domain::money::group_thousands(x.round() as i128)
 }
 
 fn opt_count(x: Option<f64>) -> String {

@@ -157,12 +157,20 @@ pub fn parse_caseload_by_setting(name: &str, bytes: &[u8]) -> Parsed<PublishedSt
         else {
             return;
         };
-        if let Some(first) = seen.insert((la, year, estab.to_string()), row.line) {
-            report.line(
-                row.line,
-                format!("duplicate row: {la} establishment type {estab:?} in {year} is given again (first at line {first})"),
-            );
-            return;
+        match seen.entry((la, year, estab.to_string())) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                report.line(
+                    row.line,
+                    format!(
+                        "duplicate row: {la} establishment type {estab:?} in {year} is given again (first at line {})",
+                        first.get()
+                    ),
+                );
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(row.line);
+            }
         }
         c.name(la, &la_name);
         c.add(la, Measure::PlansBySetting(setting), year, plans);

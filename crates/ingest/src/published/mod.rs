@@ -35,8 +35,11 @@ const PROCESS: &str = "ehcp_process_mi_la_";
 const PROCESS_VARIABLES: &str = "ehcp_process_mi_variables";
 const SETTING_MAP: &str = "setting_map_sen2_establishment_type";
 
+/// A parser of one file of the release.
+type FileParser = fn(&str, &[u8]) -> Parsed<PublishedStatistics>;
+
 /// Which parser reads a file, from its name.
-fn parser_for(name: &str) -> Option<fn(&str, &[u8]) -> Parsed<PublishedStatistics>> {
+fn parser_for(name: &str) -> Option<FileParser> {
     let lower = name.to_ascii_lowercase();
     let starts = |p: &str| lower.starts_with(p);
     if starts(HEADLINE) {

@@ -38,7 +38,7 @@ fn dudley() -> CurrentSeries {
         (C::Other, 20, 154),
         (C::EotasOrHomeEducation, 11, 52),
     ] {
-        if !(c == C::NotInEducationOrEmployment) {
+        if c != C::NotInEducationOrEmployment {
             put(d, Measure::PlansBySetting(c), 2017, a);
         }
         put(d, Measure::PlansBySetting(c), 2022, b);
