@@ -303,7 +303,8 @@ pub struct PublishedSource {
 #[command(
     after_help = "Examples:\n  highneeds diagnose --la E08000027 --published ../shared/data\n  \
                         highneeds diagnose --la E06000037 --published ../shared/data --from 2017 --to 2022 --budget hnb-budget.csv\n  \
-                        highneeds diagnose --la E06000004 --published ../shared/data --format json"
+                        highneeds diagnose --la E06000004 --published ../shared/data --format json\n  \
+                        highneeds diagnose --la E06000037 --published ../shared/data --witan-dir west-berkshire"
 )]
 pub struct DiagnoseArgs {
     /// The LA's ONS code (current boundaries), e.g. E06000037 for West Berkshire.
@@ -321,6 +322,10 @@ pub struct DiagnoseArgs {
     /// The LA's High Needs budget file (hnb-budget.csv): adds spend, unit cost and volume × mix × rate.
     #[arg(long)]
     pub budget: Option<PathBuf>,
+    /// The LA's person-level history (witan.send's files): adds new plans by NCY at first plan, the share at
+    /// transition years and by need.
+    #[arg(long)]
+    pub witan_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }

@@ -437,3 +437,48 @@ fn benchmark_lists_neighbours_and_ranks() {
         r.both()
     );
 }
+
+#[test]
+fn person_level_history_adds_transition_years_and_needs() {
+    // witan.send's demo transitions.csv: 994 rows from NONSEND to a plan (joiners, censuses 2014-2017); at
+    // academic-year-2 in {-1, 0, 6, 7, 11, 12}: 152 + 189 + 47 + 41 + 18 + 16 = 463 → 463 / 994 = 0.4657948.
+    // Needs: T 522, U 211, X 134 → 867 / 994 = 0.8722334.
+    let demo = common::witan_demo();
+    let r = diagnose(
+        "E06000037",
+        &["--witan-dir", demo.to_str().unwrap(), "--format", "json"],
+    );
+    let v = json_of(&r);
+    let p = &v["person_level_new_plans"];
+    assert_eq!(p["total"], 994);
+    near(&p["transition_share"], 463.0 / 994.0);
+    near(&p["top_three_share"], 867.0 / 994.0);
+    assert_eq!(p["by_need"][0]["need"], "T");
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("person-level new plans cover the censuses 2014-2017, not 2018-2022")),
+        "{notes:?}"
+    );
+    assert!(!notes
+        .iter()
+        .any(|n| n.starts_with("new plans are published by age group only")));
+    let drivers: Vec<&str> = v["drivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(drivers.contains(&"47% of the 994 new plans at the censuses 2014-2017 started at a transition year (NCY -1/0, 6/7, 11/12), and 87% were for three needs (T, U, X)."), "{drivers:?}");
+    let table = diagnose("E06000037", &["--witan-dir", demo.to_str().unwrap()]);
+    assert!(table
+        .ok()
+        .contains("at transition years (NCY -1/0, 6/7, 11/12): 46.6%"));
+}

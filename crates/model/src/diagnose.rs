@@ -16,6 +16,10 @@ use highneeds_domain::{AgeGroup, BudgetKind, BudgetLine, CanonicalSetting, LaCod
 
 use crate::decomposition::{decompose, Decomposition, SettingSpend};
 
+pub mod new_plans;
+
+pub use new_plans::{new_plans_by_ncy, NewPlansByNcy, TRANSITION_NCYS};
+
 /// The settings counted as specialist places (special schools of every kind and specialist post-16).
 pub const SPECIALIST: [CanonicalSetting; 4] = [
     CanonicalSetting::SpecialMaintained,
@@ -127,6 +131,8 @@ pub struct Diagnosis {
     pub new_plans: Option<NewPlans>,
     pub process: Vec<ProcessYear>,
     pub spend: Option<Spend>,
+    /// New plans by NCY and need at first plan, from the LA's person-level history (see [`add_person_level`]).
+    pub person_level: Option<NewPlansByNcy>,
     /// The drivers, largest first, as sentences.
     pub drivers: Vec<String>,
     /// What the data could not say, and what was estimated.
@@ -355,7 +361,7 @@ pub fn diagnose(
         &[
             (
                 "specialist".into(),
-                "specialist settings (special, independent, post-16)".into(),
+                "specialist (special schools, INMSS, post-16)".into(),
                 SPECIALIST
                     .iter()
                     .map(|c| Measure::PlansBySetting(*c))
@@ -473,9 +479,50 @@ pub fn diagnose(
         new_plans,
         process,
         spend,
+        person_level: None,
         drivers,
         notes,
     })
+}
+
+/// The note that says transition years and needs need person-level data.
+const NEEDS_PERSON_LEVEL: &str = "new plans are published by age group only";
+
+/// Add what only person-level history can say: new plans by NCY at first plan, the share at transition years
+/// and of the three commonest needs (a driver sentence after the published new-plans one).
+pub fn add_person_level(d: &mut Diagnosis, history: &highneeds_domain::TransitionHistory) {
+    let Some(p) = new_plans_by_ncy(history, d.from, d.to) else {
+        d.notes
+            .push("the person-level history has no new plans (joiners): nothing to add".into());
+        return;
+    };
+    if p.first_census > d.from + 1 || p.last_census < d.to {
+        d.notes.push(format!(
+            "person-level new plans cover the censuses {}-{}, not {}-{} as asked",
+            p.first_census,
+            p.last_census,
+            d.from + 1,
+            d.to
+        ));
+    }
+    d.notes.retain(|n| !n.starts_with(NEEDS_PERSON_LEVEL));
+    let needs: Vec<&str> = p.by_need.iter().take(3).map(|x| x.0.as_str()).collect();
+    let sentence = format!(
+        "{:.0}% of the {} new plans at the censuses {}-{} started at a transition year (NCY -1/0, 6/7, 11/12), and {:.0}% were for three needs ({}).",
+        p.transition_share * 100.0,
+        count(p.total as f64),
+        p.first_census,
+        p.last_census,
+        p.top_three_share * 100.0,
+        needs.join(", ")
+    );
+    let at = d
+        .drivers
+        .iter()
+        .position(|s| s.contains("new EHC plans were made in"))
+        .map_or(d.drivers.len(), |i| i + 1);
+    d.drivers.insert(at, sentence);
+    d.person_level = Some(p);
 }
 
 /// One financial year of the budget file: (expenditure, allocation, expenditure by setting, whether every

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use highneeds_domain::Measure;
-use highneeds_model::diagnose::{diagnose, Diagnosis, GrowthLine};
+use highneeds_model::diagnose::{
+    add_person_level, diagnose, Diagnosis, GrowthLine, TRANSITION_NCYS,
+};
 use serde_json::{json, Value};
 
 use crate::args::{DiagnoseArgs, ReportFormat};
@@ -41,6 +43,15 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode> {
         Ok(d) => d,
         Err(e) => bail!("{e}"),
     };
+    if let Some(dir) = &args.witan_dir {
+        let source = crate::args::HistorySource {
+            db: None,
+            la: None,
+            witan_dir: Some(dir.clone()),
+        };
+        let (history, _) = crate::commands::load_history(&source)?;
+        add_person_level(&mut d, &history);
+    }
     if let Some(n) = lifetime_note(la) {
         d.notes.push(n);
     }
@@ -86,7 +97,7 @@ fn growth_table(
     let _ = writeln!(
         out,
         "  {:<46} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}",
-        "", from, to, "share", "CAGR", "of growth", "England", "Eng share"
+        "", from, to, "share", "CAGR", "contrib", "Eng CAGR", "Eng share"
     );
     for l in lines.iter().chain(total) {
         let label: String = l.label.chars().take(46).collect();
@@ -116,6 +127,10 @@ pub fn table(d: &Diagnosis, name: &str) -> String {
     let _ = writeln!(
         out,
         "Source: DfE, Education, health and care plans (SEN2), published statistics; England for comparison"
+    );
+    let _ = writeln!(
+        out,
+        "(share = of plans in the later year; CAGR = growth a year; contrib = share of the growth; Eng = England)"
     );
     let _ = writeln!(out, "\nWhat drives growth");
     for (i, s) in d.drivers.iter().enumerate() {
@@ -206,6 +221,38 @@ pub fn table(d: &Diagnosis, name: &str) -> String {
             signed(n.cagr),
             n.since,
             signed(n.england_cagr)
+        );
+    }
+    if let Some(p) = &d.person_level {
+        let _ = writeln!(
+            out,
+            "\nNew plans by NCY at first plan (person-level history, censuses {}-{}: {} new plans)",
+            p.first_census,
+            p.last_census,
+            count(p.total as f64)
+        );
+        let _ = writeln!(out, "  {:<6} {:>6} {:>7}", "NCY", "plans", "share");
+        for (n, c, sh) in &p.by_ncy {
+            let mark = if TRANSITION_NCYS.contains(n) {
+                "  transition year"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {:<6} {:>6} {:>7}{mark}", n, c, pct(Some(*sh)));
+        }
+        let _ = writeln!(
+            out,
+            "  at transition years (NCY -1/0, 6/7, 11/12): {}",
+            pct(Some(p.transition_share))
+        );
+        let _ = writeln!(out, "  by need at first plan:");
+        for (need, c, sh) in &p.by_need {
+            let _ = writeln!(out, "  {:<6} {:>6} {:>7}", need, c, pct(Some(*sh)));
+        }
+        let _ = writeln!(
+            out,
+            "  the three commonest needs: {}",
+            pct(Some(p.top_three_share))
         );
     }
     if !d.process.is_empty() {
@@ -341,6 +388,12 @@ pub fn to_json(d: &Diagnosis, name: &str) -> Value {
                 "from": g.from, "to": g.to, "spend": g.factors.spend, "volume": g.factors.volume,
                 "mix": g.factors.mix, "rate": g.factors.rate, "by_setting": g.by_setting,
             })),
+        })),
+        "person_level_new_plans": d.person_level.as_ref().map(|p| json!({
+            "first_census": p.first_census, "last_census": p.last_census, "total": p.total,
+            "transition_share": p.transition_share, "top_three_share": p.top_three_share,
+            "by_ncy": p.by_ncy.iter().map(|(n, c, sh)| json!({"ncy": n, "plans": c, "share": sh})).collect::<Vec<_>>(),
+            "by_need": p.by_need.iter().map(|(d, c, sh)| json!({"need": d, "plans": c, "share": sh})).collect::<Vec<_>>(),
         })),
         "notes": d.notes,
     })
