@@ -482,3 +482,40 @@ fn person_level_history_adds_transition_years_and_needs() {
         .ok()
         .contains("at transition years (NCY -1/0, 6/7, 11/12): 46.6%"));
 }
+
+#[test]
+fn forecast_published_table_and_json_say_the_same() {
+    let d = data_arg();
+    let json = json_of(&run([
+        "forecast",
+        "--published",
+        &d,
+        "--years",
+        "2",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json["origin"], 2022);
+    assert_eq!(json["interval"], 0.8);
+    let las = json["las"].as_array().unwrap();
+    assert_eq!(las.len(), 152 * 2);
+    let dudley = las
+        .iter()
+        .find(|l| l["la_code"] == "E08000027" && l["census_year"] == 2023)
+        .unwrap();
+    assert_eq!(dudley["base"], 3035.0);
+    assert!(json["notes"].as_array().unwrap().iter().any(|n| n
+        .as_str()
+        .unwrap()
+        .contains("Northamptonshire became North Northamptonshire")));
+    let table = run(["forecast", "--published", &d, "--years", "2"]);
+    let text = table.ok();
+    let mean = dudley["mean"].as_f64().unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("E08000027") && l.contains(" 2023 "))
+        .unwrap();
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    let table_mean: f64 = fields[fields.len() - 3].parse().unwrap();
+    assert!((table_mean - mean).abs() <= 1.0, "{row} vs {mean}");
+}
