@@ -380,8 +380,14 @@ fn published_backtest_beats_the_naive_baselines() {
 #[test]
 fn benchmark_lists_neighbours_and_ranks() {
     let d = data_arg();
-    let r = run(["benchmark", "--la", "E06000037", "--published", &d]);
-    insta::assert_snapshot!("benchmark_west_berkshire", r.ok());
+    for (la, name) in [
+        ("E06000037", "west_berkshire"),
+        ("E08000027", "dudley"),
+        ("E06000004", "stockton_on_tees"),
+    ] {
+        let r = run(["benchmark", "--la", la, "--published", &d]);
+        insta::assert_snapshot!(format!("benchmark_{name}"), r.ok());
+    }
     let r = run([
         "benchmark",
         "--la",

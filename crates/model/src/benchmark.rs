@@ -172,6 +172,8 @@ pub struct Neighbour {
     pub distance: Option<f64>,
     /// The neighbour's similarity indicators, in [`IndicatorKind::SIMILARITY`] order.
     pub values: Vec<Option<f64>>,
+    /// Why it is near: the two similarity indicators on which it is closest to the LA (smallest z gap).
+    pub closest: Vec<IndicatorKind>,
 }
 
 /// One indicator: the LA, its neighbours and England.
@@ -282,6 +284,16 @@ pub fn benchmark(
         (pairs.len() == me.iter().filter(|v| v.is_some()).count() && !pairs.is_empty())
             .then(|| pairs.iter().sum::<f64>().sqrt())
     };
+    let closest = |who: LaCode| -> Vec<IndicatorKind> {
+        let other = z(who);
+        let mut gaps: Vec<(f64, IndicatorKind)> = IndicatorKind::SIMILARITY
+            .iter()
+            .zip(me.iter().zip(&other))
+            .filter_map(|(k, (a, b))| Some(((a.as_ref()? - b.as_ref()?).abs(), *k)))
+            .collect();
+        gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        gaps.into_iter().take(2).map(|g| g.1).collect()
+    };
     let raw = |who: LaCode| -> Vec<Option<f64>> {
         IndicatorKind::SIMILARITY
             .iter()
@@ -301,6 +313,7 @@ pub fn benchmark(
                 la: l,
                 distance: Some(d),
                 values: raw(l),
+                closest: closest(l),
             })
             .collect()
     } else {
@@ -310,6 +323,7 @@ pub fn benchmark(
                 la: *l,
                 distance: distance(*l),
                 values: raw(*l),
+                closest: closest(*l),
             })
             .collect()
     };
@@ -342,6 +356,18 @@ pub fn benchmark(
     let mut notes = vec![
         "neighbours are the LAs nearest on size, 5-year growth, share aged 16-25, and shares in mainstream, specialist and independent settings (z-scores, equal weights); deprivation and region are not in the published EHC plan data".to_string(),
     ];
+    let estimated: Vec<String> = std::iter::once(la)
+        .chain(neighbours.iter().map(|n| n.la))
+        .filter(|l| s.apportioned(*l, Measure::Plans, year - 5))
+        .map(|l| l.to_string())
+        .collect();
+    if !estimated.is_empty() {
+        notes.push(format!(
+            "5-year growth of {} starts from plans estimated across a boundary change (census {})",
+            estimated.join(", "),
+            year - 5
+        ));
+    }
     if given.is_empty() && neighbours.len() < count {
         notes.push(format!(
             "only {} LAs could be compared on every indicator",
@@ -398,6 +424,12 @@ mod tests {
         // E06000002 (210, growth (210/110)^0.2) is nearest, then E06000004; the large slow E06000003 is last.
         let chosen: Vec<String> = b.neighbours.iter().map(|n| n.la.to_string()).collect();
         assert_eq!(chosen, ["E06000002", "E06000004"]);
+        // E06000002 is closer on size (ln 210 − ln 200 = 0.049) than on growth (0.0106 on an sd of ~0.055):
+        // in z-scores size gap 0.049/0.70 = 0.07 < growth gap 0.19.
+        assert_eq!(
+            b.neighbours[0].closest,
+            [IndicatorKind::Plans, IndicatorKind::Growth5]
+        );
         let plans = &b.positions[0];
         assert_eq!(plans.value, Some(200.0));
         // Plans 200 among 200, 210, 1100, 260: rank 4 of 4, bottom quartile.

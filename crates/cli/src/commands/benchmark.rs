@@ -84,6 +84,7 @@ pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
         la: b.la,
         distance: Some(0.0),
         values: Vec::new(),
+        closest: Vec::new(),
     };
     for n in std::iter::once(&me).chain(&b.neighbours) {
         let _ = write!(
@@ -106,6 +107,12 @@ pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
             };
             let _ = write!(out, " {:>10}", value(*k, v));
         }
+        let why: Vec<&str> = n.closest.iter().map(|k| short(*k)).collect();
+        if !why.is_empty() {
+            let _ = write!(out, "  closest on {}", why.join(", "));
+        }
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
         out.push('\n');
     }
     let _ = writeln!(
@@ -168,6 +175,7 @@ fn to_json(b: &Benchmark, stats: &PublishedStatistics) -> serde_json::Value {
         "similarity_indicators": IndicatorKind::SIMILARITY.iter().map(|k| k.code()).collect::<Vec<_>>(),
         "neighbours": b.neighbours.iter().map(|n| json!({
             "la_code": n.la.as_str(), "la_name": stats.name(n.la), "distance": n.distance,
+            "closest_on": n.closest.iter().map(|k| k.code()).collect::<Vec<_>>(),
             "values": IndicatorKind::SIMILARITY.iter().zip(&n.values)
                 .map(|(k, v)| (k.code().to_string(), json!(v)))
                 .collect::<serde_json::Map<_, _>>(),
