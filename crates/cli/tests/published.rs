@@ -525,3 +525,51 @@ fn forecast_published_table_and_json_say_the_same() {
     let table_mean: f64 = fields[fields.len() - 3].parse().unwrap();
     assert!((table_mean - mean).abs() <= 1.0, "{row} vs {mean}");
 }
+
+#[test]
+fn a_headline_only_folder_says_what_it_lacks() {
+    // Only the headline file: diagnose still runs and names every missing part; nothing is invented.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = String::from("census_year,geographic_level,la_code,la_name,ehc_plans\n");
+    for (y, e, wb) in [
+        (2020, 390_109, 1034),
+        (2021, 430_697, 1074),
+        (2022, 473_255, 1198),
+    ] {
+        csv.push_str(&format!("{y},National,E92000001,England,{e}\n{y},Local authority,E06000037,West Berkshire,{wb}\n"));
+    }
+    std::fs::write(tmp.path().join("ehcp_caseload_la_2010_2022.csv"), csv).unwrap();
+    let r = run([
+        "diagnose",
+        "--la",
+        "E06000037",
+        "--published",
+        tmp.path().to_str().unwrap(),
+        "--from",
+        "2020",
+        "--format",
+        "json",
+    ]);
+    let v = json_of(&r);
+    // (1198 / 1034)^(1/2) − 1 = 0.0763929.
+    near(&v["total"]["cagr"], (1198.0f64 / 1034.0).sqrt() - 1.0);
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for lack in [
+        "plans by setting are not in the published data given",
+        "plans by age group are not in the published data given",
+        "new plans made in 2020-2021 are not in the published data given",
+        "no budget file given",
+    ] {
+        assert!(
+            notes.iter().any(|n| n.contains(lack)),
+            "missing {lack:?} in {notes:?}"
+        );
+    }
+    assert!(r.stderr.contains("no ehcp_caseload_by_setting_la_*.csv file in the folder: plans by setting will be missing"), "{}", r.both());
+    assert_eq!(v["by_setting"].as_array().unwrap().len(), 0);
+}

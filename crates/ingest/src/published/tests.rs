@@ -227,3 +227,90 @@ proptest::proptest! {
         let _ = parse_published_file(names[0], &text);
     }
 }
+
+#[test]
+fn process_measures_england_did_not_collect_are_dropped() {
+    // England's requests are 0 in 2015: not collected, so no LA's 2015 requests are used (never read as 0).
+    let csv = b"calendar_year,geographic_level,la_code,la_name,inreq_ehc,ass_refused_ehc,tot_inc_exc_ehc,inc_exc20week_ehc\n\
+2015,National,E92000001,England,0,10935,100,60\n\
+2015,Local authority,E08000027,Dudley,12,15,10,6\n\
+2016,National,E92000001,England,55235,14795,200,110\n\
+2016,Local authority,E08000027,Dudley,267,36,239,217\n";
+    let p = parse_process("ehcp_process_mi_la_2014_2021.csv", csv);
+    let text = texts(&p);
+    let s = p.value.unwrap();
+    let dudley = la("E08000027");
+    assert_eq!(s.get(dudley, Measure::Requests, 2015), None);
+    assert_eq!(s.get(dudley, Measure::RequestsRefused, 2015), Some(15));
+    assert_eq!(s.get(dudley, Measure::Requests, 2016), Some(267));
+    assert_eq!(s.get(dudley, Measure::IssuedWithin20Weeks, 2016), Some(217));
+    assert!(
+        text.iter().any(|t| t.contains("column inreq_ehc is 0 for England in 2015: not collected that year, so not used for any LA")),
+        "{text:?}"
+    );
+    let none = parse_process(
+        "ehcp_process_mi_la_2014_2021.csv",
+        b"calendar_year,geographic_level,la_code,la_name,other\n2016,Local authority,E08000027,Dudley,1\n",
+    );
+    assert!(none.has_errors());
+    assert!(texts(&none)[0].contains("has none of the process columns inreq_ehc"));
+}
+
+#[test]
+fn new_plans_and_age_rows_check_their_age_groups() {
+    let p = parse_new_plans(
+        "ehcp_new_plans_by_age_la_2009_2021.csv",
+        b"calendar_year,geographic_level,la_code,la_name,age_group,new_plans\n\
+2021,Local authority,E08000027,Dudley,total,414\n\
+2021,Local authority,E08000027,Dudley,5_10,217\n\
+2021,Local authority,E08000027,Dudley,teen,3\n",
+    );
+    let text = texts(&p);
+    assert!(text[0].starts_with("ehcp_new_plans_by_age_la_2009_2021.csv:4: column age_group: \"teen\" is not an age group"), "{text:?}");
+    let p = parse_caseload_by_age(
+        "ehcp_caseload_by_age_la_2010_2022.csv",
+        b"census_year,geographic_level,la_code,la_name,age_group,ehc_plans\n\
+2022,Local authority,E08000027,Dudley,20_25,195\n\
+2022,Local authority,E08000027,Dudley,total,3035\n",
+    );
+    let s = p.value.unwrap();
+    assert_eq!(
+        s.get(
+            la("E08000027"),
+            Measure::PlansByAge(AgeGroup::Age20To25),
+            2022
+        ),
+        Some(195)
+    );
+    assert_eq!(
+        s.figures.len(),
+        1,
+        "the total row is not a figure of its own"
+    );
+}
+
+#[test]
+fn lookup_files_are_checked() {
+    let p = parse_setting_map(
+        "setting_map_sen2_establishment_type.csv",
+        b"establishment_type,setting_canonical\nHospital School,ap_pru_hospital\nHospital School,other\nOther,elsewhere\n",
+    );
+    let text = texts(&p);
+    assert!(
+        text.iter().any(|t| t.contains(
+            ":3: establishment type \"Hospital School\" is mapped twice (first at line 2)"
+        )),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|t| t
+            .contains(":4: column setting_canonical: \"elsewhere\" is not a canonical setting")),
+        "{text:?}"
+    );
+    let real = read_published_dir(&shared_data());
+    assert!(
+        !real.sources.is_empty() && real.sources.len() == 9,
+        "{:?}",
+        real.sources.len()
+    );
+}
