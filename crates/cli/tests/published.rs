@@ -573,3 +573,38 @@ fn a_headline_only_folder_says_what_it_lacks() {
     assert!(r.stderr.contains("no ehcp_caseload_by_setting_la_*.csv file in the folder: plans by setting will be missing"), "{}", r.both());
     assert_eq!(v["by_setting"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn budget_lines_by_setting_give_the_sector_table() {
+    // Dudley, expenditure named by canonical setting. Mainstream £4,420,000 (442 plans in Jan 2017) →
+    // £11,373,000 (1,115 plans in Jan 2022): £10,000 → £10,200 a plan. Special maintained £15,700,000 (785)
+    // → £19,383,000 (923): £20,000 → £21,000. Spend 20.12m → 30.756m: ×1.528628.
+    let tmp = tempfile::tempdir().unwrap();
+    let budget = tmp.path().join("hnb-budget.csv");
+    std::fs::write(
+        &budget,
+        "financial_year,kind,line,amount\n\
+2016-17,expenditure,mainstream,4420000\n2016-17,expenditure,special_maintained,15700000\n\
+2021-22,expenditure,mainstream,11373000\n2021-22,expenditure,special_maintained,19383000\n",
+    )
+    .unwrap();
+    let v = json_of(&diagnose(
+        "E08000027",
+        &["--budget", budget.to_str().unwrap(), "--format", "json"],
+    ));
+    let lines = v["spend"]["by_setting"].as_array().unwrap();
+    let m = lines.iter().find(|l| l["setting"] == "mainstream").unwrap();
+    assert_eq!(m["unit_cost_before_pence"], 1_000_000);
+    assert_eq!(m["unit_cost_after_pence"], 1_020_000);
+    // contribution (11.373 − 4.42) / (30.756 − 20.12) = 6.953 / 10.636 = 0.6537232.
+    near(&m["contribution"], 6.953 / 10.636);
+    let d = &v["spend"]["decomposition"];
+    assert_eq!(d["by_setting"], true);
+    near(&d["spend"], 30.756 / 20.12);
+    let table = diagnose("E08000027", &["--budget", budget.to_str().unwrap()]);
+    assert!(
+        table.ok().contains("£4,420,000   £11,373,000"),
+        "{}",
+        table.both()
+    );
+}

@@ -94,6 +94,28 @@ pub struct Spend {
     pub years: Vec<SpendYear>,
     /// Between the first and last financial year with spend and plans.
     pub decomposition: Option<SpendGrowth>,
+    /// Spend by setting between the first and last financial year with spend (Dudley's sector table), when
+    /// every expenditure line of both years names a canonical setting.
+    pub by_setting: Vec<SettingSpendLine>,
+}
+
+/// One setting's High Needs spend in the first and last financial year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingSpendLine {
+    pub setting: CanonicalSetting,
+    pub from: String,
+    pub to: String,
+    pub spend_before: f64,
+    pub spend_after: f64,
+    /// Share of the last year's spend.
+    pub share: f64,
+    /// Compound annual growth of spend.
+    pub cagr: Option<f64>,
+    /// Share of the spend growth.
+    pub contribution: Option<f64>,
+    /// Spend per plan at the January census in each year (`None` without plans).
+    pub unit_cost_before: Option<f64>,
+    pub unit_cost_after: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -583,6 +605,23 @@ fn spend(
             let (ya, yb) = (a.census_year - 1, b.census_year - 1);
             let (sa, sb) = (&by_year[&ya], &by_year[&yb]);
             let by_setting = sa.3 && sb.3 && !sa.2.is_empty();
+            if by_setting {
+                let unpriced: Vec<&str> = CanonicalSetting::ALL
+                    .iter()
+                    .filter(|c| {
+                        let plans = |y| s.get(la, Measure::PlansBySetting(**c), y).unwrap_or(0.0);
+                        (plans(a.census_year) > 0.0 && !sa.2.contains_key(c))
+                            || (plans(b.census_year) > 0.0 && !sb.2.contains_key(c))
+                    })
+                    .map(|c| c.code())
+                    .collect();
+                if !unpriced.is_empty() {
+                    notes.push(format!(
+                        "the budget has no spend line for settings that have plans ({}): they count as £0 a plan, so the mix factor shows plans moving into or out of them",
+                        unpriced.join(", ")
+                    ));
+                }
+            }
             let cells: Vec<SettingSpend> = if by_setting {
                 CanonicalSetting::ALL
                     .iter()
@@ -623,9 +662,53 @@ fn spend(
         }
         _ => None,
     };
+    let by_setting = match (years.first(), years.last()) {
+        (Some(a), Some(b)) if a.census_year < b.census_year => {
+            let (sa, sb) = (
+                &by_year[&(a.census_year - 1)],
+                &by_year[&(b.census_year - 1)],
+            );
+            if sa.3 && sb.3 {
+                let change = b.expenditure - a.expenditure;
+                CanonicalSetting::ALL
+                    .iter()
+                    .filter_map(|c| {
+                        let before = sa.2.get(c).copied().unwrap_or(0.0);
+                        let after = sb.2.get(c).copied().unwrap_or(0.0);
+                        if before == 0.0 && after == 0.0 {
+                            return None;
+                        }
+                        let per_plan = |spend: f64, census: i32| {
+                            ratio(Some(spend), s.get(la, Measure::PlansBySetting(*c), census))
+                        };
+                        Some(SettingSpendLine {
+                            setting: *c,
+                            from: a.financial_year.clone(),
+                            to: b.financial_year.clone(),
+                            spend_before: before,
+                            spend_after: after,
+                            share: if b.expenditure != 0.0 {
+                                after / b.expenditure
+                            } else {
+                                0.0
+                            },
+                            cagr: cagr(Some(before), Some(after), b.census_year - a.census_year),
+                            contribution: (change != 0.0).then(|| (after - before) / change),
+                            unit_cost_before: per_plan(before, a.census_year),
+                            unit_cost_after: per_plan(after, b.census_year),
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    };
     Some(Spend {
         years,
         decomposition,
+        by_setting,
     })
 }
 

@@ -308,6 +308,37 @@ pub fn table(d: &Diagnosis, name: &str) -> String {
                     y.unit_cost.map(pounds).unwrap_or_else(|| "-".into())
                 );
             }
+            if !s.by_setting.is_empty() {
+                let first = &s.by_setting[0];
+                let _ = writeln!(
+                    out,
+                    "  by setting, {} to {}:\n  {:<40} {:>13} {:>13} {:>7} {:>8} {:>8} {:>9} {:>9}",
+                    first.from,
+                    first.to,
+                    "",
+                    first.from,
+                    first.to,
+                    "share",
+                    "CAGR",
+                    "contrib",
+                    "per plan",
+                    "per plan"
+                );
+                for l in &s.by_setting {
+                    let _ = writeln!(
+                        out,
+                        "  {:<40} {:>13} {:>13} {:>7} {:>8} {:>8} {:>9} {:>9}",
+                        l.setting.label(),
+                        pounds(l.spend_before),
+                        pounds(l.spend_after),
+                        pct(Some(l.share)),
+                        signed(l.cagr),
+                        pct(l.contribution),
+                        l.unit_cost_before.map(pounds).unwrap_or_else(|| "-".into()),
+                        l.unit_cost_after.map(pounds).unwrap_or_else(|| "-".into())
+                    );
+                }
+            }
             if let Some(g) = &s.decomposition {
                 let f = &g.factors;
                 let _ = writeln!(
@@ -383,6 +414,14 @@ pub fn to_json(d: &Diagnosis, name: &str) -> Value {
                 "expenditure_pence": (y.expenditure * 100.0).round() as i64,
                 "allocation_pence": y.allocation.map(|a| (a * 100.0).round() as i64),
                 "plans": y.plans, "unit_cost_pence": y.unit_cost.map(|u| (u * 100.0).round() as i64),
+            })).collect::<Vec<_>>(),
+            "by_setting": s.by_setting.iter().map(|l| json!({
+                "setting": l.setting.code(), "from": l.from, "to": l.to,
+                "spend_before_pence": (l.spend_before * 100.0).round() as i64,
+                "spend_after_pence": (l.spend_after * 100.0).round() as i64,
+                "share": l.share, "cagr": l.cagr, "contribution": l.contribution,
+                "unit_cost_before_pence": l.unit_cost_before.map(|u| (u * 100.0).round() as i64),
+                "unit_cost_after_pence": l.unit_cost_after.map(|u| (u * 100.0).round() as i64),
             })).collect::<Vec<_>>(),
             "decomposition": s.decomposition.as_ref().map(|g| json!({
                 "from": g.from, "to": g.to, "spend": g.factors.spend, "volume": g.factors.volume,

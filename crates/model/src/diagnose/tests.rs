@@ -205,4 +205,19 @@ fn spend_by_setting_decomposes_into_volume_mix_rate() {
     assert!((f.spend - 50_541_000.0 / 23_820_000.0).abs() < 1e-9);
     assert!((f.volume - 3035.0 / 1412.0).abs() < 1e-9);
     assert!((f.volume * f.mix * f.rate - f.spend).abs() < 1e-9);
+    // Dudley's sector table: mainstream £4,420,000 → £11,373,000: share of 2021-22 spend 11.373 / 50.541 =
+    // 0.225025; CAGR (11.373 / 4.42)^(1/5) − 1 = 0.208066; contribution (11.373 − 4.42) / (50.541 − 23.82)
+    // = 6.953 / 26.721 = 0.260207; per plan £4,420,000 / 442 = £10,000 and £11,373,000 / 1,115 = £10,200.
+    let m = spend
+        .by_setting
+        .iter()
+        .find(|l| l.setting == CanonicalSetting::Mainstream)
+        .unwrap();
+    close(Some(m.share), 0.225_025);
+    close(m.cagr, 0.208_066);
+    close(m.contribution, 0.260_207);
+    close(m.unit_cost_before, 10_000.0);
+    close(m.unit_cost_after, 10_200.0);
+    let sum: f64 = spend.by_setting.iter().filter_map(|l| l.contribution).sum();
+    assert!((sum - 1.0).abs() < 1e-12);
 }
