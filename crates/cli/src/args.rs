@@ -265,7 +265,8 @@ pub struct ForecastArgs {
 #[command(
     after_help = "Example:\n  highneeds backtest --witan-dir exampleshire --horizon 3\n  \
                         highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json\n  \
-                        highneeds backtest --published ../shared/data --horizon 3"
+                        highneeds backtest --published ../shared/data --horizon 3\n  \
+                        highneeds backtest --published ../shared/data --tune-until 2016"
 )]
 pub struct BacktestArgs {
     #[command(flatten)]
@@ -274,6 +275,10 @@ pub struct BacktestArgs {
     /// over the published census years, against last year's growth, 3-year growth and a linear trend).
     #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
     pub published: Option<PathBuf>,
+    /// With --published: choose the model's parameters by backtest on the origins up to this year only
+    /// (their outcomes reach YEAR + horizon), then report every origin with them.
+    #[arg(long, requires = "published")]
+    pub tune_until: Option<i32>,
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]
     pub horizon: u32,

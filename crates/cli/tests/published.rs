@@ -608,3 +608,45 @@ fn budget_lines_by_setting_give_the_sector_table() {
         table.both()
     );
 }
+
+#[test]
+fn tuning_on_early_origins_is_reproducible_and_reported() {
+    // Parameters chosen on origins 2013-2016 only (outcomes up to 2019); every origin is then reported.
+    let d = data_arg();
+    let v = json_of(&run([
+        "backtest",
+        "--published",
+        &d,
+        "--tune-until",
+        "2016",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(v["tuning"]["until"], 2016);
+    assert_eq!(v["tuning"]["tried"], 50);
+    assert_eq!(v["parameters"]["shrinkage"], 0.5);
+    assert_eq!(v["parameters"]["national_floor"], 0.05);
+    assert_eq!(v["parameters"]["persistence"], 0.5);
+    assert_eq!(v["origins"].as_array().unwrap().len(), 9);
+    let at3: Vec<&Value> = v["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["horizon"] == 3)
+        .collect();
+    let model = at3[0]["mape"].as_f64().unwrap();
+    assert_eq!(at3[0]["method"], "model (pooled growth)");
+    assert!(at3[1..].iter().all(|s| s["mape"].as_f64().unwrap() > model));
+    // The default parameters are reported too (no tuning block).
+    let v = json_of(&run([
+        "backtest",
+        "--published",
+        &d,
+        "--horizon",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert!(v.get("tuning").is_none());
+    assert_eq!(v["parameters"]["national_floor"], 0.04);
+}

@@ -383,6 +383,95 @@ pub fn backtest(
     })
 }
 
+/// Parameters chosen by backtest on the early origins only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// The last origin tuned on (its targets reach `until + horizon`).
+    pub until: i32,
+    pub horizon: u32,
+    pub chosen: PublishedForecastOptions,
+    /// The chosen parameters' MAPE and 80 % coverage at `horizon` over the origins up to `until`.
+    pub early_mape: f64,
+    pub early_coverage: f64,
+    /// Parameter sets tried.
+    pub tried: usize,
+}
+
+/// Choose shrinkage, national floor and persistence on the origins up to `until` only: the grid point with the
+/// least MAPE + |coverage − 80 %| at `horizon` (both as fractions), ties to the earlier grid point. Deviation
+/// damping and years stay at their defaults.
+pub fn tune(
+    history: &LaHistory,
+    observed: &dyn Fn(LaCode, i32) -> bool,
+    horizon: u32,
+    until: i32,
+) -> Result<Tuning, ModelError> {
+    // Only the censuses the early origins' targets can reach are given to the backtest.
+    let window: LaHistory = history
+        .iter()
+        .map(|(la, s)| {
+            (
+                *la,
+                s.range(..=until + horizon as i32)
+                    .map(|(y, v)| (*y, *v))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut best: Option<Tuning> = None;
+    let mut tried = 0;
+    for shrinkage in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        for national_floor in [0.02, 0.03, 0.04, 0.05, 0.06] {
+            for persistence in [0.5, 0.8] {
+                let options = PublishedForecastOptions {
+                    shrinkage,
+                    national_floor,
+                    persistence,
+                    ..PublishedForecastOptions::default()
+                };
+                let r = backtest(&window, observed, horizon, &options)?;
+                let cases: Vec<&BacktestCase> = r
+                    .cases
+                    .iter()
+                    .filter(|c| {
+                        c.method == Method::Pooled && c.horizon == horizon && c.origin <= until
+                    })
+                    .collect();
+                if cases.is_empty() {
+                    return Err(ModelError::Invalid(format!(
+                        "no origin up to {until} has a {horizon}-year outcome to tune on"
+                    )));
+                }
+                tried += 1;
+                let n = cases.len() as f64;
+                let mape = cases
+                    .iter()
+                    .map(|c| (c.forecast - c.actual).abs() / c.actual)
+                    .sum::<f64>()
+                    / n;
+                let coverage = cases.iter().filter(|c| c.covered == Some(true)).count() as f64 / n;
+                let score = mape + (coverage - 0.8).abs();
+                let better = best
+                    .as_ref()
+                    .is_none_or(|b| score < b.early_mape + (b.early_coverage - 0.8).abs() - 1e-12);
+                if better {
+                    best = Some(Tuning {
+                        until,
+                        horizon,
+                        chosen: options,
+                        early_mape: mape,
+                        early_coverage: coverage,
+                        tried: 0,
+                    });
+                }
+            }
+        }
+    }
+    let mut t = best.ok_or_else(|| ModelError::Invalid("nothing to tune".into()))?;
+    t.tried = tried;
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,6 +577,23 @@ mod tests {
             .find(|s| s.method == Method::LastGrowth)
             .unwrap();
         assert!(last.mape < 1e-12);
+    }
+
+    #[test]
+    fn tuning_sees_only_the_early_window() {
+        // Tuning on origins up to 2018 with horizon 1 reads censuses up to 2019 only: a wild 2020 changes nothing.
+        let mut h = two_las();
+        let a = tune(&h, &|_, _| true, 1, 2018).unwrap();
+        for s in h.values_mut() {
+            s.insert(2020, 1e9);
+        }
+        let b = tune(&h, &|_, _| true, 1, 2018).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.tried, 50);
+        assert!(
+            tune(&h, &|_, _| true, 1, 2016).is_err(),
+            "no origin with 3 years before it"
+        );
     }
 
     proptest::proptest! {

@@ -16,7 +16,12 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         bail!("--horizon must be between 1 and 15, not {}", args.horizon);
     }
     if let Some(dir) = &args.published {
-        return crate::commands::published::run_backtest(dir, args.horizon, args.format);
+        return crate::commands::published::run_backtest(
+            dir,
+            args.horizon,
+            args.tune_until,
+            args.format,
+        );
     }
     let (history, source) = load_history(&args.source)?;
     let options = BacktestOptions {

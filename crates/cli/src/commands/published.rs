@@ -10,7 +10,7 @@ use highneeds_domain::geography::{change_creating, change_ending};
 use highneeds_domain::published::CurrentSeries;
 use highneeds_domain::{LaCode, Measure, PublishedStatistics};
 use highneeds_model::published_forecast::{
-    backtest, project, LaHistory, Method, PublishedBacktest, PublishedForecastOptions,
+    backtest, project, tune, LaHistory, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
 };
 use serde_json::json;
 
@@ -154,20 +154,65 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-/// `backtest --published DIR --horizon H`.
-pub fn run_backtest(dir: &Path, horizon: u32, format: ReportFormat) -> Result<ExitCode> {
+/// `backtest --published DIR --horizon H [--tune-until Y]`.
+pub fn run_backtest(
+    dir: &Path,
+    horizon: u32,
+    tune_until: Option<i32>,
+    format: ReportFormat,
+) -> Result<ExitCode> {
     let (_, current) = load(dir)?;
     let history = la_history(&current);
     // Apportioned values (boundary changes) are estimates, not outcomes: they are never scored.
     let observed = |la: LaCode, y: i32| !current.apportioned(la, Measure::Plans, y);
-    let report = backtest(&history, &observed, horizon, &options())?;
+    let tuning = match tune_until {
+        Some(until) => Some(tune(&history, &observed, horizon, until)?),
+        None => None,
+    };
+    let opts = tuning.map_or_else(options, |t| t.chosen);
+    let report = backtest(&history, &observed, horizon, &opts)?;
     match format {
-        ReportFormat::Table => print!("{}", backtest_table(&report)),
+        ReportFormat::Table => {
+            let mut text = String::new();
+            if let Some(t) = &tuning {
+                text.push_str(&tuning_line(t));
+            }
+            text.push_str(&backtest_table(&report));
+            print!("{text}");
+        }
         ReportFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&backtest_json(&report))?)
+            let mut v = backtest_json(&report);
+            v["parameters"] = json!({
+                "shrinkage": opts.shrinkage, "deviation_damping": opts.deviation_damping,
+                "deviation_years": opts.deviation_years, "persistence": opts.persistence,
+                "national_floor": opts.national_floor,
+            });
+            if let Some(t) = &tuning {
+                v["tuning"] = json!({
+                    "until": t.until, "horizon": t.horizon, "tried": t.tried,
+                    "early_mape": t.early_mape, "early_coverage_80": t.early_coverage,
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn tuning_line(t: &Tuning) -> String {
+    let c = &t.chosen;
+    format!(
+        "Parameters chosen on origins up to {} only (outcomes to {}; {} sets tried, least MAPE + |coverage - 80%| at horizon {}):\n  shrinkage {}, national floor {}, persistence {} (early origins: MAPE {}, 80% coverage {})\n\n",
+        t.until,
+        t.until + t.horizon as i32,
+        t.tried,
+        t.horizon,
+        c.shrinkage,
+        c.national_floor,
+        c.persistence,
+        pct(t.early_mape),
+        pct(t.early_coverage)
+    )
 }
 
 fn pct(x: f64) -> String {
