@@ -650,3 +650,47 @@ fn tuning_on_early_origins_is_reproducible_and_reported() {
     assert!(v.get("tuning").is_none());
     assert_eq!(v["parameters"]["national_floor"], 0.04);
 }
+
+#[test]
+fn seed_papers_figures_from_the_published_data() {
+    // seeds/001 (West Berkshire, May 2024) §4.2: "33% EHC caseload increase in 5 years" and "more measured
+    // growth of EHC Plans". Published: 897 (Jan 2017) → 1,198 (Jan 2022) = +33.6%; +6.0% a year against
+    // England's +10.5%, in the bottom quartile of LAs for 5-year growth.
+    let d = data_arg();
+    let v = json_of(&diagnose("E06000037", &["--format", "json"]));
+    let growth =
+        v["total"]["after"].as_f64().unwrap() / v["total"]["before"].as_f64().unwrap() - 1.0;
+    // 1198 / 897 − 1 = 0.335563: the paper's "33%".
+    assert!((growth - 0.335_563).abs() < 1e-6);
+    assert!(v["total"]["cagr"].as_f64().unwrap() < v["total"]["england_cagr"].as_f64().unwrap());
+    let b = json_of(&run([
+        "benchmark",
+        "--la",
+        "E06000037",
+        "--published",
+        &d,
+        "--format",
+        "json",
+    ]));
+    let g = b["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "growth_5y")
+        .unwrap();
+    assert_eq!(g["quartile"], 4);
+    // seeds/002 (Stockton-on-Tees, April 2024): "2048 ... growth of 41% since 2019". Published January 2019:
+    // 1,452 plans, and 2,048 / 1,452 − 1 = 0.4105.
+    let v = json_of(&diagnose(
+        "E06000004",
+        &["--from", "2019", "--format", "json"],
+    ));
+    let c2019 = v["caseload"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["census_year"] == 2019)
+        .unwrap();
+    assert_eq!(c2019["plans"], 1452.0);
+    assert_eq!(((2048.0 / 1452.0 - 1.0) * 100.0_f64).round(), 41.0);
+}
