@@ -460,3 +460,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use highneeds_domain::PublishedStatistics;
+
+    use super::*;
+
+    proptest::proptest! {
+        /// Ranks lie in 1..=n, quartiles in 1..=4, and neighbours never include the LA itself.
+        #[test]
+        fn ranks_and_quartiles_are_in_range(plans in proptest::collection::vec((1u64..5000, 1u64..5000), 3..30), k in 1usize..12) {
+            let mut p = PublishedStatistics::default();
+            for (i, (a, b)) in plans.iter().enumerate() {
+                let la: LaCode = format!("E06{:06}", i + 1).parse().unwrap();
+                p.figures.insert((la, Measure::Plans, 2017), *a);
+                p.figures.insert((la, Measure::Plans, 2022), *b);
+            }
+            let s = p.on_current_boundaries();
+            let me: LaCode = "E06000001".parse().unwrap();
+            let b = benchmark(&s, me, 2022, &[], k).unwrap();
+            proptest::prop_assert_eq!(b.neighbours.len(), k.min(plans.len() - 1));
+            proptest::prop_assert!(b.neighbours.iter().all(|n| n.la != me));
+            for pos in &b.positions {
+                if let Some((r, n)) = pos.rank_england {
+                    proptest::prop_assert!(r >= 1 && r <= n && n == plans.len());
+                    let q = pos.quartile.unwrap();
+                    proptest::prop_assert!((1..=4).contains(&q));
+                }
+            }
+        }
+    }
+}

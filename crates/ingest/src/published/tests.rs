@@ -314,3 +314,72 @@ fn lookup_files_are_checked() {
         real.sources.len()
     );
 }
+
+#[test]
+fn a_release_file_saved_as_xlsx_reads_the_same() {
+    // An analyst who opened the headline file in Excel and saved it as .xlsx: numbers arrive as floats, empty
+    // cells are absent, and errors name the sheet and row.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("caseload").unwrap();
+    let head = [
+        "census_year",
+        "geographic_level",
+        "la_code",
+        "la_name",
+        "ehc_plans",
+        "statements",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows: [(f64, &str, &str, &str, f64); 3] = [
+        (2022.0, "National", "E92000001", "England", 473_255.0),
+        (2022.0, "Local authority", "E08000027", "Dudley", 3035.0),
+        (2021.0, "Local authority", "E08000027", "Dudley", 2730.0),
+    ];
+    for (r, (y, level, code, name, plans)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_number(r, 0, *y).unwrap();
+        ws.write_string(r, 1, *level).unwrap();
+        ws.write_string(r, 2, *code).unwrap();
+        ws.write_string(r, 3, *name).unwrap();
+        ws.write_number(r, 4, *plans).unwrap();
+    }
+    ws.write_number(4, 0, 2020.0).unwrap();
+    ws.write_string(4, 1, "Local authority").unwrap();
+    ws.write_string(4, 2, "E08000027").unwrap();
+    ws.write_string(4, 3, "Dudley").unwrap();
+    ws.write_number(4, 4, 2340.5).unwrap();
+    let bytes = wb.save_to_buffer().unwrap();
+    let p = parse_published_file("ehcp_caseload_la_2010_2022.xlsx", &bytes);
+    let text = texts(&p);
+    assert_eq!(
+        text,
+        ["ehcp_caseload_la_2010_2022.xlsx[caseload]:5: column ehc_plans: \"2340.5\" is not a count: a whole number 0 or more, empty or z (not applicable), or c, x, low (suppressed)"]
+    );
+    // Without the bad row the workbook reads like the CSV.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, (y, level, code, name, plans)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_number(r, 0, *y).unwrap();
+        ws.write_string(r, 1, *level).unwrap();
+        ws.write_string(r, 2, *code).unwrap();
+        ws.write_string(r, 3, *name).unwrap();
+        ws.write_number(r, 4, *plans).unwrap();
+    }
+    let p = parse_published_file(
+        "ehcp_caseload_la_2010_2022.xlsx",
+        &wb.save_to_buffer().unwrap(),
+    );
+    let s = p.value.expect("no errors");
+    assert_eq!(s.get(la("E08000027"), Measure::Plans, 2022), Some(3035));
+    assert_eq!(
+        s.get(LaCode::england(), Measure::Plans, 2022),
+        Some(473_255)
+    );
+}

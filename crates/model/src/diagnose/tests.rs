@@ -221,3 +221,29 @@ fn spend_by_setting_decomposes_into_volume_mix_rate() {
     let sum: f64 = spend.by_setting.iter().filter_map(|l| l.contribution).sum();
     assert!((sum - 1.0).abs() < 1e-12);
 }
+
+proptest::proptest! {
+    /// For any setting counts: shares of the later year add to 1 and contributions to the change add to 1.
+    #[test]
+    fn shares_and_contributions_add_up(
+        before in proptest::collection::vec(0u64..500, 12),
+        after in proptest::collection::vec(0u64..500, 12),
+    ) {
+        let la = la("E06000037");
+        let mut p = PublishedStatistics::default();
+        let (b, a): (u64, u64) = (before.iter().sum(), after.iter().sum());
+        proptest::prop_assume!(b > 0 && a > 0 && a != b);
+        p.figures.insert((la, Measure::Plans, 2017), b);
+        p.figures.insert((la, Measure::Plans, 2022), a);
+        for (k, c) in CanonicalSetting::ALL.iter().enumerate() {
+            p.figures.insert((la, Measure::PlansBySetting(*c), 2017), before[k]);
+            p.figures.insert((la, Measure::PlansBySetting(*c), 2022), after[k]);
+        }
+        let d = diagnose(&p.on_current_boundaries(), la, 2017, 2022, None).unwrap();
+        let shares: f64 = d.by_setting.iter().filter_map(|l| l.share).sum();
+        let contributions: f64 = d.by_setting.iter().filter_map(|l| l.contribution).sum();
+        proptest::prop_assert!((shares - 1.0).abs() < 1e-9);
+        proptest::prop_assert!((contributions - 1.0).abs() < 1e-9);
+        proptest::prop_assert!(!d.drivers.is_empty());
+    }
+}
