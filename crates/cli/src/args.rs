@@ -88,7 +88,7 @@ pub struct SynthArgs {
 )]
 pub struct ValidateArgs {
     /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
-    /// plans, hnb-budget; .csv or .xlsx).
+    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

@@ -694,3 +694,42 @@ fn seed_papers_figures_from_the_published_data() {
     assert_eq!(c2019["plans"], 1452.0);
     assert_eq!(((2048.0 / 1452.0 - 1.0) * 100.0_f64).round(), 41.0);
 }
+
+#[test]
+fn validate_checks_release_files_too() {
+    let r = run([
+        "validate",
+        data()
+            .join("ehcp_caseload_la_2010_2022.csv")
+            .to_str()
+            .unwrap(),
+        data()
+            .join("ehcp_process_mi_la_2014_2021.csv")
+            .to_str()
+            .unwrap(),
+    ]);
+    let out = r.ok();
+    assert!(
+        out.contains(
+            "ehcp_caseload_la_2010_2022.csv: valid (published statistics, 1987 rows, 0 errors"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("ehcp_process_mi_la_2014_2021.csv: valid (published statistics, 1222 rows"),
+        "{out}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("ehcp_new_plans_by_age_la_2009_2021.csv");
+    std::fs::write(&bad, "calendar_year,geographic_level,la_code,la_name,age_group,new_plans\n2021,Local authority,E08000027,Dudley,total,-3\n").unwrap();
+    let r = run(["validate", bad.to_str().unwrap()]);
+    r.assert_no_panic();
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains(
+            "ehcp_new_plans_by_age_la_2009_2021.csv:2: column new_plans: \"-3\" is not a count"
+        ),
+        "{}",
+        r.both()
+    );
+}

@@ -78,6 +78,16 @@ pub fn parse_published_file(name: &str, bytes: &[u8]) -> Parsed<PublishedStatist
     }
 }
 
+/// Whether a file name is one of the release's files (what [`parse_published_file`] reads).
+pub fn is_release_file(name: &str) -> bool {
+    parser_for(name).is_some()
+}
+
+/// Read one file of the release (CSV or XLSX), choosing the reader by its name.
+pub fn read_published_file(path: &Path) -> Parsed<PublishedStatistics> {
+    crate::read_with(path, parse_published_file)
+}
+
 fn file_issue(file: &str, severity: Severity, rule: String) -> Issue {
     Issue {
         file: file.to_string(),
