@@ -28,6 +28,8 @@ pub enum Command {
     Export(ExportArgs),
     Forecast(ForecastArgs),
     Backtest(BacktestArgs),
+    Diagnose(DiagnoseArgs),
+    Benchmark(BenchmarkArgs),
 }
 
 /// How data output is written.
@@ -86,7 +88,7 @@ pub struct SynthArgs {
 )]
 pub struct ValidateArgs {
     /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
-    /// plans, hnb-budget; .csv or .xlsx).
+    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -233,6 +235,7 @@ pub struct ModelArgs {
     after_help = "Examples:\n  highneeds forecast --witan-dir exampleshire --years 5 --format json\n  \
                         highneeds forecast --db highneeds.db --engine analytic\n  \
                         highneeds forecast --totals totals.csv --years 3\n  \
+                        highneeds forecast --published ../shared/data --origin 2022 --years 3 --format csv\n  \
                         highneeds forecast --witan-dir ../shared/peers/witan-send-demo --sims 1000 --seed 1"
 )]
 pub struct ForecastArgs {
@@ -240,6 +243,8 @@ pub struct ForecastArgs {
     pub source: HistorySource,
     #[command(flatten)]
     pub totals: TotalsSource,
+    #[command(flatten)]
+    pub published: PublishedSource,
     /// Years to project after the last census.
     #[arg(long, default_value_t = 5)]
     pub years: u32,
@@ -263,11 +268,21 @@ pub struct ForecastArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  highneeds backtest --witan-dir exampleshire --horizon 3\n  \
-                        highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json"
+                        highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json\n  \
+                        highneeds backtest --published ../shared/data --horizon 3\n  \
+                        highneeds backtest --published ../shared/data --tune-until 2016"
 )]
 pub struct BacktestArgs {
     #[command(flatten)]
     pub source: HistorySource,
+    /// Backtest the all-LA model on the DfE's published statistics in this folder instead (rolling origins
+    /// over the published census years, against last year's growth, 3-year growth and a linear trend).
+    #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
+    pub published: Option<PathBuf>,
+    /// With --published: choose the model's parameters by backtest on the origins up to this year only
+    /// (their outcomes reach YEAR + horizon), then report every origin with them.
+    #[arg(long, requires = "published")]
+    pub tune_until: Option<i32>,
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]
     pub horizon: u32,
@@ -276,6 +291,77 @@ pub struct BacktestArgs {
     pub min_years: usize,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// Where the DfE's published statistics are (for every LA in England).
+#[derive(Debug, Args)]
+pub struct PublishedSource {
+    /// Forecast every LA from the DfE's published statistics in this folder (the release's CSV files):
+    /// one row per LA and projected census, `la_code,census_year,mean,p10,p90` (an 80 % interval) with --format csv.
+    #[arg(long, conflicts_with_all = ["db", "witan_dir", "totals"])]
+    pub published: Option<PathBuf>,
+    /// With --published: the last census the forecast may use (default: the latest published).
+    #[arg(long, requires = "published")]
+    pub origin: Option<i32>,
+}
+
+/// Where an LA's EHC plans grow and why, from the DfE's published statistics (and its budget file).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds diagnose --la E08000027 --published ../shared/data\n  \
+                        highneeds diagnose --la E06000037 --published ../shared/data --from 2017 --to 2022 --budget hnb-budget.csv\n  \
+                        highneeds diagnose --la E06000004 --published ../shared/data --format json\n  \
+                        highneeds diagnose --la E06000037 --published ../shared/data --witan-dir west-berkshire"
+)]
+pub struct DiagnoseArgs {
+    /// The LA's ONS code (current boundaries), e.g. E06000037 for West Berkshire.
+    #[arg(long)]
+    pub la: String,
+    /// Folder of the DfE's published EHC plan statistics (the release's CSV files).
+    #[arg(long)]
+    pub published: PathBuf,
+    /// First census year compared (default: five years before --to).
+    #[arg(long)]
+    pub from: Option<i32>,
+    /// Last census year compared (default: the latest published).
+    #[arg(long)]
+    pub to: Option<i32>,
+    /// The LA's High Needs budget file (hnb-budget.csv): adds spend, unit cost and volume × mix × rate.
+    #[arg(long)]
+    pub budget: Option<PathBuf>,
+    /// The LA's person-level history (witan.send's files): adds new plans by NCY at first plan, the share at
+    /// transition years and by need.
+    #[arg(long)]
+    pub witan_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+/// Compare an LA with its statistical neighbours and England on published indicators.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds benchmark --la E06000037 --published ../shared/data\n  \
+                        highneeds benchmark --la E08000027 --published ../shared/data --neighbours E08000028,E08000029,E08000030\n  \
+                        highneeds benchmark --la E06000004 --published ../shared/data --format json"
+)]
+pub struct BenchmarkArgs {
+    /// The LA's ONS code (current boundaries).
+    #[arg(long)]
+    pub la: String,
+    /// Folder of the DfE's published EHC plan statistics.
+    #[arg(long)]
+    pub published: PathBuf,
+    /// The LA's own neighbour list (ONS codes, comma-separated) instead of the computed one.
+    #[arg(long, value_delimiter = ',')]
+    pub neighbours: Vec<String>,
+    /// How many neighbours to choose when computing them.
+    #[arg(long, default_value_t = 10)]
+    pub count: usize,
+    /// The census year compared (default: the latest published).
+    #[arg(long)]
+    pub year: Option<i32>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }

@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Export(a) => commands::export::run(a),
         Command::Forecast(a) => commands::forecast::run(a),
         Command::Backtest(a) => commands::backtest::run(a),
+        Command::Diagnose(a) => commands::diagnose::run(a),
+        Command::Benchmark(a) => commands::benchmark::run(a),
     };
     match result {
         Ok(code) => code,

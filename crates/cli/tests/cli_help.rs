@@ -4,8 +4,16 @@ mod common;
 
 use common::run;
 
-const SUBCOMMANDS: [&str; 7] = [
-    "synth", "validate", "import", "export", "demo", "forecast", "backtest",
+const SUBCOMMANDS: [&str; 9] = [
+    "synth",
+    "validate",
+    "import",
+    "export",
+    "demo",
+    "forecast",
+    "backtest",
+    "diagnose",
+    "benchmark",
 ];
 
 fn help(args: &[&str]) -> String {

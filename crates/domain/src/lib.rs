@@ -8,22 +8,26 @@ pub mod budget;
 pub mod calendar;
 pub mod codes;
 pub mod costs;
+pub mod geography;
 pub mod history;
 pub mod money;
 pub mod plan;
 pub mod population;
+pub mod published;
 pub mod valid_states;
 
 pub use budget::{BudgetKind, BudgetLine};
 pub use calendar::{AcademicYear, AgeGroup, CensusYear, FinancialYear, Ncy};
 pub use codes::{CanonicalSetting, Need, Sen2Need, Setting, SettingMap, NONSEND};
 pub use costs::UnitCost;
+pub use geography::LaCode;
 pub use history::TransitionHistory;
 pub use money::Pence;
 pub use plan::{
     transitions_between, CensusRecord, ChildId, PlanHistory, State, Transition, TransitionKind, Urn,
 };
 pub use population::{CensusTotal, PopulationCount};
+pub use published::{Measure, PublishedStatistics};
 pub use valid_states::ValidSetting;
 
 /// A value that is not what the domain allows. The message names the value and the rule.

@@ -12,6 +12,7 @@ mod detect;
 mod fields;
 mod issue;
 mod plans;
+pub mod published;
 mod table;
 mod totals;
 mod witan;
@@ -25,6 +26,7 @@ pub use budget::{parse_budget, read_budget};
 pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
 pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
 pub use plans::{parse_plans, read_plans};
+pub use published::{parse_published_file, read_published_dir};
 pub use table::{MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
 pub use totals::{parse_totals, read_totals};
 pub use witan::{

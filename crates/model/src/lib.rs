@@ -7,12 +7,15 @@
 pub mod aggregate;
 pub mod analytic;
 pub mod backtest;
+pub mod benchmark;
 pub mod decomposition;
+pub mod diagnose;
 pub mod estimate;
 pub mod forecast;
 pub mod ledger;
 pub mod monte_carlo;
 pub mod national;
+pub mod published_forecast;
 pub mod space;
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,14 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
     if args.horizon == 0 || args.horizon > 15 {
         bail!("--horizon must be between 1 and 15, not {}", args.horizon);
     }
+    if let Some(dir) = &args.published {
+        return crate::commands::published::run_backtest(
+            dir,
+            args.horizon,
+            args.tune_until,
+            args.format,
+        );
+    }
     let (history, source) = load_history(&args.source)?;
     let options = BacktestOptions {
         horizon: args.horizon,

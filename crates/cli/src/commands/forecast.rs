@@ -45,6 +45,14 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             args.uplift
         );
     }
+    if let Some(dir) = &args.published.published {
+        return crate::commands::published::forecast(
+            dir,
+            args.published.origin,
+            args.years,
+            args.format,
+        );
+    }
     if let Some(path) = &args.totals.totals {
         return aggregate_forecast(path, &args);
     }

@@ -1,10 +1,13 @@
 //! One module per command. Each returns the process exit code; errors are printed by `main`.
 
 pub mod backtest;
+pub mod benchmark;
 pub mod demo;
+pub mod diagnose;
 pub mod export;
 pub mod forecast;
 pub mod import;
+pub mod published;
 pub mod synth;
 pub mod validate;
 

@@ -1,0 +1,310 @@
+//! The DfE's published statistics: reading the folder the user names, and the all-LA forecast and backtest
+//! (`forecast --published`, `backtest --published`).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Result};
+use highneeds_domain::geography::{change_creating, change_ending};
+use highneeds_domain::published::CurrentSeries;
+use highneeds_domain::{LaCode, Measure, PublishedStatistics};
+use highneeds_model::published_forecast::{
+    backtest, project, tune, LaHistory, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
+};
+use serde_json::json;
+
+use crate::args::{Format, ReportFormat};
+use crate::commands::print_issues;
+
+/// Read the folder, print its warnings (stderr) and put it on current boundaries; errors stop here.
+pub fn load(dir: &Path) -> Result<(PublishedStatistics, CurrentSeries)> {
+    let parsed = highneeds_ingest::read_published_dir(dir);
+    print_issues(&parsed.issues);
+    let Some(stats) = parsed.value else {
+        bail!(
+            "the published statistics in {} have errors (above): fix them and run again",
+            dir.display()
+        );
+    };
+    let current = stats.on_current_boundaries();
+    Ok((stats, current))
+}
+
+/// An LA code from the command line, checked against the published data, with advice for old codes.
+pub fn la_code(text: &str, current: &CurrentSeries) -> Result<LaCode> {
+    let la: LaCode = text.parse().map_err(|e| anyhow!("--la {text:?}: {e}"))?;
+    if la.is_england() {
+        bail!("--la must be a local authority, not England (E92000001): England is the comparison");
+    }
+    if current.years(la, Measure::Plans).is_empty() {
+        if let Some(c) = change_ending(la) {
+            bail!(
+                "LA {la} no longer exists ({}): use {}",
+                c.description,
+                c.successors.join(" or ")
+            );
+        }
+        bail!("LA {la} is not in the published statistics: check the code (e.g. E06000037 is West Berkshire)");
+    }
+    Ok(la)
+}
+
+/// Every LA's headline plans on current boundaries, and whether each value was published (not apportioned).
+pub fn la_history(current: &CurrentSeries) -> LaHistory {
+    let mut h = LaHistory::new();
+    for ((la, m, y), v) in &current.values {
+        if *m == Measure::Plans && !la.is_england() {
+            h.entry(*la).or_default().insert(*y, v.value);
+        }
+    }
+    h
+}
+
+fn options() -> PublishedForecastOptions {
+    PublishedForecastOptions::default()
+}
+
+/// `forecast --published DIR [--origin Y] --years N`.
+pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> Result<ExitCode> {
+    let (stats, current) = load(dir)?;
+    let history = la_history(&current);
+    let latest = stats
+        .census_years()
+        .last()
+        .copied()
+        .ok_or_else(|| anyhow!("no census years in {}", dir.display()))?;
+    let origin = origin.unwrap_or(latest);
+    if origin > latest {
+        bail!("--origin {origin} is after the latest published census ({latest})");
+    }
+    let projections = project(&history, origin, years, &options())?;
+    let mut out = String::new();
+    match format {
+        Format::Csv => {
+            out.push_str("la_code,census_year,mean,p10,p90\n");
+            for p in &projections {
+                let _ = writeln!(
+                    out,
+                    "{},{},{:.1},{:.1},{:.1}",
+                    p.la, p.census_year, p.mean, p.p10, p.p90
+                );
+            }
+        }
+        Format::Json => {
+            let rows: Vec<_> = projections
+                .iter()
+                .map(|p| {
+                    json!({"la_code": p.la.as_str(), "la_name": stats.name(p.la),
+                           "census_year": p.census_year, "base": history.get(&p.la).and_then(|s| s.get(&origin)),
+                           "mean": round1(p.mean), "p10": round1(p.p10), "p90": round1(p.p90)})
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&json!({
+                "model": "published-pooled-growth",
+                "origin": origin,
+                "interval": 0.8,
+                "notes": current.notes,
+                "las": rows,
+            }))?;
+        }
+        Format::Table => {
+            let _ = writeln!(
+                out,
+                "Forecast of EHC plans for every LA from the published statistics, origin January {origin}"
+            );
+            let _ = writeln!(
+                out,
+                "(England's growth carried forward, each LA's recent deviation shrunk towards it; 80% intervals)\n"
+            );
+            let _ = writeln!(
+                out,
+                "{:<10} {:<36} {:>6} {:>9} {:>9} {:>9} {:>9}",
+                "la_code", "name", "census", "base", "mean", "p10", "p90"
+            );
+            for p in &projections {
+                let base = history
+                    .get(&p.la)
+                    .and_then(|s| s.get(&origin))
+                    .copied()
+                    .unwrap_or(0.0);
+                let name: String = stats.name(p.la).unwrap_or("").chars().take(36).collect();
+                let _ = writeln!(
+                    out,
+                    "{:<10} {:<36} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
+                    p.la.as_str(),
+                    name,
+                    p.census_year,
+                    base,
+                    p.mean,
+                    p.p10,
+                    p.p90
+                );
+            }
+            for n in &current.notes {
+                let _ = writeln!(out, "note: {n}");
+            }
+        }
+    }
+    println!("{}", out.trim_end());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// `backtest --published DIR --horizon H [--tune-until Y]`.
+pub fn run_backtest(
+    dir: &Path,
+    horizon: u32,
+    tune_until: Option<i32>,
+    format: ReportFormat,
+) -> Result<ExitCode> {
+    let (_, current) = load(dir)?;
+    let history = la_history(&current);
+    // Apportioned values (boundary changes) are estimates, not outcomes: they are never scored.
+    let observed = |la: LaCode, y: i32| !current.apportioned(la, Measure::Plans, y);
+    let tuning = match tune_until {
+        Some(until) => Some(tune(&history, &observed, horizon, until)?),
+        None => None,
+    };
+    let opts = tuning.map_or_else(options, |t| t.chosen);
+    let report = backtest(&history, &observed, horizon, &opts)?;
+    match format {
+        ReportFormat::Table => {
+            let mut text = String::new();
+            if let Some(t) = &tuning {
+                text.push_str(&tuning_line(t));
+            }
+            text.push_str(&backtest_table(&report));
+            print!("{text}");
+        }
+        ReportFormat::Json => {
+            let mut v = backtest_json(&report);
+            v["parameters"] = json!({
+                "shrinkage": opts.shrinkage, "deviation_damping": opts.deviation_damping,
+                "deviation_years": opts.deviation_years, "persistence": opts.persistence,
+                "national_floor": opts.national_floor,
+            });
+            if let Some(t) = &tuning {
+                v["tuning"] = json!({
+                    "until": t.until, "horizon": t.horizon, "tried": t.tried,
+                    "early_mape": t.early_mape, "early_coverage_80": t.early_coverage,
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tuning_line(t: &Tuning) -> String {
+    let c = &t.chosen;
+    format!(
+        "Parameters chosen on origins up to {} only (outcomes to {}; {} sets tried, least MAPE + |coverage - 80%| at horizon {}):\n  shrinkage {}, national floor {}, persistence {} (early origins: MAPE {}, 80% coverage {})\n\n",
+        t.until,
+        t.until + t.horizon as i32,
+        t.tried,
+        t.horizon,
+        c.shrinkage,
+        c.national_floor,
+        c.persistence,
+        pct(t.early_mape),
+        pct(t.early_coverage)
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+pub fn backtest_table(r: &PublishedBacktest) -> String {
+    let mut out = String::new();
+    let origins: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
+    let _ = writeln!(
+        out,
+        "Backtest of the all-LA model on the published statistics: origins {}",
+        origins.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "(fit on censuses up to each origin, forecast every LA ahead, compare with the published plans; every method\n scored on the same LA-years; values estimated across a boundary change are not scored)\n"
+    );
+    let _ = writeln!(
+        out,
+        "{:<24} {:>7} {:>6} {:>7} {:>8}",
+        "method", "horizon", "cases", "MAPE", "cov 80%"
+    );
+    for s in &r.scores {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>7} {:>6} {:>7} {:>8}",
+            s.method.code(),
+            s.horizon,
+            s.cases,
+            pct(s.mape),
+            s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nthe model at horizon {} by origin:\n{:<8} {:>6} {:>7} {:>8}",
+        r.horizon, "origin", "cases", "MAPE", "cov 80%"
+    );
+    for (o, s) in &r.by_origin {
+        let _ = writeln!(
+            out,
+            "{:<8} {:>6} {:>7} {:>8}",
+            o,
+            s.cases,
+            pct(s.mape),
+            s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
+        );
+    }
+    let best_naive = r
+        .scores
+        .iter()
+        .filter(|s| s.horizon == r.horizon && s.method != Method::Pooled)
+        .map(|s| s.mape)
+        .fold(f64::INFINITY, f64::min);
+    if let Some(m) = r
+        .scores
+        .iter()
+        .find(|s| s.horizon == r.horizon && s.method == Method::Pooled)
+    {
+        let _ = writeln!(
+            out,
+            "\nat horizon {}: model MAPE {} vs the best naive baseline {}; 80% intervals cover {} (target 75-85%)",
+            r.horizon,
+            pct(m.mape),
+            pct(best_naive),
+            m.coverage_80.map(pct).unwrap_or_else(|| "-".into())
+        );
+    }
+    out
+}
+
+fn backtest_json(r: &PublishedBacktest) -> serde_json::Value {
+    json!({
+        "origins": r.origins,
+        "horizon": r.horizon,
+        "scores": r.scores.iter().map(|s| json!({
+            "method": s.method.code(), "horizon": s.horizon, "cases": s.cases,
+            "mape": s.mape, "coverage_80": s.coverage_80,
+        })).collect::<Vec<_>>(),
+        "by_origin": r.by_origin.iter().map(|(o, s)| json!({
+            "origin": o, "cases": s.cases, "mape": s.mape, "coverage_80": s.coverage_80,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Whether an LA existed (on the codes of its time) in a census year — for messages.
+pub fn lifetime_note(la: LaCode) -> Option<String> {
+    change_creating(la).map(|c| {
+        format!(
+            "{la} exists from {}; earlier years are mapped from its predecessors ({})",
+            c.first_year, c.description
+        )
+    })
+}
