@@ -12,6 +12,7 @@ pub mod history;
 pub mod money;
 pub mod plan;
 pub mod population;
+pub mod sen2;
 pub mod valid_states;
 
 pub use budget::{BudgetKind, BudgetLine};
