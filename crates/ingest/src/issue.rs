@@ -46,7 +46,13 @@ impl fmt::Display for Issue {
             f.write_str("warning: ")?;
         }
         if let Some(column) = &self.column {
-            write!(f, "column {column}: ")?;
+            // SEN2 returns are XML: their issues name an element (with the person's position), not a column.
+            let what = if self.file.to_ascii_lowercase().ends_with(".xml") {
+                "element"
+            } else {
+                "column"
+            };
+            write!(f, "{what} {column}: ")?;
         }
         if let Some(value) = &self.value {
             write!(f, "{value:?} ")?;

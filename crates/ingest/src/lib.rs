@@ -12,6 +12,7 @@ mod detect;
 mod fields;
 mod issue;
 mod plans;
+pub mod sen2;
 mod table;
 mod totals;
 mod witan;
