@@ -12,7 +12,7 @@ use crate::{ImportOutcome, ImportedFile, LaRef, Store, StoreError};
 
 /// Which data an import replaces or updates (the `imports.operation` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
+pub(crate) enum Operation {
     /// witan.send's four files: replaces the LA's transitions, population, unit costs and valid states.
     History,
     /// Person-level plan records: upserted by (child, census).
@@ -32,12 +32,12 @@ impl Operation {
 }
 
 /// An import that passed its checks: the open transaction and the id its rows carry.
-struct Begun {
-    tx: Transaction<'static, Sqlite>,
-    import_id: i64,
+pub(crate) struct Begun {
+    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) import_id: i64,
 }
 
-enum Start {
+pub(crate) enum Start {
     Already(ImportOutcome),
     Write(Begun),
 }
@@ -273,7 +273,7 @@ impl Store {
     }
 
     /// Check the import, take the write lock, recognise a re-import, and write the LA and import-log rows.
-    async fn start_import(
+    pub(crate) async fn start_import(
         &self,
         la: &LaRef,
         files: &[ImportedFile],

@@ -58,6 +58,7 @@ mod error;
 mod import;
 mod intern;
 mod load;
+mod sen2;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,6 +70,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 pub use error::StoreError;
+pub use sen2::{Sen2Import, Sen2ReturnSummary};
 
 /// The file name the CLI uses for the database, next to the user's data.
 pub const DEFAULT_FILE_NAME: &str = "highneeds.db";

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod forecast;
 pub mod import;
+pub mod sen2;
 pub mod synth;
 pub mod validate;
 

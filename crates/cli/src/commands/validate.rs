@@ -64,6 +64,18 @@ fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let mut reports = Vec::new();
     for path in &args.files {
+        if crate::commands::sen2::is_sen2(path) {
+            let parsed = crate::commands::sen2::validate(path)?;
+            reports.push(FileReport {
+                file: path.display().to_string(),
+                kind: Some("sen2".into()),
+                rows: parsed.sources.first().map(|s| s.rows),
+                valid: !parsed.has_errors(),
+                errors: parsed.errors().map(ToString::to_string).collect(),
+                warnings: parsed.warnings().map(ToString::to_string).collect(),
+            });
+            continue;
+        }
         let parsed = validate_one(path, &args.files);
         reports.push(FileReport {
             file: path.display().to_string(),
