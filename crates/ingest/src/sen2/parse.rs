@@ -321,11 +321,12 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
                 if msg.len() > 200 {
                     msg.truncate(msg.char_indices().nth(200).map_or(msg.len(), |(i, _)| i));
                 }
-                r.error(
-                    Some(r.line),
-                    None,
-                    format!("not well-formed XML (byte {}): {msg}", xml.error_position()),
-                );
+                let rule = if msg.contains("end of input") || msg.to_lowercase().contains("eof") {
+                    format!("the file ends in the middle of a tag: it is truncated ({msg})")
+                } else {
+                    format!("not well-formed XML (byte {}): {msg}", xml.error_position())
+                };
+                r.error(Some(r.line), None, rule);
                 break;
             }
         };
