@@ -20,7 +20,8 @@
 //!   rejected import equals the dump before. Opening an up-to-date database writes nothing either.
 //! - **Re-imports are recognised** by SHA-256 file hashes, per LA and operation: an import counts as already
 //!   imported when its files (kind and hash) are exactly the files of the LA's *latest* import of the same
-//!   operation (history, plans or budget). Going back to an older file (A → B → A) is a real change and is
+//!   operation (history, plans or budget) and kind of file (a SEN2 history import is compared with the latest
+//!   SEN2 import, a witan.send one with the latest witan.send import). Going back to an older file (A → B → A) is a real change and is
 //!   imported again — a witan set replaces the LA's snapshot, plans and budget rows are upserted — so the
 //!   database always matches the file the user last gave.
 //!
