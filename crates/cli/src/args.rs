@@ -115,8 +115,7 @@ pub enum ImportKind {
     after_help = "Examples:\n  highneeds import witan exampleshire --db highneeds.db\n  \
                         highneeds import plans exampleshire/plans.csv --db highneeds.db --la E99999999\n  \
                         highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n  \
-                        highneeds import sen2 sen2-2022.xml sen2-2023.xml sen2-2024.xml --la E99999999 \
-                        --establishments edubasealldata.csv --db highneeds.db\n\n\
+                        highneeds import sen2 sen2-2023.xml sen2-2024.xml --la E99999999 --establishments gias.csv\n\n\
                         Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure."
 )]
 pub struct ImportArgs {
