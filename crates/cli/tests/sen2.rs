@@ -58,7 +58,13 @@ fn personal_values(files: &[PathBuf]) -> Vec<String> {
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).unwrap();
-        for tag in ["Surname", "Forename", "PostCode", "UPN", "UniqueLearnerNumber"] {
+        for tag in [
+            "Surname",
+            "Forename",
+            "PostCode",
+            "UPN",
+            "UniqueLearnerNumber",
+        ] {
             let open = format!("<{tag}>");
             let close = format!("</{tag}>");
             let mut rest = text.as_str();
@@ -92,8 +98,16 @@ fn synthetic_returns_import_and_forecast() {
     let out = r.ok();
     assert!(out.contains("census 2024: "), "{}", r.both());
     assert!(out.contains("2023 → 2024: "), "{}", r.both());
-    assert!(out.contains("imported sen2-2022.xml, sen2-2023.xml, sen2-2024.xml"), "{}", r.both());
-    assert!(r.stderr.contains("made a new SEN2 pseudonymisation key"), "{}", r.both());
+    assert!(
+        out.contains("imported sen2-2022.xml, sen2-2023.xml, sen2-2024.xml"),
+        "{}",
+        r.both()
+    );
+    assert!(
+        r.stderr.contains("made a new SEN2 pseudonymisation key"),
+        "{}",
+        r.both()
+    );
     let key = std::fs::read_to_string(&l.key).unwrap();
     assert_eq!(key.trim().len(), 64);
     #[cfg(unix)]
@@ -125,10 +139,17 @@ fn synthetic_returns_import_and_forecast() {
     let transitions = std::fs::read_to_string(l.dir.join("transitions.csv")).unwrap();
     let plans_2024 = transitions
         .lines()
-        .filter(|line| line.starts_with("2023,") && !line.ends_with("NONSEND,NONSEND,") && !line.contains(",NONSEND,NONSEND,2"))
+        .filter(|line| {
+            line.starts_with("2023,")
+                && !line.ends_with("NONSEND,NONSEND,")
+                && !line.contains(",NONSEND,NONSEND,2")
+        })
         .count();
     let base = json["base_total"].as_u64().unwrap() as usize;
-    assert!(base > 0 && base.abs_diff(plans_2024) <= plans_2024 / 20, "{base} vs {plans_2024}");
+    assert!(
+        base > 0 && base.abs_diff(plans_2024) <= plans_2024 / 20,
+        "{base} vs {plans_2024}"
+    );
 
     // Importing one year again (a corrected 2024 return) keeps the other years and re-derives transitions.
     let one = l.import(&l.returns()[2..], &["--key-file", l.key.to_str().unwrap()]);
@@ -151,7 +172,11 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
     assert_eq!(r.code, Some(2), "{}", r.both());
     assert!(r.stderr.contains("sen2-2024-cut.xml:"), "{}", r.both());
     assert!(r.stderr.contains("it is truncated"), "{}", r.both());
-    assert!(r.stderr.contains("the database was not changed"), "{}", r.both());
+    assert!(
+        r.stderr.contains("the database was not changed"),
+        "{}",
+        r.both()
+    );
     assert_eq!(dump(&l.db), before, "the database changed");
     let garbage = l.sen2.join("garbage.xml");
     std::fs::write(&garbage, b"\x00\x01PK not xml at all").unwrap();
@@ -160,9 +185,17 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
     assert!(r.stderr.contains("garbage.xml:"), "{}", r.both());
     assert_eq!(dump(&l.db), before, "the database changed");
     // validate says the same, and recognises good returns.
-    let v = run(["validate".as_ref(), cut.as_os_str(), l.returns()[0].as_os_str()]);
+    let v = run([
+        "validate".as_ref(),
+        cut.as_os_str(),
+        l.returns()[0].as_os_str(),
+    ]);
     assert_eq!(v.code, Some(2));
-    assert!(v.stdout.contains("sen2-2022.xml: valid (sen2"), "{}", v.both());
+    assert!(
+        v.stdout.contains("sen2-2022.xml: valid (sen2"),
+        "{}",
+        v.both()
+    );
     // The key file is missing but the LA has returns made with a key: refused, nothing written.
     std::fs::remove_file(&key_file).unwrap();
     let r = l.import(&l.returns()[2..], &[]);
@@ -192,10 +225,19 @@ fn no_personal_data_in_any_output_database_or_export() {
         .args(["--la", "201"]);
     let m = run_cmd(&mut cmd);
     m.ok();
-    assert!(m.stderr.contains("UPN fails the DfE check letter"), "{}", m.both());
+    assert!(
+        m.stderr.contains("UPN fails the DfE check letter"),
+        "{}",
+        m.both()
+    );
     assert_absent(&values, m.stdout.as_bytes(), "import's output");
     assert_absent(&values, m.stderr.as_bytes(), "import's messages");
-    let v = run(["validate".as_ref(), mockup.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    let v = run([
+        "validate".as_ref(),
+        mockup.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
     assert_absent(&values, v.stdout.as_bytes(), "validate's output");
     files.push(mockup);
     // The whole database, and the raw database file.
@@ -220,7 +262,11 @@ fn no_personal_data_in_any_output_database_or_export() {
     }
     for entry in std::fs::read_dir(&out).unwrap() {
         let p = entry.unwrap().path();
-        assert_absent(&values, &std::fs::read(&p).unwrap(), &p.display().to_string());
+        assert_absent(
+            &values,
+            &std::fs::read(&p).unwrap(),
+            &p.display().to_string(),
+        );
     }
     // Dates of birth are not stored either.
     let dump_text = String::from_utf8_lossy(&dump(&l.db)).into_owned();

@@ -80,17 +80,30 @@ fn minimal_sample_reads_cleanly() {
 
     // Census 2025 (reference 16 January 2025): one active plan, born 4 May 2015 → age 9 on 31 August 2024 →
     // NCY 5; URN 100000 is in no register, so its setting is `other`.
-    let (census, notes) = census_of(&ret, &EstablishmentRegister::default(), &SettingMap::shipped());
+    let (census, notes) = census_of(
+        &ret,
+        &EstablishmentRegister::default(),
+        &SettingMap::shipped(),
+    );
     assert_eq!(census.plans.len(), 1);
     assert_eq!(census.plans[0].ncy.value(), 5);
     assert_eq!(census.plans[0].setting, CanonicalSetting::Other);
     assert_eq!(notes.establishment_unknown, 1);
     assert_eq!(census.ceased.len(), 1);
-    assert_eq!(census.ceased[0].reason, Some(CeaseReason::NeedsMetWithoutPlan));
+    assert_eq!(
+        census.ceased[0].reason,
+        Some(CeaseReason::NeedsMetWithoutPlan)
+    );
     // Flows in 2024: one request (5 Feb), plan 14 June = 130 days: within 20 weeks.
     let f = flows_of(&ret);
-    assert_eq!((f.requests, f.new_plans, f.new_plans_within_20_weeks), (1, 1, 1));
-    assert_eq!(f.request_outcomes.get(&Some(RequestOutcome::Assess)), Some(&1));
+    assert_eq!(
+        (f.requests, f.new_plans, f.new_plans_within_20_weeks),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        f.request_outcomes.get(&Some(RequestOutcome::Assess)),
+        Some(&1)
+    );
     assert_eq!(f.cessations_total(), 1);
 }
 
@@ -122,11 +135,18 @@ fn mockup_faults_are_warnings_with_counts() {
     let ret = parsed.value.unwrap();
     assert_eq!(ret.persons.len(), 2);
     assert_eq!(ret.persons[1].requests.len(), 2);
-    let (census, notes) = census_of(&ret, &EstablishmentRegister::default(), &SettingMap::shipped());
+    let (census, notes) = census_of(
+        &ret,
+        &EstablishmentRegister::default(),
+        &SettingMap::shipped(),
+    );
     assert!(census.plans.is_empty());
     assert_eq!(notes.ceased_but_active, 1);
     let flows = flows_of(&ret);
-    assert_eq!(flows.cessations.get(&Some(CeaseReason::PaidEmployment)), Some(&1));
+    assert_eq!(
+        flows.cessations.get(&Some(CeaseReason::PaidEmployment)),
+        Some(&1)
+    );
     assert_eq!(flows.requests, 3);
 }
 
@@ -208,7 +228,10 @@ fn schema_level_gaps_refuse_the_file() {
         errors_of("o.xml", &no_outcome),
         vec!["o.xml:47: element Person 2/Requests 1/RequestOutcome: missing: <Requests> must have a <RequestOutcome>"]
     );
-    let not_sen2 = text.replace("<Collection>SEN2</Collection>", "<Collection>SCHOOLCENSUS</Collection>");
+    let not_sen2 = text.replace(
+        "<Collection>SEN2</Collection>",
+        "<Collection>SCHOOLCENSUS</Collection>",
+    );
     assert_eq!(
         errors_of("c.xml", &not_sen2),
         vec!["c.xml:5: element Header/CollectionDetails/Collection: \"SCHOOLCENSUS\" is not SEN2: this is not a SEN2 return"]
@@ -220,7 +243,10 @@ fn layouts_are_read_by_name_in_any_order_and_case() {
     // Elements reordered, lower-cased, a 2023 GenderCurrent, a namespace prefix, an unknown element, CRLF.
     let text = minimal()
         .replace("<Sex>F</Sex>", "<GenderCurrent>2</GenderCurrent>")
-        .replace("<SENtype>ASD</SENtype><SENtypeRank>1</SENtypeRank>", "<sentyperank>1</sentyperank><sentype>asd</sentype>")
+        .replace(
+            "<SENtype>ASD</SENtype><SENtypeRank>1</SENtypeRank>",
+            "<sentyperank>1</sentyperank><sentype>asd</sentype>",
+        )
         .replace("<Requests>", "<Requests><FutureField>x</FutureField>")
         .replace("PostCode", "Postcode")
         .replace('\n', "\r\n");
@@ -233,7 +259,9 @@ fn layouts_are_read_by_name_in_any_order_and_case() {
     let ret = parsed.value.unwrap();
     let a = ret.persons[0].requests[0].active_plan.as_ref().unwrap();
     assert_eq!(a.primary_need(), Some(Sen2Need::Asd));
-    let base = parse_sen2("m.xml", minimal().as_bytes(), &keyer()).value.unwrap();
+    let base = parse_sen2("m.xml", minimal().as_bytes(), &keyer())
+        .value
+        .unwrap();
     assert_eq!(ret.persons[0].key, base.persons[0].key);
 }
 

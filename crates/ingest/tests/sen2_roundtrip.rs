@@ -14,7 +14,9 @@ use proptest::prelude::*;
 
 type Stock = BTreeMap<(Ncy, Sen2Need, CanonicalSetting), u64>;
 
-fn register(establishments: &[(u32, String, highneeds_domain::sen2::Establishment)]) -> EstablishmentRegister {
+fn register(
+    establishments: &[(u32, String, highneeds_domain::sen2::Establishment)],
+) -> EstablishmentRegister {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("establishments.csv");
     write_establishments(establishments, &path).unwrap();
@@ -62,7 +64,12 @@ fn check(plans: u32, seed: u64) {
                 *want.entry((r.state.ncy, need, setting)).or_insert(0) += 1;
             }
         }
-        assert_eq!(stock_by_state(&census), want, "census {}", ret.header.census_year);
+        assert_eq!(
+            stock_by_state(&census),
+            want,
+            "census {}",
+            ret.header.census_year
+        );
         censuses.push(census);
     }
     let (got, summaries) = transitions_of(&censuses);

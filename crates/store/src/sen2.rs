@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use highneeds_domain::sen2::{CeaseReason, CeasedPlan, CensusPlan, PersonKey, Sen2Census, Sen2Flows};
+use highneeds_domain::sen2::{
+    CeaseReason, CeasedPlan, CensusPlan, PersonKey, Sen2Census, Sen2Flows,
+};
 use highneeds_domain::{CanonicalSetting, CensusYear, Ncy, Sen2Need, Transition, Urn};
 use sqlx::Row;
 
@@ -37,7 +39,8 @@ pub struct Sen2Import<'a> {
 }
 
 const RETURNS: Insert = Insert {
-    head: "INSERT INTO sen2_returns (la_code, census_year, reference_date, lea, persons, import_id)",
+    head:
+        "INSERT INTO sen2_returns (la_code, census_year, reference_date, lea, persons, import_id)",
     columns: 6,
     tail: "",
 };
@@ -278,10 +281,14 @@ impl Store {
             let year: i32 = r.try_get(0)?;
             let census_year = CensusYear::new(year).map_err(|e| bad(e.to_string()))?;
             let key_text: String = r.try_get(1)?;
-            let key = PersonKey::from_hex(&key_text).ok_or_else(|| bad("a person key is not 32 hex digits".into()))?;
+            let key = PersonKey::from_hex(&key_text)
+                .ok_or_else(|| bad("a person key is not 32 hex digits".into()))?;
             let pupil_text: Option<String> = r.try_get(2)?;
             let pupil_key = match pupil_text {
-                Some(t) => Some(PersonKey::from_hex(&t).ok_or_else(|| bad("a pupil key is not 32 hex digits".into()))?),
+                Some(t) => Some(
+                    PersonKey::from_hex(&t)
+                        .ok_or_else(|| bad("a pupil key is not 32 hex digits".into()))?,
+                ),
                 None => None,
             };
             if out.last().is_none_or(|c| c.census_year != census_year) {
@@ -291,19 +298,25 @@ impl Store {
                     ceased: Vec::new(),
                 });
             }
-            let Some(census) = out.last_mut() else { continue };
+            let Some(census) = out.last_mut() else {
+                continue;
+            };
             let ncy: Option<i32> = r.try_get(3)?;
             let need: Option<String> = r.try_get(4)?;
             let setting: Option<String> = r.try_get(5)?;
             let urn: Option<i64> = r.try_get(6)?;
             if let (Some(ncy), Some(need), Some(setting)) = (ncy, need, setting) {
                 let ncy = Ncy::new(ncy).map_err(|e| bad(e.to_string()))?;
-                let need: Sen2Need = need.parse().map_err(|e: highneeds_domain::DomainError| bad(e.to_string()))?;
+                let need: Sen2Need = need
+                    .parse()
+                    .map_err(|e: highneeds_domain::DomainError| bad(e.to_string()))?;
                 let setting: CanonicalSetting = setting
                     .parse()
                     .map_err(|e: highneeds_domain::DomainError| bad(e.to_string()))?;
                 let urn = match urn {
-                    Some(u) => Some(Urn::parse(&format!("{u:06}")).map_err(|e| bad(e.to_string()))?),
+                    Some(u) => {
+                        Some(Urn::parse(&format!("{u:06}")).map_err(|e| bad(e.to_string()))?)
+                    }
                     None => None,
                 };
                 census.plans.push(CensusPlan {

@@ -34,12 +34,46 @@ const FORENAMES: [&str; 50] = [
     "Zola",
 ];
 const SURNAMES: [&str; 40] = [
-    "Ashdown", "Brackwater", "Coldharbour", "Dunmere", "Eastlode", "Fernwick", "Gorsebrook",
-    "Hollowmere", "Ivybridge", "Juniperlee", "Kestrelford", "Larkspur", "Mossgate", "Nettlefold",
-    "Oakhanger", "Pebblecombe", "Quarryhill", "Rushmoor", "Saltmarsh", "Thistledown", "Underwood",
-    "Vetchfield", "Willowby", "Yarrowdale", "Alderholt", "Bramblecote", "Cindermoor", "Dewpond",
-    "Elderfield", "Foxglove", "Gravelly", "Heathcote", "Inchmere", "Jasperly", "Knapweed",
-    "Lindenholm", "Marshcombe", "Northcott", "Orchardleigh", "Pinewold",
+    "Ashdown",
+    "Brackwater",
+    "Coldharbour",
+    "Dunmere",
+    "Eastlode",
+    "Fernwick",
+    "Gorsebrook",
+    "Hollowmere",
+    "Ivybridge",
+    "Juniperlee",
+    "Kestrelford",
+    "Larkspur",
+    "Mossgate",
+    "Nettlefold",
+    "Oakhanger",
+    "Pebblecombe",
+    "Quarryhill",
+    "Rushmoor",
+    "Saltmarsh",
+    "Thistledown",
+    "Underwood",
+    "Vetchfield",
+    "Willowby",
+    "Yarrowdale",
+    "Alderholt",
+    "Bramblecote",
+    "Cindermoor",
+    "Dewpond",
+    "Elderfield",
+    "Foxglove",
+    "Gravelly",
+    "Heathcote",
+    "Inchmere",
+    "Jasperly",
+    "Knapweed",
+    "Lindenholm",
+    "Marshcombe",
+    "Northcott",
+    "Orchardleigh",
+    "Pinewold",
 ];
 
 /// SplitMix64 finaliser (same as the crate's), for per-child deterministic choices.
@@ -230,7 +264,11 @@ fn person_in(
         if let Some(prev) = before {
             if prev.state.setting != rec.state.setting || prev.urn != rec.urn {
                 // Moved in September: the old placement ended in July.
-                placements.push(placement_of(prev, ymd(period - 1, 9, 1), Some(ymd(period, 7, 20))));
+                placements.push(placement_of(
+                    prev,
+                    ymd(period - 1, 9, 1),
+                    Some(ymd(period, 7, 20)),
+                ));
             }
         }
         placements.push(placement_of(rec, plan_start.max(term), None));
@@ -254,7 +292,11 @@ fn person_in(
         surname,
         forename,
         date_of_birth: date_of_birth(first.census_year, first.state.ncy.value(), hash >> 32),
-        sex: if hash % 2 == 0 { Sex::Female } else { Sex::Male },
+        sex: if hash % 2 == 0 {
+            Sex::Female
+        } else {
+            Sex::Male
+        },
         upn: Some(fake_upn(lea, i as u64 + 1)),
         requests: vec![request],
     })
@@ -271,7 +313,10 @@ pub fn lea_of(la: &SyntheticLa) -> String {
     }
 }
 
-fn establishment(setting: CanonicalSetting, primary: bool) -> Option<(&'static str, Establishment)> {
+fn establishment(
+    setting: CanonicalSetting,
+    primary: bool,
+) -> Option<(&'static str, Establishment)> {
     let e = |t: &str, g: &str, p: &str| Establishment {
         type_name: t.into(),
         type_group: g.into(),
@@ -281,11 +326,19 @@ fn establishment(setting: CanonicalSetting, primary: bool) -> Option<(&'static s
     Some(match setting {
         CanonicalSetting::Mainstream | CanonicalSetting::MainstreamResourcedProvisionOrUnit => (
             "School",
-            e("Community school", "Local authority maintained schools", phase),
+            e(
+                "Community school",
+                "Local authority maintained schools",
+                phase,
+            ),
         ),
         CanonicalSetting::SpecialMaintained => (
             "Special School",
-            e("Community special school", "Special schools", "Not applicable"),
+            e(
+                "Community special school",
+                "Special schools",
+                "Not applicable",
+            ),
         ),
         CanonicalSetting::SpecialAcademyOrFree => (
             "Academy Special School",
@@ -293,11 +346,19 @@ fn establishment(setting: CanonicalSetting, primary: bool) -> Option<(&'static s
         ),
         CanonicalSetting::SpecialIndependentOrNonMaintained => (
             "Independent Special School",
-            e("Other independent special school", "Independent schools", "Not applicable"),
+            e(
+                "Other independent special school",
+                "Independent schools",
+                "Not applicable",
+            ),
         ),
         CanonicalSetting::AlternativeProvisionPruHospital => (
             "Pupil Referral Unit",
-            e("Pupil referral unit", "Local authority maintained schools", "Not applicable"),
+            e(
+                "Pupil referral unit",
+                "Local authority maintained schools",
+                "Not applicable",
+            ),
         ),
         CanonicalSetting::FurtherEducation => {
             ("College", e("Further education", "Colleges", "16 plus"))
@@ -308,7 +369,11 @@ fn establishment(setting: CanonicalSetting, primary: bool) -> Option<(&'static s
         ),
         CanonicalSetting::EarlyYears => (
             "Nursery School",
-            e("LA nursery school", "Local authority maintained schools", "Nursery"),
+            e(
+                "LA nursery school",
+                "Local authority maintained schools",
+                "Nursery",
+            ),
         ),
         _ => return None,
     })
@@ -321,7 +386,9 @@ pub fn sen2_returns(la: &SyntheticLa, count: u32, seed: u64) -> SyntheticSen2 {
     let first = (last - count.max(1) as i32 + 1).max(la.first_census.year());
     let mut returns = Vec::new();
     for y in first..=last {
-        let Ok(census) = CensusYear::new(y) else { continue };
+        let Ok(census) = CensusYear::new(y) else {
+            continue;
+        };
         let persons = la
             .histories
             .iter()

@@ -73,7 +73,11 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let Some(sen2_read) = sen2_parsed.value else {
         bail!("the demo's SEN2 returns could not be read (a bug: please report it)");
     };
-    let sen2_names: Vec<String> = sen2_read.files.iter().map(|f| f.file_name.clone()).collect();
+    let sen2_names: Vec<String> = sen2_read
+        .files
+        .iter()
+        .map(|f| f.file_name.clone())
+        .collect();
     let derived = sen2::derive(
         &sen2_read.returns,
         &sen2_names,

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use highneeds_domain::money::group_thousands;
 use highneeds_domain::sen2::{
-    census_of, flows_of, transitions_of, EstablishmentRegister, Sen2Census, Sen2Flows,
-    Sen2Return, TransitionSummary,
+    census_of, flows_of, transitions_of, EstablishmentRegister, Sen2Census, Sen2Flows, Sen2Return,
+    TransitionSummary,
 };
 use highneeds_domain::SettingMap;
 use highneeds_ingest::sen2::{read_establishments, read_sen2, PersonKeyer};
@@ -92,8 +92,9 @@ pub fn load_key(path: &Path) -> Result<Key> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret = [0u8; KEY_BYTES];
-            getrandom::fill(&mut secret)
-                .map_err(|e| anyhow::anyhow!("could not get random bytes for a new SEN2 key: {e}"))?;
+            getrandom::fill(&mut secret).map_err(|e| {
+                anyhow::anyhow!("could not get random bytes for a new SEN2 key: {e}")
+            })?;
             let keyer = PersonKeyer::new(&secret)?;
             Ok(Key {
                 keyer,
@@ -101,7 +102,9 @@ pub fn load_key(path: &Path) -> Result<Key> {
                 unsaved: Some(hex(&secret)),
             })
         }
-        Err(e) => Err(e).with_context(|| format!("could not read the SEN2 key file {}", path.display())),
+        Err(e) => {
+            Err(e).with_context(|| format!("could not read the SEN2 key file {}", path.display()))
+        }
     }
 }
 
@@ -126,12 +129,14 @@ impl Key {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options
-            .open(&self.path)
-            .with_context(|| format!("could not create the SEN2 key file {}", self.path.display()))?;
+        let mut f = options.open(&self.path).with_context(|| {
+            format!("could not create the SEN2 key file {}", self.path.display())
+        })?;
         writeln!(f, "{text}")
             .and_then(|()| f.sync_all())
-            .with_context(|| format!("could not write the SEN2 key file {}", self.path.display()))?;
+            .with_context(|| {
+                format!("could not write the SEN2 key file {}", self.path.display())
+            })?;
         eprintln!(
             "made a new SEN2 pseudonymisation key: {} (keep it safe and backed up; without it next year's \
              returns cannot be matched to this year's)",
@@ -263,11 +268,8 @@ pub fn derive(
         let name = names.get(i).cloned().unwrap_or_default();
         let (census, notes) = census_of(ret, register, map);
         for (n, what) in notes.lines() {
-            d.warnings.push(file_issue(
-                &name,
-                Severity::Warning,
-                format!("{n} {what}"),
-            ));
+            d.warnings
+                .push(file_issue(&name, Severity::Warning, format!("{n} {what}")));
         }
         d.summaries.push(Sen2ReturnSummary {
             census_year: ret.header.census_year,
@@ -391,7 +393,10 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
     let names: Vec<String> = read.files.iter().map(|f| f.file_name.clone()).collect();
     let derived = derive(&read.returns, &names, &register, &SettingMap::shipped());
     if args.establishments.is_none()
-        && derived.censuses.iter().any(|c| c.plans.iter().any(|p| p.urn.is_some()))
+        && derived
+            .censuses
+            .iter()
+            .any(|c| c.plans.iter().any(|p| p.urn.is_some()))
     {
         issues.push(file_issue(
             names.first().map(String::as_str).unwrap_or("sen2"),
@@ -470,7 +475,12 @@ pub fn is_sen2(path: &Path) -> bool {
 
 /// Write a synthetic LA's SEN2 returns for its last `count` censuses into `dir` (`sen2-YYYY.xml`) with the
 /// register of their establishments (`establishments.csv`).
-pub fn write_synthetic(la: &SyntheticLa, count: u32, seed: u64, dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn write_synthetic(
+    la: &SyntheticLa,
+    count: u32,
+    seed: u64,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
     if count == 0 {
         return Ok(Vec::new());
     }

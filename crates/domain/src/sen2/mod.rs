@@ -19,7 +19,7 @@ pub mod record;
 pub mod transitions;
 
 pub use census::{
-    census_of, placement_setting, stock_by_state, CensusNotes, CensusPlan, CeasedPlan,
+    census_of, placement_setting, stock_by_state, CeasedPlan, CensusNotes, CensusPlan,
     Establishment, EstablishmentRegister, Sen2Census,
 };
 pub use flows::{flows_of, Sen2Flows, TWENTY_WEEKS_DAYS};

@@ -123,7 +123,9 @@ impl RequestOutcome {
     }
     pub fn from_code(s: &str) -> Option<Self> {
         let t = s.trim();
-        Self::ALL.into_iter().find(|o| o.code().eq_ignore_ascii_case(t))
+        Self::ALL
+            .into_iter()
+            .find(|o| o.code().eq_ignore_ascii_case(t))
     }
 }
 
@@ -175,7 +177,9 @@ impl AssessmentOutcome {
     }
     pub fn from_code(s: &str) -> Option<Self> {
         let t = s.trim();
-        Self::ALL.into_iter().find(|o| o.code().eq_ignore_ascii_case(t))
+        Self::ALL
+            .into_iter()
+            .find(|o| o.code().eq_ignore_ascii_case(t))
     }
 }
 
@@ -337,7 +341,9 @@ impl Sen2Setting {
     }
     pub fn from_code(s: &str) -> Option<Self> {
         let t = s.trim();
-        Self::ALL.into_iter().find(|o| o.code().eq_ignore_ascii_case(t))
+        Self::ALL
+            .into_iter()
+            .find(|o| o.code().eq_ignore_ascii_case(t))
     }
 }
 
@@ -347,9 +353,7 @@ mod tests {
 
     #[test]
     fn key_hex_round_trip() {
-        let k = PersonKey([
-            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255,
-        ]);
+        let k = PersonKey([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255]);
         assert_eq!(k.to_string(), "000102030405060708090a0b0c0d0eff");
         assert_eq!(PersonKey::from_hex(&k.to_string()), Some(k));
         assert_eq!(PersonKey::from_hex("00"), None);
@@ -364,7 +368,10 @@ mod tests {
         }
         assert_eq!(CeaseReason::from_code(0), None);
         assert_eq!(CeaseReason::from_code(10), None);
-        assert_eq!(RequestOutcome::from_code(" y "), Some(RequestOutcome::Assess));
+        assert_eq!(
+            RequestOutcome::from_code(" y "),
+            Some(RequestOutcome::Assess)
+        );
         assert_eq!(
             AssessmentOutcome::from_code("S"),
             Some(AssessmentOutcome::OtherLa)

@@ -304,7 +304,10 @@ fn flows_of_a_worked_example() {
     let f = flows_of(&return_2024());
     // Requests received in 2023: persons 1, 3 and 5 (person 5 refused).
     assert_eq!(f.requests, 3);
-    assert_eq!(f.request_outcomes.get(&Some(RequestOutcome::Assess)), Some(&2));
+    assert_eq!(
+        f.request_outcomes.get(&Some(RequestOutcome::Assess)),
+        Some(&2)
+    );
     assert_eq!(
         f.request_outcomes.get(&Some(RequestOutcome::NotAssess)),
         Some(&1)
@@ -361,7 +364,8 @@ fn transitions_of_a_worked_example() {
     );
     assert_eq!(s.matched_by_pupil_key, 1);
     assert_eq!(
-        s.leavers_by_reason.get(&Some(CeaseReason::MovedOutsideEngland)),
+        s.leavers_by_reason
+            .get(&Some(CeaseReason::MovedOutsideEngland)),
         Some(&1)
     );
     let stayer = &transitions[0];

@@ -99,13 +99,20 @@ mod tests {
         assert_ne!(a, k.person("ONeilSmith", "Alexa", dob));
         assert_ne!(
             a,
-            k.person("ONeilSmith", "Alex", NaiveDate::from_ymd_opt(2015, 5, 5).unwrap())
+            k.person(
+                "ONeilSmith",
+                "Alex",
+                NaiveDate::from_ymd_opt(2015, 5, 5).unwrap()
+            )
         );
         // Surname/forename boundary matters: "AB"+"C" is not "A"+"BC".
         assert_ne!(k.person("AB", "C", dob), k.person("A", "BC", dob));
         let other = PersonKeyer::new(&[8u8; 32]).unwrap();
         assert_ne!(a, other.person("O'Neil-Smith", "Alex", dob));
-        assert_eq!(k.pupil("UPN", "x123456789832"), k.pupil("UPN", "X123456789832 "));
+        assert_eq!(
+            k.pupil("UPN", "x123456789832"),
+            k.pupil("UPN", "X123456789832 ")
+        );
         assert_ne!(k.pupil("UPN", "1234567890"), k.pupil("ULN", "1234567890"));
         assert!(PersonKeyer::new(&[1u8; 15]).is_err());
         assert_eq!(format!("{k:?}"), "PersonKeyer(..)");

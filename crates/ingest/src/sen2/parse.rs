@@ -43,9 +43,6 @@ impl Node {
     pub fn value(&self) -> &str {
         self.text.trim()
     }
-    fn count(&self) -> usize {
-        1 + self.children.iter().map(Node::count).sum::<usize>()
-    }
 }
 
 /// Reads through to its inner reader, hashing and counting every byte.
@@ -77,6 +74,10 @@ struct Reader<'k> {
     open: Vec<String>,
     capture: Option<Capture>,
     stack: Vec<Node>,
+    /// Elements in the subtree being captured.
+    captured: usize,
+    /// Depth inside an unknown element being skipped.
+    skipped: usize,
     header: Option<Sen2Header>,
     header_seen: bool,
     persons_seen: bool,
@@ -103,7 +104,9 @@ fn entity(name: &str) -> Option<String> {
                 Some(hex) => u32::from_str_radix(hex, 16).ok()?,
                 None => num.parse().ok()?,
             };
-            char::from_u32(code).filter(|c| *c != '\0').map(String::from)
+            char::from_u32(code)
+                .filter(|c| *c != '\0')
+                .map(String::from)
         }
     }
 }
@@ -125,18 +128,26 @@ impl<'k> Reader<'k> {
             );
             return;
         }
-        if self.capture.is_some() {
+        if self.capture == Some(Capture::Unknown) {
+            // Skipped without being kept: only its depth is tracked.
+            self.skipped += 1;
+        } else if self.capture.is_some() {
             self.stack.push(Node {
                 name: name.clone(),
                 line,
                 ..Node::default()
             });
-            let total: usize = self.stack.iter().map(Node::count).sum();
-            if self.capture == Some(Capture::Person) && total > MAX_PERSON_ELEMENTS {
+            self.captured += 1;
+            if self.captured > MAX_PERSON_ELEMENTS {
+                let what = if self.capture == Some(Capture::Person) {
+                    format!("Person {}", self.person_no)
+                } else {
+                    "Header".into()
+                };
                 self.error(
                     Some(line),
-                    Some(format!("Person {}", self.person_no)),
-                    format!("a person with more than {MAX_PERSON_ELEMENTS} elements: not a SEN2 return"),
+                    Some(what),
+                    format!("more than {MAX_PERSON_ELEMENTS} elements in one person or header: not a SEN2 return"),
                 );
                 return;
             }
@@ -163,7 +174,11 @@ impl<'k> Reader<'k> {
                 ["message"] => match name.as_str() {
                     "header" => {
                         if self.header_seen {
-                            self.error(Some(line), Some("Header".into()), "a second <Header>".into());
+                            self.error(
+                                Some(line),
+                                Some("Header".into()),
+                                "a second <Header>".into(),
+                            );
                             return;
                         }
                         self.header_seen = true;
@@ -171,7 +186,11 @@ impl<'k> Reader<'k> {
                     }
                     "persons" => {
                         if self.persons_seen {
-                            self.error(Some(line), Some("Persons".into()), "a second <Persons>".into());
+                            self.error(
+                                Some(line),
+                                Some("Persons".into()),
+                                "a second <Persons>".into(),
+                            );
                             return;
                         }
                         if self.header.is_none() {
@@ -209,6 +228,7 @@ impl<'k> Reader<'k> {
 
     fn begin(&mut self, capture: Capture, name: String, line: u64) {
         self.capture = Some(capture);
+        self.captured = 1;
         self.stack.push(Node {
             name,
             line,
@@ -222,6 +242,10 @@ impl<'k> Reader<'k> {
             if closed.as_deref() == Some("message") {
                 self.message_closed = true;
             }
+            return;
+        }
+        if self.capture == Some(Capture::Unknown) && self.skipped > 0 {
+            self.skipped -= 1;
             return;
         }
         let Some(node) = self.stack.pop() else { return };
@@ -258,6 +282,9 @@ impl<'k> Reader<'k> {
     }
 
     fn text(&mut self, s: &str, line: u64) {
+        if self.capture == Some(Capture::Unknown) {
+            return;
+        }
         if let Some(node) = self.stack.last_mut() {
             if node.text.len() + s.len() > MAX_EVENT_BYTES {
                 self.error(
@@ -299,6 +326,8 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         open: Vec::new(),
         capture: None,
         stack: Vec::new(),
+        captured: 0,
+        skipped: 0,
         header: None,
         header_seen: false,
         persons_seen: false,
@@ -362,7 +391,10 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
                 None => r.error(
                     Some(line),
                     None,
-                    format!("not well-formed XML: the entity &{}; is not defined", shorten(&e)),
+                    format!(
+                        "not well-formed XML: the entity &{}; is not defined",
+                        shorten(&e)
+                    ),
                 ),
             },
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
@@ -390,10 +422,20 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
             );
         } else {
             if !r.header_seen {
-                r.check.error(None, Some("Header".into()), None, "no <Header>: not a SEN2 return".into());
+                r.check.error(
+                    None,
+                    Some("Header".into()),
+                    None,
+                    "no <Header>: not a SEN2 return".into(),
+                );
             }
             if !r.persons_seen {
-                r.check.error(None, Some("Persons".into()), None, "no <Persons>: not a SEN2 return".into());
+                r.check.error(
+                    None,
+                    Some("Persons".into()),
+                    None,
+                    "no <Persons>: not a SEN2 return".into(),
+                );
             }
         }
     }
@@ -472,7 +514,12 @@ pub fn read_sen2(path: &std::path::Path, keyer: &PersonKeyer) -> Parsed<Sen2Retu
 /// first 64 KiB.
 pub fn looks_like_sen2(mut input: impl BufRead) -> bool {
     let mut head = Vec::new();
-    if input.by_ref().take(64 * 1024).read_to_end(&mut head).is_err() {
+    if input
+        .by_ref()
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .is_err()
+    {
         return false;
     }
     let mut xml = quick_xml::Reader::from_reader(&head[..]);
@@ -483,7 +530,11 @@ pub fn looks_like_sen2(mut input: impl BufRead) -> bool {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
                 let n = e.name();
                 let n = n.as_ref();
-                return n.rsplit(':').next().unwrap_or(n).eq_ignore_ascii_case("message");
+                return n
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or(n)
+                    .eq_ignore_ascii_case("message");
             }
             Ok(Event::Text(t)) if t.trim().is_empty() => {}
             Ok(Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_)) => {}

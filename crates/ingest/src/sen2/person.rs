@@ -106,8 +106,17 @@ impl<'k> Check<'k> {
         });
     }
 
-    pub(crate) fn tally_unknown(&mut self, parent: &str, name: &str, line: u64, person: Option<u64>) {
-        let element = format!("{parent}/{}", name.chars().take(MAX_VALUE_CHARS).collect::<String>());
+    pub(crate) fn tally_unknown(
+        &mut self,
+        parent: &str,
+        name: &str,
+        line: u64,
+        person: Option<u64>,
+    ) {
+        let element = format!(
+            "{parent}/{}",
+            name.chars().take(MAX_VALUE_CHARS).collect::<String>()
+        );
         self.tally(
             &element,
             ("element", "elements"),
@@ -126,7 +135,10 @@ impl<'k> Check<'k> {
                 line: None,
                 column: None,
                 value: None,
-                rule: format!("... and {more} more error{}", if more == 1 { "" } else { "s" }),
+                rule: format!(
+                    "... and {more} more error{}",
+                    if more == 1 { "" } else { "s" }
+                ),
                 severity: Severity::Error,
             });
         }
@@ -157,35 +169,99 @@ fn known(parent: &str) -> &'static [&'static str] {
         "header" => &["collectiondetails", "source"],
         "collectiondetails" => &["collection", "year", "referencedate"],
         "source" => &[
-            "sourcelevel", "lea", "softwarecode", "release", "serialno", "datetime", "dmo", "dco",
+            "sourcelevel",
+            "lea",
+            "softwarecode",
+            "release",
+            "serialno",
+            "datetime",
+            "dmo",
+            "dco",
         ],
         "person" => &[
-            "surname", "forename", "personbirthdate", "sex", "gendercurrent", "ethnicity", "postcode",
-            "upn", "uniquelearnernumber", "upnunknown", "requests",
+            "surname",
+            "forename",
+            "personbirthdate",
+            "sex",
+            "gendercurrent",
+            "ethnicity",
+            "postcode",
+            "upn",
+            "uniquelearnernumber",
+            "upnunknown",
+            "requests",
         ],
         "requests" => &[
-            "receiveddate", "requestsource", "rya", "requestoutcomedate", "requestoutcome",
-            "requestmediation", "requesttribunal", "exported", "assessment", "activeplans",
+            "receiveddate",
+            "requestsource",
+            "rya",
+            "requestoutcomedate",
+            "requestoutcome",
+            "requestmediation",
+            "requesttribunal",
+            "exported",
+            "assessment",
+            "activeplans",
         ],
         "assessment" => &[
-            "assessmentoutcome", "assessmentoutcomedate", "assessmentmediation", "assessmenttribunal",
-            "othermediation", "othertribunal", "week20", "namedplan",
+            "assessmentoutcome",
+            "assessmentoutcomedate",
+            "assessmentmediation",
+            "assessmenttribunal",
+            "othermediation",
+            "othertribunal",
+            "week20",
+            "namedplan",
         ],
         "namedplan" => &[
-            "startdate", "plandetail", "planres", "planwbp", "planwpb", "pb", "oa", "dp", "ceasedate",
+            "startdate",
+            "plandetail",
+            "planres",
+            "planwbp",
+            "planwpb",
+            "pb",
+            "oa",
+            "dp",
+            "ceasedate",
             "ceasereason",
         ],
         "plandetail" => &[
-            "urn", "ukprn", "sensetting", "sensettingother", "placementrank", "senunitindicator",
+            "urn",
+            "ukprn",
+            "sensetting",
+            "sensettingother",
+            "placementrank",
+            "senunitindicator",
             "resourcedprovisionindicator",
         ],
         "activeplans" => &[
-            "transferla", "placementdetail", "senneed", "reviewmeeting", "reviewoutcome", "reviewdraft",
-            "phasetransferduedate", "phasetransferfinaldate", "lastreview", "res", "wbp", "wpb",
+            "transferla",
+            "placementdetail",
+            "senneed",
+            "reviewmeeting",
+            "reviewoutcome",
+            "reviewdraft",
+            "phasetransferduedate",
+            "phasetransferfinaldate",
+            "lastreview",
+            "res",
+            "wbp",
+            "wpb",
         ],
         "placementdetail" => &[
-            "urn", "ukprn", "sensetting", "sensettingother", "placementrank", "entrydate", "leavingdate",
-            "senunitindicator", "resourcedprovisionindicator", "res", "wbp", "wpb", "attendancepattern",
+            "urn",
+            "ukprn",
+            "sensetting",
+            "sensettingother",
+            "placementrank",
+            "entrydate",
+            "leavingdate",
+            "senunitindicator",
+            "resourcedprovisionindicator",
+            "res",
+            "wbp",
+            "wpb",
+            "attendancepattern",
         ],
         "senneed" => &["sentype", "sentyperank"],
         _ => &[],
@@ -195,18 +271,80 @@ fn known(parent: &str) -> &'static [&'static str] {
 /// The spelling SEN2.md uses for an element (for messages).
 fn spelled(name: &str) -> String {
     const NAMES: [&str; 74] = [
-        "Header", "CollectionDetails", "Collection", "Year", "ReferenceDate", "Source", "SourceLevel",
-        "LEA", "SoftwareCode", "Release", "SerialNo", "DateTime", "DMO", "DCO", "Person", "Surname",
-        "Forename", "PersonBirthDate", "Sex", "GenderCurrent", "Ethnicity", "PostCode", "UPN",
-        "UniqueLearnerNumber", "UPNunknown", "Requests", "ReceivedDate", "RequestSource", "RYA",
-        "RequestOutcomeDate", "RequestOutcome", "RequestMediation", "RequestTribunal", "Exported",
-        "Assessment", "ActivePlans", "AssessmentOutcome", "AssessmentOutcomeDate",
-        "AssessmentMediation", "AssessmentTribunal", "OtherMediation", "OtherTribunal", "Week20",
-        "NamedPlan", "StartDate", "PlanDetail", "PlanRes", "PlanWBP", "PB", "OA", "DP", "CeaseDate",
-        "CeaseReason", "URN", "UKPRN", "SENSetting", "SENSettingOther", "PlacementRank",
-        "SENunitIndicator", "ResourcedProvisionIndicator", "TransferLA", "PlacementDetail", "SENneed",
-        "ReviewMeeting", "ReviewOutcome", "ReviewDraft", "PhaseTransferDueDate",
-        "PhaseTransferFinalDate", "LastReview", "Res", "WBP", "EntryDate", "LeavingDate", "SENtype",
+        "Header",
+        "CollectionDetails",
+        "Collection",
+        "Year",
+        "ReferenceDate",
+        "Source",
+        "SourceLevel",
+        "LEA",
+        "SoftwareCode",
+        "Release",
+        "SerialNo",
+        "DateTime",
+        "DMO",
+        "DCO",
+        "Person",
+        "Surname",
+        "Forename",
+        "PersonBirthDate",
+        "Sex",
+        "GenderCurrent",
+        "Ethnicity",
+        "PostCode",
+        "UPN",
+        "UniqueLearnerNumber",
+        "UPNunknown",
+        "Requests",
+        "ReceivedDate",
+        "RequestSource",
+        "RYA",
+        "RequestOutcomeDate",
+        "RequestOutcome",
+        "RequestMediation",
+        "RequestTribunal",
+        "Exported",
+        "Assessment",
+        "ActivePlans",
+        "AssessmentOutcome",
+        "AssessmentOutcomeDate",
+        "AssessmentMediation",
+        "AssessmentTribunal",
+        "OtherMediation",
+        "OtherTribunal",
+        "Week20",
+        "NamedPlan",
+        "StartDate",
+        "PlanDetail",
+        "PlanRes",
+        "PlanWBP",
+        "PB",
+        "OA",
+        "DP",
+        "CeaseDate",
+        "CeaseReason",
+        "URN",
+        "UKPRN",
+        "SENSetting",
+        "SENSettingOther",
+        "PlacementRank",
+        "SENunitIndicator",
+        "ResourcedProvisionIndicator",
+        "TransferLA",
+        "PlacementDetail",
+        "SENneed",
+        "ReviewMeeting",
+        "ReviewOutcome",
+        "ReviewDraft",
+        "PhaseTransferDueDate",
+        "PhaseTransferFinalDate",
+        "LastReview",
+        "Res",
+        "WBP",
+        "EntryDate",
+        "LeavingDate",
+        "SENtype",
     ];
     if name == "sentyperank" {
         return "SENtypeRank".into();
@@ -240,19 +378,30 @@ impl<'a, 'k> At<'a, 'k> {
             if !known.contains(&c.name.as_str()) {
                 let parent = spelled(&node.name);
                 let name = c.name.clone();
-                self.check.tally_unknown(&parent, &name, c.line, self.person);
+                self.check
+                    .tally_unknown(&parent, &name, c.line, self.person);
             }
         }
     }
 
-    fn warn(&mut self, node_line: u64, element: &str, noun: (&'static str, &'static str), what: &str) {
+    fn warn(
+        &mut self,
+        node_line: u64,
+        element: &str,
+        noun: (&'static str, &'static str),
+        what: &str,
+    ) {
         self.check
             .tally(&spelled(element), noun, what, node_line, self.person);
     }
 
     fn error(&mut self, line: u64, element: &str, value: Option<&str>, rule: String) {
         let el = self.element(element);
-        let value = if PERSONAL.contains(&element) { None } else { value };
+        let value = if PERSONAL.contains(&element) {
+            None
+        } else {
+            value
+        };
         self.check.error(Some(line), Some(el), value, rule);
     }
 
@@ -262,9 +411,19 @@ impl<'a, 'k> At<'a, 'k> {
         let v = c.value();
         if v.is_empty() {
             if !c.children.is_empty() {
-                self.warn(c.line, name, ("element", "elements"), "holding elements where a value belongs (ignored)");
+                self.warn(
+                    c.line,
+                    name,
+                    ("element", "elements"),
+                    "holding elements where a value belongs (ignored)",
+                );
             } else {
-                self.warn(c.line, name, ("element", "elements"), "left empty (treated as absent)");
+                self.warn(
+                    c.line,
+                    name,
+                    ("element", "elements"),
+                    "left empty (treated as absent)",
+                );
             }
             return None;
         }
@@ -279,7 +438,11 @@ impl<'a, 'k> At<'a, 'k> {
                 line,
                 name,
                 None,
-                format!("missing: <{}> must have a <{}>", spelled(&node.name), spelled(name)),
+                format!(
+                    "missing: <{}> must have a <{}>",
+                    spelled(&node.name),
+                    spelled(name)
+                ),
             );
             return None;
         }
@@ -294,7 +457,12 @@ impl<'a, 'k> At<'a, 'k> {
         };
         let d = parse_date(v);
         if d.is_none() {
-            self.warn(line, name, ("date", "dates"), "not a date YYYY-MM-DD (treated as absent)");
+            self.warn(
+                line,
+                name,
+                ("date", "dates"),
+                "not a date YYYY-MM-DD (treated as absent)",
+            );
         }
         d
     }
@@ -313,7 +481,13 @@ impl<'a, 'k> At<'a, 'k> {
         }
     }
 
-    fn code<T>(&mut self, node: &Node, name: &str, required: bool, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    fn code<T>(
+        &mut self,
+        node: &Node,
+        name: &str,
+        required: bool,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         let (v, line) = if required {
             self.required(node, name)?
         } else {
@@ -321,7 +495,12 @@ impl<'a, 'k> At<'a, 'k> {
         };
         let c = parse(v);
         if c.is_none() {
-            self.warn(line, name, ("value", "values"), "not a code of the SEN2 code list (treated as absent)");
+            self.warn(
+                line,
+                name,
+                ("value", "values"),
+                "not a code of the SEN2 code list (treated as absent)",
+            );
         }
         c
     }
@@ -336,14 +515,24 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
     };
     at.unknown_children(node);
     let Some(details) = node.first("collectiondetails") else {
-        at.error(node.line, "collectiondetails", None, "missing: <Header> must have <CollectionDetails>".into());
+        at.error(
+            node.line,
+            "collectiondetails",
+            None,
+            "missing: <Header> must have <CollectionDetails>".into(),
+        );
         return None;
     };
     at.path = "Header/CollectionDetails".into();
     at.unknown_children(details);
     if let Some((c, line)) = at.text(details, "collection") {
         if !c.eq_ignore_ascii_case("SEN2") {
-            at.error(line, "collection", Some(c), "is not SEN2: this is not a SEN2 return".into());
+            at.error(
+                line,
+                "collection",
+                Some(c),
+                "is not SEN2: this is not a SEN2 return".into(),
+            );
             return None;
         }
     }
@@ -351,7 +540,12 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
         Some((v, line)) => {
             let y = parse_year(v);
             if y.is_none() {
-                at.error(line, "year", Some(v), "is not a collection year (YYYY, 1990..2100)".into());
+                at.error(
+                    line,
+                    "year",
+                    Some(v),
+                    "is not a collection year (YYYY, 1990..2100)".into(),
+                );
             }
             y
         }
@@ -361,7 +555,12 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
         Some((v, line)) => {
             let d = parse_date(v);
             if d.is_none() {
-                at.error(line, "referencedate", Some(v), "is not a date YYYY-MM-DD".into());
+                at.error(
+                    line,
+                    "referencedate",
+                    Some(v),
+                    "is not a date YYYY-MM-DD".into(),
+                );
             }
             d
         }
@@ -369,12 +568,22 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
     };
     let (Some(census_year), Some(reference_date)) = (year, reference) else {
         if at.check.errors == 0 {
-            at.error(node.line, "collectiondetails", None, "needs a Year and a ReferenceDate".into());
+            at.error(
+                node.line,
+                "collectiondetails",
+                None,
+                "needs a Year and a ReferenceDate".into(),
+            );
         }
         return None;
     };
     if chrono::Datelike::year(&reference_date) != census_year.year() {
-        at.warn(details.line, "referencedate", ("date", "dates"), "not in the collection Year (the census is taken as January of Year)");
+        at.warn(
+            details.line,
+            "referencedate",
+            ("date", "dates"),
+            "not in the collection Year (the census is taken as January of Year)",
+        );
     }
     let mut lea = None;
     if let Some(source) = node.first("source") {
@@ -384,12 +593,22 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
             if v.len() == 3 && v.chars().all(|c| c.is_ascii_digit()) {
                 lea = Some(v.to_string());
             } else {
-                at.warn(line, "lea", ("value", "values"), "not a three-digit LA number (ignored)");
+                at.warn(
+                    line,
+                    "lea",
+                    ("value", "values"),
+                    "not a three-digit LA number (ignored)",
+                );
             }
         }
         if let Some((v, line)) = at.text(source, "datetime") {
             if parse_date(v).is_some_and(|d| d < reference_date) {
-                at.warn(line, "datetime", ("date", "dates"), "before the ReferenceDate: the return says it was made before its census");
+                at.warn(
+                    line,
+                    "datetime",
+                    ("date", "dates"),
+                    "before the ReferenceDate: the return says it was made before its census",
+                );
             }
         }
     }
@@ -446,25 +665,46 @@ pub(crate) fn convert_person(
         Some((v, line)) => {
             let d = parse_date(v);
             if d.is_none() {
-                at.error(line, "personbirthdate", None, "is not a date YYYY-MM-DD".into());
+                at.error(
+                    line,
+                    "personbirthdate",
+                    None,
+                    "is not a date YYYY-MM-DD".into(),
+                );
             }
             d
         }
         None => None,
     };
     if node.first("requests").is_none() {
-        at.error(node.line, "requests", None, "missing: <Person> must have at least one <Requests>".into());
+        at.error(
+            node.line,
+            "requests",
+            None,
+            "missing: <Person> must have at least one <Requests>".into(),
+        );
     }
     let (Some(surname), Some(forename), Some(date_of_birth)) = (surname, forename, dob) else {
         if node.first("surname").is_some() && node.first("forename").is_some() && dob.is_some() {
             // Present but empty: the person cannot be keyed.
-            at.error(node.line, "person", None, "has an empty Surname or Forename: the person cannot be identified between returns".into());
+            at.error(
+                node.line,
+                "person",
+                None,
+                "has an empty Surname or Forename: the person cannot be identified between returns"
+                    .into(),
+            );
         }
         return None;
     };
     let key = at.check.keyer.person(surname, forename, date_of_birth);
     if date_of_birth > header.reference_date {
-        at.warn(node.line, "personbirthdate", ("person", "persons"), "born after the ReferenceDate");
+        at.warn(
+            node.line,
+            "personbirthdate",
+            ("person", "persons"),
+            "born after the ReferenceDate",
+        );
     }
 
     let sex = if let Some((v, line)) = at.text(node, "sex") {
@@ -473,7 +713,12 @@ pub(crate) fn convert_person(
             "F" => Some(Sex::Female),
             "U" => Some(Sex::Unknown),
             _ => {
-                at.warn(line, "sex", ("value", "values"), "not M, F or U (treated as absent)");
+                at.warn(
+                    line,
+                    "sex",
+                    ("value", "values"),
+                    "not M, F or U (treated as absent)",
+                );
                 None
             }
         }
@@ -483,7 +728,12 @@ pub(crate) fn convert_person(
             "2" => Some(Sex::Female),
             "0" | "9" => Some(Sex::Unknown),
             _ => {
-                at.warn(line, "gendercurrent", ("value", "values"), "not 0, 1, 2 or 9 (treated as absent)");
+                at.warn(
+                    line,
+                    "gendercurrent",
+                    ("value", "values"),
+                    "not 0, 1, 2 or 9 (treated as absent)",
+                );
                 None
             }
         }
@@ -499,14 +749,29 @@ pub(crate) fn convert_person(
     if let Some((upn, line)) = at.text(node, "upn") {
         match upn_check_letter_ok(upn) {
             Some(true) => {}
-            Some(false) => at.warn(line, "upn", ("person", "persons"), "whose UPN fails the DfE check letter (CBDS 1510)"),
-            None => at.warn(line, "upn", ("person", "persons"), "whose UPN is not a letter and 12 characters"),
+            Some(false) => at.warn(
+                line,
+                "upn",
+                ("person", "persons"),
+                "whose UPN fails the DfE check letter (CBDS 1510)",
+            ),
+            None => at.warn(
+                line,
+                "upn",
+                ("person", "persons"),
+                "whose UPN is not a letter and 12 characters",
+            ),
         }
         pupil_key = Some(at.check.keyer.pupil("UPN", upn));
     }
     if let Some((uln, line)) = at.text(node, "uniquelearnernumber") {
         if uln.len() != 10 || !uln.chars().all(|c| c.is_ascii_digit()) {
-            at.warn(line, "uniquelearnernumber", ("person", "persons"), "whose ULN is not 10 digits");
+            at.warn(
+                line,
+                "uniquelearnernumber",
+                ("person", "persons"),
+                "whose ULN is not 10 digits",
+            );
         }
         if pupil_key.is_none() {
             pupil_key = Some(at.check.keyer.pupil("ULN", uln));
@@ -527,7 +792,12 @@ pub(crate) fn convert_person(
     })
 }
 
-fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: NaiveDate) -> Request {
+fn convert_request(
+    node: &Node,
+    at: &mut At<'_, '_>,
+    header: &Sen2Header,
+    dob: NaiveDate,
+) -> Request {
     at.unknown_children(node);
     let base = at.path.clone();
     let received = at.date(node, "receiveddate", false);
@@ -538,12 +808,22 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
     }
     if let Some((v, line)) = at.text(node, "requestsource") {
         if !matches!(v, "1" | "2" | "3" | "4" | "5") {
-            at.warn(line, "requestsource", ("value", "values"), "not a RequestSource code 1-5 (ignored)");
+            at.warn(
+                line,
+                "requestsource",
+                ("value", "values"),
+                "not a RequestSource code 1-5 (ignored)",
+            );
         }
     }
     let exported_to = at.text(node, "exported").map(|(v, _)| v.to_string());
     if received.is_some_and(|r| r < dob) {
-        at.warn(node.line, "receiveddate", ("request", "requests"), "received before the person was born");
+        at.warn(
+            node.line,
+            "receiveddate",
+            ("request", "requests"),
+            "received before the person was born",
+        );
     }
 
     let mut assessment = None;
@@ -552,12 +832,25 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
         at.unknown_children(a);
         let outcome_a = at.code(a, "assessmentoutcome", true, AssessmentOutcome::from_code);
         let a_date = at.date(a, "assessmentoutcomedate", false);
-        for f in ["assessmentmediation", "assessmenttribunal", "othermediation", "othertribunal"] {
+        for f in [
+            "assessmentmediation",
+            "assessmenttribunal",
+            "othermediation",
+            "othertribunal",
+        ] {
             let _ = at.flag(a, f);
         }
         let week20_exception = at.flag(a, "week20");
-        if matches!(outcome, Some(RequestOutcome::NotAssess | RequestOutcome::Withdrawn)) {
-            at.warn(a.line, "assessment", ("request", "requests"), "with an Assessment though the RequestOutcome is N or W");
+        if matches!(
+            outcome,
+            Some(RequestOutcome::NotAssess | RequestOutcome::Withdrawn)
+        ) {
+            at.warn(
+                a.line,
+                "assessment",
+                ("request", "requests"),
+                "with an Assessment though the RequestOutcome is N or W",
+            );
         }
         let mut named_plan = None;
         if let Some(p) = a.first("namedplan") {
@@ -573,13 +866,21 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
                 }
             }
             at.path = format!("{base}/Assessment/NamedPlan");
-            let _ = at.code(p, "planres", false, |v| matches!(v, "A" | "B").then_some(()));
+            let _ = at.code(p, "planres", false, |v| {
+                matches!(v, "A" | "B").then_some(())
+            });
             if p.first("planwbp").is_some() {
-                let _ = at.code(p, "planwbp", false, |v| matches!(v, "A" | "T" | "S").then_some(()));
+                let _ = at.code(p, "planwbp", false, |v| {
+                    matches!(v, "A" | "T" | "S").then_some(())
+                });
             } else {
-                let _ = at.code(p, "planwpb", false, |v| matches!(v, "A" | "T" | "S").then_some(()));
+                let _ = at.code(p, "planwpb", false, |v| {
+                    matches!(v, "A" | "T" | "S").then_some(())
+                });
             }
-            let _ = at.code(p, "dp", false, |v| matches!(v, "E" | "S" | "H" | "I").then_some(()));
+            let _ = at.code(p, "dp", false, |v| {
+                matches!(v, "E" | "S" | "H" | "I").then_some(())
+            });
             for f in ["pb", "oa"] {
                 let _ = at.flag(p, f);
             }
@@ -588,7 +889,12 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
                 v.parse::<u8>().ok().and_then(CeaseReason::from_code)
             });
             if cease_date.is_some() != cease_reason.is_some() {
-                at.warn(p.line, "namedplan", ("plan", "plans"), "with a CeaseDate but no CeaseReason, or a reason but no date");
+                at.warn(
+                    p.line,
+                    "namedplan",
+                    ("plan", "plans"),
+                    "with a CeaseDate but no CeaseReason, or a reason but no date",
+                );
             }
             if !ordered(&[received, outcome_date, a_date, start, cease_date]) {
                 at.warn(p.line, "namedplan", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate ≤ StartDate ≤ CeaseDate)");
@@ -602,7 +908,12 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
             at.warn(a.line, "assessment", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate)");
         }
         if outcome_a == Some(AssessmentOutcome::Issue) && named_plan.is_none() {
-            at.warn(a.line, "assessment", ("assessment", "assessments"), "with outcome Y (issue a plan) but no NamedPlan");
+            at.warn(
+                a.line,
+                "assessment",
+                ("assessment", "assessments"),
+                "with outcome Y (issue a plan) but no NamedPlan",
+            );
         }
         assessment = Some(Assessment {
             outcome: outcome_a,
@@ -612,10 +923,20 @@ fn convert_request(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header, dob: N
         });
     } else {
         if outcome == Some(RequestOutcome::Assess) {
-            at.warn(node.line, "requests", ("request", "requests"), "with RequestOutcome Y (assess) but no Assessment");
+            at.warn(
+                node.line,
+                "requests",
+                ("request", "requests"),
+                "with RequestOutcome Y (assess) but no Assessment",
+            );
         }
         if !ordered(&[received, outcome_date]) {
-            at.warn(node.line, "requests", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate)");
+            at.warn(
+                node.line,
+                "requests",
+                ("request", "requests"),
+                "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate)",
+            );
         }
     }
 
@@ -648,25 +969,46 @@ fn place(node: &Node, at: &mut At<'_, '_>) -> Option<Place> {
     let urn = at.text(node, "urn").and_then(|(v, line)| {
         let ok = v.len() == 6 && v.chars().all(|c| c.is_ascii_digit());
         if !ok {
-            at.warn(line, "urn", ("value", "values"), "not a 6-digit URN (ignored)");
+            at.warn(
+                line,
+                "urn",
+                ("value", "values"),
+                "not a 6-digit URN (ignored)",
+            );
         }
         ok.then(|| v.parse().ok()).flatten()
     });
     let ukprn = at.text(node, "ukprn").and_then(|(v, line)| {
         let ok = v.len() == 8 && v.chars().all(|c| c.is_ascii_digit());
         if !ok {
-            at.warn(line, "ukprn", ("value", "values"), "not an 8-digit UKPRN (ignored)");
+            at.warn(
+                line,
+                "ukprn",
+                ("value", "values"),
+                "not an 8-digit UKPRN (ignored)",
+            );
         }
         ok.then(|| v.parse().ok()).flatten()
     });
     let setting = at.code(node, "sensetting", false, Sen2Setting::from_code);
     let _ = at.text(node, "sensettingother");
-    let given = usize::from(urn.is_some()) + usize::from(ukprn.is_some()) + usize::from(setting.is_some());
+    let given =
+        usize::from(urn.is_some()) + usize::from(ukprn.is_some()) + usize::from(setting.is_some());
     let name = node.name.clone();
     if given > 1 {
-        at.warn(node.line, &name, ("placement", "placements"), "giving more than one of URN, UKPRN and SENSetting (URN, then UKPRN, is used)");
+        at.warn(
+            node.line,
+            &name,
+            ("placement", "placements"),
+            "giving more than one of URN, UKPRN and SENSetting (URN, then UKPRN, is used)",
+        );
     } else if given == 0 {
-        at.warn(node.line, &name, ("placement", "placements"), "with no usable URN, UKPRN or SENSetting");
+        at.warn(
+            node.line,
+            &name,
+            ("placement", "placements"),
+            "with no usable URN, UKPRN or SENSetting",
+        );
     }
     urn.map(Place::Urn)
         .or(ukprn.map(Place::Ukprn))
@@ -678,7 +1020,12 @@ fn rank(node: &Node, at: &mut At<'_, '_>, name: &str) -> u8 {
         Some(("1", _)) => 1,
         Some(("2", _)) => 2,
         Some((_, line)) => {
-            at.warn(line, name, ("value", "values"), "not a rank 1 or 2 (taken as 1)");
+            at.warn(
+                line,
+                name,
+                ("value", "values"),
+                "not a rank 1 or 2 (taken as 1)",
+            );
             1
         }
         None => 1,
@@ -689,10 +1036,18 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
     at.unknown_children(node);
     let base = at.path.clone();
     let transferred_from = at.text(node, "transferla").map(|(v, _)| v.to_string());
-    for d in ["reviewmeeting", "reviewdraft", "phasetransferduedate", "phasetransferfinaldate", "lastreview"] {
+    for d in [
+        "reviewmeeting",
+        "reviewdraft",
+        "phasetransferduedate",
+        "phasetransferfinaldate",
+        "lastreview",
+    ] {
         let _ = at.date(node, d, false);
     }
-    let _ = at.code(node, "reviewoutcome", false, |v| matches!(v, "A" | "C" | "M").then_some(()));
+    let _ = at.code(node, "reviewoutcome", false, |v| {
+        matches!(v, "A" | "C" | "M").then_some(())
+    });
     let mut placements = Vec::new();
     for (i, p) in node.all("placementdetail").enumerate() {
         at.path = format!("{base}/PlacementDetail {}", i + 1);
@@ -703,7 +1058,12 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
         let leaving = at.date(p, "leavingdate", false);
         if let (Some(e), Some(l)) = (entry, leaving) {
             if l < e {
-                at.warn(p.line, "placementdetail", ("placement", "placements"), "whose LeavingDate is before its EntryDate");
+                at.warn(
+                    p.line,
+                    "placementdetail",
+                    ("placement", "placements"),
+                    "whose LeavingDate is before its EntryDate",
+                );
             }
         }
         let sen_unit = at.flag(p, "senunitindicator");
@@ -719,17 +1079,39 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
     }
     at.path = base.clone();
     if placements.is_empty() {
-        at.warn(node.line, "activeplans", ("active plan", "active plans"), "with no PlacementDetail");
-    } else if !placements.iter().any(|p| p.is_open_on(header.reference_date)) {
-        at.warn(node.line, "activeplans", ("active plan", "active plans"), "with no placement open at the ReferenceDate");
+        at.warn(
+            node.line,
+            "activeplans",
+            ("active plan", "active plans"),
+            "with no PlacementDetail",
+        );
+    } else if !placements
+        .iter()
+        .any(|p| p.is_open_on(header.reference_date))
+    {
+        at.warn(
+            node.line,
+            "activeplans",
+            ("active plan", "active plans"),
+            "with no placement open at the ReferenceDate",
+        );
     }
     let mut needs = Vec::new();
     for (i, n) in node.all("senneed").enumerate() {
         at.path = format!("{base}/SENneed {}", i + 1);
         at.unknown_children(n);
-        let need = at.code(n, "sentype", false, |v| v.parse::<Sen2Need>().ok().filter(|n| *n != Sen2Need::Unknown));
+        let need = at.code(n, "sentype", false, |v| {
+            v.parse::<Sen2Need>()
+                .ok()
+                .filter(|n| *n != Sen2Need::Unknown)
+        });
         if need == Some(Sen2Need::Nsa) {
-            at.warn(n.line, "sentype", ("need", "needs"), "coded NSA, a school census code not valid in SEN2 (kept)");
+            at.warn(
+                n.line,
+                "sentype",
+                ("need", "needs"),
+                "coded NSA, a school census code not valid in SEN2 (kept)",
+            );
         }
         let r = rank(n, at, "sentyperank");
         if let Some(need) = need {
@@ -739,9 +1121,19 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
     at.path = base;
     let rank1 = needs.iter().filter(|(_, r)| *r == 1).count();
     if node.first("senneed").is_none() {
-        at.warn(node.line, "activeplans", ("active plan", "active plans"), "with no SENneed (primary need UNKNOWN)");
+        at.warn(
+            node.line,
+            "activeplans",
+            ("active plan", "active plans"),
+            "with no SENneed (primary need UNKNOWN)",
+        );
     } else if rank1 != 1 {
-        at.warn(node.line, "senneed", ("active plan", "active plans"), "without exactly one usable need of rank 1");
+        at.warn(
+            node.line,
+            "senneed",
+            ("active plan", "active plans"),
+            "without exactly one usable need of rank 1",
+        );
     }
     ActivePlan {
         transferred_from,

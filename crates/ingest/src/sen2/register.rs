@@ -59,7 +59,10 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
         let line = rec.position().map_or(0, |p| p.line());
         any_line = true;
         if rec.as_slice().len() > MAX_RECORD_BYTES {
-            report.line(line, format!("line is longer than {MAX_RECORD_BYTES} bytes"));
+            report.line(
+                line,
+                format!("line is longer than {MAX_RECORD_BYTES} bytes"),
+            );
             break;
         }
         let field = |k: Option<usize>| -> String {
@@ -101,12 +104,20 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
         let urn = digits(&field(c[0]), 6);
         let ukprn = digits(&field(c[2]), 8);
         if urn.is_none() && ukprn.is_none() {
-            report.tally(ROW, "with neither a 6-digit URN nor an 8-digit UKPRN (skipped)", Some(line));
+            report.tally(
+                ROW,
+                "with neither a 6-digit URN nor an 8-digit UKPRN (skipped)",
+                Some(line),
+            );
             continue;
         }
         let type_name = field(c[1]);
         if type_name.is_empty() {
-            report.tally(ROW, "with no TypeOfEstablishment (name) (skipped)", Some(line));
+            report.tally(
+                ROW,
+                "with no TypeOfEstablishment (name) (skipped)",
+                Some(line),
+            );
             continue;
         }
         register.insert(

@@ -13,7 +13,10 @@ use highneeds_domain::sen2::{
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -116,7 +119,12 @@ fn request(w: &mut dyn Write, r: &Request) -> io::Result<()> {
                 writeln!(w, "            <PlanDetail>")?;
                 place(w, 14, first)?;
                 el(w, 14, "SENunitIndicator", flag(first.sen_unit))?;
-                el(w, 14, "ResourcedProvisionIndicator", flag(first.resourced_provision))?;
+                el(
+                    w,
+                    14,
+                    "ResourcedProvisionIndicator",
+                    flag(first.resourced_provision),
+                )?;
                 writeln!(w, "            </PlanDetail>")?;
             }
             el_date(w, 12, "CeaseDate", p.cease_date)?;
@@ -138,7 +146,12 @@ fn request(w: &mut dyn Write, r: &Request) -> io::Result<()> {
             el_date(w, 12, "EntryDate", p.entry)?;
             el_date(w, 12, "LeavingDate", p.leaving)?;
             el(w, 12, "SENunitIndicator", flag(p.sen_unit))?;
-            el(w, 12, "ResourcedProvisionIndicator", flag(p.resourced_provision))?;
+            el(
+                w,
+                12,
+                "ResourcedProvisionIndicator",
+                flag(p.resourced_provision),
+            )?;
             writeln!(w, "          </PlacementDetail>")?;
         }
         for (need, rank) in &a.needs {
@@ -194,7 +207,12 @@ pub fn write_sen2_to(ret: &IdentifiedReturn, w: &mut dyn Write) -> io::Result<()
     el(w, 6, "SoftwareCode", "HIGHNEEDS-SYNTH")?;
     el(w, 6, "Release", env!("CARGO_PKG_VERSION"))?;
     el(w, 6, "SerialNo", "001")?;
-    el(w, 6, "DateTime", &format!("{}T09:00:00", date(h.reference_date)))?;
+    el(
+        w,
+        6,
+        "DateTime",
+        &format!("{}T09:00:00", date(h.reference_date)),
+    )?;
     writeln!(w, "    </Source>")?;
     writeln!(w, "  </Header>")?;
     writeln!(w, "  <Persons>")?;
