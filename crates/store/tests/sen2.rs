@@ -11,11 +11,11 @@ use highneeds_store::{ImportOutcome, ImportedFile, LaRef, Sen2Import, Sen2Return
 fn plan(k: u8, ncy: i32, need: Sen2Need, setting: CanonicalSetting) -> CensusPlan {
     CensusPlan {
         key: PersonKey([k; 16]),
-        pupil_key: (k % 2 == 0).then_some(PersonKey([k + 100; 16])),
+        pupil_key: (k.is_multiple_of(2)).then_some(PersonKey([k + 100; 16])),
         ncy: Ncy::new(ncy).unwrap(),
         need,
         setting,
-        urn: (k % 3 == 0).then(|| Urn::parse("123456").unwrap()),
+        urn: (k.is_multiple_of(3)).then(|| Urn::parse("123456").unwrap()),
     }
 }
 

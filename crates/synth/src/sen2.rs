@@ -192,7 +192,7 @@ fn cease_reason(ncy: i32, h: u64) -> CeaseReason {
             CeaseReason::HigherEducation,
             CeaseReason::NoLongerWishesToEngage,
         ][(h % 3) as usize]
-    } else if h % 5 == 0 {
+    } else if h.is_multiple_of(5) {
         CeaseReason::TransferredToAnotherLa
     } else {
         CeaseReason::NeedsMetWithoutPlan
@@ -231,7 +231,7 @@ fn person_in(
                 assessment: Some(Assessment {
                     outcome: Some(AssessmentOutcome::Issue),
                     outcome_date: Some(plus(received, weeks * 3 / 4)),
-                    week20_exception: (hash >> 16) % 10 == 0,
+                    week20_exception: (hash >> 16).is_multiple_of(10),
                     named_plan: Some(NamedPlan {
                         start: Some(start),
                         ..NamedPlan::default()
@@ -274,7 +274,7 @@ fn person_in(
         placements.push(placement_of(rec, plan_start.max(term), None));
         let need: Sen2Need = rec.state.need.as_str().parse().unwrap_or(Sen2Need::Oth);
         let mut needs = vec![(need, 1)];
-        if (hash >> 24) % 3 == 0 {
+        if (hash >> 24).is_multiple_of(3) {
             let second = if need == Sen2Need::Slcn {
                 Sen2Need::Asd
             } else {
@@ -292,7 +292,7 @@ fn person_in(
         surname,
         forename,
         date_of_birth: date_of_birth(first.census_year, first.state.ncy.value(), hash >> 32),
-        sex: if hash % 2 == 0 {
+        sex: if hash.is_multiple_of(2) {
             Sex::Female
         } else {
             Sex::Male

@@ -371,11 +371,11 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         match event {
             Event::Start(e) => {
                 saw_root = true;
-                r.start(&e.name().as_ref().to_string(), line, false);
+                r.start(e.name().as_ref(), line, false);
             }
             Event::Empty(e) => {
                 saw_root = true;
-                r.start(&e.name().as_ref().to_string(), line, true);
+                r.start(e.name().as_ref(), line, true);
             }
             Event::End(_) => r.end(),
             Event::Text(t) => {
