@@ -273,6 +273,23 @@ mod tests {
     }
 
     #[test]
+    fn xml_issues_name_an_element() {
+        let i = Issue {
+            file: "sen2-2024.xml".into(),
+            sheet: None,
+            line: Some(27),
+            column: Some("Person 17/UPN".into()),
+            value: None,
+            rule: "fails the check letter".into(),
+            severity: Severity::Warning,
+        };
+        assert_eq!(
+            i.to_string(),
+            "sen2-2024.xml:27: warning: element Person 17/UPN: fails the check letter"
+        );
+    }
+
+    #[test]
     fn caps_errors_and_tallies_warnings() {
         let mut r = Report::new("x.csv");
         for l in 0..105 {
