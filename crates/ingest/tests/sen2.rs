@@ -284,3 +284,74 @@ proptest! {
         prop_assert!(parsed.value.is_none() || !parsed.has_errors());
     }
 }
+
+#[test]
+fn gias_export_is_read_by_its_column_names() {
+    use highneeds_domain::sen2::{placement_setting, Placement};
+    use highneeds_ingest::sen2::parse_establishments;
+    // GIAS's real header (abridged: the export has ~130 columns), Windows-1252 text (0xE9 = é) in a name.
+    let mut csv = b"URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),\
+TypeOfEstablishment (name),EstablishmentTypeGroup (code),EstablishmentTypeGroup (name),EstablishmentStatus (name),\
+PhaseOfEducation (code),PhaseOfEducation (name),UKPRN\n"
+        .to_vec();
+    csv.extend_from_slice(b"100001,201,City of London,3614,Sir John Cass's Foundation Primary School,02,Voluntary aided school,4,Local authority maintained schools,Open,2,Primary,10079319\n");
+    csv.extend_from_slice(b"100002,201,City of London,7001,\"Ecole Saint-Andr\xe9, Special\",07,Community special school,4,Special schools,Open,0,Not applicable,\n");
+    csv.extend_from_slice(
+        b",,,,Big College,18,Further education,1,Colleges,Open,0,16 plus,10001234\n",
+    );
+    csv.extend_from_slice(b"abc,,,,Broken,,,,,,,,\n");
+    let parsed = parse_establishments("edubasealldata.csv", &csv);
+    let shown = show(&parsed.issues);
+    assert_eq!(
+        shown,
+        vec!["edubasealldata.csv: warning: 1 row with neither a 6-digit URN nor an 8-digit UKPRN (skipped) (line 5)"]
+    );
+    assert_eq!(parsed.sources[0].rows, 4);
+    let reg = parsed.value.unwrap();
+    let map = SettingMap::shipped();
+    let at = |place: Place, rp: bool| {
+        placement_setting(
+            &Placement {
+                place: Some(place),
+                rank: 1,
+                entry: None,
+                leaving: None,
+                sen_unit: false,
+                resourced_provision: rp,
+            },
+            &reg,
+            &map,
+        )
+    };
+    assert_eq!(
+        at(Place::Urn(100001), false),
+        Some(CanonicalSetting::Mainstream)
+    );
+    assert_eq!(
+        at(Place::Urn(100001), true),
+        Some(CanonicalSetting::MainstreamResourcedProvisionOrUnit)
+    );
+    assert_eq!(
+        at(Place::Ukprn(10079319), false),
+        Some(CanonicalSetting::Mainstream)
+    );
+    assert_eq!(
+        at(Place::Urn(100002), true),
+        Some(CanonicalSetting::SpecialMaintained)
+    );
+    assert_eq!(
+        at(Place::Ukprn(10001234), false),
+        Some(CanonicalSetting::FurtherEducation)
+    );
+    assert_eq!(at(Place::Urn(999999), false), None);
+    // Not a GIAS file: named, refused.
+    let bad = parse_establishments("x.csv", b"child_id,census_year\nC1,2024\n");
+    assert!(bad.value.is_none());
+    assert_eq!(
+        show(&bad.issues),
+        vec![
+            "x.csv:1: column URN: missing from the header line: is this GIAS's all-establishments CSV export?",
+            "x.csv:1: column TypeOfEstablishment (name): missing from the header line: is this GIAS's all-establishments CSV export?",
+        ]
+    );
+}
