@@ -355,3 +355,40 @@ PhaseOfEducation (code),PhaseOfEducation (name),UKPRN\n"
         ]
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(minimal().as_bytes());
+    let parsed = parse_sen2("bom.xml", &bytes[..], &keyer());
+    assert_eq!(show(&parsed.issues), Vec::<String>::new());
+    assert_eq!(parsed.value.unwrap().persons.len(), 2);
+}
+
+fn byte_errors(name: &str, bytes: &[u8]) -> Vec<String> {
+    let parsed = parse_sen2(name, bytes, &keyer());
+    assert!(parsed.value.is_none(), "{name} was accepted");
+    assert_no_personal_data(&parsed.issues);
+    parsed.errors().map(ToString::to_string).collect()
+}
+
+#[test]
+fn other_encodings_are_refused_with_a_clear_message() {
+    let utf16: Vec<u8> = std::iter::once(0xFEFFu16)
+        .chain(minimal().encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(
+        byte_errors("u16.xml", &utf16),
+        vec!["u16.xml:1: the file is UTF-16 text: a SEN2 return is UTF-8 XML (save or export it as UTF-8)"]
+    );
+    // A Windows-1252 é in a name: refused, naming the line but not the name.
+    let latin1 = minimal().replace("Alex", "Al\u{e9}x");
+    let bytes: Vec<u8> = latin1.chars().map(|c| c as u32 as u8).collect();
+    let e = byte_errors("l1.xml", &bytes);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].starts_with("l1.xml:15: is not UTF-8 text here"),
+        "{e:?}"
+    );
+}

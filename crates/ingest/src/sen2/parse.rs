@@ -314,7 +314,17 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         hasher: Sha256::new(),
         bytes: 0,
     };
-    let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(64 * 1024, hashing));
+    let mut input = BufReader::with_capacity(64 * 1024, hashing);
+    // UTF-16 (a Windows "Unicode" save) is not what COLLECT returns are: say so rather than "bad root".
+    let utf16 = match input.fill_buf() {
+        Ok(head) => {
+            head.starts_with(&[0xFF, 0xFE])
+                || head.starts_with(&[0xFE, 0xFF])
+                || (head.len() >= 4 && (head[1] == 0 || head[0] == 0) && head[2..4].contains(&0))
+        }
+        Err(_) => false,
+    };
+    let mut xml = quick_xml::Reader::from_reader(input);
     {
         let c = xml.config_mut();
         c.trim_text(false);
@@ -340,7 +350,15 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
     };
     let mut buf = Vec::with_capacity(4096);
     let mut saw_root = false;
-    loop {
+    if utf16 {
+        r.error(
+            Some(1),
+            None,
+            "the file is UTF-16 text: a SEN2 return is UTF-8 XML (save or export it as UTF-8)"
+                .into(),
+        );
+    }
+    while !r.stop {
         buf.clear();
         let line = r.line;
         let event = match xml.read_event_into(&mut buf) {
@@ -350,8 +368,13 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
                 if msg.len() > 200 {
                     msg.truncate(msg.char_indices().nth(200).map_or(msg.len(), |(i, _)| i));
                 }
-                let rule = if msg.contains("end of input") || msg.to_lowercase().contains("eof") {
+                let lower = msg.to_lowercase();
+                let rule = if msg.contains("end of input") || lower.contains("eof") {
                     format!("the file ends in the middle of a tag: it is truncated ({msg})")
+                } else if lower.contains("utf-8") || lower.contains("decode") {
+                    "is not UTF-8 text here: a SEN2 return is UTF-8 XML (was it saved as Windows-1252 or \
+                     Latin-1? export or save it as UTF-8)"
+                        .to_string()
                 } else {
                     format!("not well-formed XML (byte {}): {msg}", xml.error_position())
                 };
