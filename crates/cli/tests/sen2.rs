@@ -196,6 +196,25 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
         "{}",
         v.both()
     );
+    // A register that is not GIAS's export: refused, nothing written.
+    let notgias = l.sen2.join("notgias.csv");
+    std::fs::write(&notgias, "child_id,census_year\nC1,2024\n").unwrap();
+    let mut cmd = common::command();
+    cmd.env("XDG_CONFIG_HOME", &l.config)
+        .args(["import", "sen2"])
+        .arg(&l.returns()[2])
+        .arg("--db")
+        .arg(&l.db)
+        .args(["--la", "E99999999", "--establishments"])
+        .arg(&notgias);
+    let r = run_cmd(&mut cmd);
+    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert!(
+        r.stderr.contains("notgias.csv:1: column URN: missing"),
+        "{}",
+        r.both()
+    );
+    assert_eq!(dump(&l.db), before, "the database changed");
     // The key file is missing but the LA has returns made with a key: refused, nothing written.
     std::fs::remove_file(&key_file).unwrap();
     let r = l.import(&l.returns()[2..], &[]);
