@@ -382,7 +382,7 @@ fn other_encodings_are_refused_with_a_clear_message() {
         byte_errors("u16.xml", &utf16),
         vec!["u16.xml:1: the file is UTF-16 text: a SEN2 return is UTF-8 XML (save or export it as UTF-8)"]
     );
-    // A Windows-1252 é in a name: refused, naming the line but not the name.
+    // A Windows-1252 é in a name, undeclared: refused, naming the line but not the name.
     let latin1 = minimal().replace("Alex", "Al\u{e9}x");
     let bytes: Vec<u8> = latin1.chars().map(|c| c as u32 as u8).collect();
     let e = byte_errors("l1.xml", &bytes);
@@ -390,5 +390,20 @@ fn other_encodings_are_refused_with_a_clear_message() {
     assert!(
         e[0].starts_with("l1.xml:15: is not UTF-8 text here"),
         "{e:?}"
+    );
+    // Declared as Windows-1252: decoded, and the person's key is the key of the same name written in UTF-8.
+    let declared = latin1.replace("encoding=\"UTF-8\"", "encoding=\"windows-1252\"");
+    let bytes: Vec<u8> = declared.chars().map(|c| c as u32 as u8).collect();
+    let parsed = parse_sen2("w.xml", &bytes[..], &keyer());
+    assert_eq!(show(&parsed.issues), Vec::<String>::new());
+    let utf8 = parse_sen2("u.xml", latin1.as_bytes(), &keyer());
+    assert_eq!(
+        parsed.value.unwrap().persons[0].key,
+        utf8.value.unwrap().persons[0].key
+    );
+    // The hash is of the file's own bytes.
+    assert_eq!(
+        parsed.sources[0].sha256,
+        highneeds_ingest::sha256_hex(&bytes)
     );
 }

@@ -61,6 +61,109 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// Whether the XML declaration names a single-byte Western encoding (Windows-1252 / ISO-8859-1), as some
+/// case-management systems write; such a return is decoded to UTF-8 before parsing.
+fn declares_western(head: &[u8]) -> bool {
+    if !head.starts_with(b"<?xml") {
+        return false;
+    }
+    let end = head
+        .iter()
+        .position(|&b| b == b'>')
+        .unwrap_or(head.len())
+        .min(300);
+    let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    let Some(at) = decl.find("encoding") else {
+        return false;
+    };
+    let value: String = decl[at + "encoding".len()..]
+        .chars()
+        .skip_while(|c| *c == '=' || *c == ' ' || *c == '"' || *c == '\'')
+        .take_while(|c| *c != '"' && *c != '\'')
+        .collect();
+    matches!(
+        value.as_str(),
+        "windows-1252"
+            | "cp1252"
+            | "iso-8859-1"
+            | "iso8859-1"
+            | "latin1"
+            | "latin-1"
+            | "iso-8859-15"
+    )
+}
+
+/// Windows-1252 bytes 0x80-0x9F (the rest of the range is Latin-1, i.e. the byte's own code point).
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// Decodes Windows-1252 text to UTF-8 as it is read.
+struct Windows1252<R> {
+    inner: R,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: BufRead> Read for Windows1252<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(0);
+            }
+            let mut tmp = [0u8; 4];
+            for &b in chunk {
+                let c = match b {
+                    0x80..=0x9F => CP1252_HIGH[usize::from(b - 0x80)],
+                    _ => char::from(b),
+                };
+                self.out
+                    .extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            }
+            let n = chunk.len();
+            self.inner.consume(n);
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The bytes the XML reader sees: the file as it is (UTF-8), or decoded from Windows-1252.
+enum Source<R> {
+    Plain(BufReader<Hashing<R>>),
+    Western(BufReader<Windows1252<BufReader<Hashing<R>>>>),
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(r) => r.read(buf),
+            Self::Western(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read> BufRead for Source<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Self::Plain(r) => r.fill_buf(),
+            Self::Western(r) => r.fill_buf(),
+        }
+    }
+    fn consume(&mut self, amount: usize) {
+        match self {
+            Self::Plain(r) => r.consume(amount),
+            Self::Western(r) => r.consume(amount),
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Capture {
     Header,
@@ -324,7 +427,20 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         }
         Err(_) => false,
     };
-    let mut xml = quick_xml::Reader::from_reader(input);
+    let western = matches!(input.fill_buf(), Ok(head) if declares_western(head));
+    let source = if western {
+        Source::Western(BufReader::with_capacity(
+            64 * 1024,
+            Windows1252 {
+                inner: input,
+                out: Vec::new(),
+                pos: 0,
+            },
+        ))
+    } else {
+        Source::Plain(input)
+    };
+    let mut xml = quick_xml::Reader::from_reader(source);
     {
         let c = xml.config_mut();
         c.trim_text(false);
@@ -465,7 +581,10 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
     // Hash the rest of the file too, so the hash is of every byte.
     let mut inner = xml.into_inner();
     let _ = io::copy(&mut inner, &mut io::sink());
-    let hashing = inner.into_inner();
+    let hashing = match inner {
+        Source::Plain(b) => b.into_inner(),
+        Source::Western(b) => b.into_inner().inner.into_inner(),
+    };
     if hashing.bytes > MAX_FILE_BYTES {
         r.check.error(
             None,
