@@ -78,6 +78,10 @@ pub struct SynthArgs {
     /// The last census year.
     #[arg(long, default_value_t = 2024)]
     pub last_census: i32,
+    /// SEN2 XML returns to write for the last censuses, into OUT/sen2/ with a GIAS-shaped establishments.csv
+    /// (default: 3 for one LA, 0 for several).
+    #[arg(long)]
+    pub sen2_returns: Option<u32>,
 }
 
 /// Check files without importing them: every error with file, line, column and rule; warnings with counts.
@@ -88,7 +92,8 @@ pub struct SynthArgs {
 )]
 pub struct ValidateArgs {
     /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
-    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx).
+    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx; or a SEN2
+    /// return, XML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -103,6 +108,8 @@ pub enum ImportKind {
     Plans,
     /// The High Needs Block budget file.
     Budget,
+    /// SEN2 person-level returns (the DfE XML, one per census year; several give history).
+    Sen2,
 }
 
 /// Import files into the database: all or nothing, and a file imported before is recognised.
@@ -110,7 +117,8 @@ pub enum ImportKind {
 #[command(
     after_help = "Examples:\n  highneeds import witan exampleshire --db highneeds.db\n  \
                         highneeds import plans exampleshire/plans.csv --db highneeds.db --la E99999999\n  \
-                        highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n\n\
+                        highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n  \
+                        highneeds import sen2 sen2-2023.xml sen2-2024.xml --la E99999999 --establishments gias.csv\n\n\
                         Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure."
 )]
 pub struct ImportArgs {
@@ -131,6 +139,14 @@ pub struct ImportArgs {
     /// Who is importing, for the import log (default: $USER).
     #[arg(long)]
     pub user: Option<String>,
+    /// sen2: the establishment register, GIAS's "all establishments" CSV export (URN/UKPRN → type of
+    /// establishment); without it, placements at a URN or UKPRN have setting `other`.
+    #[arg(long)]
+    pub establishments: Option<PathBuf>,
+    /// sen2: the LA's secret pseudonymisation key (default: $XDG_CONFIG_HOME/highneeds/<LA>.sen2-key, created
+    /// with random bytes and permissions 0600 on first use). Keep it: the same key matches people across years.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

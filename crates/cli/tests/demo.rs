@@ -57,10 +57,13 @@ fn demo_builds_exampleshire_twice() {
     assert!(PLANS.contains(&plans), "{plans} plans\n{out}");
     assert!(db.is_file(), "no database at {}", db.display());
     assert!(tmp.path().join("exampleshire/transitions.csv").is_file());
+    assert!(tmp.path().join("exampleshire/sen2/sen2-2024.xml").is_file());
+    assert!(out.contains("from the SEN2 returns"), "{}", r.both());
+    assert!(out.contains("2023 → 2024: "), "{}", r.both());
     let dump = common::dump(&db);
     let imports = import_count(&db);
     if let Some(i) = &imports {
-        assert_eq!(i, "history\nplans\nbudget\n");
+        assert_eq!(i, "history\nplans\nbudget\nhistory\n");
     }
 
     // Second run: the same files are recognised, nothing is imported again.

@@ -46,7 +46,13 @@ impl fmt::Display for Issue {
             f.write_str("warning: ")?;
         }
         if let Some(column) = &self.column {
-            write!(f, "column {column}: ")?;
+            // SEN2 returns are XML: their issues name an element (with the person's position), not a column.
+            let what = if self.file.to_ascii_lowercase().ends_with(".xml") {
+                "element"
+            } else {
+                "column"
+            };
+            write!(f, "{what} {column}: ")?;
         }
         if let Some(value) = &self.value {
             write!(f, "{value:?} ")?;
@@ -263,6 +269,23 @@ mod tests {
         assert_eq!(
             i.to_string(),
             "transitions.csv: warning: row has 6 fields, the header has 7"
+        );
+    }
+
+    #[test]
+    fn xml_issues_name_an_element() {
+        let i = Issue {
+            file: "sen2-2024.xml".into(),
+            sheet: None,
+            line: Some(27),
+            column: Some("Person 17/UPN".into()),
+            value: None,
+            rule: "fails the check letter".into(),
+            severity: Severity::Warning,
+        };
+        assert_eq!(
+            i.to_string(),
+            "sen2-2024.xml:27: warning: element Person 17/UPN: fails the check letter"
         );
     }
 

@@ -12,7 +12,7 @@ use crate::{ImportOutcome, ImportedFile, LaRef, Store, StoreError};
 
 /// Which data an import replaces or updates (the `imports.operation` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
+pub(crate) enum Operation {
     /// witan.send's four files: replaces the LA's transitions, population, unit costs and valid states.
     History,
     /// Person-level plan records: upserted by (child, census).
@@ -32,12 +32,12 @@ impl Operation {
 }
 
 /// An import that passed its checks: the open transaction and the id its rows carry.
-struct Begun {
-    tx: Transaction<'static, Sqlite>,
-    import_id: i64,
+pub(crate) struct Begun {
+    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) import_id: i64,
 }
 
-enum Start {
+pub(crate) enum Start {
     Already(ImportOutcome),
     Write(Begun),
 }
@@ -276,7 +276,7 @@ impl Store {
     }
 
     /// Check the import, take the write lock, recognise a re-import, and write the LA and import-log rows.
-    async fn start_import(
+    pub(crate) async fn start_import(
         &self,
         la: &LaRef,
         files: &[ImportedFile],
@@ -413,7 +413,7 @@ fn check_files(files: &[ImportedFile]) -> Result<Vec<CheckedFile>, StoreError> {
         .collect()
 }
 
-/// Whether these files are what the LA's latest import of this kind already holds: the same set of
+/// Whether these files are what the LA's latest import of this operation and kind of file already holds: the same set of
 /// (kind, SHA-256). Only the latest counts, so re-importing an older file after a newer one (A → B → A) imports
 /// it again and the database ends up matching the file the user just gave.
 async fn already_imported(
@@ -422,12 +422,18 @@ async fn already_imported(
     files: &[CheckedFile],
     op: Operation,
 ) -> Result<Option<ImportOutcome>, StoreError> {
+    // The latest import of this operation *and kind of file*: a history import from SEN2 returns does not
+    // hide the witan.send set imported before it (each is compared with its own kind's latest import).
+    let kind = files.first().map(|f| f.kind.as_str()).unwrap_or("");
     let latest = sqlx::query(
-        "SELECT import_id, imported_at FROM imports \
-         WHERE la_code = ? AND operation = ? ORDER BY import_id DESC LIMIT 1",
+        "SELECT i.import_id, i.imported_at FROM imports i \
+         WHERE i.la_code = ? AND i.operation = ? AND EXISTS \
+         (SELECT 1 FROM import_files f WHERE f.import_id = i.import_id AND f.kind = ?) \
+         ORDER BY i.import_id DESC LIMIT 1",
     )
     .bind(la_code)
     .bind(op.code())
+    .bind(kind)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(latest) = latest else {

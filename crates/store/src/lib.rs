@@ -20,7 +20,8 @@
 //!   rejected import equals the dump before. Opening an up-to-date database writes nothing either.
 //! - **Re-imports are recognised** by SHA-256 file hashes, per LA and operation: an import counts as already
 //!   imported when its files (kind and hash) are exactly the files of the LA's *latest* import of the same
-//!   operation (history, plans or budget). Going back to an older file (A → B → A) is a real change and is
+//!   operation (history, plans or budget) and kind of file (a SEN2 history import is compared with the latest
+//!   SEN2 import, a witan.send one with the latest witan.send import). Going back to an older file (A → B → A) is a real change and is
 //!   imported again — a witan set replaces the LA's snapshot, plans and budget rows are upserted — so the
 //!   database always matches the file the user last gave.
 //!
@@ -58,6 +59,7 @@ mod error;
 mod import;
 mod intern;
 mod load;
+mod sen2;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,6 +71,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 pub use error::StoreError;
+pub use sen2::{Sen2Import, Sen2ReturnSummary};
 
 /// The file name the CLI uses for the database, next to the user's data.
 pub const DEFAULT_FILE_NAME: &str = "highneeds.db";

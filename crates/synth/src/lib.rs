@@ -20,6 +20,7 @@
 pub mod calibration;
 pub mod expected;
 pub mod params;
+pub mod sen2;
 pub mod sim;
 pub mod tables;
 

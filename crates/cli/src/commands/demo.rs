@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::args::{DemoArgs, ImportKind, ReportFormat};
 use crate::commands::import::{imported_files, read, store, user_name};
-use crate::commands::{runtime, synth};
+use crate::commands::{runtime, sen2, synth};
 
 /// Exampleshire's code: not a real ONS code (no E99 LAs exist).
 pub const EXAMPLESHIRE: &str = "E99999999";
@@ -54,6 +54,36 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     };
     let la = generate_la(&config, 0);
     synth::write_la(&la, &files_dir)?;
+    // Exampleshire's SEN2 returns for its last three censuses, read back through `import sen2`'s path. The demo's
+    // key lives beside the synthetic files (an LA keeps its own key in its configuration folder).
+    let sen2_dir = files_dir.join("sen2");
+    let sen2_paths = sen2::write_synthetic(&la, 3, config.seed, &sen2_dir)?;
+    let mut key = sen2::load_key(&sen2_dir.join("exampleshire.sen2-key"))?;
+    let (sen2_parsed, register) = sen2::read_returns(
+        &sen2_paths,
+        Some(&sen2_dir.join("establishments.csv")),
+        &key.keyer,
+    );
+    if sen2_parsed.has_errors() {
+        for e in sen2_parsed.errors() {
+            eprintln!("{e}");
+        }
+        bail!("the demo's SEN2 returns did not validate (a bug: please report it)");
+    }
+    let Some(sen2_read) = sen2_parsed.value else {
+        bail!("the demo's SEN2 returns could not be read (a bug: please report it)");
+    };
+    let sen2_names: Vec<String> = sen2_read
+        .files
+        .iter()
+        .map(|f| f.file_name.clone())
+        .collect();
+    let derived = sen2::derive(
+        &sen2_read.returns,
+        &sen2_names,
+        &register,
+        &highneeds_domain::SettingMap::shipped(),
+    );
 
     // Read the files back exactly as an LA's files are read, then import them.
     let la_ref = LaRef {
@@ -86,16 +116,22 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
     let rt = runtime()?;
-    let (plans, budget) = rt.block_on(async {
+    key.save()?;
+    let (plans, budget, history, sen2_summaries) = rt.block_on(async {
         let db = Store::open(&db_path).await?;
         for (v, files) in &readied {
             store(&db, &la_ref, v, files, &user).await?;
         }
+        let (_, summaries) =
+            sen2::store_returns(&db, &la_ref, &derived, &sen2_read.files, &user).await?;
         let plans = db.load_plans(EXAMPLESHIRE).await?;
         let budget = db.load_budget(EXAMPLESHIRE).await?;
+        let history = db.require_history(EXAMPLESHIRE).await?;
         db.close().await;
-        anyhow::Ok((plans, budget))
+        anyhow::Ok((plans, budget, history, summaries))
     })?;
+    let sen2_lines = sen2::summary_lines(&derived.censuses, &derived.flows, &sen2_summaries);
+    warnings.extend(derived.warnings.iter().map(ToString::to_string));
 
     // Plans at the last census by setting and need.
     let last = config.last_census;
@@ -109,7 +145,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             *by_need.entry(r.state.need.to_string()).or_default() += 1;
         }
     }
-    let params = fit(&la.transition_history(), &FitOptions::default())?;
+    // The forecast runs on the stored history: witan.send transitions up to 2022, then the transitions derived
+    // from the SEN2 returns (2022 → 2023 → 2024), with the witan set's population and costs.
+    let params = fit(&history, &FitOptions::default())?;
     let forecast = analytic::project(&params, &ProjectionOptions::default());
     let (opening, years) = budget_by_year(&budget);
     let rows = ledger(opening.unwrap_or(Pence::ZERO), &years);
@@ -125,6 +163,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
                 "by_setting": by_setting,
                 "by_need": by_need,
                 "warnings": warnings,
+                "sen2": sen2_lines,
                 "forecast": forecast.census_years.iter().map(|c| json!({
                     "census_year": c.census_year.year(),
                     "mean": c.total.mean,
@@ -166,6 +205,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
                     group_thousands(i128::from(*v)),
                     *v as f64 * 100.0 / total.max(1) as f64
                 );
+            }
+            println!("\nfrom the SEN2 returns ({}):", sen2_dir.display());
+            for l in &sen2_lines {
+                println!("  {l}");
             }
             println!("\ndata-quality warnings: {}", warnings.len());
             for w in &warnings {

@@ -49,6 +49,7 @@ pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
         }
         ImportKind::Plans => highneeds_ingest::read_plans(one("plans")?).map(Readied::Plans),
         ImportKind::Budget => highneeds_ingest::read_budget(one("budget")?).map(Readied::Budget),
+        ImportKind::Sen2 => bail!("SEN2 returns are read with their key: see commands::sen2"),
     })
 }
 
@@ -57,6 +58,7 @@ fn kind_code(kind: ImportKind) -> &'static str {
         ImportKind::Witan => "witan",
         ImportKind::Plans => "plans",
         ImportKind::Budget => "budget",
+        ImportKind::Sen2 => "sen2",
     }
 }
 
@@ -96,6 +98,12 @@ pub fn user_name(given: Option<&str>) -> String {
 }
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    if args.kind == ImportKind::Sen2 {
+        return crate::commands::sen2::run_import(&args, &user_name(args.user.as_deref()));
+    }
+    if args.establishments.is_some() || args.key_file.is_some() {
+        bail!("--establishments and --key-file are for `import sen2` only");
+    }
     let parsed = read(args.kind, &args.paths)?;
     print_issues(&parsed.issues);
     let errors = parsed.errors().count();

@@ -58,6 +58,10 @@ pub fn run(args: SynthArgs) -> Result<ExitCode> {
             args.out.join(&la.code)
         };
         write_la(&la, &dir)?;
+        let sen2 = args
+            .sen2_returns
+            .unwrap_or(if config.las == 1 { 3 } else { 0 });
+        crate::commands::sen2::write_synthetic(&la, sen2, config.seed, &dir.join("sen2"))?;
         total += la
             .histories
             .iter()

@@ -21,6 +21,19 @@ struct FileReport {
     warnings: Vec<String>,
 }
 
+impl FileReport {
+    fn new<T>(path: &Path, kind: Option<String>, parsed: &Parsed<T>) -> Self {
+        Self {
+            file: path.display().to_string(),
+            kind,
+            rows: parsed.sources.first().map(|s| s.rows),
+            valid: !parsed.has_errors(),
+            errors: parsed.errors().map(ToString::to_string).collect(),
+            warnings: parsed.warnings().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 /// The valid-states file that goes with `path`: one given on the command line in the same folder, or
 /// `valid-states.csv` / `.xlsx` beside it — the same one `import` would use.
 fn valid_states_for(path: &Path, given: &[PathBuf]) -> Option<PathBuf> {
@@ -64,6 +77,11 @@ fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let mut reports = Vec::new();
     for path in &args.files {
+        if crate::commands::sen2::is_sen2(path) {
+            let parsed = crate::commands::sen2::validate(path)?;
+            reports.push(FileReport::new(path, Some("sen2".into()), &parsed));
+            continue;
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -71,25 +89,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
         if highneeds_ingest::published::is_release_file(&name) {
             // A file of the DfE's published statistics (read by `--published DIR`).
             let parsed = highneeds_ingest::published::read_published_file(path);
-            reports.push(FileReport {
-                file: path.display().to_string(),
-                kind: (!parsed.has_errors()).then(|| "published statistics".to_string()),
-                rows: parsed.sources.first().map(|s| s.rows),
-                valid: !parsed.has_errors(),
-                errors: parsed.errors().map(ToString::to_string).collect(),
-                warnings: parsed.warnings().map(ToString::to_string).collect(),
-            });
+            let kind = (!parsed.has_errors()).then(|| "published statistics".to_string());
+            reports.push(FileReport::new(path, kind, &parsed));
             continue;
         }
         let parsed = validate_one(path, &args.files);
-        reports.push(FileReport {
-            file: path.display().to_string(),
-            kind: parsed.value.map(|k| k.to_string()),
-            rows: parsed.sources.first().map(|s| s.rows),
-            valid: !parsed.has_errors(),
-            errors: parsed.errors().map(ToString::to_string).collect(),
-            warnings: parsed.warnings().map(ToString::to_string).collect(),
-        });
+        let kind = parsed.value.as_ref().map(ToString::to_string);
+        reports.push(FileReport::new(path, kind, &parsed));
     }
     let all_valid = reports.iter().all(|r| r.valid);
     match args.format {

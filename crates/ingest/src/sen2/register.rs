@@ -1,0 +1,143 @@
+//! The establishment register: the public GIAS "all establishments" CSV export (get-information-about-schools
+//! .service.gov.uk → Downloads → "All establishment data"), read by its own column names. Only the columns
+//! that place a child are kept: `URN`, `UKPRN`, `TypeOfEstablishment (name)`, `EstablishmentTypeGroup (name)`,
+//! `PhaseOfEducation (name)`; the other hundred-odd columns are ignored. GIAS writes the file in Windows-1252,
+//! so text that is not UTF-8 is read leniently (only the type names matter, and they are ASCII).
+
+use std::path::Path;
+
+use highneeds_domain::sen2::{Establishment, EstablishmentRegister};
+
+use crate::issue::Report;
+use crate::{read_with, source, Parsed, MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
+
+/// The GIAS columns read; the first two are required.
+pub const REGISTER_COLUMNS: [&str; 5] = [
+    "URN",
+    "TypeOfEstablishment (name)",
+    "UKPRN",
+    "EstablishmentTypeGroup (name)",
+    "PhaseOfEducation (name)",
+];
+
+const ROW: (&str, &str) = ("row", "rows");
+
+fn digits(s: &str, len: usize) -> Option<u32> {
+    let t = s.trim();
+    (t.len() == len && t.chars().all(|c| c.is_ascii_digit()))
+        .then(|| t.parse().ok())
+        .flatten()
+}
+
+/// Parse a GIAS all-establishments CSV.
+pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentRegister> {
+    let mut report = Report::new(name);
+    let mut register = EstablishmentRegister::default();
+    let mut rows = 0u64;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        report.file(format!("file is larger than {MAX_FILE_BYTES} bytes"));
+        return Parsed::new(None, report.finish(), vec![]);
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut rec = csv::ByteRecord::new();
+    let mut cols: Option<Vec<Option<usize>>> = None;
+    let mut any_line = false;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.line(line, format!("cannot read the row: {e}"));
+                break;
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        any_line = true;
+        if rec.as_slice().len() > MAX_RECORD_BYTES {
+            report.line(
+                line,
+                format!("line is longer than {MAX_RECORD_BYTES} bytes"),
+            );
+            break;
+        }
+        let field = |k: Option<usize>| -> String {
+            k.and_then(|k| rec.get(k))
+                .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                .unwrap_or_default()
+        };
+        let Some(c) = &cols else {
+            let header: Vec<String> = rec
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).trim().to_ascii_lowercase())
+                .collect();
+            let found: Vec<Option<usize>> = REGISTER_COLUMNS
+                .iter()
+                .map(|n| header.iter().position(|h| *h == n.to_ascii_lowercase()))
+                .collect();
+            let mut ok = true;
+            for (k, n) in REGISTER_COLUMNS.iter().enumerate().take(2) {
+                if found[k].is_none() {
+                    report.column(
+                        line,
+                        n,
+                        "missing from the header line: is this GIAS's all-establishments CSV export?",
+                    );
+                    ok = false;
+                }
+            }
+            if !ok {
+                break;
+            }
+            cols = Some(found);
+            continue;
+        };
+        rows += 1;
+        if rows > MAX_ROWS {
+            report.line(line, format!("more than {MAX_ROWS} rows"));
+            break;
+        }
+        let urn = digits(&field(c[0]), 6);
+        let ukprn = digits(&field(c[2]), 8);
+        if urn.is_none() && ukprn.is_none() {
+            report.tally(
+                ROW,
+                "with neither a 6-digit URN nor an 8-digit UKPRN (skipped)",
+                Some(line),
+            );
+            continue;
+        }
+        let type_name = field(c[1]);
+        if type_name.is_empty() {
+            report.tally(
+                ROW,
+                "with no TypeOfEstablishment (name) (skipped)",
+                Some(line),
+            );
+            continue;
+        }
+        register.insert(
+            urn,
+            ukprn,
+            Establishment {
+                type_name,
+                type_group: field(c[3]),
+                phase: field(c[4]),
+            },
+        );
+    }
+    if !any_line {
+        report.file("empty file: no header line");
+    }
+    let src = source(name, Path::new(name), bytes, rows);
+    Parsed::new(Some(register), report.finish(), vec![src])
+}
+
+/// Read a GIAS all-establishments CSV file.
+pub fn read_establishments(path: &Path) -> Parsed<EstablishmentRegister> {
+    read_with(path, parse_establishments)
+}
