@@ -324,7 +324,7 @@ mod tests {
     /// The "Done when" of the forecast engine: on synthetic LAs whose joiner rate truly trends upward, the 90 %
     /// intervals of 3-year-ahead forecasts hold the truth in 80-97 % of cases across seeds, and the trended model
     /// beats constant rates on MAPE. Ten Exampleshire-sized LAs (seeds 1-10), every origin with 3 years of
-    /// history; analytic engine (the Monte-Carlo engine gives 92 % here too: ARCHITECTURE.md, Decisions).
+    /// history; analytic engine (the Monte-Carlo engine gives 92 % here too: docs/decisions.md).
     #[test]
     fn three_year_intervals_are_calibrated_on_synthetic_las() {
         use highneeds_synth::{generate_la, SynthConfig};

@@ -13,7 +13,7 @@
 //! - Log-normal: mean = exp(μ + σ²/2), p10/p90 = exp(μ ∓ 1.2816 σ).
 //!
 //! Only censuses up to the origin are used ([`project`] drops later years itself), so a backtest cannot leak.
-//! How the default parameters were chosen (not purely on early origins) is in ARCHITECTURE.md, Decisions.
+//! How the default parameters were chosen (not purely on early origins) is in docs/decisions.md.
 
 use std::collections::BTreeMap;
 
