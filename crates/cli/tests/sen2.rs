@@ -64,6 +64,7 @@ fn personal_values(files: &[PathBuf]) -> Vec<String> {
             "PostCode",
             "UPN",
             "UniqueLearnerNumber",
+            "PersonBirthDate",
         ] {
             let open = format!("<{tag}>");
             let close = format!("</{tag}>");

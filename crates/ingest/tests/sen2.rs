@@ -188,6 +188,39 @@ fn truncated_and_non_xml_files_are_refused() {
     let e = errors_of("bad.xml", &bad);
     assert_eq!(e.len(), 1);
     assert!(e[0].starts_with("bad.xml:15: not well-formed XML"), "{e:?}");
+    // Broken XML inside a personal element never quotes the text: not the entity's name, not quick-xml's message.
+    let surname = text
+        .split("<Surname>")
+        .nth(1)
+        .and_then(|t| t.split("</Surname>").next())
+        .unwrap()
+        .to_string();
+    for broken in [
+        text.replacen(
+            &format!("<Surname>{surname}"),
+            &format!("<Surname>{surname}&Marie;"),
+            1,
+        ),
+        text.replacen(
+            &format!("<Surname>{surname}</Surname>"),
+            &format!("<Surname>{surname}</Forename>"),
+            1,
+        ),
+        text.replacen(
+            &format!("<Surname>{surname}"),
+            &format!("<Surname>{surname}&#xZZ;"),
+            1,
+        ),
+    ] {
+        let e = errors_of("name.xml", &broken);
+        assert!(!e.is_empty());
+        for issue in &e {
+            assert!(
+                !issue.contains("Marie") && !issue.contains(&surname),
+                "{issue}"
+            );
+        }
+    }
     let binary: Vec<u8> = (0u8..=255).cycle().take(4000).collect();
     let parsed = parse_sen2("bin.xml", &binary[..], &keyer());
     assert!(parsed.has_errors() && parsed.value.is_none());

@@ -12,7 +12,8 @@
 //!   (3 pseudo-years), accumulated with persistence p: var_h = σ²_i Σ_{k<h} (Σ_{j≤h−1−k} p^j)².
 //! - Log-normal: mean = exp(μ + σ²/2), p10/p90 = exp(μ ∓ 1.2816 σ).
 //!
-//! Only censuses up to the origin are used ([`project`] drops later years itself), so a backtest cannot leak.
+//! Only censuses up to the origin are used ([`project`] drops later years itself), and the backtest scores no
+//! LA whose origin value is apportioned across a later boundary change, so a backtest cannot leak.
 //! How the default parameters were chosen (not purely on early origins) is in docs/decisions.md.
 
 use std::collections::BTreeMap;
@@ -301,7 +302,12 @@ pub fn backtest(
         for (la, s) in history {
             for h in 1..=horizon {
                 let target = origin + h as i32;
-                let (Some(actual), true) = (s.get(&target).copied(), observed(*la, target)) else {
+                // Scored only where the target and the origin are both published as they are: an apportioned
+                // origin (before a boundary change) is split by shares first seen after it, which would leak.
+                let (Some(actual), true) = (
+                    s.get(&target).copied(),
+                    observed(*la, target) && observed(*la, origin),
+                ) else {
                     continue;
                 };
                 let (Some(base), Some(m)) =

@@ -480,19 +480,21 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         let event = match xml.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => {
-                let mut msg = e.to_string();
-                if msg.len() > 200 {
-                    msg.truncate(msg.char_indices().nth(200).map_or(msg.len(), |(i, _)| i));
-                }
+                // quick-xml's own message can quote the text it choked on (a name, a UPN): it is only
+                // classified here, never shown.
+                let msg = e.to_string();
                 let lower = msg.to_lowercase();
                 let rule = if msg.contains("end of input") || lower.contains("eof") {
-                    format!("the file ends in the middle of a tag: it is truncated ({msg})")
+                    "the file ends in the middle of a tag: it is truncated".to_string()
                 } else if lower.contains("utf-8") || lower.contains("decode") {
                     "is not UTF-8 text here: a SEN2 return is UTF-8 XML (was it saved as Windows-1252 or \
                      Latin-1? export or save it as UTF-8)"
                         .to_string()
                 } else {
-                    format!("not well-formed XML (byte {}): {msg}", xml.error_position())
+                    format!(
+                        "not well-formed XML at byte {} (a tag not closed, mismatched or broken)",
+                        xml.error_position()
+                    )
                 };
                 r.error(Some(r.line), None, rule);
                 break;
@@ -527,13 +529,12 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
             }
             Event::GeneralRef(e) => match entity(&e) {
                 Some(s) => r.text(&s, line),
+                // The entity's name is not quoted: in a personal element it is part of a name.
                 None => r.error(
                     Some(line),
                     None,
-                    format!(
-                        "not well-formed XML: the entity &{}; is not defined",
-                        shorten(&e)
-                    ),
+                    "not well-formed XML: an undefined entity (an & in text must be written &amp;)"
+                        .into(),
                 ),
             },
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
@@ -608,10 +609,6 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         persons: r.persons,
     });
     Parsed::new(value, issues, vec![source])
-}
-
-fn shorten(s: &str) -> String {
-    s.chars().take(20).collect()
 }
 
 /// Read a SEN2 return from a file, streaming (never the whole file in memory).
