@@ -413,27 +413,23 @@ fn check_files(files: &[ImportedFile]) -> Result<Vec<CheckedFile>, StoreError> {
         .collect()
 }
 
-/// Whether these files are what the LA's latest import of this operation and kind of file already holds: the same set of
-/// (kind, SHA-256). Only the latest counts, so re-importing an older file after a newer one (A → B → A) imports
-/// it again and the database ends up matching the file the user just gave.
+/// Whether these files are what the LA's latest import of this operation already holds: the same set of
+/// (kind, SHA-256). Only the latest counts — of any kind of file, since a witan.send set and SEN2 returns both
+/// replace transitions — so re-importing an older file after a newer one (A → B → A, or witan → SEN2 → witan)
+/// imports it again and the database ends up matching the files the user just gave.
 async fn already_imported(
     conn: &mut SqliteConnection,
     la_code: &str,
     files: &[CheckedFile],
     op: Operation,
 ) -> Result<Option<ImportOutcome>, StoreError> {
-    // The latest import of this operation *and kind of file*: a history import from SEN2 returns does not
-    // hide the witan.send set imported before it (each is compared with its own kind's latest import).
-    let kind = files.first().map(|f| f.kind.as_str()).unwrap_or("");
     let latest = sqlx::query(
         "SELECT i.import_id, i.imported_at FROM imports i \
-         WHERE i.la_code = ? AND i.operation = ? AND EXISTS \
-         (SELECT 1 FROM import_files f WHERE f.import_id = i.import_id AND f.kind = ?) \
+         WHERE i.la_code = ? AND i.operation = ? \
          ORDER BY i.import_id DESC LIMIT 1",
     )
     .bind(la_code)
     .bind(op.code())
-    .bind(kind)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(latest) = latest else {

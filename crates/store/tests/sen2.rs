@@ -132,3 +132,65 @@ async fn censuses_round_trip_and_later_years_extend_the_history() {
     assert!(matches!(again, ImportOutcome::AlreadyImported { .. }));
     store.close().await;
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// A witan.send set and SEN2 returns both replace transitions, so "already imported" means the LA's latest
+/// history import of any kind: witan W → SEN2 S → W again imports W again and the history is W's once more;
+/// then S again imports S again.
+#[tokio::test]
+async fn witan_then_sen2_then_the_same_witan_set_imports_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+    let la = common::la("E1", "One");
+    let w = common::history(60, 3);
+    let w_files = common::witan_files(7, &w);
+    let imported = |o: &ImportOutcome| matches!(o, ImportOutcome::Imported { .. });
+    assert!(imported(
+        &store.import_history(&la, &w, &w_files, "t").await.unwrap()
+    ));
+    let w_transitions = store.require_history("E1").await.unwrap().transitions;
+
+    let a = census(
+        2030,
+        vec![plan(1, 7, Sen2Need::Asd, CanonicalSetting::Mainstream)],
+        vec![],
+    );
+    let b = census(
+        2031,
+        vec![plan(1, 8, Sen2Need::Asd, CanonicalSetting::Mainstream)],
+        vec![],
+    );
+    let both = [a, b];
+    let (transitions, summaries) = transitions_of(&both);
+    let data = Sen2Import {
+        returns: both.iter().map(summary).collect(),
+        censuses: &both,
+        transitions: &transitions,
+        transition_years: summaries.iter().filter_map(|s| s.from_census).collect(),
+        ..Sen2Import::default()
+    };
+    let s_files = [file("s.xml", '5')];
+    assert!(imported(
+        &store.import_sen2(&la, &data, &s_files, "t").await.unwrap()
+    ));
+    assert_ne!(
+        store.require_history("E1").await.unwrap().transitions,
+        w_transitions
+    );
+
+    assert!(imported(
+        &store.import_history(&la, &w, &w_files, "t").await.unwrap()
+    ));
+    assert_eq!(
+        store.require_history("E1").await.unwrap().transitions,
+        w_transitions
+    );
+    assert!(imported(
+        &store.import_sen2(&la, &data, &s_files, "t").await.unwrap()
+    ));
+    let again = store.import_sen2(&la, &data, &s_files, "t").await.unwrap();
+    assert!(matches!(again, ImportOutcome::AlreadyImported { .. }));
+    store.close().await;
+}

@@ -355,15 +355,7 @@ pub async fn store_returns(
     files: &[ImportedFile],
     user: &str,
 ) -> Result<(ImportOutcome, Vec<TransitionSummary>)> {
-    let new_years: BTreeSet<_> = derived.censuses.iter().map(|c| c.census_year).collect();
-    let mut all: Vec<Sen2Census> = db
-        .sen2_censuses(&la.code)
-        .await?
-        .into_iter()
-        .filter(|c| !new_years.contains(&c.census_year))
-        .collect();
-    all.extend(derived.censuses.iter().cloned());
-    let (transitions, summaries) = transitions_of(&all);
+    let (transitions, summaries) = stored_and_new_transitions(db, la, derived).await?;
     let data = Sen2Import {
         returns: derived.summaries.clone(),
         censuses: &derived.censuses,
@@ -373,6 +365,32 @@ pub async fn store_returns(
     };
     let outcome = db.import_sen2(la, &data, files, user).await?;
     Ok((outcome, summaries))
+}
+
+/// Transitions over every census the LA has stored plus these returns' (theirs replacing the same years).
+async fn stored_and_new_transitions(
+    db: &Store,
+    la: &LaRef,
+    derived: &Derived,
+) -> Result<(Vec<highneeds_domain::Transition>, Vec<TransitionSummary>)> {
+    let new_years: BTreeSet<_> = derived.censuses.iter().map(|c| c.census_year).collect();
+    let mut all: Vec<Sen2Census> = db
+        .sen2_censuses(&la.code)
+        .await?
+        .into_iter()
+        .filter(|c| !new_years.contains(&c.census_year))
+        .collect();
+    all.extend(derived.censuses.iter().cloned());
+    Ok(transitions_of(&all))
+}
+
+/// What [`store_returns`] would report on transitions, without importing (the returns are already stored).
+pub async fn transition_summaries(
+    db: &Store,
+    la: &LaRef,
+    derived: &Derived,
+) -> Result<Vec<TransitionSummary>> {
+    Ok(stored_and_new_transitions(db, la, derived).await?.1)
 }
 
 /// `highneeds import sen2 FILE...`.
