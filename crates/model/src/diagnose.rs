@@ -622,6 +622,35 @@ fn spend(
                     ));
                 }
             }
+            if by_setting {
+                // Spend on a setting with no published plans in either year has no unit cost: it cannot enter
+                // volume × mix × rate, which then explains the rest of the spend. Said, not dropped silently.
+                let outside: Vec<String> = CanonicalSetting::ALL
+                    .iter()
+                    .filter(|c| {
+                        let plans = |y| s.get(la, Measure::PlansBySetting(**c), y).unwrap_or(0.0);
+                        plans(a.census_year) <= 0.0
+                            && plans(b.census_year) <= 0.0
+                            && (sa.2.get(*c).copied().unwrap_or(0.0) != 0.0
+                                || sb.2.get(*c).copied().unwrap_or(0.0) != 0.0)
+                    })
+                    .map(|c| {
+                        let pounds = |v: Option<&f64>| format!("£{:.0}", v.copied().unwrap_or(0.0));
+                        format!(
+                            "{} {} → {}",
+                            c.code(),
+                            pounds(sa.2.get(c)),
+                            pounds(sb.2.get(c))
+                        )
+                    })
+                    .collect();
+                if !outside.is_empty() {
+                    notes.push(format!(
+                        "spend on settings with no published plans ({}) is outside volume × mix × rate, which explains the growth of the rest of the spend",
+                        outside.join("; ")
+                    ));
+                }
+            }
             let cells: Vec<SettingSpend> = if by_setting {
                 CanonicalSetting::ALL
                     .iter()

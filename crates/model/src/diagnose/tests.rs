@@ -11,6 +11,10 @@ fn la(s: &str) -> LaCode {
 /// Dudley (E08000027), January 2017 and 2022, from ehcp_caseload_la / _by_setting / _by_age, plus England's
 /// headline (228,221 … 473,255 are PROVENANCE.md's England totals).
 fn dudley() -> CurrentSeries {
+    dudley_statistics().on_current_boundaries()
+}
+
+fn dudley_statistics() -> PublishedStatistics {
     let d = la("E08000027");
     let e = LaCode::england();
     let mut p = PublishedStatistics::default();
@@ -71,7 +75,7 @@ fn dudley() -> CurrentSeries {
     put(d, Measure::RequestsRefused, 2021, 24);
     put(d, Measure::PlansIssued, 2021, 414);
     put(d, Measure::IssuedWithin20Weeks, 2021, 178);
-    p.on_current_boundaries()
+    p
 }
 
 fn close(a: Option<f64>, b: f64) {
@@ -246,4 +250,42 @@ proptest::proptest! {
         proptest::prop_assert!((contributions - 1.0).abs() < 1e-9);
         proptest::prop_assert!(!d.drivers.is_empty());
     }
+}
+
+/// Spend on a setting with no published plans in either year cannot be priced per plan: the decomposition
+/// covers the rest and a note names what it leaves out (review finding: it used to vanish silently).
+/// AP/PRU/hospital is given no plans in either year here.
+#[test]
+fn spend_on_a_setting_without_plans_is_named_not_dropped() {
+    // Dudley's figures with no plans in AP/PRU/hospital in 2022 either (it has none in 2017).
+    let mut p = dudley_statistics();
+    let ap = Measure::PlansBySetting(CanonicalSetting::AlternativeProvisionPruHospital);
+    p.figures.insert((la("E08000027"), ap, 2022), 0);
+    let s = p.on_current_boundaries();
+    let lines = vec![
+        line(2016, BudgetKind::Expenditure, "mainstream", 4_420_000),
+        line(2021, BudgetKind::Expenditure, "mainstream", 11_373_000),
+        line(
+            2016,
+            BudgetKind::Expenditure,
+            "special_maintained",
+            19_400_000,
+        ),
+        line(
+            2021,
+            BudgetKind::Expenditure,
+            "special_maintained",
+            39_168_000,
+        ),
+        line(2016, BudgetKind::Expenditure, "ap_pru_hospital", 1_000_000),
+        line(2021, BudgetKind::Expenditure, "ap_pru_hospital", 1_500_000),
+    ];
+    let d = diagnose(&s, la("E08000027"), 2017, 2022, Some(&lines)).unwrap();
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("ap_pru_hospital £1000000 → £1500000")),
+        "{:?}",
+        d.notes
+    );
 }
