@@ -216,14 +216,41 @@ pub fn continuous_series<K: Ord + Clone>(
             vec![1.0 / succs.len() as f64; succs.len()]
         };
         // Predecessors' rows summed per (key, year) before the successors' first year.
-        let mut summed: BTreeMap<(K, i32), f64> = BTreeMap::new();
+        // A year where some predecessor has no value is not apportioned (its sum would be too small): noted.
+        let mut summed: BTreeMap<(K, i32), (f64, usize)> = BTreeMap::new();
         for ((l, k, y), v) in published {
             if preds.contains(l) && *y < first_year {
-                *summed.entry((k.clone(), *y)).or_insert(0.0) += v;
+                let e = summed.entry((k.clone(), *y)).or_insert((0.0, 0));
+                e.0 += v;
+                e.1 += 1;
             }
         }
+        let incomplete: BTreeSet<i32> = summed
+            .iter()
+            .filter(|(_, (_, n))| *n < preds.len())
+            .map(|((_, y), _)| *y)
+            .collect();
+        if !incomplete.is_empty() {
+            notes.push(format!(
+                "{}: not estimated for {} (a predecessor has no figure that year)",
+                change
+                    .successors
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                incomplete
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let recode = change.is_recode();
-        for ((k, y), v) in summed {
+        for ((k, y), (v, n)) in summed {
+            if n < preds.len() {
+                continue;
+            }
             for (s, share) in succs.iter().zip(&shares) {
                 out.entry((*s, k.clone(), y)).or_insert(MappedValue {
                     value: v * share,
@@ -322,6 +349,32 @@ mod tests {
         assert_eq!(c.len(), 4, "predecessors removed");
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("E06000058 49.1%"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_year_missing_a_predecessor_is_not_estimated() {
+        // 2018 lacks Poole: summing Bournemouth and Dorset county alone would understate both successors.
+        let mut p: PublishedSeries<()> = BTreeMap::new();
+        for (code, v2018, v2019) in [
+            ("E06000028", Some(1000.0), 1045.0),
+            ("E06000029", None, 846.0),
+            ("E10000009", Some(2300.0), 2392.0),
+        ] {
+            if let Some(v) = v2018 {
+                p.insert((la(code), (), 2018), v);
+            }
+            p.insert((la(code), (), 2019), v2019);
+        }
+        p.insert((la("E06000058"), (), 2020), 2448.0);
+        p.insert((la("E06000059"), (), 2020), 2534.0);
+        let (c, notes) = continuous_series(&p);
+        assert!(c.contains_key(&(la("E06000058"), (), 2019)));
+        assert!(!c.contains_key(&(la("E06000058"), (), 2018)));
+        assert!(!c.contains_key(&(la("E06000059"), (), 2018)));
+        assert!(
+            notes.iter().any(|n| n.contains("not estimated for 2018")),
+            "{notes:?}"
+        );
     }
 
     #[test]

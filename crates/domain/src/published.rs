@@ -152,7 +152,8 @@ impl PublishedStatistics {
         let mut sums: BTreeMap<(LaCode, i32), u64> = BTreeMap::new();
         for ((la, m, y), v) in &self.figures {
             if let Measure::PlansBySetting(_) = m {
-                *sums.entry((*la, *y)).or_insert(0) += v;
+                let sum = sums.entry((*la, *y)).or_insert(0);
+                *sum = sum.saturating_add(*v);
             }
         }
         sums.into_iter()
@@ -214,6 +215,25 @@ mod tests {
 
     fn la(s: &str) -> LaCode {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn huge_setting_counts_saturate_instead_of_overflowing() {
+        // Three settings of i64::MAX each (a count cell accepts that much): found by fuzzing, it overflowed.
+        let mut p = PublishedStatistics::default();
+        let a = la("E06000001");
+        p.figures.insert((a, Measure::Plans, 2020), 10);
+        for c in [
+            CanonicalSetting::Mainstream,
+            CanonicalSetting::Other,
+            CanonicalSetting::NotInEducationOrEmployment,
+        ] {
+            p.figures
+                .insert((a, Measure::PlansBySetting(c), 2020), i64::MAX as u64);
+        }
+        let gaps = p.setting_gaps();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].settings_sum, u64::MAX);
     }
 
     #[test]

@@ -219,7 +219,15 @@ fn read_csv(
             );
             continue;
         }
-        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+        // The record's bytes are its fields run together: valid UTF-8 overall, and every field must start and end
+        // on a character boundary (a character split across two fields is not text either).
+        let text = std::str::from_utf8(rec.as_slice()).ok().filter(|t| {
+            (0..rec.len()).all(|i| {
+                rec.range(i)
+                    .is_some_and(|r| t.is_char_boundary(r.start) && t.is_char_boundary(r.end))
+            })
+        });
+        let Some(text) = text else {
             report.line(line, "is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
             continue;
         };

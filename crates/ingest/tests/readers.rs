@@ -293,6 +293,20 @@ fn costs_by_age_group_and_split_into_place_funding_and_top_up() {
 }
 
 #[test]
+fn a_character_split_across_two_fields_is_not_text() {
+    // "\xC3" and "\xA9" run together are "é", but neither field is UTF-8 on its own (found by fuzzing).
+    let p = parse_costs(
+        "costs.csv",
+        b"need,setting,cost,age-group,place-funding,top-up\nASD,special,24250.50,\xC3,\xA9,\n",
+        None,
+    );
+    assert_eq!(
+        errors(&p),
+        ["costs.csv:2: is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)"]
+    );
+}
+
+#[test]
 fn cost_split_and_age_group_rules() {
     let text = "need,setting,cost,age-group,place-funding,top-up\n\
                 T,A,100,,60,50\n\
