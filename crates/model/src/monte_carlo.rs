@@ -526,7 +526,7 @@ pub(crate) fn simulate(
             n_occupied = n_next;
             // This year's figures: integer tallies per column, cost in pence.
             tally.iter_mut().for_each(|t| *t = 0);
-            let (mut cost, mut place) = (0.0, 0.0);
+            let mut cost = 0.0;
             for &s in &occupied[..n_occupied] {
                 let s = s as usize;
                 let n = counts[s];
@@ -534,10 +534,14 @@ pub(crate) fn simulate(
                     tally[c as usize] += n;
                 }
                 cost += f64::from(n) * compiled.unit_cost[s];
-                if let Some(p) = &compiled.place_cost {
-                    place += f64::from(n) * p[s];
-                }
             }
+            // Place funding only when the costs are split (a separate pass keeps the common loop lean).
+            let place: f64 = compiled.place_cost.as_ref().map_or(0.0, |p| {
+                occupied[..n_occupied]
+                    .iter()
+                    .map(|&s| f64::from(counts[s as usize]) * p[s as usize])
+                    .sum()
+            });
             let row = &mut out[h * width..(h + 1) * width];
             for (slot, &t) in row.iter_mut().zip(tally.iter()) {
                 *slot = f64::from(t);
