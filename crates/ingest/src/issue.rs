@@ -29,6 +29,18 @@ impl Issue {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+    /// An issue about a whole file (no line, column or value): a missing file, an unreadable folder.
+    pub fn about_file(file: &str, severity: Severity, rule: String) -> Self {
+        Self {
+            file: file.to_string(),
+            sheet: None,
+            line: None,
+            column: None,
+            value: None,
+            rule,
+            severity,
+        }
+    }
 }
 
 impl fmt::Display for Issue {

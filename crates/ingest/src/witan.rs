@@ -642,17 +642,6 @@ pub fn read_valid_states(path: &Path) -> Parsed<Vec<ValidSetting>> {
 // ---------------------------------------------------------------------------------------------------------
 // The four together.
 
-fn dir_issue(file: &str, severity: Severity, rule: String) -> Issue {
-    Issue {
-        file: file.to_string(),
-        sheet: None,
-        line: None,
-        column: None,
-        value: None,
-        rule,
-        severity,
-    }
-}
 
 /// `dir/stem.csv` or `dir/stem.xlsx` (CSV preferred; a warning if both exist).
 fn find_file(dir: &Path, stem: &str, issues: &mut Vec<Issue>) -> Option<PathBuf> {
@@ -660,7 +649,7 @@ fn find_file(dir: &Path, stem: &str, issues: &mut Vec<Issue>) -> Option<PathBuf>
     let xlsx = dir.join(format!("{stem}.xlsx"));
     match (csv.is_file(), xlsx.is_file()) {
         (true, true) => {
-            issues.push(dir_issue(
+            issues.push(Issue::about_file(
                 &format!("{stem}.xlsx"),
                 Severity::Warning,
                 format!("ignored: {stem}.csv is in the same folder and is read instead"),
@@ -715,7 +704,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
                 valid_states = absorb(parsed, &path, &mut sources, &mut issues);
             }
         }
-        None => issues.push(dir_issue(
+        None => issues.push(Issue::about_file(
             "valid-states.csv",
             Severity::Warning,
             format!("not found in {folder}: settings, needs and NCY ranges are not checked"),
@@ -723,7 +712,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
     }
     if let Some(v) = &valid_states {
         if v.is_empty() {
-            issues.push(dir_issue(
+            issues.push(Issue::about_file(
                 &valid_name,
                 Severity::Warning,
                 "has no rows: settings, needs and NCY ranges are not checked".into(),
@@ -743,7 +732,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
                 transitions = absorb(parsed, &path, &mut sources, &mut issues);
             }
         }
-        None => issues.push(dir_issue(
+        None => issues.push(Issue::about_file(
             "transitions.csv",
             Severity::Error,
             format!("not found in {folder}: transitions.csv or transitions.xlsx is required"),
@@ -764,7 +753,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
                 );
             }
         }
-        None => issues.push(dir_issue(
+        None => issues.push(Issue::about_file(
             "population.csv",
             Severity::Error,
             format!("not found in {folder}: population.csv or population.xlsx is required"),
@@ -782,7 +771,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
             }
         }
         None => {
-            issues.push(dir_issue(
+            issues.push(Issue::about_file(
                 "costs.csv",
                 Severity::Warning,
                 format!("not found in {folder}: no unit costs, so spend cannot be forecast"),
@@ -802,7 +791,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
             .collect();
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|y| y.to_string()).collect();
-            issues.push(dir_issue(
+            issues.push(Issue::about_file(
                 &population_name,
                 Severity::Warning,
                 format!(
@@ -824,7 +813,7 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
                     .filter(|s| !costed.contains(&(&s.need, &s.setting)))
                     .count();
                 if uncosted > 0 {
-                    issues.push(dir_issue(
+                    issues.push(Issue::about_file(
                         &costs_name,
                         Severity::Warning,
                         format!(

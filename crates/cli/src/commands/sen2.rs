@@ -152,17 +152,6 @@ pub struct ReadReturns {
     pub files: Vec<ImportedFile>,
 }
 
-fn file_issue(file: &str, severity: Severity, rule: String) -> Issue {
-    Issue {
-        file: file.to_string(),
-        sheet: None,
-        line: None,
-        column: None,
-        value: None,
-        rule,
-        severity,
-    }
-}
 
 /// Read the register (if any) and every return; the value only if nothing has an error.
 pub fn read_returns(
@@ -195,7 +184,7 @@ pub fn read_returns(
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
             if !years.insert(ret.header.census_year) {
-                issues.push(file_issue(
+                issues.push(Issue::about_file(
                     &name,
                     Severity::Error,
                     format!(
@@ -219,7 +208,7 @@ pub fn read_returns(
         .filter_map(|r| r.header.lea.as_deref())
         .collect();
     if leas.len() > 1 {
-        issues.push(file_issue(
+        issues.push(Issue::about_file(
             paths
                 .first()
                 .map(|p| p.display().to_string())
@@ -269,7 +258,7 @@ pub fn derive(
         let (census, notes) = census_of(ret, register, map);
         for (n, what) in notes.lines() {
             d.warnings
-                .push(file_issue(&name, Severity::Warning, format!("{n} {what}")));
+                .push(Issue::about_file(&name, Severity::Warning, format!("{n} {what}")));
         }
         d.summaries.push(Sen2ReturnSummary {
             census_year: ret.header.census_year,
@@ -416,7 +405,7 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
             .iter()
             .any(|c| c.plans.iter().any(|p| p.urn.is_some()))
     {
-        issues.push(file_issue(
+        issues.push(Issue::about_file(
             names.first().map(String::as_str).unwrap_or("sen2"),
             Severity::Warning,
             "no --establishments register was given: placements at a URN or UKPRN have setting `other` \

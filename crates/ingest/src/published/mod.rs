@@ -66,7 +66,7 @@ pub fn parse_published_file(name: &str, bytes: &[u8]) -> Parsed<PublishedStatist
     match parser_for(name) {
         Some(parse) => parse(name, bytes),
         None => Parsed::failed(
-            vec![file_issue(
+            vec![Issue::about_file(
                 name,
                 Severity::Error,
                 format!(
@@ -88,17 +88,6 @@ pub fn read_published_file(path: &Path) -> Parsed<PublishedStatistics> {
     crate::read_with(path, parse_published_file)
 }
 
-fn file_issue(file: &str, severity: Severity, rule: String) -> Issue {
-    Issue {
-        file: file.to_string(),
-        sheet: None,
-        line: None,
-        column: None,
-        value: None,
-        rule,
-        severity,
-    }
-}
 
 /// Add one file's figures to the whole; a key in two files is an error naming both.
 fn merge(
@@ -110,7 +99,7 @@ fn merge(
     for (key, v) in from.figures {
         if let Some(old) = into.figures.insert(key, v) {
             if old != v {
-                issues.push(file_issue(
+                issues.push(Issue::about_file(
                     file,
                     Severity::Error,
                     format!(
@@ -138,7 +127,7 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
         Ok(e) => e,
         Err(e) => {
             return Parsed::failed(
-                vec![file_issue(
+                vec![Issue::about_file(
                     &dir_name,
                     Severity::Error,
                     format!("cannot read the folder of published statistics: {e}"),
@@ -164,7 +153,7 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
     for path in &paths {
         let name = crate::display_name(path);
         let Some(parse) = parser_for(&name) else {
-            issues.push(file_issue(
+            issues.push(Issue::about_file(
                 &name,
                 Severity::Warning,
                 "not a file of the published EHC plan statistics: ignored".into(),
@@ -212,7 +201,7 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
     ];
     for (k, (prefix, what)) in missing.iter().enumerate() {
         if !seen[k] {
-            issues.push(file_issue(
+            issues.push(Issue::about_file(
                 &dir_name,
                 if k == 0 {
                     Severity::Error
@@ -255,14 +244,14 @@ fn cross_checks(stats: &PublishedStatistics, dir: &str, issues: &mut Vec<Issue>)
         }
     }
     for la in unknown {
-        issues.push(file_issue(
+        issues.push(Issue::about_file(
             dir,
             Severity::Warning,
             format!("LA {la} has figures but no headline plans in ehcp_caseload_la_*.csv (unknown LA code): its figures are kept but it has no caseload series"),
         ));
     }
     for (la, y, what) in out_of_life {
-        issues.push(file_issue(
+        issues.push(Issue::about_file(
             dir,
             Severity::Warning,
             format!("LA {la} has figures for {y}, outside the years it existed ({what})"),
@@ -280,7 +269,7 @@ fn cross_checks(stats: &PublishedStatistics, dir: &str, issues: &mut Vec<Issue>)
         e.1 += g.gap();
     }
     for (year, (las, gap)) in by_year {
-        issues.push(file_issue(
+        issues.push(Issue::about_file(
             dir,
             Severity::Warning,
             format!(
