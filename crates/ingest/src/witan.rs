@@ -642,7 +642,6 @@ pub fn read_valid_states(path: &Path) -> Parsed<Vec<ValidSetting>> {
 // ---------------------------------------------------------------------------------------------------------
 // The four together.
 
-
 /// `dir/stem.csv` or `dir/stem.xlsx` (CSV preferred; a warning if both exist).
 fn find_file(dir: &Path, stem: &str, issues: &mut Vec<Issue>) -> Option<PathBuf> {
     let csv = dir.join(format!("{stem}.csv"));

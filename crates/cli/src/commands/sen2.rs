@@ -152,7 +152,6 @@ pub struct ReadReturns {
     pub files: Vec<ImportedFile>,
 }
 
-
 /// Read the register (if any) and every return; the value only if nothing has an error.
 pub fn read_returns(
     paths: &[PathBuf],
@@ -257,8 +256,11 @@ pub fn derive(
         let name = names.get(i).cloned().unwrap_or_default();
         let (census, notes) = census_of(ret, register, map);
         for (n, what) in notes.lines() {
-            d.warnings
-                .push(Issue::about_file(&name, Severity::Warning, format!("{n} {what}")));
+            d.warnings.push(Issue::about_file(
+                &name,
+                Severity::Warning,
+                format!("{n} {what}"),
+            ));
         }
         d.summaries.push(Sen2ReturnSummary {
             census_year: ret.header.census_year,

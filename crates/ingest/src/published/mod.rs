@@ -88,7 +88,6 @@ pub fn read_published_file(path: &Path) -> Parsed<PublishedStatistics> {
     crate::read_with(path, parse_published_file)
 }
 
-
 /// Add one file's figures to the whole; a key in two files is an error naming both.
 fn merge(
     into: &mut PublishedStatistics,
