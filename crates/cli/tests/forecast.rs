@@ -449,3 +449,25 @@ fn costs_split_into_place_funding_and_top_up() {
         );
     }
 }
+
+/// A history too short for any origin says so and how to get one, instead of printing an empty table.
+#[test]
+fn backtest_with_no_possible_origin_says_why() {
+    let (_tmp, dir) = la(300);
+    let r = run([
+        "backtest".as_ref(),
+        "--witan-dir".as_ref(),
+        dir.as_os_str(),
+        "--min-years".as_ref(),
+        "12".as_ref(),
+    ]);
+    assert_eq!(r.code, Some(1), "{}", r.both());
+    assert!(r.stdout.is_empty(), "{}", r.both());
+    assert!(
+        r.stderr
+            .contains("no origin has 12 years of transitions before it and a census after it")
+            && r.stderr.contains("try --min-years 1"),
+        "{}",
+        r.both()
+    );
+}

@@ -733,3 +733,25 @@ fn validate_checks_release_files_too() {
         r.both()
     );
 }
+
+/// Options the all-LA model cannot honour are refused, not silently ignored.
+#[test]
+fn published_forecast_refuses_options_it_cannot_honour() {
+    let d = data_arg();
+    let r = run([
+        "forecast",
+        "--published",
+        d.as_str(),
+        "--origin",
+        "2022",
+        "--quantiles",
+        "0.05",
+    ]);
+    assert_eq!(r.code, Some(1), "{}", r.both());
+    assert!(
+        r.stderr
+            .contains("--quantiles and --setting-map do not apply"),
+        "{}",
+        r.both()
+    );
+}

@@ -39,6 +39,22 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         min_fit_years: args.min_years,
     };
     let report = backtest(&history, &options)?;
+    if report.origins.is_empty() {
+        let years = history
+            .census_span()
+            .map(|(a, b)| {
+                format!(
+                    "censuses {a}-{b}, {} years of transitions",
+                    b.year() - a.year()
+                )
+            })
+            .unwrap_or_default();
+        bail!(
+            "nothing to backtest in {source}: no origin has {} years of transitions before it and a census after it \
+             ({years}); try --min-years 1",
+            args.min_years
+        );
+    }
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report_json(&report))?),
         ReportFormat::Table => print!("{}", report_table(&report, &source)),

@@ -46,6 +46,13 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         );
     }
     if let Some(dir) = &args.published.published {
+        // The all-LA model gives a mean and an 80 % interval (p10, p90) per LA: say so rather than ignore options.
+        if !args.quantiles.is_empty() || args.setting_map.is_some() {
+            bail!(
+                "--published forecasts every LA's plans with p10 and p90 only: --quantiles and --setting-map do not \
+                 apply to it"
+            );
+        }
         return crate::commands::published::forecast(
             dir,
             args.published.origin,
