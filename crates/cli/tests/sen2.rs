@@ -293,3 +293,36 @@ fn no_personal_data_in_any_output_database_or_export() {
     assert!(!dump_text.contains("2002-01-01"));
     let _ = Path::new("");
 }
+
+/// Importing SEN2 returns into an LA whose stored witan.send set uses its own codes warns that the two codings
+/// will not meet; synth's witan set (SEN2-coded) does not.
+#[test]
+fn mixing_an_la_s_own_codes_with_sen2_codes_is_warned() {
+    let demo = shared("peers/witan-send-demo");
+    if !demo.join("transitions.csv").exists() {
+        return;
+    }
+    let l = la(300, 5);
+    let witan = |dir: &Path| {
+        run([
+            "import".as_ref(),
+            "witan".as_ref(),
+            dir.as_os_str(),
+            "--db".as_ref(),
+            l.db.as_os_str(),
+            "--la".as_ref(),
+            "E99999999".as_ref(),
+        ])
+    };
+    witan(&l.dir).ok();
+    let r = l.import(&l.returns(), &["--key-file", l.key.to_str().unwrap()]);
+    assert!(!r.stderr.contains("uses its own codes"), "{}", r.both());
+    witan(&demo).ok();
+    let r = l.import(&l.returns(), &["--key-file", l.key.to_str().unwrap()]);
+    assert!(
+        r.stderr
+            .contains("stored history uses its own codes (settings A, B, C"),
+        "{}",
+        r.both()
+    );
+}

@@ -435,6 +435,11 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
                 );
             }
             key.save()?;
+            if let Some(before) = db.load_history(&la.code).await? {
+                if let Some(warning) = mixed_coding(&before) {
+                    eprintln!("warning: {warning}");
+                }
+            }
             store_returns(&db, &la, &derived, &read.files, user).await
         }
         .await;
@@ -458,6 +463,51 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
         } => println!("already imported (import {import_id} at {imported_at}): nothing changed"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// SEN2 transitions use SEN2 need codes and canonical setting codes; an LA whose stored history (a witan.send set)
+/// uses its own codes would end up with two codings of the same children. Says which codes differ, if any.
+fn mixed_coding(history: &highneeds_domain::TransitionHistory) -> Option<String> {
+    use std::collections::BTreeSet;
+    let mut settings = BTreeSet::new();
+    let mut needs = BTreeSet::new();
+    for t in &history.transitions {
+        for s in [&t.before, &t.after].into_iter().flatten() {
+            if s.setting
+                .as_str()
+                .parse::<highneeds_domain::CanonicalSetting>()
+                .is_err()
+            {
+                settings.insert(s.setting.as_str().to_string());
+            }
+            if s.need.sen2().is_none() {
+                needs.insert(s.need.as_str().to_string());
+            }
+        }
+    }
+    if settings.is_empty() && needs.is_empty() {
+        return None;
+    }
+    let list = |codes: &BTreeSet<String>| {
+        let mut shown: Vec<&str> = codes.iter().take(6).map(String::as_str).collect();
+        if codes.len() > 6 {
+            shown.push("…");
+        }
+        shown.join(", ")
+    };
+    let mut what = Vec::new();
+    if !settings.is_empty() {
+        what.push(format!("settings {}", list(&settings)));
+    }
+    if !needs.is_empty() {
+        what.push(format!("needs {}", list(&needs)));
+    }
+    Some(format!(
+        "this LA's stored history uses its own codes ({}), but transitions from SEN2 returns use SEN2 need codes \
+         and canonical settings (mainstream, special_maintained, …): the forecast will treat them as different \
+         needs and settings. Import a witan.send set coded the same way, or only SEN2 returns.",
+        what.join("; ")
+    ))
 }
 
 /// Check a SEN2 return on its own (`validate`): parsed with a throw-away key, nothing saved.
