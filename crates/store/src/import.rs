@@ -48,6 +48,33 @@ const TRANSITIONS: Insert = Insert {
     columns: 10,
     tail: "",
 };
+/// Write transitions numbered from `after_seq + 1` (witan.send sets and SEN2 imports share this table).
+pub(crate) async fn insert_transitions(
+    conn: &mut SqliteConnection,
+    code: &str,
+    after_seq: i64,
+    transitions: &[highneeds_domain::Transition],
+    import_id: i64,
+) -> Result<u64, StoreError> {
+    let mut seq = after_seq;
+    TRANSITIONS
+        .run(conn, transitions, |q, t| {
+            seq += 1;
+            let (b, a) = (t.before.as_ref(), t.after.as_ref());
+            Ok(q.bind(code)
+                .bind(seq)
+                .bind(t.from_census.year())
+                .bind(b.map(|s| s.ncy.value()))
+                .bind(b.map(|s| s.need.as_str()))
+                .bind(b.map(|s| s.setting.as_str()))
+                .bind(a.map(|s| s.ncy.value()))
+                .bind(a.map(|s| s.need.as_str()))
+                .bind(a.map(|s| s.setting.as_str()))
+                .bind(import_id))
+        })
+        .await
+}
+
 const POPULATION: Insert = Insert {
     head: "INSERT INTO population (la_code, seq, census_year, ncy, population, import_id)",
     columns: 6,
@@ -111,23 +138,7 @@ impl Store {
         let conn: &mut SqliteConnection = &mut tx;
         let mut rows = 0;
 
-        let mut seq = 0_i64;
-        rows += TRANSITIONS
-            .run(conn, &history.transitions, |q, t| {
-                seq += 1;
-                let (b, a) = (t.before.as_ref(), t.after.as_ref());
-                Ok(q.bind(code)
-                    .bind(seq)
-                    .bind(t.from_census.year())
-                    .bind(b.map(|s| s.ncy.value()))
-                    .bind(b.map(|s| s.need.as_str()))
-                    .bind(b.map(|s| s.setting.as_str()))
-                    .bind(a.map(|s| s.ncy.value()))
-                    .bind(a.map(|s| s.need.as_str()))
-                    .bind(a.map(|s| s.setting.as_str()))
-                    .bind(import_id))
-            })
-            .await?;
+        rows += insert_transitions(conn, code, 0, &history.transitions, import_id).await?;
 
         let mut seq = 0_i64;
         rows += POPULATION

@@ -10,7 +10,7 @@ use highneeds_domain::{CanonicalSetting, CensusYear, Ncy, Sen2Need, Transition, 
 use sqlx::Row;
 
 use crate::batch::Insert;
-use crate::import::{Begun, Operation, Start};
+use crate::import::{insert_transitions, Begun, Operation, Start};
 use crate::{ImportOutcome, ImportedFile, LaRef, Store, StoreError};
 
 /// One return's header, as kept.
@@ -53,12 +53,6 @@ const PEOPLE: Insert = Insert {
 const FLOWS: Insert = Insert {
     head: "INSERT INTO sen2_flows (la_code, census_year, measure, breakdown, amount, import_id)",
     columns: 6,
-    tail: "",
-};
-const TRANSITIONS: Insert = Insert {
-    head: "INSERT INTO transitions (la_code, seq, calendar_year, ncy_before, need_before, setting_before, \
-           ncy_after, need_after, setting_after, import_id)",
-    columns: 10,
     tail: "",
 };
 
@@ -215,23 +209,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get(0)?;
-        let mut seq = first_seq;
-        rows += TRANSITIONS
-            .run(&mut tx, data.transitions, |q, t| {
-                seq += 1;
-                let (b, a) = (t.before.as_ref(), t.after.as_ref());
-                Ok(q.bind(code)
-                    .bind(seq)
-                    .bind(t.from_census.year())
-                    .bind(b.map(|s| s.ncy.value()))
-                    .bind(b.map(|s| s.need.as_str().to_string()))
-                    .bind(b.map(|s| s.setting.as_str().to_string()))
-                    .bind(a.map(|s| s.ncy.value()))
-                    .bind(a.map(|s| s.need.as_str().to_string()))
-                    .bind(a.map(|s| s.setting.as_str().to_string()))
-                    .bind(import_id))
-            })
-            .await?;
+        rows += insert_transitions(&mut tx, code, first_seq, data.transitions, import_id).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, rows })
     }
