@@ -140,15 +140,7 @@ fn engines_agree_on_means() {
     let params = fit(&h, &FitOptions::default()).unwrap();
     let options = ProjectionOptions::default();
     let a = analytic::project(&params, &options);
-    let m = monte_carlo::project(
-        &params,
-        &options,
-        &MonteCarloOptions {
-            sims: 4000,
-            seed: 3,
-            threads: None,
-        },
-    );
+    let m = simulate(&params, &options, 4000, 3);
     for (x, y) in a.census_years.iter().zip(&m.census_years) {
         let rel = (x.total.mean - y.total.mean).abs() / x.total.mean;
         assert!(
@@ -213,6 +205,24 @@ fn same_seed_same_forecast_whatever_the_threads() {
         },
     );
     assert_ne!(one, other);
+}
+
+/// The Monte-Carlo engine on every core.
+fn simulate(
+    params: &crate::Parameters,
+    options: &ProjectionOptions,
+    sims: u32,
+    seed: u64,
+) -> crate::Forecast {
+    monte_carlo::project(
+        params,
+        options,
+        &MonteCarloOptions {
+            sims,
+            seed,
+            threads: None,
+        },
+    )
 }
 
 fn fit_stationary(h: &TransitionHistory) -> crate::Parameters {
@@ -387,15 +397,7 @@ fn place_funding_and_top_up_lines_and_age_group_costs() {
 
     let options = ProjectionOptions::default();
     let a = analytic::project(&params, &options);
-    let m = monte_carlo::project(
-        &params,
-        &options,
-        &MonteCarloOptions {
-            sims: 2000,
-            seed: 5,
-            threads: None,
-        },
-    );
+    let m = simulate(&params, &options, 2000, 5);
     for f in [&a, &m] {
         assert_eq!(f.place_funding.len(), f.financial_years.len());
         for ((c, p), t) in f
@@ -438,26 +440,11 @@ fn leaving_rate_trend_is_found_and_projected() {
     assert!(params.leave_multiplier(1) < 1.0);
     let options = ProjectionOptions::default();
     let a = analytic::project(&params, &options);
-    let stationary = fit(
-        &h,
-        &FitOptions {
-            joiner_trend: JoinerTrend::Stationary,
-            ..FitOptions::default()
-        },
-    )
-    .unwrap();
+    let stationary = fit_stationary(&h);
     assert!(stationary.leaver_trend.is_none());
     let pooled = analytic::project(&stationary, &options);
     assert!(a.flows[0].leavers.mean < pooled.flows[0].leavers.mean);
-    let m = monte_carlo::project(
-        &params,
-        &options,
-        &MonteCarloOptions {
-            sims: 3000,
-            seed: 2,
-            threads: None,
-        },
-    );
+    let m = simulate(&params, &options, 3000, 2);
     for ((x, y), (fx, fy)) in a
         .census_years
         .iter()
