@@ -25,6 +25,13 @@ fn forecast(dir: &Path, extra: &[&str]) -> Run {
     run(args)
 }
 
+fn backtest(dir: &Path, extra: &[&str]) -> Run {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["backtest".into(), "--witan-dir".into(), dir.into()];
+    args.extend(extra.iter().map(Into::into));
+    run(args)
+}
+
 fn forecast_json(dir: &Path, extra: &[&str]) -> Value {
     let r = forecast(dir, &[extra, &["--format", "json"]].concat());
     serde_json::from_str(r.ok()).unwrap_or_else(|e| panic!("not JSON: {e}\n{}", r.both()))
@@ -317,15 +324,7 @@ fn negative_uplift_is_accepted() {
 #[test]
 fn backtest_json_scores_every_method() {
     let (_tmp, dir) = la(400);
-    let r = run([
-        "backtest".as_ref(),
-        "--witan-dir".as_ref(),
-        dir.as_os_str(),
-        "--engine".as_ref(),
-        "analytic".as_ref(),
-        "--format".as_ref(),
-        "json".as_ref(),
-    ]);
+    let r = backtest(&dir, &["--engine", "analytic", "--format", "json"]);
     let v: Value = serde_json::from_str(r.ok()).unwrap();
     let scores = v["scores"].as_array().expect("scores array");
     let methods: BTreeSet<&str> = scores
@@ -454,13 +453,7 @@ fn costs_split_into_place_funding_and_top_up() {
 #[test]
 fn backtest_with_no_possible_origin_says_why() {
     let (_tmp, dir) = la(300);
-    let r = run([
-        "backtest".as_ref(),
-        "--witan-dir".as_ref(),
-        dir.as_os_str(),
-        "--min-years".as_ref(),
-        "12".as_ref(),
-    ]);
+    let r = backtest(&dir, &["--min-years", "12"]);
     assert_eq!(r.code, Some(1), "{}", r.both());
     assert!(r.stdout.is_empty(), "{}", r.both());
     assert!(
