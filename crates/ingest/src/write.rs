@@ -1,7 +1,7 @@
 //! Writers: the exact inverses of the readers, each writing a whole file atomically (temp file, then rename).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -20,10 +20,11 @@ fn csv_err(e: csv::Error) -> io::Error {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Write a file by writing a temp file beside it and renaming it into place.
-fn write_atomic(
+/// Write a file by writing a temp file beside it and renaming it into place: a reader never sees half a file,
+/// and a failure leaves no temp file behind. Every writer in this crate (CSV and SEN2 XML) goes through here.
+pub(crate) fn write_file_atomically(
     path: &Path,
-    fill: impl FnOnce(&mut csv::Writer<BufWriter<&File>>) -> io::Result<()>,
+    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -42,15 +43,9 @@ fn write_atomic(
     let result = (|| {
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(BufWriter::new(&file));
+            let mut w = BufWriter::with_capacity(256 * 1024, &file);
             fill(&mut w)?;
             w.flush()?;
-            let inner = w
-                .into_inner()
-                .map_err(|e| io::Error::other(e.to_string()))?;
-            inner.into_inner().map_err(|e| e.into_error())?;
         }
         file.sync_all()?;
         fs::rename(&tmp, path)
@@ -59,6 +54,20 @@ fn write_atomic(
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A CSV file written atomically (`\n` line ends).
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut csv::Writer<&mut BufWriter<&File>>) -> io::Result<()>,
+) -> io::Result<()> {
+    write_file_atomically(path, |out| {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(out);
+        fill(&mut w)?;
+        w.flush()
+    })
 }
 
 /// Pounds as witan.send writes them: `1000.0`, `1234.5`, `1234.56`.

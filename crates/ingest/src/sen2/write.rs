@@ -1,50 +1,19 @@
 //! Writing SEN2 returns (2025 layout) and a GIAS-shaped establishment register: the inverses of the readers,
 //! used for synthetic returns (demo, tests, benchmarks). Each file is written atomically (temp file, rename).
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{self, Write};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use highneeds_domain::sen2::{
     Establishment, IdentifiedPerson, IdentifiedReturn, Place, Placement, Request, Sex,
 };
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        {
-            let mut w = BufWriter::with_capacity(256 * 1024, &file);
-            fill(&mut w)?;
-            w.flush()?;
-        }
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::write::write_file_atomically(path, |w| fill(w))
 }
 
 /// Text escaped for XML element content.
