@@ -341,6 +341,17 @@ impl Validity {
 /// Fit the parameters. Fails only on histories no forecast can start from (no transitions, a gap in the census
 /// years, no plans at the base census).
 pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Parameters, ModelError> {
+    fit_reaching(history, options, &[])
+}
+
+/// [`fit`], with outcomes estimated also for every valid state of the `reach` settings, whether or not the
+/// history's children can reach them: a scenario that redirects children to a setting, or overflows them into it,
+/// needs to know what happens to them there. States nobody reaches change no forecast.
+pub fn fit_reaching(
+    history: &TransitionHistory,
+    options: &FitOptions,
+    reach: &[Setting],
+) -> Result<Parameters, ModelError> {
     let mut notes = Vec::new();
     let years = fitted_years(history, options)?;
     let base_census = years[years.len() - 1].next();
@@ -384,7 +395,11 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         options.persistence_sd,
         &mut notes,
     );
-    let outcomes = fit_outcomes(&space, &validity, &obs, &joiners, alpha, &mut notes);
+    let reach: Vec<usize> = reach
+        .iter()
+        .filter_map(|s| space.setting_index(s))
+        .collect();
+    let outcomes = fit_outcomes(&space, &validity, &obs, &joiners, &reach, alpha, &mut notes);
     let leaver_trend = match options.joiner_trend {
         JoinerTrend::Stationary => None,
         JoinerTrend::Damped { damping } => fit_leaver_trend(
@@ -650,6 +665,7 @@ fn fit_outcomes(
     validity: &Validity,
     obs: &Observations,
     joiners: &[JoinerNcy],
+    reach: &[usize],
     alpha: f64,
     notes: &mut Vec<String>,
 ) -> OutcomeTable {
@@ -683,6 +699,15 @@ fn fit_outcomes(
             .iter()
             .flat_map(|j| j.mix_state.iter().map(|&s| s as usize)),
     );
+    for &setting in reach {
+        for a in 0..Ncy::COUNT {
+            for n in 0..space.n_needs() {
+                if validity.allowed(a, n, setting) {
+                    queue.push(space.index(a, n, setting));
+                }
+            }
+        }
+    }
     let mut no_prior_states = 0usize;
     while let Some(origin) = queue.pop() {
         if edges_of.contains_key(&origin) {
