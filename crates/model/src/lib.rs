@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod monte_carlo;
 pub mod national;
 pub mod published_forecast;
+pub mod scenario;
 pub mod space;
 #[cfg(test)]
 mod tests;

@@ -400,6 +400,48 @@ pub fn project_with(
     effects: &Effects,
 ) -> Forecast {
     let sims = simulate_with(params, options, mc, effects);
+    forecast_of(params, options, mc, &sims)
+}
+
+/// Each simulation's placement cost per financial year (pence): FY starting in the base census's year + i =
+/// 5/12 × census i + 7/12 × census i + 1, census 0 being the base as known.
+pub(crate) fn placement_by_fy_per_simulation(
+    params: &Parameters,
+    sims: &Simulations,
+) -> Vec<(highneeds_domain::FinancialYear, Vec<f64>)> {
+    let cols = Columns::of(params);
+    let width = sims.width();
+    let base = crate::forecast::base_cost(params);
+    let years = sims.rows.first().map_or(0, |r| r.len() / width);
+    (0..years)
+        .filter_map(|h| {
+            let fy =
+                highneeds_domain::FinancialYear::starting(params.base_census.year() + h as i32)
+                    .ok()?;
+            let per_sim = sims
+                .rows
+                .iter()
+                .map(|r| {
+                    let first = if h == 0 {
+                        base
+                    } else {
+                        r[(h - 1) * width + cols.cost()]
+                    };
+                    (5.0 * first + 7.0 * r[h * width + cols.cost()]) / 12.0
+                })
+                .collect();
+            Some((fy, per_sim))
+        })
+        .collect()
+}
+
+/// Summarise simulations into a forecast.
+pub(crate) fn forecast_of(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+    sims: &Simulations,
+) -> Forecast {
     let results = &sims.rows;
     let f = sims.columns;
     let width = sims.width();
