@@ -196,7 +196,7 @@ pub struct Change(f64);
 
 impl Change {
     pub fn new(x: f64) -> Result<Self, String> {
-        if x.is_finite() && x >= -1.0 && x <= 10.0 {
+        if x.is_finite() && (-1.0..=10.0).contains(&x) {
             Ok(Self(x))
         } else {
             Err(format!(

@@ -164,15 +164,14 @@ enum Place<'a> {
     Lever(usize, usize, &'a str),
 }
 
+/// A table's header line and the line of each of its fields.
+type FieldLines = (u64, BTreeMap<String, u64>);
+
 /// Line numbers of a TOML file's fields, found from its array-of-tables headers.
 struct Lines {
     top: BTreeMap<String, u64>,
     assumptions: BTreeMap<String, u64>,
-    initiatives: Vec<(
-        u64,
-        BTreeMap<String, u64>,
-        Vec<(u64, BTreeMap<String, u64>)>,
-    )>,
+    initiatives: Vec<(u64, BTreeMap<String, u64>, Vec<FieldLines>)>,
 }
 
 impl Lines {

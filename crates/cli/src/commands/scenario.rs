@@ -20,6 +20,9 @@ use crate::args::{
 use crate::commands::{only_la, print_issues, runtime, REJECTED};
 use crate::output::scenario as render;
 
+/// The Stockton-like worked example (`examples/`), stored by `highneeds demo`.
+pub const EXAMPLE: &str = include_str!("../../../../examples/exampleshire-dbv-stockton.toml");
+
 /// The example scenario `new` writes: every lever kind, commented.
 pub const TEMPLATE: &str = include_str!("../../../../examples/scenario-template.toml");
 

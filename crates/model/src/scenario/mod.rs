@@ -513,6 +513,8 @@ fn from_samples(
     };
     let (mut balanced, mut cleared) = (0usize, 0usize);
     let mut gaps: Vec<f64> = Vec::with_capacity(sims);
+    // Simulation k's path runs across the years' sample vectors.
+    #[allow(clippy::needless_range_loop)]
     for k in 0..sims {
         let closing: f64 = opening
             + (0..=t)
@@ -588,13 +590,16 @@ fn normal_cdf(x: f64) -> f64 {
     }
 }
 
+/// Sufficiency rows, each setting's first shortfall, and the years looked ahead.
+type Sufficiency = (Vec<SufficiencyRow>, Vec<(String, Option<CensusYear>)>, u32);
+
 /// Demand (mitigated means) against places by setting and census over at least [`SUFFICIENCY_YEARS`] years,
 /// for settings with a baseline figure or a capacity lever.
 fn sufficiency(
     params: &Parameters,
     scenario: &Scenario,
     compiler: &compile::Compiler,
-) -> (Vec<SufficiencyRow>, Vec<(String, Option<CensusYear>)>, u32) {
+) -> Sufficiency {
     let years = scenario.assumptions.horizon_years.max(SUFFICIENCY_YEARS);
     let all = vec![true; scenario.initiatives.len()];
     let effects = compiler.effects(&all, years);
