@@ -85,7 +85,9 @@ fn analytic_rerun_after_one_lever_change(bencher: Bencher) {
     bencher.bench_local(|| {
         step += 1;
         if let LeverKind::JoinerRate { change, .. } = &mut edited.initiatives[0].levers[0].kind {
-            if let Ok(c) = highneeds_domain::scenario::Change::new(-0.05 - f64::from(step % 10) / 100.0) {
+            if let Ok(c) =
+                highneeds_domain::scenario::Change::new(-0.05 - f64::from(step % 10) / 100.0)
+            {
                 *change = c;
             }
         }
@@ -110,10 +112,14 @@ fn shapley_over(bencher: Bencher, n: usize) {
     bencher.bench(|| {
         let compiler = Compiler::new(&f.params, &s, a.horizon_years);
         shapley::attribute(n, |active| {
-            placement_by_fy(&f.params, &options, &compiler.effects(active, a.horizon_years))
-                .iter()
-                .map(|(_, c)| c.round() as i64)
-                .collect()
+            placement_by_fy(
+                &f.params,
+                &options,
+                &compiler.effects(active, a.horizon_years),
+            )
+            .iter()
+            .map(|(_, c)| c.round() as i64)
+            .collect()
         })
     });
 }
