@@ -930,7 +930,14 @@ fn lever_file(l: &Lever) -> LeverFile {
         cost: pounds(&l.cost),
         ..LeverFile::default()
     };
-    if l.timing != Timing::ALWAYS {
+    let money_only = matches!(
+        l.kind,
+        LeverKind::BlockTransfer { .. }
+            | LeverKind::Grant { .. }
+            | LeverKind::DeficitContribution { .. }
+            | LeverKind::InvestToSave
+    );
+    if l.timing != Timing::ALWAYS || !money_only {
         f.start = Some(l.timing.start.to_string());
         f.ramp_months = (l.timing.ramp_months > 0).then_some(l.timing.ramp_months);
         f.end = l.timing.end.map(|e| e.to_string());

@@ -491,3 +491,70 @@ fn census_of_projected_years() {
     let params = fit_reaching(&la(), &FitOptions::default(), &[]).unwrap();
     assert_eq!(params.base_census, CensusYear::new(2021).unwrap());
 }
+
+/// Parameters fitted once for the property tests below (reaching mainstream).
+fn reaching_mainstream() -> &'static Parameters {
+    static P: std::sync::OnceLock<Parameters> = std::sync::OnceLock::new();
+    P.get_or_init(|| fit_reaching(&la(), &FitOptions::default(), &[setting("mainstream")]).unwrap())
+}
+
+fn setting_total(params: &Parameters, v: &[f64], setting: usize) -> f64 {
+    v.iter()
+        .enumerate()
+        .filter(|(s, _)| params.space.parts(*s).2 == setting)
+        .map(|(_, &x)| x)
+        .sum()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// Whatever share of joiners and/or movers is redirected, and whatever places are enforced with an overflow,
+    /// no child is lost or made: every projected census holds as many children as without the levers, in the means;
+    /// and every Monte-Carlo simulation stays within the places.
+    #[test]
+    fn redirection_and_overflow_conserve_children(
+        share in 0.0f64..1.0,
+        joiners in any::<bool>(),
+        movers in any::<bool>(),
+        fraction in 0.3f64..1.5,
+        seed in 0u64..1000,
+    ) {
+        let params = reaching_mainstream();
+        let k = params.space.len();
+        let special = params.space.setting_index(&setting("special")).unwrap();
+        let mainstream = params.space.setting_index(&setting("mainstream")).unwrap();
+        let mut redirect = vec![Vec::new(); k];
+        for (s, out) in redirect.iter_mut().enumerate() {
+            let (a, n, st) = params.space.parts(s);
+            let target = params.space.index(a, n, mainstream);
+            if st == special && !params.outcomes.edges(target).is_empty() {
+                out.push((target as u32, share));
+            }
+        }
+        let base = setting_total(params, &analytic::expected_counts(params, 0)[0], special);
+        let places = (base * fraction).round() as u64;
+        let step = StepEffects {
+            joiner_redirect: if joiners { redirect.clone() } else { Vec::new() },
+            mover_redirect: if movers { redirect } else { Vec::new() },
+            places: vec![PlaceLimit { setting: special, places, overflow: mainstream }],
+            ..StepEffects::default()
+        };
+        // One year: the levers only relabel where children are, so the total is the unmitigated one.
+        let e = Effects { steps: vec![step.clone()] };
+        let plain = analytic::expected_counts(params, 1);
+        let moved = analytic::expected_counts_with(params, 1, &e);
+        let total = |v: &[f64]| v.iter().sum::<f64>();
+        prop_assert!((total(&plain[1]) - total(&moved[1])).abs() < 1e-9 * total(&plain[1]));
+        prop_assert!(setting_total(params, &moved[1], special) <= places as f64 + 1e-6);
+        let options = ProjectionOptions { years: 3, ..ProjectionOptions::default() };
+        let mc = MonteCarloOptions { sims: 20, seed, threads: Some(1) };
+        let sims = monte_carlo::simulate_with(params, &options, &mc, &Effects { steps: vec![step; 3] });
+        let cols = Columns::of(params);
+        let width = sims.width();
+        for row in &sims.rows {
+            for h in 0..3 {
+                prop_assert!(row[h * width + cols.setting(special)] <= places as f64);
+            }
+        }
+    }
+}
