@@ -225,12 +225,16 @@ fn a_target_outside_the_horizon_is_refused() {
     std::fs::write(&far, text).unwrap();
     let r = scenario(&["run", far.to_str().unwrap(), "--engine", "analytic"], &db);
     r.assert_no_panic();
-    assert_eq!(r.code, Some(1), "{}", r.both());
+    assert_eq!(r.code, Some(2), "{}", r.both());
     assert!(
-        r.stderr.contains(
-            "target financial year 2035-36 is outside the projected years (2025-26 to 2028-29)"
-        ),
+        r.stderr.contains("far.toml:15: column assumptions.target_financial_year: \"2035-36\" is outside the projected years (2025-26 to 2028-29"),
         "{}",
         r.both()
     );
+    let before = common::have_sqlite3().then(|| common::dump(&db));
+    let stored = scenario(&["import", far.to_str().unwrap()], &db);
+    assert_eq!(stored.code, Some(2), "{}", stored.both());
+    if let Some(before) = before {
+        assert_eq!(common::dump(&db), before, "the database changed");
+    }
 }

@@ -287,6 +287,12 @@ impl Checker<'_> {
     }
 }
 
+/// The line of an `[assumptions]` field in a TOML scenario, for faults found once the LA's data is known (a target
+/// year outside the projection).
+pub fn assumption_line(text: &str, field: &str) -> Option<u64> {
+    Lines::of(text).line(Place::Assumption(field))
+}
+
 /// Read a TOML scenario. `codes`: the LA's needs and settings, when known, to check the scenario's against.
 pub fn read_scenario_toml(
     file: &str,

@@ -136,7 +136,33 @@ fn scenario_from(source: &str, data: &LaData, db: &Path) -> Result<Option<(Scena
         read_scenario_toml(&label, &text, Some(&codes))
     };
     print_issues(&parsed.issues);
-    Ok(parsed.value.map(|s| (s, text)))
+    let Some(scenario) = parsed.value else {
+        return Ok(None);
+    };
+    // The target must be a projected year: known only with the LA's history (base census) and budget.
+    let base = data
+        .history
+        .transitions
+        .iter()
+        .map(|t| t.from_census.next())
+        .max();
+    let a = &scenario.assumptions;
+    let window =
+        base.and_then(|b| plan::projected_financial_years(b, a.horizon_years, &data.budget));
+    if let Some((first, last)) = window {
+        if a.target < first || a.target > last {
+            let line = highneeds_ingest::scenario::assumption_line(&text, "target_financial_year")
+                .map_or(String::new(), |l| format!("{l}:"));
+            eprintln!(
+                "{label}:{line} column assumptions.target_financial_year: \"{}\" is outside the projected years \
+                 ({first} to {last}: after the budget's last actual year, within horizon_years = {}): choose a year \
+                 in that range or a longer horizon",
+                a.target, a.horizon_years
+            );
+            return Ok(None);
+        }
+    }
+    Ok(Some((scenario, text)))
 }
 
 /// Fit and run a scenario over the LA's data.

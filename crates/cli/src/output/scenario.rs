@@ -67,8 +67,27 @@ fn outcome_json(o: &Outcome) -> Value {
             })
         })
         .collect();
+    let financial_years: Vec<Value> = o
+        .ledger
+        .iter()
+        .zip(&o.in_year_range)
+        .map(|(r, q)| {
+            let mut row = ledger_json(r, Some(q));
+            // The placement cost's 90 % range that year, from the scenario's engine.
+            if let Some(f) = o
+                .forecast
+                .financial_years
+                .iter()
+                .find(|f| f.financial_year == r.financial_year)
+            {
+                row["placement_p05_pence"] = json!(f.quantile(0.05).map(Pence::pence));
+                row["placement_p95_pence"] = json!(f.quantile(0.95).map(Pence::pence));
+            }
+            row
+        })
+        .collect();
     json!({
-        "financial_years": o.ledger.iter().zip(&o.in_year_range).map(|(r, q)| ledger_json(r, Some(q))).collect::<Vec<_>>(),
+        "financial_years": financial_years,
         "census_years": census_years,
         "balance_financial_year": o.balance_financial_year.map(|f| f.to_string()),
         "probability_balanced_by_target": o.probability_balanced_by_target,

@@ -120,6 +120,24 @@ pub struct ScenarioInputs<'a> {
     pub threads: Option<usize>,
 }
 
+/// The financial years a scenario's ledger projects: after the budget's last actual year, up to the one starting in
+/// the last projected census's year − 1 (the horizon's last financial year). The target must be one of them.
+pub fn projected_financial_years(
+    base_census: CensusYear,
+    horizon_years: u32,
+    budget: &[BudgetLine],
+) -> Option<(FinancialYear, FinancialYear)> {
+    let (_, years) = crate::ledger::budget_by_year(budget);
+    let last_actual = years
+        .iter()
+        .filter(|y| y.expenditure != Pence::ZERO)
+        .map(|y| y.financial_year)
+        .max()?;
+    let last = FinancialYear::starting(base_census.year() + horizon_years as i32 - 1).ok()?;
+    let first = last_actual.next();
+    (first <= last).then_some((first, last))
+}
+
 /// The fewest years sufficiency looks ahead (Dudley's 5- and 10-year planning).
 pub const SUFFICIENCY_YEARS: u32 = 10;
 
