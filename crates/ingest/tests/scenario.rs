@@ -58,7 +58,7 @@ fn the_shipped_example_and_template_read() {
     assert!(s.initiatives[0].name.starts_with("a. "));
     assert!(matches!(
         s.initiatives[4].levers[0].kind,
-        LeverKind::Capacity { places: 60, .. }
+        LeverKind::Capacity { places: 30, .. }
     ));
     let t = read_scenario_toml("template", TEMPLATE, Some(&codes()))
         .value
