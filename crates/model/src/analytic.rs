@@ -67,11 +67,14 @@ pub(crate) fn for_each_outcome(
         return;
     };
     let lm = params.leave_multiplier(h) * e.leave_multiplier(s);
-    let from_setting = params.space.parts(s).2;
+    let from_setting = params.space.setting_of(s);
     for edge in o.edges(s) {
         let d = o.destination[edge];
         let p = o.adjusted_probability(s, edge, lm);
-        if d == LEAVE || params.space.parts(d as usize).2 == from_setting {
+        if d == LEAVE
+            || e.mover_redirect.is_empty()
+            || params.space.setting_of(d as usize) == from_setting
+        {
             f(d, p);
         } else {
             split_flow(d, p, e.mover_redirects(d as usize), &mut f);

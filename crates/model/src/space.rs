@@ -72,6 +72,11 @@ impl StateSpace {
             self.setting_index(&state.setting)?,
         ))
     }
+    /// The setting index of a state (its last component: one remainder).
+    #[inline]
+    pub fn setting_of(&self, index: StateIndex) -> usize {
+        index % self.settings.len()
+    }
     /// (NCY index, need index, setting index) of a state.
     pub fn parts(&self, index: StateIndex) -> (usize, usize, usize) {
         let s = index % self.settings.len();

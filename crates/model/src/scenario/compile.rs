@@ -14,6 +14,10 @@ pub struct Compiler<'a> {
     /// Unmitigated mean plans per setting at each projected census (`[h][setting]`, h = 0 the base): the places
     /// assumed where the scenario gives no place figures.
     unmitigated_demand: Vec<Vec<f64>>,
+    /// Per initiative and lever, computed once: the states in the lever's cohort (rate and cost levers), or the
+    /// (state, target) pairs of a redirection.
+    cohort_states: Vec<Vec<Vec<u32>>>,
+    redirect_pairs: Vec<Vec<Vec<(StateIndex, StateIndex)>>>,
 }
 
 impl<'a> Compiler<'a> {
@@ -29,10 +33,43 @@ impl<'a> Compiler<'a> {
                 by_setting
             })
             .collect();
+        let per_lever = |f: &dyn Fn(&LeverKind) -> Vec<u32>| -> Vec<Vec<Vec<u32>>> {
+            scenario
+                .initiatives
+                .iter()
+                .map(|i| i.levers.iter().map(|l| f(&l.kind)).collect())
+                .collect()
+        };
+        let cohort_states = per_lever(&|kind| match kind {
+            LeverKind::JoinerRate { cohort, .. }
+            | LeverKind::LeaverRate { cohort, .. }
+            | LeverKind::UnitCost { cohort, .. } => (0..params.space.len())
+                .filter(|&s| in_cohort(params, s, cohort))
+                .map(|s| s as u32)
+                .collect(),
+            _ => Vec::new(),
+        });
+        let redirect_pairs = scenario
+            .initiatives
+            .iter()
+            .map(|i| {
+                i.levers
+                    .iter()
+                    .map(|l| match &l.kind {
+                        LeverKind::Redirect {
+                            from, to, cohort, ..
+                        } => redirect_pairs(params, from, to, cohort),
+                        _ => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
         Self {
             params,
             scenario,
             unmitigated_demand,
+            cohort_states,
+            redirect_pairs,
         }
     }
 
@@ -95,37 +132,37 @@ fn step(
     let levers = scenario
         .initiatives
         .iter()
+        .enumerate()
         .zip(active)
         .filter(|(_, &on)| on)
-        .flat_map(|(i, _)| &i.levers);
-    for lever in levers {
+        .flat_map(|((i, ini), _)| ini.levers.iter().enumerate().map(move |(j, l)| (i, j, l)));
+    for (i, j, lever) in levers {
         let t = &lever.timing;
+        let states = &compiler.cohort_states[i][j];
         match &lever.kind {
-            LeverKind::JoinerRate { change, cohort } => {
+            LeverKind::JoinerRate { change, .. } => {
                 let f = t.over_year_to_census(census);
-                multiply(params, &mut e.joiners, k, cohort, 1.0 + change.get() * f);
+                multiply(&mut e.joiners, k, states, 1.0 + change.get() * f);
             }
-            LeverKind::LeaverRate { change, cohort } => {
+            LeverKind::LeaverRate { change, .. } => {
                 let f = t.over_year_to_census(census);
-                multiply(params, &mut e.leave, k, cohort, 1.0 + change.get() * f);
+                multiply(&mut e.leave, k, states, 1.0 + change.get() * f);
             }
-            LeverKind::UnitCost { change, cohort } => {
+            LeverKind::UnitCost { change, .. } => {
                 let f = t.over_academic_year_of(census);
-                multiply(params, &mut e.cost, k, cohort, 1.0 + change.get() * f);
+                multiply(&mut e.cost, k, states, 1.0 + change.get() * f);
             }
             LeverKind::Redirect {
-                from,
-                to,
                 share,
                 joiners,
                 movers,
-                cohort,
+                ..
             } => {
                 let s = share.get() * t.over_year_to_census(census);
                 if s <= 0.0 {
                     continue;
                 }
-                for (d, target) in redirect_pairs(params, from, to, cohort) {
+                for &(d, target) in &compiler.redirect_pairs[i][j] {
                     if *joiners {
                         push_redirect(&mut e.joiner_redirect, k, d, target, s);
                     }
@@ -164,17 +201,15 @@ pub(crate) fn census_at(params: &Parameters, h: u32) -> CensusYear {
 }
 
 /// Multiply the entry of every state in the cohort by `factor` (the vector made all ones first if empty).
-fn multiply(params: &Parameters, v: &mut Vec<f64>, k: usize, cohort: &Cohort, factor: f64) {
+fn multiply(v: &mut Vec<f64>, k: usize, states: &[u32], factor: f64) {
     if factor == 1.0 {
         return;
     }
     if v.is_empty() {
         *v = vec![1.0; k];
     }
-    for (s, slot) in v.iter_mut().enumerate() {
-        if in_cohort(params, s, cohort) {
-            *slot *= factor.max(0.0);
-        }
+    for &s in states {
+        v[s as usize] *= factor.max(0.0);
     }
 }
 
