@@ -27,6 +27,12 @@ pub(crate) fn parse_int(s: &str) -> Option<i64> {
     whole.parse().ok()
 }
 
+/// This calendar year, by the machine's clock (for plausibility warnings only, never for a rule that rejects).
+pub(crate) fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
 pub(crate) fn census_year(
     report: &mut Report,
     row: &Row<'_>,
@@ -38,7 +44,17 @@ pub(crate) fn census_year(
         .and_then(|y| i32::try_from(y).ok())
         .map(CensusYear::new)
     {
-        Some(Ok(y)) => Some(y),
+        Some(Ok(y)) => {
+            let this_year = current_year();
+            if y.year() > this_year {
+                report.tally(
+                    ("row", "rows"),
+                    &format!("with a {col} after this year ({this_year}): is the year right?"),
+                    Some(row.line),
+                );
+            }
+            Some(y)
+        }
         _ => {
             report.cell(row.line, col, s, RULE_YEAR);
             None

@@ -124,6 +124,20 @@ pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> Source
     }
 }
 
+/// The rule for a path that is a device, a named pipe or a socket: reading one could block or never end.
+pub const NOT_REGULAR: &str =
+    "is not a regular file (a device, named pipe or socket): give a file saved on disk";
+
+/// Refuse a path that is not a regular file before anything opens it (opening a named pipe blocks, reading
+/// `/dev/zero` never ends). A path that does not exist is left for the reader to report.
+pub fn check_regular_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err("is a directory, not a file".into()),
+        Ok(m) if !m.is_file() => Err(NOT_REGULAR.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Read a whole file, or the issue saying why it could not be read.
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     let name = display_name(path);
@@ -141,6 +155,9 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
     if meta.is_dir() {
         return Err(fail("is a directory, not a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail(NOT_REGULAR.into()));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(fail(format!(
