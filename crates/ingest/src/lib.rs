@@ -28,7 +28,10 @@ pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
 pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
 pub use plans::{parse_plans, read_plans};
 pub use published::{parse_published_file, read_published_dir};
-pub use table::{MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
+pub use table::{
+    neutralise_formula, unneutralise_formula, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_RECORD_BYTES,
+    MAX_ROWS, MAX_XLSX_CELLS, NO_DATA_ROWS,
+};
 pub use totals::{parse_totals, read_totals};
 pub use witan::{
     parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,

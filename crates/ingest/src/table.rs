@@ -41,15 +41,46 @@ enum RowData<'a> {
 }
 
 impl Row<'_> {
-    /// The trimmed cell of the `k`th column of the format ("" if the column is absent).
+    /// The trimmed cell of the `k`th column of the format ("" if the column is absent), with the quote that
+    /// [`neutralise_formula`] puts before formula-like text taken off.
     pub fn get(&self, k: usize) -> &str {
         let Some(Some(i)) = self.cols.get(k) else {
             return "";
         };
-        match self.data {
+        let cell = match self.data {
             RowData::Csv(rec, text) => rec.range(*i).and_then(|r| text.get(r)).unwrap_or("").trim(),
             RowData::Cells(cells) => cells.get(*i).map(|s| s.trim()).unwrap_or(""),
-        }
+        };
+        unneutralise_formula(cell)
+    }
+}
+
+/// Whether a spreadsheet could take this text for a formula: it starts with `=`, `+`, `-`, `@`, tab or carriage
+/// return (OWASP's CSV-injection rule), or it is a quote followed by such text (so that quoting is reversible).
+fn looks_like_formula(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => true,
+        Some(b'\'') => looks_like_formula(&s[1..]),
+        _ => false,
+    }
+}
+
+/// Text written into an exported CSV or XLSX cell: formula-like text gets a leading `'`, so a spreadsheet shows it
+/// as text instead of running it. Readers take the quote off again ([`unneutralise_formula`]), so a round trip
+/// gives back the same text. Only for text columns (codes, names, ids), never numbers: `-3` stays a number.
+pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The inverse of [`neutralise_formula`]: a `'` before formula-like text is taken off; any other text is kept.
+pub fn unneutralise_formula(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => s,
     }
 }
 

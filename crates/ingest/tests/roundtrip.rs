@@ -12,8 +12,16 @@ use highneeds_ingest::write::{write_budget, write_plans, write_witan_dir};
 use highneeds_ingest::{read_budget, read_plans, read_witan_dir};
 use proptest::prelude::*;
 
-const NEEDS: [&str; 5] = ["T", "U", "ASD", "SEMH", "Speech & lang."];
-const SETTINGS: [&str; 5] = ["A", "B", "special_maintained", "fe college", "x/y-2+z"];
+// Codes starting with - or + look like formulas to a spreadsheet: exports quote them, readers unquote them.
+const NEEDS: [&str; 6] = ["T", "U", "ASD", "SEMH", "Speech & lang.", "-SLCN"];
+const SETTINGS: [&str; 6] = [
+    "A",
+    "B",
+    "special_maintained",
+    "fe college",
+    "x/y-2+z",
+    "+1 unit",
+];
 
 fn need(i: usize) -> Need {
     NEEDS[i % NEEDS.len()].parse().unwrap()
@@ -149,7 +157,7 @@ fn budget() -> impl Strategy<Value = Vec<BudgetLine>> {
     let key = (
         2000i32..2090,
         0..BudgetKind::ALL.len(),
-        "[A-Za-z0-9 :,\"'£()-]{0,16}",
+        "[A-Za-z0-9 :,\"'£()=+@-]{0,16}",
     );
     proptest::collection::vec((key, -10i64.pow(14)..10i64.pow(14)), 0..30).prop_map(|rows| {
         let mut seen = BTreeSet::new();
@@ -250,4 +258,46 @@ fn cost_text_like_witan() {
     assert_eq!(pounds_text(Pence::new(123_450)), "1234.5");
     assert_eq!(pounds_text(Pence::new(123_456)), "1234.56");
     assert_eq!(pounds_text(Pence::new(-5)), "-0.05");
+}
+
+/// Issue #14, fault 7: text that a spreadsheet would run as a formula is written with a leading quote (OWASP's
+/// CSV-injection rule) and read back as the same text.
+#[test]
+fn formula_like_text_is_neutralised_in_exports_and_read_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hnb-budget.csv");
+    let lines: Vec<BudgetLine> = [
+        "=HYPERLINK(\"http://x\")",
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "'=quoted",
+        "plain",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, l)| BudgetLine {
+        financial_year: FinancialYear::starting(2024 + i as i32).unwrap(),
+        kind: BudgetKind::ALL[0],
+        line: (*l).to_string(),
+        amount: Pence::new(100),
+    })
+    .collect();
+    write_budget(&lines, &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for cell in [
+        "'=HYPERLINK",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "''=quoted",
+        ",plain,",
+    ] {
+        assert!(text.contains(cell), "{cell} not in\n{text}");
+    }
+    for line in text.lines().skip(1) {
+        let third = line.split(',').nth(2).unwrap().trim_start_matches('"');
+        assert!(!third.starts_with(['=', '+', '-', '@']), "{line}");
+    }
+    assert_eq!(read_budget(&path).value.unwrap(), lines);
 }
