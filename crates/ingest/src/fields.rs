@@ -33,11 +33,14 @@ pub(crate) fn current_year() -> i32 {
     chrono::Utc::now().year()
 }
 
+/// A census year; one more than `years_ahead` after this year is counted in a warning (observed data cannot come
+/// from the future; projections, such as population, may run some years ahead).
 pub(crate) fn census_year(
     report: &mut Report,
     row: &Row<'_>,
     k: usize,
     col: &str,
+    years_ahead: i32,
 ) -> Option<CensusYear> {
     let s = row.get(k);
     match parse_int(s)
@@ -46,10 +49,15 @@ pub(crate) fn census_year(
     {
         Some(Ok(y)) => {
             let this_year = current_year();
-            if y.year() > this_year {
+            if y.year() > this_year.saturating_add(years_ahead) {
+                let when = if years_ahead == 0 {
+                    "after this year".to_string()
+                } else {
+                    format!("more than {years_ahead} years after this year")
+                };
                 report.tally(
                     ("row", "rows"),
-                    &format!("with a {col} after this year ({this_year}): is the year right?"),
+                    &format!("with a {col} {when} ({this_year}): is the year right?"),
                     Some(row.line),
                 );
             }

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 pub use budget::{parse_budget, read_budget};
 pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
-pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
+pub use issue::{error_count, Issue, Severity, MAX_ERRORS_PER_FILE};
 pub use plans::{parse_plans, read_plans};
 pub use published::{parse_published_file, read_published_dir};
 pub use table::{
@@ -111,11 +111,26 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The name a path is shown as: its file name.
+/// The name a path is shown as: the path as the user gave it (two files of the same name in different folders
+/// must not read alike in messages), shortened in the middle if it is very long.
 pub(crate) fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    shorten_middle(&path.display().to_string(), MAX_SHOWN_PATH_CHARS)
+}
+
+/// Longest path or argument shown whole in a message.
+pub const MAX_SHOWN_PATH_CHARS: usize = 200;
+
+/// `text` whole if it has at most `max` characters, else its start and end around an ellipsis saying how many
+/// characters were left out (a very long argument must not flood a message).
+pub fn shorten_middle(text: &str, max: usize) -> String {
+    let n = text.chars().count();
+    if n <= max {
+        return text.to_string();
+    }
+    let keep = max / 2;
+    let head: String = text.chars().take(keep).collect();
+    let tail: String = text.chars().skip(n - keep).collect();
+    format!("{head}…({} characters)…{tail}", n - 2 * keep)
 }
 
 pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> SourceFile {

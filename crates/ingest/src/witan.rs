@@ -50,6 +50,8 @@ const ROW: (&str, &str) = ("row", "rows");
 pub const MAX_UNIT_COST_PENCE: i64 = 1_000_000_000;
 const RULE_UNIT_COST_MAX: &str =
     "is more than £10,000,000 a year: not the cost of one plan (is it a total, or in pence?)";
+/// Population files carry projections: a year up to this many years ahead is not flagged.
+const POPULATION_YEARS_AHEAD: i32 = 30;
 /// Largest population of one NCY in one LA that is not flagged: England's whole year group is about 700,000.
 const PLAUSIBLE_POPULATION: u64 = 1_000_000;
 const WARN_NOT_SEN2: &str = "with a need code outside the SEN2 list (ASD HI MLD MSI OTH PD PMLD SEMH SLCN SLD SPLD VI DS NSA UNKNOWN)";
@@ -220,7 +222,7 @@ pub(crate) fn transitions_from_bytes(
         required: TRANSITION_COLUMNS.len(),
     };
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let year = fields::census_year(report, row, 0, TRANSITION_COLUMNS[0]);
+        let year = fields::census_year(report, row, 0, TRANSITION_COLUMNS[0], 0);
         let before = side(report, row, &mut codes, (1, 2, 3), index);
         let after = side(report, row, &mut codes, (4, 5, 6), index);
         let (before, after) = match (before, after) {
@@ -289,7 +291,7 @@ pub fn parse_population(name: &str, bytes: &[u8]) -> Parsed<Vec<PopulationCount>
         required: 3,
     };
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let year = fields::census_year(report, row, 0, "calendar-year");
+        let year = fields::census_year(report, row, 0, "calendar-year", POPULATION_YEARS_AHEAD);
         let ay_text = row.get(1);
         let ay = fields::parse_int(ay_text).filter(|v| (-5..=25).contains(v));
         if ay.is_none() {

@@ -119,7 +119,17 @@ fn census_years_after_this_year_are_counted() {
     let p = parse_bytes(FileKind::Population, "population.csv", text.as_bytes());
     assert!(p.value.is_some());
     assert!(
-        has(&p, "warning: 2 rows with a calendar-year after this year"),
+        has(
+            &p,
+            "warning: 2 rows with a calendar-year more than 30 years after this year"
+        ),
+        "{:?}",
+        texts(&p)
+    );
+    let text = "census_year,plans,new_plans\n2020,100,10\n2099,100,10\n";
+    let p = highneeds_ingest::parse_totals("totals.csv", text.as_bytes());
+    assert!(
+        has(&p, "warning: 1 row with a census_year after this year"),
         "{:?}",
         texts(&p)
     );
