@@ -418,6 +418,15 @@ fn fault_3_header_only_files_cannot_wipe_stored_data() {
     );
     assert_refused(&r, 2, &["has no data rows"]);
     assert_eq!(dump(&fx.db), before);
+    // Into a new database: refused before the database is created.
+    let fresh = fx.path("fresh.db");
+    let mut cmd = common::command();
+    cmd.args(["import", "witan"])
+        .arg(fx.path("header-only"))
+        .arg("--db")
+        .arg(&fresh);
+    assert_refused(&run_cmd(&mut cmd), 2, &["has no data rows"]);
+    assert!(!fresh.exists(), "a refused import created the database");
     // Said explicitly, it goes ahead.
     let dir = fx.path("costs-header-only");
     fx.import("witan", &dir, &["--replace-with-empty"]).ok();

@@ -107,6 +107,13 @@ pub async fn la_ref(db: &Store, code: &str, name: Option<&str>) -> Result<LaRef>
     })
 }
 
+/// Say why an import was refused, and that nothing was written.
+fn rejected(why: &str) -> ExitCode {
+    eprintln!("import rejected: {why}");
+    eprintln!("Nothing was written: the database was not changed. Give --replace-with-empty if that is meant.");
+    ExitCode::from(REJECTED)
+}
+
 /// Why an import would replace an LA's stored data with nothing or with much less, if it would: a file with no
 /// data rows, or (a witan.send set replaces the LA's snapshot) a table left empty or cut by more than half.
 pub fn shrink_refusal(
@@ -183,6 +190,14 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(REJECTED));
     };
     let files = imported_files(args.kind, &parsed.sources);
+    // A file with no data rows is refused before the database is even opened (or created).
+    if !args.replace_with_empty {
+        if let Some(why) =
+            shrink_refusal(&args.la, None, &Readied::Plans(Vec::new()), &parsed.sources)
+        {
+            return Ok(rejected(&why));
+        }
+    }
     let user = user_name(args.user.as_deref());
     let rt = runtime()?;
     let result = rt.block_on(async {
@@ -205,13 +220,7 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     })?;
     let (la, outcome) = match result {
         Ok(done) => done,
-        Err(why) => {
-            eprintln!("import rejected: {why}");
-            eprintln!(
-                "Nothing was written: the database was not changed. Give --replace-with-empty if that is meant."
-            );
-            return Ok(ExitCode::from(REJECTED));
-        }
+        Err(why) => return Ok(rejected(&why)),
     };
     match outcome {
         ImportOutcome::Imported { import_id, rows } => println!(
