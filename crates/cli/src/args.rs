@@ -4,6 +4,58 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Most plans `synth` writes: three times England's.
+pub const MAX_SYNTH_PLANS: u32 = 2_000_000;
+
+/// A number from the command line, finite and within `lo..=hi`, or the rule it breaks.
+fn bounded(s: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
+        Ok(_) => Err(format!("must be from {lo} to {hi} ({what})")),
+        Err(_) => Err(format!("is not a number ({what})")),
+    }
+}
+
+fn uplift(s: &str) -> Result<f64, String> {
+    bounded(
+        s,
+        -0.5,
+        1.0,
+        "a yearly change of unit costs, -50 % to +100 %",
+    )
+}
+
+fn prior_strength(s: &str) -> Result<f64, String> {
+    bounded(s, 0.0, 1e6, "pseudo-counts per state")
+}
+
+fn persistence_sd(s: &str) -> Result<f64, String> {
+    bounded(
+        s,
+        0.0,
+        10.0,
+        "a share of the gap between damped and undamped trends",
+    )
+}
+
+/// Most worker threads: 4 per core (at least 8). Thousands of threads only hang the machine.
+pub fn max_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .saturating_mul(4)
+        .max(8)
+}
+
+fn threads(s: &str) -> Result<usize, String> {
+    let max = max_threads();
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from 1 to {max} (4 per core on this machine)"
+        )),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "highneeds",
@@ -61,8 +113,8 @@ pub enum EngineArg {
                         highneeds synth --plans 640000 --las 153 --seed 1 --out england"
 )]
 pub struct SynthArgs {
-    /// Plans in the last census (summed over every LA).
-    #[arg(long, default_value_t = 2150)]
+    /// Plans in the last census (summed over every LA), at most 2,000,000 (England has about 640,000).
+    #[arg(long, default_value_t = 2150, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNTH_PLANS)))]
     pub plans: u32,
     /// Random seed: the same seed always writes the same files.
     #[arg(long, default_value_t = 7)]
@@ -125,7 +177,8 @@ pub enum ImportKind {
 pub struct ImportArgs {
     #[arg(value_enum)]
     pub kind: ImportKind,
-    /// The files (or, for witan, the folder holding them).
+    /// witan: one folder holding transitions, population, costs and valid-states (.csv or .xlsx), or its
+    /// transitions file; plans, budget: one file; sen2: one or more returns (XML), one per census year.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Database file (created if missing).
@@ -144,6 +197,12 @@ pub struct ImportArgs {
     /// establishment); without it, placements at a URN or UKPRN have setting `other`.
     #[arg(long)]
     pub establishments: Option<PathBuf>,
+    /// Allow an import that would replace stored data with nothing or with much less: a file with no data rows,
+    /// a witan.send set that leaves the LA with no transitions, population, costs or valid states or removes more
+    /// than half of the stored rows of one of them, or a SEN2 return with no active plans in place of a stored
+    /// census. Without it such an import is refused (exit 2) and nothing is written.
+    #[arg(long)]
+    pub replace_with_empty: bool,
     /// sen2: the LA's secret pseudonymisation key (default: $XDG_CONFIG_HOME/highneeds/<LA>.sen2-key, created
     /// with random bytes and permissions 0600 on first use). Keep it: the same key matches people across years.
     #[arg(long)]
@@ -228,8 +287,8 @@ pub struct ModelArgs {
     /// Random seed: the same seed gives the same output on any machine and thread count.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Worker threads (default: all cores). Does not change the output.
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 4 per core, or 8). Does not change the output.
+    #[arg(long, value_parser = threads)]
     pub threads: Option<usize>,
     /// Hold the joiner rate constant (witan.send's assumption) instead of following its damped trend.
     #[arg(long)]
@@ -239,10 +298,10 @@ pub struct ModelArgs {
     pub damping: f64,
     /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between
     /// the damped trend and an undamped one (0 = trust the damping fully).
-    #[arg(long, default_value_t = highneeds_model::DEFAULT_PERSISTENCE_SD)]
+    #[arg(long, default_value_t = highneeds_model::DEFAULT_PERSISTENCE_SD, value_parser = persistence_sd)]
     pub persistence_sd: f64,
-    /// Pseudo-count mass of each state's prior (smoothing of sparse cells).
-    #[arg(long, default_value_t = 1.0)]
+    /// Pseudo-count mass of each state's prior (smoothing of sparse cells), 0 to 1,000,000.
+    #[arg(long, default_value_t = 1.0, value_parser = prior_strength)]
     pub prior_strength: f64,
 }
 
@@ -267,8 +326,8 @@ pub struct ForecastArgs {
     pub years: u32,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year (a fall: -0.02).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year (a fall: -0.02); from -0.5 to 1.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = uplift)]
     pub uplift: f64,
     /// The LA's own setting map (`source,label,setting` lines, e.g. `la,B,mainstream`) laid over the shipped
     /// one: adds plans by canonical setting (means) to the output.

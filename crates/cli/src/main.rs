@@ -31,7 +31,15 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A very long argument (a path, an LA code) is shortened wherever a message repeats it.
+            let message = format!("{e:#}")
+                .split(' ')
+                .map(|w| {
+                    highneeds_ingest::shorten_middle(w, highneeds_ingest::MAX_SHOWN_PATH_CHARS)
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("error: {message}");
             ExitCode::from(1)
         }
     }

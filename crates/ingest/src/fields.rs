@@ -27,18 +27,42 @@ pub(crate) fn parse_int(s: &str) -> Option<i64> {
     whole.parse().ok()
 }
 
+/// This calendar year, by the machine's clock (for plausibility warnings only, never for a rule that rejects).
+pub(crate) fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
+}
+
+/// A census year; one more than `years_ahead` after this year is counted in a warning (observed data cannot come
+/// from the future; projections, such as population, may run some years ahead).
 pub(crate) fn census_year(
     report: &mut Report,
     row: &Row<'_>,
     k: usize,
     col: &str,
+    years_ahead: i32,
 ) -> Option<CensusYear> {
     let s = row.get(k);
     match parse_int(s)
         .and_then(|y| i32::try_from(y).ok())
         .map(CensusYear::new)
     {
-        Some(Ok(y)) => Some(y),
+        Some(Ok(y)) => {
+            let this_year = current_year();
+            if y.year() > this_year.saturating_add(years_ahead) {
+                let when = if years_ahead == 0 {
+                    "after this year".to_string()
+                } else {
+                    format!("more than {years_ahead} years after this year")
+                };
+                report.tally(
+                    ("row", "rows"),
+                    &format!("with a {col} {when} ({this_year}): is the year right?"),
+                    Some(row.line),
+                );
+            }
+            Some(y)
+        }
         _ => {
             report.cell(row.line, col, s, RULE_YEAR);
             None

@@ -98,6 +98,25 @@ struct WarningTally {
     first_line: Option<u64>,
 }
 
+/// How the issue standing for the errors past the cap begins: `... and 5 more errors`.
+const MORE_ERRORS: &str = "... and ";
+
+/// How many errors the issues stand for: the "... and N more errors" issue counts as N, not 1.
+pub fn error_count(issues: &[Issue]) -> usize {
+    issues
+        .iter()
+        .filter(|i| i.is_error())
+        .map(|i| {
+            i.rule
+                .strip_prefix(MORE_ERRORS)
+                .filter(|_| i.line.is_none())
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum()
+}
+
 /// Collects the issues of one file: errors up to a cap, warnings tallied by kind.
 pub(crate) struct Report {
     file: String,
@@ -220,7 +239,7 @@ impl Report {
                 None,
                 None,
                 None,
-                format!("... and {more} more error{s}"),
+                format!("{MORE_ERRORS}{more} more error{s}"),
             );
         }
         for t in std::mem::take(&mut self.tallies) {
@@ -313,6 +332,7 @@ mod tests {
         let issues = r.finish();
         assert_eq!(issues.len(), 103);
         assert_eq!(issues[100].to_string(), "x.csv: ... and 5 more errors");
+        assert_eq!(error_count(&issues), 105);
         assert_eq!(
             issues[101].to_string(),
             "x.csv: warning: 2 rows where it is odd (first at line 7)"

@@ -26,10 +26,13 @@ use sha2::{Digest, Sha256};
 
 pub use budget::{parse_budget, read_budget};
 pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
-pub use issue::{Issue, Severity, MAX_ERRORS_PER_FILE};
+pub use issue::{error_count, Issue, Severity, MAX_ERRORS_PER_FILE};
 pub use plans::{parse_plans, read_plans};
 pub use published::{parse_published_file, read_published_dir};
-pub use table::{MAX_FILE_BYTES, MAX_RECORD_BYTES, MAX_ROWS};
+pub use table::{
+    neutralise_formula, unneutralise_formula, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_RECORD_BYTES,
+    MAX_ROWS, MAX_XLSX_CELLS, NO_DATA_ROWS,
+};
 pub use totals::{parse_totals, read_totals};
 pub use witan::{
     parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,
@@ -109,11 +112,26 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The name a path is shown as: its file name.
+/// The name a path is shown as: the path as the user gave it (two files of the same name in different folders
+/// must not read alike in messages), shortened in the middle if it is very long.
 pub(crate) fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    shorten_middle(&path.display().to_string(), MAX_SHOWN_PATH_CHARS)
+}
+
+/// Longest path or argument shown whole in a message.
+pub const MAX_SHOWN_PATH_CHARS: usize = 200;
+
+/// `text` whole if it has at most `max` characters, else its start and end around an ellipsis saying how many
+/// characters were left out (a very long argument must not flood a message).
+pub fn shorten_middle(text: &str, max: usize) -> String {
+    let n = text.chars().count();
+    if n <= max {
+        return text.to_string();
+    }
+    let keep = max / 2;
+    let head: String = text.chars().take(keep).collect();
+    let tail: String = text.chars().skip(n - keep).collect();
+    format!("{head}…({} characters)…{tail}", n - 2 * keep)
 }
 
 pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> SourceFile {
@@ -122,6 +140,20 @@ pub(crate) fn source(name: &str, path: &Path, bytes: &[u8], rows: u64) -> Source
         path: path.to_path_buf(),
         sha256: sha256_hex(bytes),
         rows,
+    }
+}
+
+/// The rule for a path that is a device, a named pipe or a socket: reading one could block or never end.
+pub const NOT_REGULAR: &str =
+    "is not a regular file (a device, named pipe or socket): give a file saved on disk";
+
+/// Refuse a path that is not a regular file before anything opens it (opening a named pipe blocks, reading
+/// `/dev/zero` never ends). A path that does not exist is left for the reader to report.
+pub fn check_regular_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err("is a directory, not a file".into()),
+        Ok(m) if !m.is_file() => Err(NOT_REGULAR.into()),
+        _ => Ok(()),
     }
 }
 
@@ -142,6 +174,9 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
     if meta.is_dir() {
         return Err(fail("is a directory, not a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail(NOT_REGULAR.into()));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(fail(format!(

@@ -39,7 +39,7 @@ pub fn parse_plans(name: &str, bytes: &[u8]) -> Parsed<Vec<PlanHistory>> {
                 "is not a child id (1-64 printable characters without spaces or commas)",
             );
         }
-        let year = fields::census_year(report, row, 1, "census_year");
+        let year = fields::census_year(report, row, 1, "census_year", 0);
         let ncy = fields::ncy(report, row, 2, "ncy");
         let need = codes.need(report, row, 3, "need");
         let setting = codes.setting(report, row, 4, "setting");

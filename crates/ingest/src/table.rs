@@ -5,7 +5,7 @@
 //! (empty file, missing column, binary data, over-long or ragged rows, too many rows, corrupt workbook) are
 //! reported here.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use calamine::{DataRef, Reader, Xlsx};
@@ -20,6 +20,12 @@ pub const MAX_ROWS: u64 = 5_000_000;
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Widest sheet read from a workbook (columns beyond are ignored).
 const MAX_XLSX_COLUMNS: u32 = 1024;
+/// Most bytes a workbook may inflate to, all its zip entries together (a zip bomb is refused before it is
+/// unpacked into memory). An LA's largest workbook (20,000 transitions) inflates to about 3 MB.
+pub const MAX_INFLATED_BYTES: u64 = 256 << 20;
+/// Most cells (counting the empty cells left of a filled one in its row) read from a workbook's sheet: about
+/// 440,000 rows of 9 columns, twenty times an LA's largest file.
+pub const MAX_XLSX_CELLS: u64 = 4_000_000;
 
 /// One data row: cells by the position of the column in the format's column list.
 pub(crate) struct Row<'a> {
@@ -35,15 +41,46 @@ enum RowData<'a> {
 }
 
 impl Row<'_> {
-    /// The trimmed cell of the `k`th column of the format ("" if the column is absent).
+    /// The trimmed cell of the `k`th column of the format ("" if the column is absent), with the quote that
+    /// [`neutralise_formula`] puts before formula-like text taken off.
     pub fn get(&self, k: usize) -> &str {
         let Some(Some(i)) = self.cols.get(k) else {
             return "";
         };
-        match self.data {
+        let cell = match self.data {
             RowData::Csv(rec, text) => rec.range(*i).and_then(|r| text.get(r)).unwrap_or("").trim(),
             RowData::Cells(cells) => cells.get(*i).map(|s| s.trim()).unwrap_or(""),
-        }
+        };
+        unneutralise_formula(cell)
+    }
+}
+
+/// Whether a spreadsheet could take this text for a formula: it starts with `=`, `+`, `-`, `@`, tab or carriage
+/// return (OWASP's CSV-injection rule), or it is a quote followed by such text (so that quoting is reversible).
+fn looks_like_formula(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => true,
+        Some(b'\'') => looks_like_formula(&s[1..]),
+        _ => false,
+    }
+}
+
+/// Text written into an exported CSV or XLSX cell: formula-like text gets a leading `'`, so a spreadsheet shows it
+/// as text instead of running it. Readers take the quote off again ([`unneutralise_formula`]), so a round trip
+/// gives back the same text. Only for text columns (codes, names, ids), never numbers: `-3` stays a number.
+pub fn neutralise_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The inverse of [`neutralise_formula`]: a `'` before formula-like text is taken off; any other text is kept.
+pub fn unneutralise_formula(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => s,
     }
 }
 
@@ -257,7 +294,19 @@ fn read_csv(
             },
         );
     }
+    warn_if_no_rows(rows, report);
     rows
+}
+
+/// The rule `validate` shows for a file with a header and nothing else (an import refuses to replace stored
+/// data with it unless told to).
+pub const NO_DATA_ROWS: &str = "has no data rows, only its header line: importing it would replace \
+                                stored data with nothing (import refuses that unless --replace-with-empty is given)";
+
+fn warn_if_no_rows(rows: u64, report: &mut Report) {
+    if rows == 0 {
+        report.warn_file(NO_DATA_ROWS);
+    }
 }
 
 /// A worksheet's non-empty rows as (sheet row number, cells from column A).
@@ -295,6 +344,7 @@ fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
                 .into(),
         );
     }
+    check_inflated_size(bytes, MAX_INFLATED_BYTES)?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e| format!("corrupt XLSX workbook: {e}"))?;
     let names = book.sheet_names();
@@ -307,6 +357,9 @@ fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
     let mut distinct_rows = 0u64;
     let mut last_row = None;
+    // Cells the rows below will hold: each row holds every column up to its last filled one.
+    let mut slots = 0u64;
+    let mut row_width = 0u64;
     loop {
         let cell = match reader.next_cell() {
             Ok(Some(c)) => c,
@@ -323,12 +376,24 @@ fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
         }
         if last_row != Some(row) {
             last_row = Some(row);
+            row_width = 0;
             distinct_rows += 1;
             if distinct_rows > MAX_ROWS + 1 {
                 return Err(format!(
                     "more than {MAX_ROWS} rows: too big to be one LA's file"
                 ));
             }
+        }
+        // Cells of one row come in column order in a well-formed sheet; a row given twice or out of order only
+        // makes this count larger than the rows built below, never smaller.
+        let width = u64::from(col) + 1;
+        slots += width.saturating_sub(row_width).max(1);
+        row_width = row_width.max(width);
+        if slots > MAX_XLSX_CELLS {
+            return Err(format!(
+                "sheet {name:?} has more than {MAX_XLSX_CELLS} cells (counting the empty ones left of a filled \
+                 cell): too big to be one LA's file"
+            ));
         }
         cells.push((row, col, text));
     }
@@ -351,6 +416,51 @@ fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
         }
     }
     Ok(Sheet { name, rows })
+}
+
+/// Refuse a workbook whose zip entries inflate to more than `limit` bytes: first by the sizes its central
+/// directory declares, then (declared sizes can lie) by inflating each entry into nothing, stopping at the limit.
+/// A zip that cannot be read is left for the workbook reader to report.
+pub(crate) fn check_inflated_size(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let too_big = |entry: &str| {
+        format!(
+            "workbook inflates to more than {limit} bytes (entry {entry:?}): too big to be one LA's file \
+             (a zip bomb?); save the sheet as CSV UTF-8 or split it"
+        )
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            continue;
+        };
+        declared = declared.saturating_add(entry.size());
+        if declared > limit {
+            return Err(too_big(&entry.name().unwrap_or_default()));
+        }
+    }
+    let mut inflated = 0u64;
+    for i in 0..zip.len() {
+        // An entry that cannot be unpacked here cannot be unpacked by the workbook reader either.
+        let Ok(entry) = zip.by_index(i) else {
+            continue;
+        };
+        let name = entry.name().unwrap_or_default().into_owned();
+        let mut bounded = entry.take(limit - inflated + 1);
+        // A read error part-way still counts what was inflated before it.
+        let mut n = 0u64;
+        let mut buf = [0u8; 64 * 1024];
+        while let Ok(k @ 1..) = bounded.read(&mut buf) {
+            n += k as u64;
+        }
+        inflated += n;
+        if inflated > limit {
+            return Err(too_big(&name));
+        }
+    }
+    Ok(())
 }
 
 fn read_xlsx(
@@ -404,6 +514,7 @@ fn read_xlsx(
             },
         );
     }
+    warn_if_no_rows(rows, report);
     rows
 }
 

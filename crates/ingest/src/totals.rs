@@ -40,7 +40,7 @@ pub fn parse_totals(name: &str, bytes: &[u8]) -> Parsed<Vec<CensusTotal>> {
         required: 2,
     };
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let year = fields::census_year(report, row, 0, TOTALS_COLUMNS[0]);
+        let year = fields::census_year(report, row, 0, TOTALS_COLUMNS[0], 0);
         let plans = count(report, row.line, TOTALS_COLUMNS[1], row.get(1));
         let new_text = row.get(2);
         let new_plans = if new_text.is_empty() {

@@ -45,6 +45,15 @@ pub(crate) const VALID_STATE_COLUMNS: [&str; 6] = [
 ];
 
 const ROW: (&str, &str) = ("row", "rows");
+/// The dearest annual cost of one plan accepted, in pence: £10 million, ten times the dearest placements. Above
+/// it, a forecast's cost (plans × unit cost × uplift) could leave the range money is counted in.
+pub const MAX_UNIT_COST_PENCE: i64 = 1_000_000_000;
+const RULE_UNIT_COST_MAX: &str =
+    "is more than £10,000,000 a year: not the cost of one plan (is it a total, or in pence?)";
+/// Population files carry projections: a year up to this many years ahead is not flagged.
+const POPULATION_YEARS_AHEAD: i32 = 30;
+/// Largest population of one NCY in one LA that is not flagged: England's whole year group is about 700,000.
+const PLAUSIBLE_POPULATION: u64 = 1_000_000;
 const WARN_NOT_SEN2: &str = "with a need code outside the SEN2 list (ASD HI MLD MSI OTH PD PMLD SEMH SLCN SLD SPLD VI DS NSA UNKNOWN)";
 
 /// The valid-states table indexed for checking other files against it.
@@ -213,7 +222,7 @@ pub(crate) fn transitions_from_bytes(
         required: TRANSITION_COLUMNS.len(),
     };
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let year = fields::census_year(report, row, 0, TRANSITION_COLUMNS[0]);
+        let year = fields::census_year(report, row, 0, TRANSITION_COLUMNS[0], 0);
         let before = side(report, row, &mut codes, (1, 2, 3), index);
         let after = side(report, row, &mut codes, (4, 5, 6), index);
         let (before, after) = match (before, after) {
@@ -282,7 +291,7 @@ pub fn parse_population(name: &str, bytes: &[u8]) -> Parsed<Vec<PopulationCount>
         required: 3,
     };
     let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let year = fields::census_year(report, row, 0, "calendar-year");
+        let year = fields::census_year(report, row, 0, "calendar-year", POPULATION_YEARS_AHEAD);
         let ay_text = row.get(1);
         let ay = fields::parse_int(ay_text).filter(|v| (-5..=25).contains(v));
         if ay.is_none() {
@@ -321,6 +330,13 @@ pub fn parse_population(name: &str, bytes: &[u8]) -> Parsed<Vec<PopulationCount>
             return;
         }
         seen.insert((year, ay), row.line);
+        if population > PLAUSIBLE_POPULATION {
+            report.tally(
+                ROW,
+                "with a population above 1,000,000 (England's whole year group is about 700,000): is it one LA's?",
+                Some(row.line),
+            );
+        }
         match i32::try_from(ay).ok().and_then(|a| Ncy::new(a).ok()) {
             Some(ncy) => out.push(PopulationCount {
                 census_year: year,
@@ -334,6 +350,12 @@ pub fn parse_population(name: &str, bytes: &[u8]) -> Parsed<Vec<PopulationCount>
             ),
         }
     });
+    if !out.is_empty() && out.iter().all(|p| p.population == 0) {
+        report.file(format!(
+            "every population count ({} rows) is 0: joiner rates per head cannot be computed",
+            out.len()
+        ));
+    }
     finish(name, bytes, Some(out), report, rows)
 }
 
@@ -370,6 +392,10 @@ pub(crate) fn costs_from_bytes(
                         row.get(k),
                         "is negative: a cost is 0 or more",
                     );
+                    None
+                }
+                Some(c) if c.pence() > MAX_UNIT_COST_PENCE => {
+                    report.cell(row.line, col, row.get(k), RULE_UNIT_COST_MAX);
                     None
                 }
                 c => c,
@@ -611,6 +637,13 @@ pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>>
         ));
     }
     let any_moves = out.iter().any(|v| !v.moves_to.is_empty());
+    if !any_moves && out.len() > 1 {
+        report.warn_file(format!(
+            "no setting lists another in setting->setting: all {} settings forbid every move, so a child who \
+             changes setting is an error in transitions.csv",
+            out.len()
+        ));
+    }
     if any_moves {
         let reachable: HashSet<&Setting> = out.iter().flat_map(|v| v.moves_to.iter()).collect();
         let unreachable: Vec<&str> = out

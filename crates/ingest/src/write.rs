@@ -20,6 +20,11 @@ fn csv_err(e: csv::Error) -> io::Error {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// A text cell of an export, formula-like text neutralised ([`crate::table::neutralise_formula`]).
+fn text(s: &str) -> String {
+    crate::table::neutralise_formula(s).into_owned()
+}
+
 /// Write a file by writing a temp file beside it and renaming it into place: a reader never sees half a file,
 /// and a failure leaves no temp file behind. Every writer in this crate (CSV and SEN2 XML) goes through here.
 pub(crate) fn write_file_atomically(
@@ -41,7 +46,15 @@ pub(crate) fn write_file_atomically(
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        // Exports hold person-level data: readable by their owner only, like the database and the key file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&tmp)?;
         {
             let mut w = BufWriter::with_capacity(256 * 1024, &file);
             fill(&mut w)?;
@@ -113,8 +126,16 @@ pub fn write_witan_dir(history: &TransitionHistory, dir: &Path) -> io::Result<()
         for t in &history.transitions {
             let [s1, n1, a1] = side(t.before.as_ref(), t.after.as_ref(), -1)?;
             let [s2, n2, a2] = side(t.after.as_ref(), t.before.as_ref(), 1)?;
-            w.write_record([t.from_census.to_string(), s1, n1, a1, s2, n2, a2])
-                .map_err(csv_err)?;
+            w.write_record([
+                t.from_census.to_string(),
+                text(&s1),
+                text(&n1),
+                a1,
+                text(&s2),
+                text(&n2),
+                a2,
+            ])
+            .map_err(csv_err)?;
         }
         Ok(())
     })?;
@@ -146,8 +167,8 @@ pub fn write_witan_dir(history: &TransitionHistory, dir: &Path) -> io::Result<()
         w.write_record(&header).map_err(csv_err)?;
         for c in &history.costs {
             let mut record = vec![
-                c.need.to_string(),
-                c.setting.to_string(),
+                text(c.need.as_str()),
+                text(c.setting.as_str()),
                 pounds_text(c.annual),
             ];
             if by_age {
@@ -168,12 +189,12 @@ pub fn write_witan_dir(history: &TransitionHistory, dir: &Path) -> io::Result<()
             let needs: Vec<&str> = v.needs.iter().map(|n| n.as_str()).collect();
             let moves: Vec<&str> = v.moves_to.iter().map(|s| s.as_str()).collect();
             w.write_record([
-                v.setting.to_string(),
-                v.group.clone(),
+                text(v.setting.as_str()),
+                text(&v.group),
                 v.min_ncy.to_string(),
                 v.max_ncy.to_string(),
-                needs.join(","),
-                moves.join(","),
+                text(&needs.join(",")),
+                text(&moves.join(",")),
             ])
             .map_err(csv_err)?;
         }
@@ -193,11 +214,11 @@ pub fn write_plans(histories: &[PlanHistory], path: &Path) -> io::Result<()> {
                     .map(|u| format!("{:06}", u.value()))
                     .unwrap_or_default();
                 w.write_record([
-                    h.child.to_string(),
+                    text(h.child.as_str()),
                     r.census_year.to_string(),
                     r.state.ncy.to_string(),
-                    r.state.need.to_string(),
-                    r.state.setting.to_string(),
+                    text(r.state.need.as_str()),
+                    text(r.state.setting.as_str()),
                     urn,
                 ])
                 .map_err(csv_err)?;
@@ -216,7 +237,7 @@ pub fn write_budget(lines: &[BudgetLine], path: &Path) -> io::Result<()> {
             w.write_record([
                 l.financial_year.to_string(),
                 l.kind.to_string(),
-                l.line.clone(),
+                text(&l.line),
                 pounds_2dp(l.amount),
             ])
             .map_err(csv_err)?;

@@ -12,8 +12,16 @@ use highneeds_ingest::write::{write_budget, write_plans, write_witan_dir};
 use highneeds_ingest::{read_budget, read_plans, read_witan_dir};
 use proptest::prelude::*;
 
-const NEEDS: [&str; 5] = ["T", "U", "ASD", "SEMH", "Speech & lang."];
-const SETTINGS: [&str; 5] = ["A", "B", "special_maintained", "fe college", "x/y-2+z"];
+// Codes starting with - or + look like formulas to a spreadsheet: exports quote them, readers unquote them.
+const NEEDS: [&str; 6] = ["T", "U", "ASD", "SEMH", "Speech & lang.", "-SLCN"];
+const SETTINGS: [&str; 6] = [
+    "A",
+    "B",
+    "special_maintained",
+    "fe college",
+    "x/y-2+z",
+    "+1 unit",
+];
 
 fn need(i: usize) -> Need {
     NEEDS[i % NEEDS.len()].parse().unwrap()
@@ -84,15 +92,16 @@ fn valid_states() -> impl Strategy<Value = Vec<ValidSetting>> {
 fn history() -> impl Strategy<Value = TransitionHistory> {
     (
         proptest::collection::vec(transition(), 0..40),
-        proptest::collection::btree_map((1990i32..2100, -5i32..=20), 0u64..10_000_000, 0..30),
-        // (need, setting, age group: 0 = every age), (annual pence, place-funding share if split).
+        proptest::collection::btree_map((1990i32..2100, -5i32..=20), 1u64..10_000_000, 0..30),
+        // (need, setting, age group: 0 = every age), (annual pence up to the £10m bound, place-funding share if
+        // split). Populations from 1: a file whose every count is 0 is refused.
         proptest::collection::btree_map(
             (
                 0..NEEDS.len(),
                 0..SETTINGS.len(),
                 0usize..=AgeGroup::ALL.len(),
             ),
-            (0i64..10_000_000_000, proptest::option::of(0u32..=1000)),
+            (0i64..=1_000_000_000, proptest::option::of(0u32..=1000)),
             0..10,
         ),
         valid_states(),
@@ -148,7 +157,7 @@ fn budget() -> impl Strategy<Value = Vec<BudgetLine>> {
     let key = (
         2000i32..2090,
         0..BudgetKind::ALL.len(),
-        "[A-Za-z0-9 :,\"'£()-]{0,16}",
+        "[A-Za-z0-9 :,\"'£()=+@-]{0,16}",
     );
     proptest::collection::vec((key, -10i64.pow(14)..10i64.pow(14)), 0..30).prop_map(|rows| {
         let mut seen = BTreeSet::new();
@@ -249,4 +258,46 @@ fn cost_text_like_witan() {
     assert_eq!(pounds_text(Pence::new(123_450)), "1234.5");
     assert_eq!(pounds_text(Pence::new(123_456)), "1234.56");
     assert_eq!(pounds_text(Pence::new(-5)), "-0.05");
+}
+
+/// Issue #14, fault 7: text that a spreadsheet would run as a formula is written with a leading quote (OWASP's
+/// CSV-injection rule) and read back as the same text.
+#[test]
+fn formula_like_text_is_neutralised_in_exports_and_read_back_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hnb-budget.csv");
+    let lines: Vec<BudgetLine> = [
+        "=HYPERLINK(\"http://x\")",
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "'=quoted",
+        "plain",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, l)| BudgetLine {
+        financial_year: FinancialYear::starting(2024 + i as i32).unwrap(),
+        kind: BudgetKind::ALL[0],
+        line: (*l).to_string(),
+        amount: Pence::new(100),
+    })
+    .collect();
+    write_budget(&lines, &path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for cell in [
+        "'=HYPERLINK",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "''=quoted",
+        ",plain,",
+    ] {
+        assert!(text.contains(cell), "{cell} not in\n{text}");
+    }
+    for line in text.lines().skip(1) {
+        let third = line.split(',').nth(2).unwrap().trim_start_matches('"');
+        assert!(!third.starts_with(['=', '+', '-', '@']), "{line}");
+    }
+    assert_eq!(read_budget(&path).value.unwrap(), lines);
 }

@@ -149,16 +149,29 @@ pub struct FinancialYearForecast {
     pub mean: Pence,
     pub sd: Pence,
     pub quantiles: Vec<(f64, Pence)>,
+    /// A figure of this year was beyond what whole pence can count (about ±£90 trillion) and stands as 0: the
+    /// year's figures must not be shown (the CLI refuses the forecast and names the year).
+    pub beyond_pence: bool,
 }
 
 impl FinancialYearForecast {
     pub(crate) fn from_summary(financial_year: FinancialYear, s: &Summary) -> Self {
-        let round = |x: f64| Pence::from_pence_rounded(x).unwrap_or(Pence::ZERO);
+        let mut beyond_pence = false;
+        let mut round = |x: f64| {
+            Pence::from_pence_rounded(x).unwrap_or_else(|| {
+                beyond_pence = true;
+                Pence::ZERO
+            })
+        };
+        let mean = round(s.mean);
+        let sd = round(s.sd);
+        let quantiles = s.quantiles.iter().map(|&(p, v)| (p, round(v))).collect();
         Self {
             financial_year,
-            mean: round(s.mean),
-            sd: round(s.sd),
-            quantiles: s.quantiles.iter().map(|&(p, v)| (p, round(v))).collect(),
+            mean,
+            sd,
+            quantiles,
+            beyond_pence,
         }
     }
     pub fn quantile(&self, p: f64) -> Option<Pence> {

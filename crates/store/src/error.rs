@@ -3,21 +3,19 @@
 use std::path::PathBuf;
 
 /// An error from the store. Every import error means nothing was saved.
+///
+/// Each message already says what the database reported, so no variant has an error `source`: printed with its
+/// chain (`{:#}`, as the CLI does) the database's words would otherwise appear twice.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file could not be opened or created.
-    #[error("database file {path} could not be opened: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error("database file {path} could not be opened: {cause}")]
+    Open { path: PathBuf, cause: sqlx::Error },
     /// The database file opened but its tables could not be created or brought up to date.
-    #[error("database file {path} could not be brought up to date: {source}")]
+    #[error("database file {path} could not be brought up to date: {cause}")]
     Migrate {
         path: PathBuf,
-        #[source]
-        source: sqlx::migrate::MigrateError,
+        cause: sqlx::migrate::MigrateError,
     },
     /// `load_history` found nothing and the caller needs it (see [`crate::Store::require_history`]).
     #[error("LA {la_code} has no transition data: import witan files first")]
@@ -37,13 +35,13 @@ pub enum StoreError {
     Rejected { detail: String },
     /// Another program held the database for longer than the busy timeout.
     #[error("the database is busy (another import or program is using it); try again: {0}")]
-    Busy(#[source] sqlx::Error),
+    Busy(sqlx::Error),
     /// The database holds a value this version of highneeds cannot read.
     #[error("the database holds a value this version cannot read ({table}): {detail}")]
     Unreadable { table: &'static str, detail: String },
     /// Any other database failure.
     #[error("database error: {0}")]
-    Database(#[source] sqlx::Error),
+    Database(sqlx::Error),
 }
 
 /// Duplicate-key rules an LA officer can act on, by the columns SQLite names in its message.

@@ -358,6 +358,16 @@ struct CheckedFile {
     rows: i64,
 }
 
+/// A value for a message: whole up to 60 characters, else its first 60 and a count of the rest.
+fn shorten_for_message(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= 60 {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(60).collect();
+    format!("{head}…({} more characters)", n - 60)
+}
+
 fn check_la(la: &LaRef) -> Result<(), StoreError> {
     let code = la.code.as_str();
     if code.is_empty()
@@ -368,7 +378,7 @@ fn check_la(la: &LaRef) -> Result<(), StoreError> {
     {
         return Err(StoreError::InvalidLa {
             what: "code",
-            value: la.code.clone(),
+            value: shorten_for_message(&la.code),
             expected: "1-20 letters, digits, - or _ (e.g. E06000037 or 867)",
         });
     }
@@ -376,7 +386,7 @@ fn check_la(la: &LaRef) -> Result<(), StoreError> {
     if name.is_empty() || name.chars().count() > 200 {
         return Err(StoreError::InvalidLa {
             what: "name",
-            value: la.name.clone(),
+            value: shorten_for_message(&la.name),
             expected: "1-200 characters",
         });
     }

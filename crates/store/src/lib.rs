@@ -160,10 +160,25 @@ pub struct LaSummary {
     pub latest_census: Option<CensusYear>,
 }
 
+/// Create a missing database file readable and writable by its owner only (0600), like the SEN2 key file: it
+/// holds pseudonymised person-level data. SQLite gives the `-wal` and `-shm` files the database file's
+/// permissions. An existing file is left as it is; any failure is left for SQLite to report when it opens `path`.
+fn create_owner_only(path: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = options.open(path);
+}
+
 impl Store {
     /// Open the database file at `path`, creating it if missing, and bring its tables up to date.
     /// Opening a database that is already up to date writes nothing.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        create_owner_only(path);
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -178,15 +193,15 @@ impl Store {
             .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(|source| StoreError::Open {
+            .map_err(|cause| StoreError::Open {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })?;
-        if let Err(source) = MIGRATOR.run(&pool).await {
+        if let Err(cause) = MIGRATOR.run(&pool).await {
             pool.close().await;
             return Err(StoreError::Migrate {
                 path: path.to_path_buf(),
-                source,
+                cause,
             });
         }
         Ok(Store {

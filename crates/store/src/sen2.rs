@@ -36,6 +36,9 @@ pub struct Sen2Import<'a> {
     /// The starting census years the transitions cover: the LA's stored transitions from these years are
     /// replaced, others (e.g. earlier years from a witan.send import) are kept.
     pub transition_years: BTreeSet<CensusYear>,
+    /// The fingerprint of the key that pseudonymised these returns (`PersonKeyer::fingerprint`), stored for
+    /// the LA in the same transaction; `None` leaves the stored one as it is.
+    pub key_fingerprint: Option<String>,
 }
 
 const RETURNS: Insert = Insert {
@@ -210,8 +213,31 @@ impl Store {
                 .await?
                 .try_get(0)?;
         rows += insert_transitions(&mut tx, code, first_seq, data.transitions, import_id).await?;
+        if let Some(fingerprint) = &data.key_fingerprint {
+            sqlx::query(
+                "INSERT INTO sen2_keys (la_code, fingerprint) VALUES (?, ?) \
+                 ON CONFLICT (la_code) DO UPDATE SET fingerprint = excluded.fingerprint",
+            )
+            .bind(code)
+            .bind(fingerprint.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, rows })
+    }
+
+    /// The fingerprint of the key that pseudonymised the LA's stored SEN2 returns, if one was recorded (returns
+    /// imported before schema version 4 have none).
+    pub async fn sen2_key_fingerprint(&self, la_code: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT fingerprint FROM sen2_keys WHERE la_code = ?")
+            .bind(la_code)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
     }
 
     /// The SEN2 returns stored for an LA, by census year.

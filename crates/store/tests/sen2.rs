@@ -100,6 +100,7 @@ async fn censuses_round_trip_and_later_years_extend_the_history() {
         returns: second.iter().map(summary).collect(),
         censuses: &second,
         transitions: &transitions,
+        key_fingerprint: None,
         transition_years: summaries
             .iter()
             .filter_map(|s| s.from_census)
@@ -168,6 +169,7 @@ async fn witan_then_sen2_then_the_same_witan_set_imports_it_again() {
         returns: both.iter().map(summary).collect(),
         censuses: &both,
         transitions: &transitions,
+        key_fingerprint: None,
         transition_years: summaries.iter().filter_map(|s| s.from_census).collect(),
         ..Sen2Import::default()
     };

@@ -132,9 +132,16 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             for (v, files) in &readied {
                 store(&db, &la_ref, v, files, &user).await?;
             }
-            sen2::store_returns(&db, &la_ref, &derived, &sen2_read.files, &user)
-                .await?
-                .1
+            sen2::store_returns(
+                &db,
+                &la_ref,
+                &derived,
+                &sen2_read.files,
+                &user,
+                Some(key.keyer.fingerprint()),
+            )
+            .await?
+            .1
         };
         let plans = db.load_plans(EXAMPLESHIRE).await?;
         let budget = db.load_budget(EXAMPLESHIRE).await?;

@@ -106,6 +106,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             (forecast, source)
         }
     };
+    refuse_unrepresentable(&forecast)?;
     let text = match args.format {
         Format::Json => output::forecast_json(&forecast, &map),
         Format::Csv => output::forecast_csv(&forecast),
@@ -113,6 +114,23 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuse to show a forecast with a cost beyond what pence can count (it would print as £0), naming the year.
+fn refuse_unrepresentable(f: &highneeds_model::Forecast) -> Result<()> {
+    let years = f
+        .financial_years
+        .iter()
+        .chain(&f.place_funding)
+        .chain(&f.top_up);
+    if let Some(y) = years.into_iter().find(|y| y.beyond_pence) {
+        bail!(
+            "the cost in {} is beyond what can be counted in pence (about £90 trillion), so it cannot be shown: \
+             check the unit costs (pounds a year per plan) and --uplift",
+            y.financial_year
+        );
+    }
+    Ok(())
 }
 
 /// Whether `dir` holds witan.send's transitions file itself.
@@ -249,8 +267,23 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
 fn setting_map(file: Option<&Path>) -> Result<highneeds_domain::SettingMap> {
     let mut map = highneeds_domain::SettingMap::shipped();
     if let Some(path) = file {
+        if let Err(rule) = highneeds_ingest::check_regular_file(path) {
+            bail!("the setting map {} {rule}", path.display());
+        }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("could not read the setting map {}", path.display()))?;
+        let lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .count();
+        if lines <= 1 {
+            bail!(
+                "the setting map {} maps nothing (no source,label,setting lines after its header): give the LA's \
+                 mappings, e.g. la,B,mainstream, or leave --setting-map out",
+                path.display()
+            );
+        }
         map.overlay(&text).map_err(|e| {
             anyhow!(
                 "{}:{}: {} (expected lines source,label,setting, e.g. la,B,mainstream)",

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use highneeds_domain::{BudgetLine, PlanHistory, TransitionHistory};
 use highneeds_ingest::{Parsed, SourceFile};
-use highneeds_store::{ImportOutcome, ImportedFile, LaRef, Store};
+use highneeds_store::{ImportOutcome, ImportedFile, LaRef, LaSummary, Store};
 
 use crate::args::{ImportArgs, ImportKind};
 use crate::commands::{print_issues, runtime, REJECTED};
@@ -89,6 +89,84 @@ pub async fn store(
     })
 }
 
+/// The LA an import writes to: its name as given, else the name stored for it (an import without --la-name
+/// keeps it), else its code.
+pub async fn la_ref(db: &Store, code: &str, name: Option<&str>) -> Result<LaRef> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => db
+            .las()
+            .await?
+            .into_iter()
+            .find(|l| l.code == code)
+            .map_or_else(|| code.to_string(), |l| l.name),
+    };
+    Ok(LaRef {
+        code: code.to_string(),
+        name,
+    })
+}
+
+/// Say why an import was refused, and that nothing was written.
+fn rejected(why: &str) -> ExitCode {
+    eprintln!("import rejected: {why}");
+    eprintln!("Nothing was written: the database was not changed. Give --replace-with-empty if that is meant.");
+    ExitCode::from(REJECTED)
+}
+
+/// Why an import would replace an LA's stored data with nothing or with much less, if it would: a file with no
+/// data rows, or (a witan.send set replaces the LA's snapshot) a table left empty or cut by more than half.
+pub fn shrink_refusal(
+    code: &str,
+    before: Option<&LaSummary>,
+    readied: &Readied,
+    sources: &[SourceFile],
+) -> Option<String> {
+    if let Some(empty) = sources.iter().find(|s| s.rows == 0) {
+        return Some(format!(
+            "{} has no data rows: importing it would replace stored data with nothing",
+            empty.path.display()
+        ));
+    }
+    let Readied::Witan(h) = readied else {
+        return None;
+    };
+    let stored = |f: fn(&LaSummary) -> u64| before.map_or(0, f);
+    let tables = [
+        (
+            "transitions",
+            h.transitions.len(),
+            stored(|l| l.transitions),
+        ),
+        (
+            "population rows",
+            h.population.len(),
+            stored(|l| l.population_rows),
+        ),
+        ("unit costs", h.costs.len(), stored(|l| l.unit_costs)),
+        (
+            "valid states",
+            h.valid_states.len(),
+            stored(|l| l.valid_states),
+        ),
+    ];
+    for (table, new, old) in tables {
+        let new = new as u64;
+        if new == 0 && (old > 0 || table == "transitions") {
+            return Some(format!(
+                "this witan.send set would leave LA {code} with no {table} (it has {old} stored)"
+            ));
+        }
+        if new * 2 < old {
+            return Some(format!(
+                "this witan.send set would replace LA {code}'s {old} stored {table} with {new}: more than half \
+                 would be removed"
+            ));
+        }
+    }
+    None
+}
+
 pub fn user_name(given: Option<&str>) -> String {
     given
         .map(str::to_string)
@@ -112,18 +190,38 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(REJECTED));
     };
     let files = imported_files(args.kind, &parsed.sources);
-    let la = LaRef {
-        code: args.la.clone(),
-        name: args.la_name.clone().unwrap_or_else(|| args.la.clone()),
-    };
+    // A file with no data rows is refused before the database is even opened (or created).
+    if !args.replace_with_empty {
+        if let Some(why) =
+            shrink_refusal(&args.la, None, &Readied::Plans(Vec::new()), &parsed.sources)
+        {
+            return Ok(rejected(&why));
+        }
+    }
     let user = user_name(args.user.as_deref());
     let rt = runtime()?;
-    let outcome = rt.block_on(async {
+    let result = rt.block_on(async {
         let db = Store::open(&args.db).await?;
-        let outcome = store(&db, &la, &readied, &files, &user).await;
+        let result = async {
+            let la = la_ref(&db, &args.la, args.la_name.as_deref()).await?;
+            if !args.replace_with_empty {
+                let las = db.las().await?;
+                let before = las.iter().find(|l| l.code == la.code);
+                if let Some(why) = shrink_refusal(&la.code, before, &readied, &parsed.sources) {
+                    return Ok(Err(why));
+                }
+            }
+            let outcome = store(&db, &la, &readied, &files, &user).await?;
+            Ok::<_, anyhow::Error>(Ok((la, outcome)))
+        }
+        .await;
         db.close().await;
-        outcome
+        result
     })?;
+    let (la, outcome) = match result {
+        Ok(done) => done,
+        Err(why) => return Ok(rejected(&why)),
+    };
     match outcome {
         ImportOutcome::Imported { import_id, rows } => println!(
             "imported {} into {} for LA {} (import {import_id}, {rows} rows, {} warnings)",

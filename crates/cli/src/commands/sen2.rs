@@ -12,8 +12,8 @@ use highneeds_domain::sen2::{
     census_of, flows_of, transitions_of, EstablishmentRegister, Sen2Census, Sen2Flows, Sen2Return,
     TransitionSummary,
 };
-use highneeds_domain::SettingMap;
-use highneeds_ingest::sen2::{read_establishments, read_sen2, PersonKeyer};
+use highneeds_domain::{CensusYear, SettingMap};
+use highneeds_ingest::sen2::{read_establishments, read_sen2, KeyFileError, PersonKeyer};
 use highneeds_ingest::{Issue, Parsed, Severity};
 use highneeds_store::{ImportOutcome, ImportedFile, LaRef, Sen2Import, Sen2ReturnSummary, Store};
 use highneeds_synth::SyntheticLa;
@@ -53,19 +53,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Read the key file, or make a new random key (saved later by [`Key::save`]). A file of hex digits is the
 /// key's bytes; any other file's bytes are the key itself (at least 16).
 pub fn load_key(path: &Path) -> Result<Key> {
+    if let Err(rule) = highneeds_ingest::check_regular_file(path) {
+        bail!("the SEN2 key file {} {rule}", path.display());
+    }
     match std::fs::read(path) {
         Ok(bytes) => {
             #[cfg(unix)]
@@ -80,10 +73,15 @@ pub fn load_key(path: &Path) -> Result<Key> {
                     }
                 }
             }
-            let text = String::from_utf8_lossy(&bytes);
-            let secret = unhex(text.trim()).unwrap_or(bytes);
-            let keyer = PersonKeyer::new(&secret)
-                .with_context(|| format!("SEN2 key file {}", path.display()))?;
+            let keyer = PersonKeyer::from_key_file(&bytes).map_err(|e| match e {
+                KeyFileError::Empty => anyhow::anyhow!(
+                    "the SEN2 key file {} is empty (left by a failed creation?): if no return was imported \
+                     with it, delete it and import again (a new key is made); otherwise restore the key from \
+                     its backup",
+                    path.display()
+                ),
+                KeyFileError::Short(e) => anyhow::anyhow!("SEN2 key file {}: {e}", path.display()),
+            })?;
             Ok(Key {
                 keyer,
                 path: path.to_path_buf(),
@@ -132,11 +130,14 @@ impl Key {
         let mut f = options.open(&self.path).with_context(|| {
             format!("could not create the SEN2 key file {}", self.path.display())
         })?;
-        writeln!(f, "{text}")
-            .and_then(|()| f.sync_all())
-            .with_context(|| {
+        if let Err(e) = writeln!(f, "{text}").and_then(|()| f.sync_all()) {
+            // Leave no empty or partial key file behind: the next import would stop on it.
+            drop(f);
+            let _ = std::fs::remove_file(&self.path);
+            return Err(e).with_context(|| {
                 format!("could not write the SEN2 key file {}", self.path.display())
-            })?;
+            });
+        }
         eprintln!(
             "made a new SEN2 pseudonymisation key: {} (keep it safe and backed up; without it next year's \
              returns cannot be matched to this year's)",
@@ -345,9 +346,11 @@ pub async fn store_returns(
     derived: &Derived,
     files: &[ImportedFile],
     user: &str,
+    key_fingerprint: Option<String>,
 ) -> Result<(ImportOutcome, Vec<TransitionSummary>)> {
     let (transitions, summaries) = stored_and_new_transitions(db, la, derived).await?;
     let data = Sen2Import {
+        key_fingerprint,
         returns: derived.summaries.clone(),
         censuses: &derived.censuses,
         flows: &derived.flows,
@@ -417,22 +420,14 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
     }
     issues.extend(derived.warnings.iter().cloned());
     print_issues(&issues);
-    let la = LaRef {
-        code: args.la.clone(),
-        name: args.la_name.clone().unwrap_or_else(|| args.la.clone()),
-    };
     let rt = runtime()?;
-    let (outcome, summaries) = rt.block_on(async {
+    let stored = rt.block_on(async {
         let db = Store::open(&args.db).await?;
         let result = async {
-            if key.is_new() && !db.sen2_returns(&la.code).await?.is_empty() {
-                bail!(
-                    "LA {} already has SEN2 returns in {} made with another key, but the key file {} does not \
-                     exist: restore it (or give --key-file) so people can be matched across years",
-                    la.code,
-                    args.db.display(),
-                    key.path.display()
-                );
+            let la =
+                crate::commands::import::la_ref(&db, &args.la, args.la_name.as_deref()).await?;
+            if let Some(why) = refusal(&db, &la, &key, &derived, args.replace_with_empty).await? {
+                return Ok::<_, anyhow::Error>(Stored::Refused(why));
             }
             key.save()?;
             if let Some(before) = db.load_history(&la.code).await? {
@@ -440,12 +435,23 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
                     eprintln!("warning: {warning}");
                 }
             }
-            store_returns(&db, &la, &derived, &read.files, user).await
+            let fingerprint = Some(key.keyer.fingerprint());
+            let (outcome, summaries) =
+                store_returns(&db, &la, &derived, &read.files, user, fingerprint).await?;
+            Ok(Stored::Done(la, outcome, summaries))
         }
         .await;
         db.close().await;
         result
     })?;
+    let (la, outcome, summaries) = match stored {
+        Stored::Done(la, outcome, summaries) => (la, outcome, summaries),
+        Stored::Refused(why) => {
+            eprintln!("import rejected: {why}");
+            eprintln!("Nothing was written: the database was not changed.");
+            return Ok(ExitCode::from(REJECTED));
+        }
+    };
     for line in summary_lines(&derived.censuses, &derived.flows, &summaries) {
         println!("{line}");
     }
@@ -463,6 +469,97 @@ pub fn run_import(args: &ImportArgs, user: &str) -> Result<ExitCode> {
         } => println!("already imported (import {import_id} at {imported_at}): nothing changed"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `import sen2` did once the returns were read.
+enum Stored {
+    Done(LaRef, ImportOutcome, Vec<TransitionSummary>),
+    /// Refused before anything was written, with the reason and what to do.
+    Refused(String),
+}
+
+/// Fewest children at a census for the match-rate check to judge a pair of censuses.
+const MATCH_CHECK_MIN_CHILDREN: u64 = 20;
+
+/// Why these returns must not be stored, if they must not: a key other than the one that pseudonymised the LA's
+/// stored returns (by the stored fingerprint, or a missing key file), consecutive censuses in which almost nobody
+/// matches (the same fault in a database from before fingerprints), or a return with no active plans in place of a stored one.
+async fn refusal(
+    db: &Store,
+    la: &LaRef,
+    key: &Key,
+    derived: &Derived,
+    replace_with_empty: bool,
+) -> Result<Option<String>> {
+    let new: BTreeSet<CensusYear> = derived.censuses.iter().map(|c| c.census_year).collect();
+    let stored: Vec<CensusYear> = db
+        .sen2_returns(&la.code)
+        .await?
+        .iter()
+        .map(|r| r.census_year)
+        .collect();
+    let kept: Vec<String> = stored
+        .iter()
+        .filter(|y| !new.contains(y))
+        .map(ToString::to_string)
+        .collect();
+    if !kept.is_empty() {
+        let kept = kept.join(", ");
+        let again = format!(
+            "If that key is lost for good, import every return again in one command (censuses {kept} and the \
+             new ones) with the new key: they replace the stored ones"
+        );
+        if key.is_new() {
+            return Ok(Some(format!(
+                "LA {} already has SEN2 returns (censuses {kept}) pseudonymised with a key, but the key file {} \
+                 does not exist: restore it from its backup (or give --key-file) so people can be matched \
+                 across years. {again}.",
+                la.code,
+                key.path.display()
+            )));
+        }
+        let fingerprint = db.sen2_key_fingerprint(&la.code).await?;
+        if fingerprint.is_some_and(|f| f != key.keyer.fingerprint()) {
+            return Ok(Some(format!(
+                "the SEN2 key file {} is not the key that pseudonymised LA {}'s stored returns (censuses \
+                 {kept}): nobody would match between the years, and every child would become a leaver and a \
+                 joiner. Give the LA's own key file with --key-file. {again}.",
+                key.path.display(),
+                la.code
+            )));
+        }
+    }
+    for s in transition_summaries(db, la, derived).await? {
+        let Some(from) = s.from_census else { continue };
+        if !new.contains(&from) && !new.contains(&from.next()) {
+            continue;
+        }
+        let before = s.stayers + s.movers + s.leavers;
+        let matched = s.stayers + s.movers;
+        if before >= MATCH_CHECK_MIN_CHILDREN && matched * 5 < before {
+            return Ok(Some(format!(
+                "only {} of the {} children with a plan at census {from} were found at census {} ({:.1}%; \
+                 consecutive censuses keep most children, usually 70-90%): the returns were most likely \
+                 pseudonymised with different keys, or are not the same LA's. Check --key-file and --la.",
+                n(matched),
+                n(before),
+                from.next(),
+                matched as f64 * 100.0 / before as f64
+            )));
+        }
+    }
+    if !replace_with_empty {
+        let replaced_with_nothing =
+            |c: &&Sen2Census| c.plans.is_empty() && stored.contains(&c.census_year);
+        if let Some(c) = derived.censuses.iter().find(replaced_with_nothing) {
+            return Ok(Some(format!(
+                "the return for census {} has no active plans: importing it would replace the stored census \
+                 with nothing (give --replace-with-empty if that is meant)",
+                c.census_year
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// SEN2 transitions use SEN2 need codes and canonical setting codes; an LA whose stored history (a witan.send set)
@@ -526,6 +623,10 @@ pub fn is_sen2(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
     {
         return true;
+    }
+    // Opening a named pipe would block: only a regular file is sniffed.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
     }
     std::fs::File::open(path)
         .map(|f| highneeds_ingest::sen2::looks_like_sen2(std::io::BufReader::new(f)))

@@ -17,6 +17,8 @@ struct FileReport {
     kind: Option<String>,
     rows: Option<u64>,
     valid: bool,
+    /// Every error, including those past the per-file cap that `errors` stands for with one line.
+    error_count: usize,
     errors: Vec<String>,
     warnings: Vec<String>,
 }
@@ -28,6 +30,7 @@ impl FileReport {
             kind,
             rows: parsed.sources.first().map(|s| s.rows),
             valid: !parsed.has_errors(),
+            error_count: highneeds_ingest::error_count(&parsed.issues),
             errors: parsed.errors().map(ToString::to_string).collect(),
             warnings: parsed.warnings().map(ToString::to_string).collect(),
         }
@@ -118,7 +121,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
                         .map(|k| format!("{k}, "))
                         .unwrap_or_default(),
                     r.rows.unwrap_or(0),
-                    r.errors.len(),
+                    r.error_count,
                     r.warnings.len()
                 );
             }

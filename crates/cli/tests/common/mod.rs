@@ -45,9 +45,12 @@ impl Run {
     }
 }
 
-/// A command for the binary under test, with a neutral environment (no colour, fixed user).
+/// A command for the binary under test, with a neutral environment (no colour, fixed user). `HIGHNEEDS_BIN`
+/// names another build to test instead (e.g. an older commit's, to see a fault test fail before its fix).
 pub fn command() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_highneeds"));
+    let bin =
+        std::env::var_os("HIGHNEEDS_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_highneeds").into());
+    let mut c = Command::new(bin);
     c.env("NO_COLOR", "1")
         .env("USER", "tester")
         .env_remove("RUST_BACKTRACE")

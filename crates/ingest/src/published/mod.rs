@@ -40,7 +40,9 @@ type FileParser = fn(&str, &[u8]) -> Parsed<PublishedStatistics>;
 
 /// Which parser reads a file, from its name.
 fn parser_for(name: &str) -> Option<FileParser> {
-    let lower = name.to_ascii_lowercase();
+    // The kind comes from the file's own name, whatever folder the path names.
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let lower = base.to_ascii_lowercase();
     let starts = |p: &str| lower.starts_with(p);
     if starts(HEADLINE) {
         Some(parse_caseload)
@@ -150,8 +152,13 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
     let mut sources: Vec<SourceFile> = Vec::new();
     let mut seen = [false; 5];
     for path in &paths {
+        // Messages name the path; the file's kind comes from its own name.
         let name = crate::display_name(path);
-        let Some(parse) = parser_for(&name) else {
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some(parse) = parser_for(&base) else {
             issues.push(Issue::about_file(
                 &name,
                 Severity::Warning,
@@ -159,7 +166,7 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
             ));
             continue;
         };
-        let lower = name.to_ascii_lowercase();
+        let lower = base.to_ascii_lowercase();
         for (k, prefix) in [HEADLINE, BY_AGE, BY_SETTING, NEW_PLANS, PROCESS]
             .iter()
             .enumerate()

@@ -11,6 +11,27 @@ use highneeds_domain::sen2::PersonKey;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+const FINGERPRINT_LABEL: &[u8] = b"highneeds-sen2-key-fingerprint-v1";
+
+/// Why a key file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("the key file is empty: a key file left by a failed creation holds nothing")]
+    Empty,
+    #[error(transparent)]
+    Short(ShortSecret),
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.is_empty() || !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Shortest secret accepted (bytes).
 pub const MIN_SECRET_BYTES: usize = 16;
 
@@ -47,6 +68,28 @@ impl PersonKeyer {
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
             .map_err(|_| ShortSecret(secret.len()))?;
         Ok(Self { mac })
+    }
+
+    /// Read a key file: hex digits (as `highneeds` writes it, surrounding white space ignored) are the secret's
+    /// bytes; any other content is the secret itself. An empty file is its own error (a key file left by a failed
+    /// creation holds nothing).
+    pub fn from_key_file(bytes: &[u8]) -> Result<Self, KeyFileError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(KeyFileError::Empty);
+        }
+        let secret = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| unhex(t.trim()))
+            .unwrap_or_else(|| bytes.to_vec());
+        Self::new(&secret).map_err(KeyFileError::Short)
+    }
+
+    /// A fingerprint of the key, safe to store beside the data it keyed: the first 16 bytes of
+    /// HMAC-SHA256(secret, "highneeds-sen2-key-fingerprint-v1"), as 32 hex digits. It tells two keys apart and
+    /// reveals nothing about the secret or any person (the label is not a person's name and date of birth).
+    pub fn fingerprint(&self) -> String {
+        let key = self.hash(&[FINGERPRINT_LABEL]);
+        key.to_string()
     }
 
     fn hash(&self, parts: &[&[u8]]) -> PersonKey {

@@ -16,7 +16,7 @@ mod person;
 mod register;
 pub mod write;
 
-pub use key::{normalise_name, PersonKeyer, ShortSecret, MIN_SECRET_BYTES};
+pub use key::{normalise_name, KeyFileError, PersonKeyer, ShortSecret, MIN_SECRET_BYTES};
 pub use parse::{looks_like_sen2, parse_sen2, read_sen2};
 pub use person::upn_check_letter_ok;
 pub use register::{parse_establishments, read_establishments, REGISTER_COLUMNS};

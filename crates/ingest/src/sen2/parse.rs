@@ -630,6 +630,7 @@ pub fn read_sen2(path: &std::path::Path, keyer: &PersonKeyer) -> Parsed<Sen2Retu
     };
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return fail("is a directory, not a file".into()),
+        Ok(m) if !m.is_file() => return fail(crate::NOT_REGULAR.into()),
         Ok(m) if m.len() > MAX_FILE_BYTES => {
             return fail(format!(
                 "file is larger than {MAX_FILE_BYTES} bytes: too big to be one LA's return"

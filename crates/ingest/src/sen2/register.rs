@@ -120,15 +120,22 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
             );
             continue;
         }
-        register.insert(
-            urn,
-            ukprn,
-            Establishment {
-                type_name,
-                type_group: field(c[3]),
-                phase: field(c[4]),
-            },
-        );
+        let establishment = Establishment {
+            type_name,
+            type_group: field(c[3]),
+            phase: field(c[4]),
+        };
+        let earlier = urn
+            .and_then(|u| register.by_urn(u))
+            .or_else(|| ukprn.and_then(|u| register.by_ukprn(u)));
+        if earlier.is_some_and(|e| e.type_name != establishment.type_name) {
+            report.tally(
+                ROW,
+                "repeating a URN or UKPRN with a different TypeOfEstablishment (the later row is used)",
+                Some(line),
+            );
+        }
+        register.insert(urn, ukprn, establishment);
     }
     if !any_line {
         report.file("empty file: no header line");

@@ -1,0 +1,130 @@
+//! Hostile workbooks built in memory (no large binary is committed): zip bombs and sheets whose cells would
+//! explode into a dense grid. Shared by ingest's and the CLI's fault tests (`#[path]`) and by
+//! `fuzz/make-seeds.rs`-style seeding (see fuzz/README.md).
+
+#![allow(dead_code)]
+
+use std::io::Write;
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#;
+const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#;
+const SHEET_HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#;
+const SHEET_TAIL: &str = "</sheetData></worksheet>";
+
+/// Column letters of a 0-based column index (0 → A, 26 → AA).
+pub fn column_name(mut col: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// One row of inline-string cells from column A.
+pub fn row_xml(row: u32, cells: &[&str]) -> String {
+    let mut x = format!(r#"<row r="{row}">"#);
+    for (i, c) in cells.iter().enumerate() {
+        x.push_str(&format!(
+            r#"<c r="{}{row}" t="inlineStr"><is><t>{c}</t></is></c>"#,
+            column_name(i as u32)
+        ));
+    }
+    x.push_str("</row>");
+    x
+}
+
+/// A workbook whose first sheet is `head`, then `body` written `repeat` times (streamed into the deflater, never
+/// held whole), then the end of the sheet.
+pub fn workbook_streamed(head: &str, body: &[u8], repeat: u64) -> Vec<u8> {
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    let part = |zip: &mut ZipWriter<_>, name: &str, text: &str| {
+        zip.start_file(name, opts).expect("start zip entry");
+        zip.write_all(text.as_bytes()).expect("write zip entry");
+    };
+    part(&mut zip, "[Content_Types].xml", CONTENT_TYPES);
+    part(&mut zip, "_rels/.rels", RELS);
+    part(&mut zip, "xl/workbook.xml", WORKBOOK);
+    part(&mut zip, "xl/_rels/workbook.xml.rels", WORKBOOK_RELS);
+    zip.start_file("xl/worksheets/sheet1.xml", opts)
+        .expect("start sheet");
+    zip.write_all(SHEET_HEAD.as_bytes()).expect("write sheet");
+    zip.write_all(head.as_bytes()).expect("write sheet");
+    for _ in 0..repeat {
+        zip.write_all(body).expect("write sheet");
+    }
+    zip.write_all(SHEET_TAIL.as_bytes()).expect("write sheet");
+    zip.finish().expect("finish zip").into_inner()
+}
+
+/// A costs workbook (header and one good row) padded with `padding` bytes of XML whitespace: small on disk,
+/// `padding` bytes when inflated.
+pub fn inflating_costs(padding: u64) -> Vec<u8> {
+    let head = format!(
+        "{}{}",
+        row_xml(1, &["need", "setting", "cost"]),
+        row_xml(2, &["ASD", "MSSA", "1000"])
+    );
+    let chunk = vec![b' '; 1 << 20];
+    let whole = padding / chunk.len() as u64;
+    let mut wb = workbook_streamed(&head, &chunk, whole);
+    if whole == 0 {
+        wb = workbook_streamed(&head, &vec![b' '; padding as usize], 1);
+    }
+    wb
+}
+
+/// A transitions-shaped workbook whose rows each have one cell far to the right (column `col`): a few MB of XML
+/// that a reader building every row as a dense array of cells would turn into `rows × col` cells.
+pub fn far_cells(rows: u32, col: u32) -> Vec<u8> {
+    let mut body = String::new();
+    let letters = column_name(col);
+    for r in 2..rows + 2 {
+        body.push_str(&format!(
+            r#"<row r="{r}"><c r="{letters}{r}" t="inlineStr"><is><t>x</t></is></c></row>"#
+        ));
+    }
+    let head = row_xml(
+        1,
+        &[
+            "calendar-year",
+            "academic-year-1",
+            "need-1",
+            "setting-1",
+            "academic-year-2",
+            "need-2",
+            "setting-2",
+        ],
+    );
+    workbook_streamed(&head, body.as_bytes(), 1)
+}
+
+/// `wb` with every central-directory entry claiming `size` uncompressed bytes (a lying or honest bomb header),
+/// left otherwise intact.
+pub fn declare_uncompressed_size(mut wb: Vec<u8>, size: u32) -> Vec<u8> {
+    let mut i = 0;
+    while i + 28 <= wb.len() {
+        if wb[i..i + 4] == *b"PK\x01\x02" {
+            wb[i + 24..i + 28].copy_from_slice(&size.to_le_bytes());
+            i += 46;
+        } else {
+            i += 1;
+        }
+    }
+    wb
+}
