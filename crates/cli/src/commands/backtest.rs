@@ -4,12 +4,11 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use highneeds_model::backtest::{backtest, BacktestOptions, Method, Report, LEVELS};
-use highneeds_model::{Engine, MonteCarloOptions};
+use highneeds_model::backtest::{Method, Report, LEVELS};
 use serde_json::json;
 
-use crate::args::{BacktestArgs, EngineArg, ReportFormat};
-use crate::commands::{fit_options, load_history};
+use crate::args::{BacktestArgs, ReportFormat};
+use crate::commands::{load_history, model_settings};
 
 pub fn run(args: BacktestArgs) -> Result<ExitCode> {
     if args.horizon == 0 || args.horizon > 15 {
@@ -24,37 +23,13 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         );
     }
     let (history, source) = load_history(&args.source)?;
-    let options = BacktestOptions {
-        horizon: args.horizon,
-        fit: fit_options(&args.model)?,
-        engine: match args.model.engine {
-            EngineArg::Analytic => Engine::Analytic,
-            EngineArg::MonteCarlo => Engine::MonteCarlo,
-        },
-        monte_carlo: MonteCarloOptions {
-            sims: args.model.sims,
-            seed: args.model.seed,
-            threads: args.model.threads,
-        },
-        min_fit_years: args.min_years,
-    };
-    let report = backtest(&history, &options)?;
-    if report.origins.is_empty() {
-        let years = history
-            .census_span()
-            .map(|(a, b)| {
-                format!(
-                    "censuses {a}-{b}, {} years of transitions",
-                    b.year() - a.year()
-                )
-            })
-            .unwrap_or_default();
-        bail!(
-            "nothing to backtest in {source}: no origin has {} years of transitions before it and a census after it \
-             ({years}); try --min-years 1",
-            args.min_years
-        );
-    }
+    let report = highneeds_usecases::backtest::run(
+        &history,
+        &source,
+        args.horizon,
+        args.min_years,
+        &model_settings(&args.model),
+    )?;
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report_json(&report))?),
         ReportFormat::Table => print!("{}", report_table(&report, &source)),

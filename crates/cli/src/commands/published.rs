@@ -6,59 +6,23 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
-use highneeds_domain::geography::{change_creating, change_ending};
 use highneeds_domain::published::CurrentSeries;
 use highneeds_domain::{LaCode, Measure, PublishedStatistics};
 use highneeds_model::published_forecast::{
-    backtest, project, tune, LaHistory, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
+    backtest, project, tune, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
 };
 use serde_json::json;
 
+pub use highneeds_usecases::published::{la_code, la_history, lifetime_note};
+
 use crate::args::{Format, ReportFormat};
-use crate::commands::print_issues;
+use crate::commands::{print_issues, print_rejected};
 
 /// Read the folder, print its warnings (stderr) and put it on current boundaries; errors stop here.
 pub fn load(dir: &Path) -> Result<(PublishedStatistics, CurrentSeries)> {
-    let parsed = highneeds_ingest::read_published_dir(dir);
-    print_issues(&parsed.issues);
-    let Some(stats) = parsed.value else {
-        bail!(
-            "the published statistics in {} have errors (above): fix them and run again",
-            dir.display()
-        );
-    };
-    let current = stats.on_current_boundaries();
-    Ok((stats, current))
-}
-
-/// An LA code from the command line, checked against the published data, with advice for old codes.
-pub fn la_code(text: &str, current: &CurrentSeries) -> Result<LaCode> {
-    let la: LaCode = text.parse().map_err(|e| anyhow!("--la {text:?}: {e}"))?;
-    if la.is_england() {
-        bail!("--la must be a local authority, not England (E92000001): England is the comparison");
-    }
-    if current.years(la, Measure::Plans).is_empty() {
-        if let Some(c) = change_ending(la) {
-            bail!(
-                "LA {la} no longer exists ({}): use {}",
-                c.description,
-                c.successors.join(" or ")
-            );
-        }
-        bail!("LA {la} is not in the published statistics: check the code (e.g. E06000037 is West Berkshire)");
-    }
-    Ok(la)
-}
-
-/// Every LA's headline plans on current boundaries, and whether each value was published (not apportioned).
-pub fn la_history(current: &CurrentSeries) -> LaHistory {
-    let mut h = LaHistory::new();
-    for ((la, m, y), v) in &current.values {
-        if *m == Measure::Plans && !la.is_england() {
-            h.entry(*la).or_default().insert(*y, v.value);
-        }
-    }
-    h
+    let loaded = highneeds_usecases::published::load(dir).map_err(print_rejected)?;
+    print_issues(&loaded.warnings);
+    Ok((loaded.stats, loaded.current))
 }
 
 fn options() -> PublishedForecastOptions {
@@ -296,15 +260,5 @@ fn backtest_json(r: &PublishedBacktest) -> serde_json::Value {
         "by_origin": r.by_origin.iter().map(|(o, s)| json!({
             "origin": o, "cases": s.cases, "mape": s.mape, "coverage_80": s.coverage_80,
         })).collect::<Vec<_>>(),
-    })
-}
-
-/// Whether an LA existed (on the codes of its time) in a census year — for messages.
-pub fn lifetime_note(la: LaCode) -> Option<String> {
-    change_creating(la).map(|c| {
-        format!(
-            "{la} exists from {}; earlier years are mapped from its predecessors ({})",
-            c.first_year, c.description
-        )
     })
 }
