@@ -12,27 +12,7 @@ use highneeds_model::forecast::{CensusForecast, FinancialYearForecast};
 use highneeds_model::{Forecast, Summary};
 use serde::Serialize;
 
-/// `{"mean": …, "p05": …, "p50": …, "p95": …}` plus any extra quantiles as `pNN`.
-pub fn quantile_key(p: f64) -> String {
-    let pct = p * 100.0;
-    if (pct - pct.round()).abs() < 1e-9 {
-        format!("p{:02}", pct.round() as i64)
-    } else {
-        // Up to 6 decimals of a percent, trailing zeros dropped: distinct quantiles get distinct keys.
-        let text = format!("{pct:.6}");
-        format!("p{}", text.trim_end_matches('0').replace('.', "_"))
-    }
-}
-
-pub fn summary_json(s: &Summary) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    m.insert("mean".into(), round3(s.mean).into());
-    for &(p, v) in &s.quantiles {
-        m.insert(quantile_key(p), round3(v).into());
-    }
-    m.insert("sd".into(), round3(s.sd).into());
-    serde_json::Value::Object(m)
-}
+pub use highneeds_usecases::scenario_json::{quantile_key, summary_json};
 
 fn pence_json(f: &FinancialYearForecast) -> serde_json::Value {
     let mut m = serde_json::Map::new();

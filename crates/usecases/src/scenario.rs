@@ -211,3 +211,32 @@ pub fn pick_version<'a>(
         )
     })
 }
+
+/// The fitted model a scenario runs on: fit over the LA's history reaching the scenario's settings. The server
+/// keeps these per LA and data version (fitting takes longer than an analytic run).
+pub fn fit_for(data: &LaData, scenario: &Scenario) -> Result<highneeds_model::Parameters> {
+    fit_reaching(
+        &data.history,
+        &FitOptions::default(),
+        &plan::settings_reached(scenario),
+    )
+    .context("cannot forecast this LA")
+}
+
+/// Run a scenario on already fitted parameters ([`fit_for`]), attributing its savings now or later.
+pub fn run_fitted(
+    data: &LaData,
+    params: &highneeds_model::Parameters,
+    scenario: &Scenario,
+    when: plan::Attributing,
+) -> Result<ScenarioResult> {
+    let inputs = ScenarioInputs {
+        params,
+        history: &data.history,
+        budget: &data.budget,
+        scenario,
+        threads: None,
+    };
+    plan::run_attributing(&inputs, when)
+        .with_context(|| format!("cannot run scenario {:?}", scenario.name))
+}

@@ -20,6 +20,7 @@ pub mod pages;
 pub mod routes;
 pub mod tables;
 pub mod views;
+pub mod workspace;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub figures: figures::Cache,
     pub scenario: figures::ScenarioCache,
     pub published: figures::PublishedCache,
+    /// The scenario workspace's data, fitted models and runs.
+    pub workspace: workspace::Workspace,
     /// Counts under this are withheld on the public view.
     pub public_threshold: u64,
     /// Whether cookies carry `Secure` (always, unless the tests' plain-HTTP client asks otherwise).
@@ -99,6 +102,7 @@ pub async fn state(db: &Path, la: Option<&str>, public_threshold: u64) -> Result
         figures: figures::Cache::default(),
         scenario: figures::ScenarioCache::default(),
         published: figures::PublishedCache::default(),
+        workspace: workspace::Workspace::default(),
         public_threshold,
         secure_cookies: true,
     }))

@@ -42,6 +42,7 @@ impl IntoResponse for AppError {
 const NAV: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
     ("/caseload", "Caseload", Role::Viewer),
+    ("/scenarios", "Scenarios", Role::Viewer),
     ("/accuracy", "Accuracy", Role::Viewer),
     ("/diagnose", "Diagnose", Role::Viewer),
     ("/benchmark", "Benchmark", Role::Viewer),

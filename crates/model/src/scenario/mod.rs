@@ -141,8 +141,41 @@ pub fn projected_financial_years(
 /// The fewest years sufficiency looks ahead (Dudley's 5- and 10-year planning).
 pub const SUFFICIENCY_YEARS: u32 = 10;
 
-/// Run a scenario.
+/// When a run attributes the savings to initiatives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributing {
+    /// Now: Shapley values over every coalition of the initiatives that change placements (2^m analytic runs).
+    Now,
+    /// Later: everything but the attribution (one analytic run per side, milliseconds: what a slider redraws);
+    /// the result's attribution is [`Attribution::pending`] and its initiatives' savings are not to be read.
+    Later,
+}
+
+/// Whether an initiative can change placements (a lever other than money: block transfers, grants, deficit
+/// contributions and invest-to-save costs change the ledger's money lines only, so their initiative is a null
+/// player of the savings game).
+pub fn changes_placements(initiative: &highneeds_domain::scenario::Initiative) -> bool {
+    initiative.levers.iter().any(|l| {
+        !matches!(
+            l.kind,
+            LeverKind::BlockTransfer { .. }
+                | LeverKind::Grant { .. }
+                | LeverKind::DeficitContribution { .. }
+                | LeverKind::InvestToSave
+        )
+    })
+}
+
+/// Run a scenario, savings attributed.
 pub fn run(inputs: &ScenarioInputs) -> Result<ScenarioResult, ModelError> {
+    run_attributing(inputs, Attributing::Now)
+}
+
+/// Run a scenario, attributing its savings now or leaving that for later.
+pub fn run_attributing(
+    inputs: &ScenarioInputs,
+    when: Attributing,
+) -> Result<ScenarioResult, ModelError> {
     let ScenarioInputs {
         params,
         history,
@@ -195,13 +228,21 @@ pub fn run(inputs: &ScenarioInputs) -> Result<ScenarioResult, ModelError> {
             .collect()
     };
     let base_spend = rounded(&unmitigated_placement);
-    let attribution = shapley::attribute(n, |active| {
-        rounded(&placement_of(active))
-            .iter()
-            .zip(&base_spend)
-            .map(|(m, u)| u - m)
-            .collect()
-    });
+    let null: Vec<bool> = scenario
+        .initiatives
+        .iter()
+        .map(|i| !changes_placements(i))
+        .collect();
+    let attribution = match when {
+        Attributing::Now => shapley::attribute_skipping_null(&null, |active| {
+            rounded(&placement_of(active))
+                .iter()
+                .zip(&base_spend)
+                .map(|(m, u)| u - m)
+                .collect()
+        }),
+        Attributing::Later => Attribution::pending(n),
+    };
     let total_saving = sum_expenditure(&unmitigated_ledger)? - sum_expenditure(&mitigated_ledger)?;
     let initiatives = initiative_results(scenario, &attribution, &ledger_years);
     let mc = MonteCarloOptions {
@@ -235,7 +276,7 @@ pub fn run(inputs: &ScenarioInputs) -> Result<ScenarioResult, ModelError> {
     let (sufficiency, first_shortfall, sufficiency_years) =
         sufficiency(params, scenario, &compiler);
     let mut notes = basis.notes.clone();
-    if n > shapley::EXACT_MAX {
+    if !attribution.exact && !attribution.pending {
         notes.push(format!(
             "{n} initiatives: savings attributed over {} sampled orders (standard errors given), not every coalition",
             attribution.orders

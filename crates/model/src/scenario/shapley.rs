@@ -26,6 +26,22 @@ pub struct Attribution {
     /// When sampled: the standard error of each initiative's total share (pence), and the orders sampled.
     pub standard_error: Option<Vec<f64>>,
     pub orders: usize,
+    /// True when the run left the attribution for later ([`super::Attributing::Later`]): `shares` is empty and
+    /// the initiatives' savings are not known yet (never to be read as zero).
+    pub pending: bool,
+}
+
+impl Attribution {
+    /// The attribution of a run that leaves it for later.
+    pub fn pending(n: usize) -> Self {
+        Attribution {
+            shares: vec![Vec::new(); n],
+            exact: false,
+            standard_error: None,
+            orders: 0,
+            pending: true,
+        }
+    }
 }
 
 /// Shapley shares of `value` (the saving per financial year of a coalition, `active[i]` = initiative i on).
@@ -37,6 +53,49 @@ where
         exact(n, &value)
     } else {
         sampled(n, &value, SAMPLED_ORDERS)
+    }
+}
+
+/// Shapley shares when some initiatives are known to be null players (`null[i]`: adding i never changes the value,
+/// e.g. an initiative of money levers only). A null player's share is 0 and the others' shares are those of the game
+/// without the null players (the Shapley value's null-player and restriction properties), so this is exactly
+/// [`attribute`] over all `n` — rounding included: the null players' remainders are 0 and rank last — at 2^m
+/// evaluations for m players that are not null, instead of 2^n.
+pub fn attribute_skipping_null<F>(null: &[bool], value: F) -> Attribution
+where
+    F: Fn(&[bool]) -> Vec<i64> + Sync,
+{
+    let n = null.len();
+    let players: Vec<usize> = (0..n).filter(|&i| !null[i]).collect();
+    let reduced = attribute(players.len(), |sub: &[bool]| {
+        let mut active = vec![false; n];
+        for (k, &i) in players.iter().enumerate() {
+            active[i] = sub[k];
+        }
+        value(&active)
+    });
+    if players.len() == n {
+        return reduced;
+    }
+    let years = match reduced.shares.first() {
+        Some(s) => s.len(),
+        None => value(&vec![false; n]).len(),
+    };
+    let mut shares = vec![vec![0i64; years]; n];
+    let mut standard_error = reduced.standard_error.as_ref().map(|_| vec![0.0; n]);
+    for (k, &i) in players.iter().enumerate() {
+        shares[i] = reduced.shares[k].clone();
+        if let (Some(all), Some(some)) = (standard_error.as_mut(), reduced.standard_error.as_ref())
+        {
+            all[i] = some[k];
+        }
+    }
+    Attribution {
+        shares,
+        exact: reduced.exact,
+        standard_error,
+        orders: reduced.orders,
+        pending: false,
     }
 }
 
@@ -89,6 +148,7 @@ where
         exact: true,
         standard_error: None,
         orders: 0,
+        pending: false,
     }
 }
 
@@ -152,6 +212,7 @@ where
         exact: false,
         standard_error: Some(standard_error),
         orders,
+        pending: false,
     }
 }
 
@@ -206,6 +267,26 @@ mod tests {
         let v = |a: &[bool]| vec![if a.iter().all(|&x| x) { 100 } else { 0 }];
         let r = attribute(3, v);
         assert_eq!(r.shares, vec![vec![34], vec![33], vec![33]]);
+    }
+
+    /// A game of 5 players where players 1 and 3 never change the value (values built from a table independent of
+    /// them): skipping them gives exactly the full computation's shares, and 0 for them.
+    #[test]
+    fn skipping_null_players_changes_no_share() {
+        use proptest::prelude::*;
+        proptest!(|(table in proptest::collection::vec(-50_000i64..50_000, 8 * 2))| {
+            // The value depends on players 0, 2 and 4 only, two financial years.
+            let v = |a: &[bool]| {
+                let k = usize::from(a[0]) | usize::from(a[2]) << 1 | usize::from(a[4]) << 2;
+                vec![table[2 * k] - table[0], table[2 * k + 1] - table[1]]
+            };
+            let full = attribute(5, v);
+            let skipped = attribute_skipping_null(&[false, true, false, true, false], v);
+            prop_assert_eq!(&skipped.shares, &full.shares);
+            prop_assert!(skipped.exact);
+            prop_assert_eq!(&full.shares[1], &vec![0, 0]);
+            prop_assert_eq!(&full.shares[3], &vec![0, 0]);
+        });
     }
 
     #[test]

@@ -1,0 +1,191 @@
+//! A scenario run as JSON: the contract `highneeds scenario run --format json` prints and the web's preview API
+//! returns (other tools read it: fields are only ever added).
+
+use highneeds_domain::scenario::ScenarioEngine;
+use highneeds_domain::Pence;
+use highneeds_model::scenario::{LedgerYear, Outcome, ScenarioResult};
+use highneeds_model::Summary;
+use serde_json::{json, Map, Value};
+
+/// `{"mean": …, "p05": …, "p50": …, "p95": …}` plus any extra quantiles as `pNN`.
+pub fn quantile_key(p: f64) -> String {
+    let pct = p * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("p{:02}", pct.round() as i64)
+    } else {
+        // Up to 6 decimals of a percent, trailing zeros dropped: distinct quantiles get distinct keys.
+        let text = format!("{pct:.6}");
+        format!("p{}", text.trim_end_matches('0').replace('.', "_"))
+    }
+}
+
+/// A summary's mean, quantiles and standard deviation, three decimals.
+pub fn summary_json(s: &Summary) -> Value {
+    let mut m = Map::new();
+    m.insert("mean".into(), round3(s.mean).into());
+    for &(p, v) in &s.quantiles {
+        m.insert(quantile_key(p), round3(v).into());
+    }
+    m.insert("sd".into(), round3(s.sd).into());
+    Value::Object(m)
+}
+
+/// Three decimals are plenty for expected counts and keep the JSON readable.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn engine_code(e: ScenarioEngine) -> &'static str {
+    match e {
+        ScenarioEngine::Analytic => "analytic",
+        ScenarioEngine::MonteCarlo => "monte-carlo",
+    }
+}
+
+fn ledger_json(row: &LedgerYear, range: Option<&(f64, f64)>) -> Value {
+    json!({
+        "financial_year": row.financial_year.to_string(),
+        "expenditure_pence": row.expenditure.pence(),
+        "income_pence": row.income.pence(),
+        "in_year_pence": row.in_year.pence(),
+        "closing_balance_pence": row.closing.pence(),
+        "opening_balance_pence": row.opening.pence(),
+        "placement_pence": row.placement.pence(),
+        "other_expenditure_pence": row.other_expenditure.pence(),
+        "initiative_cost_pence": row.initiative_cost.pence(),
+        "allocation_pence": row.allocation.pence(),
+        "block_transfer_pence": row.block_transfers.pence(),
+        "grant_pence": row.grants.pence(),
+        "deduction_pence": row.deductions.pence(),
+        "contribution_pence": row.contributions.pence(),
+        "total_dsg_pence": row.total_dsg.map(Pence::pence),
+        "deficit_share_of_dsg": row.deficit_share_of_dsg,
+        "in_year_p05_pence": range.map(|r| r.0.round() as i64),
+        "in_year_p95_pence": range.map(|r| r.1.round() as i64),
+    })
+}
+
+fn means(items: &[(String, highneeds_model::Summary)]) -> Value {
+    Value::Object(
+        items
+            .iter()
+            .map(|(k, s)| (k.clone(), summary_json(s)))
+            .collect::<Map<String, Value>>(),
+    )
+}
+
+fn gap_json(g: (f64, f64, f64)) -> Value {
+    json!({"mean": g.0.round() as i64, "p05": g.1.round() as i64, "p95": g.2.round() as i64})
+}
+
+fn outcome_json(o: &Outcome) -> Value {
+    let census_years: Vec<Value> = o
+        .forecast
+        .census_years
+        .iter()
+        .map(|c| {
+            json!({
+                "census_year": c.census_year.year(),
+                "total": summary_json(&c.total),
+                "by_setting": means(&c.by_setting),
+                "by_need": means(&c.by_need),
+                "by_age_group": means(&c.by_age_group.iter().map(|(g, s)| (g.code().to_string(), s.clone())).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    let financial_years: Vec<Value> = o
+        .ledger
+        .iter()
+        .zip(&o.in_year_range)
+        .map(|(r, q)| {
+            let mut row = ledger_json(r, Some(q));
+            // The placement cost's 90 % range that year, from the scenario's engine.
+            if let Some(f) = o
+                .forecast
+                .financial_years
+                .iter()
+                .find(|f| f.financial_year == r.financial_year)
+            {
+                row["placement_p05_pence"] = json!(f.quantile(0.05).map(Pence::pence));
+                row["placement_p95_pence"] = json!(f.quantile(0.95).map(Pence::pence));
+            }
+            row
+        })
+        .collect();
+    json!({
+        "financial_years": financial_years,
+        "census_years": census_years,
+        "balance_financial_year": o.balance_financial_year.map(|f| f.to_string()),
+        "probability_balanced_by_target": o.probability_balanced_by_target,
+        "probability_deficit_cleared_by_target": o.probability_deficit_cleared_by_target,
+        "target_gap_pence": gap_json(o.target_gap),
+    })
+}
+
+/// The run as the JSON contract (`highneeds scenario run --format json`, the web's preview).
+pub fn json_value(r: &ScenarioResult) -> Value {
+    let pending = r.attribution.pending;
+    let initiatives: Vec<Value> = r
+        .initiatives
+        .iter()
+        .map(|i| {
+            if pending {
+                // Not attributed yet: the savings are unknown, never zero.
+                return json!({
+                    "name": i.name,
+                    "saving_pence": null,
+                    "cost_pence": i.cost.pence(),
+                    "income_pence": i.income.pence(),
+                    "net_saving_pence": null,
+                    "saving_by_financial_year": null,
+                    "needs_schools_forum_approval": i.needs_schools_forum_approval,
+                });
+            }
+            json!({
+                "name": i.name,
+                "saving_pence": i.saving.pence(),
+                "cost_pence": i.cost.pence(),
+                "income_pence": i.income.pence(),
+                "net_saving_pence": i.net_saving.pence(),
+                "saving_by_financial_year": i.saving_by_financial_year.iter().map(|(fy, p)| (fy.to_string(), json!(p.pence()))).collect::<Map<String, Value>>(),
+                "needs_schools_forum_approval": i.needs_schools_forum_approval,
+            })
+        })
+        .collect();
+    let sufficiency: Vec<Value> = r
+        .sufficiency
+        .iter()
+        .map(|s| json!({"setting": s.setting, "census_year": s.census_year.year(), "demand": (s.demand * 10.0).round() / 10.0, "places": s.places}))
+        .collect();
+    json!({
+        "scenario": r.scenario,
+        "target_financial_year": r.target.to_string(),
+        "engine": engine_code(r.engine),
+        "sims": r.sims,
+        "seed": r.seed,
+        "unmitigated": outcome_json(&r.unmitigated),
+        "mitigated": outcome_json(&r.mitigated),
+        "initiatives": initiatives,
+        "total_saving_pence": r.total_saving.pence(),
+        "balance_financial_year": r.mitigated.balance_financial_year.map(|f| f.to_string()),
+        "probability_balanced_by_target": r.mitigated.probability_balanced_by_target,
+        "probability_deficit_cleared_by_target": r.mitigated.probability_deficit_cleared_by_target,
+        "target_gap_pence": gap_json(r.mitigated.target_gap),
+        "attribution": {
+            "method": if pending { "pending" } else if r.attribution.exact { "shapley-exact" } else { "shapley-sampled" },
+            "orders_sampled": r.attribution.orders,
+            "standard_error_pence": r.attribution.standard_error,
+        },
+        "sufficiency": sufficiency,
+        "first_shortfall": r.first_shortfall.iter().map(|(s, y)| (s.clone(), json!(y.map(|c| c.year())))).collect::<Map<String, Value>>(),
+        "sufficiency_years": r.sufficiency_years,
+        "ledger_basis": {
+            "last_actual_financial_year": r.basis.last_actual.to_string(),
+            "opening_balance_pence": r.basis.opening.pence(),
+            "other_expenditure_pence": r.basis.other_expenditure.pence(),
+            "allocation_growth": r.basis.allocation_growth,
+            "uplift": r.basis.uplift,
+        },
+        "notes": r.notes,
+    })
+}

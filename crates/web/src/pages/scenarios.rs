@@ -1,0 +1,971 @@
+//! The scenario workspace (issue #13): stored DBV scenarios listed and shown (ledger chart and table, savings by
+//! initiative with costs and net, target check, sufficiency), created, copied, edited, imported and exported as
+//! the TOML file, every save a new version (who, when) in the audit log; and, for officers, the live what-if: each
+//! lever's main figure as a slider or field that redraws the page from the preview API (`assets/workspace.js`).
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use highneeds_domain::scenario::LeverKind;
+use highneeds_domain::Pence;
+use highneeds_ingest::scenario::{scenario_to_json, scenario_to_toml};
+use highneeds_model::scenario::{LedgerYear, ScenarioResult};
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Role;
+use crate::caller::Caller;
+use crate::views::{page, table, AppError};
+use crate::{workspace, Shared};
+
+/// The commented template a new scenario starts from (what `highneeds scenario new` writes).
+pub const TEMPLATE: &str = include_str!("../../../../examples/scenario-template.toml");
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn not_found(state: &Shared, caller: &Caller, what: &str) -> Response {
+    let body = page(
+        "Scenario not found",
+        Some(caller),
+        &state.la_name,
+        html! { p { (what) } p { a href="/scenarios" { "All scenarios" } } },
+    );
+    (StatusCode::NOT_FOUND, body).into_response()
+}
+
+fn officer(caller: &Caller) -> bool {
+    caller.role().is_some_and(|r| r >= Role::Officer)
+}
+
+#[derive(Deserialize)]
+pub struct Pick {
+    name: Option<String>,
+    version: Option<i64>,
+    copy: Option<String>,
+}
+
+/// `GET /scenarios`: the list; `?name=N[&version=V]`: one scenario.
+pub async fn page_handler(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<Pick>,
+) -> Result<Response, AppError> {
+    match q.name {
+        Some(name) => show(&state, &caller, &name, q.version).await,
+        None => Ok(list(&state, &caller).await?.into_response()),
+    }
+}
+
+async fn list(state: &Shared, caller: &Caller) -> Result<Markup, AppError> {
+    let scenarios = state.store.scenarios(&state.la_code).await?;
+    let content = html! {
+        @if officer(caller) {
+            p { a href="/scenarios/edit" { "New scenario" } " (from the commented template), or import a file below." }
+        }
+        @if scenarios.is_empty() { p { "No scenario stored yet." } }
+        @else {
+            form method="get" action="/scenarios/compare" {
+                div class="table-wrap" {
+                    table id="scenarios-table" {
+                        caption { "Stored scenarios: the latest version of each" }
+                        thead { tr { th scope="col" { "scenario" } th scope="col" { "versions" } th scope="col" { "last saved (UTC)" } th scope="col" { "by" } th scope="col" { "side by side" } } }
+                        tbody { @for (k, s) in scenarios.iter().enumerate() {
+                            tr {
+                                th scope="row" { a href=(format!("/scenarios?name={}", enc(&s.name))) { (s.name) } }
+                                td { (s.versions) } td { (s.saved_at) } td { (s.saved_by) }
+                                td { input type="checkbox" name="name" value=(s.name) id=(format!("cmp-{k}")) aria-label=(format!("compare {}", s.name)); }
+                            }
+                        } }
+                    }
+                }
+                button type="submit" { "Show the chosen scenarios side by side" }
+            }
+        }
+        @if officer(caller) { (import_form(caller)) }
+    };
+    Ok(page("Scenarios", Some(caller), &state.la_name, content))
+}
+
+fn import_form(caller: &Caller) -> Markup {
+    html! {
+        section aria-labelledby="import-h" {
+            h2 id="import-h" { "Import a scenario file" }
+            p { "A TOML scenario file (as " code { "highneeds scenario export" } " writes). It is checked first; if it has an error nothing is stored and every error is listed." }
+            form method="post" enctype="multipart/form-data" action=(format!("/scenarios/import?csrf={}", caller.csrf())) class="stack" {
+                label for="scenario-file" { "Scenario file (.toml)" }
+                input id="scenario-file" name="file" type="file" accept=".toml,.json" required;
+                button type="submit" { "Check and import" }
+            }
+        }
+    }
+}
+
+fn m(p: Pence) -> String {
+    p.to_millions_string()
+}
+
+fn pounds(x: f64) -> String {
+    Pence::from_pence_rounded(x).map_or("-".to_string(), |p| p.to_millions_string())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// The in-year position chart: unmitigated and mitigated by financial year (£m), negative below the zero line.
+/// `assets/workspace.js` redraws the same geometry (keep the two in step).
+pub fn ledger_chart(id: &str, series: &[(&str, &str, Vec<(i32, f64)>)]) -> Markup {
+    const W: f64 = 640.0;
+    const H: f64 = 260.0;
+    const PAD: f64 = 56.0;
+    let xs: Vec<i32> = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.0))
+        .collect();
+    let (x0, x1) = (
+        xs.iter().copied().min().unwrap_or(0),
+        xs.iter().copied().max().unwrap_or(1),
+    );
+    let ys = series.iter().flat_map(|s| s.2.iter().map(|p| p.1));
+    let (lo, hi) = ys.fold((0.0f64, 0.0f64), |(a, b), y| (a.min(y), b.max(y)));
+    let (lo, hi) = if hi - lo < 1.0 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi)
+    };
+    let span = f64::from((x1 - x0).max(1));
+    let sx = |x: i32| PAD + f64::from(x - x0) / span * (W - 2.0 * PAD);
+    let sy = |y: f64| PAD + (hi - y) / (hi - lo) * (H - 2.0 * PAD);
+    let path = |pts: &[(i32, f64)]| {
+        pts.iter()
+            .enumerate()
+            .map(|(i, (x, y))| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { "L" },
+                    sx(*x),
+                    sy(*y)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let summary = series
+        .iter()
+        .map(|(label, _, pts)| {
+            format!(
+                "{label}: {}",
+                pts.iter()
+                    .map(|(x, y)| format!("{x}-{:02} £{y:.1}m", (x + 1) % 100))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(". ");
+    html! {
+        figure class="chart" {
+            svg id=(id) viewBox=(format!("0 0 {W} {H}")) role="img" aria-labelledby=(format!("{id}-t {id}-d"))
+                data-x0=(x0) data-x1=(x1) {
+                title id=(format!("{id}-t")) { "In-year DSG high needs position by financial year (£m), without and with the plan" }
+                desc id=(format!("{id}-d")) { (summary) ". The ledger table below has every figure." }
+                line class="axis" x1=(PAD) y1=(PAD) x2=(PAD) y2=(H - PAD) {}
+                line class="axis zero" id=(format!("{id}-zero")) x1=(PAD) y1=(format!("{:.1}", sy(0.0))) x2=(W - PAD) y2=(format!("{:.1}", sy(0.0))) {}
+                text class="tick" id=(format!("{id}-hi")) x="4" y=(PAD) { (format!("{hi:.1}")) }
+                text class="tick" id=(format!("{id}-lo")) x="4" y=(H - PAD) { (format!("{lo:.1}")) }
+                @for x in x0..=x1 { text class="tick" x=(format!("{:.1}", sx(x) - 22.0)) y=(H - PAD + 20.0) { (format!("{x}-{:02}", (x + 1) % 100)) } }
+                @for (label, class, pts) in series {
+                    path class=(format!("line {class}")) id=(format!("{id}-{class}")) d=(path(pts)) { title { (label) } }
+                }
+            }
+            figcaption { @for (label, class, _) in series { span class=(format!("key {class}")) { (label) } " " } }
+        }
+    }
+}
+
+fn in_year_points(rows: &[LedgerYear]) -> Vec<(i32, f64)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r.financial_year.start_year(),
+                r.in_year.pence() as f64 / 1e8,
+            )
+        })
+        .collect()
+}
+
+/// The ledger table: both sides' spend, the plan's costs and income, in-year and cumulative with the plan.
+fn ledger_rows(r: &ScenarioResult) -> Vec<Vec<String>> {
+    r.unmitigated
+        .ledger
+        .iter()
+        .zip(&r.mitigated.ledger)
+        .map(|(u, x)| {
+            vec![
+                u.financial_year.to_string(),
+                m(u.expenditure),
+                m(x.expenditure),
+                m(x.initiative_cost),
+                m(x.income),
+                m(u.in_year),
+                m(x.in_year),
+                m(x.closing),
+            ]
+        })
+        .collect()
+}
+
+const LEDGER_HEAD: [&str; 8] = [
+    "financial year",
+    "spend without the plan",
+    "spend with the plan",
+    "initiatives' costs",
+    "income with the plan",
+    "in-year without",
+    "in-year with",
+    "cumulative with",
+];
+
+fn heads(h: &[&str]) -> Vec<String> {
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+/// Savings by initiative, to the penny (each cell carries its pence for checking), with the total.
+fn savings_table(r: &ScenarioResult) -> Markup {
+    let years: Vec<String> = r
+        .initiatives
+        .first()
+        .map(|i| {
+            i.saving_by_financial_year
+                .iter()
+                .map(|(fy, _)| fy.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    html! {
+        div class="table-wrap" {
+            table id="savings-table" {
+                caption { "Savings by initiative over the projected years (Shapley values: they add up to the total to the penny, whatever the order initiatives were added), with each initiative's cost, income and net saving" }
+                thead { tr {
+                    th scope="col" { "initiative" } th scope="col" { "saving" } th scope="col" { "cost" } th scope="col" { "income" } th scope="col" { "net saving" }
+                    @for y in &years { th scope="col" { "saving " (y) } }
+                } }
+                tbody {
+                    @for i in &r.initiatives {
+                        tr {
+                            th scope="row" { (i.name) @if i.needs_schools_forum_approval { " (needs Schools Forum approval)" } }
+                            td class="saving" data-pence=(i.saving.pence()) { (i.saving) }
+                            td data-pence=(i.cost.pence()) { (i.cost) }
+                            td data-pence=(i.income.pence()) { (i.income) }
+                            td data-pence=(i.net_saving.pence()) { (i.net_saving) }
+                            @for (_, p) in &i.saving_by_financial_year { td data-pence=(p.pence()) { (p) } }
+                        }
+                    }
+                }
+                tfoot { tr {
+                    th scope="row" { "total saving" }
+                    td id="total-saving" data-pence=(r.total_saving.pence()) { (r.total_saving) }
+                } }
+            }
+        }
+    }
+}
+
+fn balance(y: Option<highneeds_domain::FinancialYear>) -> String {
+    y.map_or("not within the forecast".into(), |y| y.to_string())
+}
+
+fn target_section(r: &ScenarioResult) -> Markup {
+    html! {
+        dl class="target" {
+            dt { "First year in balance with the plan (mean)" } dd id="balance-year" { (balance(r.mitigated.balance_financial_year)) }
+            dt { "Without the plan" } dd id="balance-year-unmitigated" { (balance(r.unmitigated.balance_financial_year)) }
+            dt { "Probability of an in-year balance in " (r.target) } dd id="p-balanced" { (pct(r.mitigated.probability_balanced_by_target)) }
+            dt { "Probability the cumulative deficit is cleared by the end of " (r.target) } dd id="p-cleared" { (pct(r.mitigated.probability_deficit_cleared_by_target)) }
+            dt { "In-year gap in " (r.target) " (mean; negative is a surplus)" } dd id="target-gap" { (pounds(r.mitigated.target_gap.0)) }
+            dt { "Total saving over the forecast" } dd id="total-saving-summary" { (r.total_saving) }
+        }
+        p class="note" { "Probabilities here are the analytic engine's normal approximation; the Monte-Carlo engine (" code { "highneeds scenario run NAME --engine monte-carlo" } ") gives the simulated ones." }
+    }
+}
+
+fn sufficiency_section(r: &ScenarioResult) -> Markup {
+    if r.first_shortfall.is_empty() {
+        return html! { p { "No places are set for any setting (no capacity lever and no places in the assumptions): nothing to compare demand with." } };
+    }
+    let first: Vec<Vec<String>> = r
+        .first_shortfall
+        .iter()
+        .map(|(s, y)| vec![s.clone(), y.map_or("none".into(), |c| c.to_string())])
+        .collect();
+    let rows: Vec<Vec<String>> = r
+        .sufficiency
+        .iter()
+        .map(|s| {
+            vec![
+                s.setting.clone(),
+                s.census_year.to_string(),
+                format!("{:.1}", s.demand),
+                s.places.to_string(),
+                if s.demand > s.places as f64 + 0.5 {
+                    "shortfall".into()
+                } else {
+                    "".into()
+                },
+            ]
+        })
+        .collect();
+    html! {
+        (table("shortfall-table", &format!("First census where demand exceeds places ({} years ahead)", r.sufficiency_years), &heads(&["setting", "first shortfall"]), &first, None))
+        (table("sufficiency-table", "Demand (plans with the plan, mean) against places by setting and census", &heads(&["setting", "census", "demand", "places", ""]), &rows, None))
+    }
+}
+
+/// One what-if control: lever (i, j), the figure it moves and how.
+struct Control {
+    i: usize,
+    j: usize,
+    field: &'static str,
+    /// `value` (the figure itself), `scale` (× every amount of the lever) or `month` (YYYY-MM).
+    how: &'static str,
+    label: String,
+    min: f64,
+    max: f64,
+    step: f64,
+    value: f64,
+    unit: &'static str,
+}
+
+fn controls(s: &highneeds_domain::scenario::Scenario) -> Vec<Control> {
+    let mut out = Vec::new();
+    for (i, ini) in s.initiatives.iter().enumerate() {
+        for (j, lever) in ini.levers.iter().enumerate() {
+            let label = |what: &str| {
+                format!(
+                    "{}: lever {} ({}) {what}",
+                    ini.name,
+                    j + 1,
+                    lever.kind.code()
+                )
+            };
+            let c = |field, how, label, min, max, step, value, unit| Control {
+                i,
+                j,
+                field,
+                how,
+                label,
+                min,
+                max,
+                step,
+                value,
+                unit,
+            };
+            match &lever.kind {
+                LeverKind::JoinerRate { change, .. }
+                | LeverKind::LeaverRate { change, .. }
+                | LeverKind::UnitCost { change, .. } => {
+                    let v = change.get();
+                    out.push(c(
+                        "change",
+                        "value",
+                        label("change"),
+                        v.min(-0.5),
+                        v.max(0.5),
+                        0.01,
+                        v,
+                        "%",
+                    ));
+                }
+                LeverKind::Redirect { share, .. } => {
+                    out.push(c(
+                        "share",
+                        "value",
+                        label("share redirected"),
+                        0.0,
+                        1.0,
+                        0.01,
+                        share.get(),
+                        "%",
+                    ));
+                }
+                LeverKind::Capacity { places, .. } => {
+                    let p = *places as f64;
+                    out.push(c(
+                        "places",
+                        "value",
+                        label("places"),
+                        p.min(0.0),
+                        (p * 3.0).max(100.0),
+                        1.0,
+                        p,
+                        "places",
+                    ));
+                }
+                LeverKind::BlockTransfer { .. }
+                | LeverKind::Grant { .. }
+                | LeverKind::DeficitContribution { .. } => {
+                    out.push(c(
+                        "amount",
+                        "scale",
+                        label("amount, share of the planned amounts"),
+                        0.0,
+                        2.0,
+                        0.05,
+                        1.0,
+                        "%",
+                    ));
+                }
+                LeverKind::InvestToSave => {
+                    out.push(c(
+                        "cost",
+                        "scale",
+                        label("cost, share of the planned costs"),
+                        0.0,
+                        2.0,
+                        0.05,
+                        1.0,
+                        "%",
+                    ));
+                }
+            }
+            if lever.timing != highneeds_domain::scenario::Timing::ALWAYS
+                && !matches!(lever.kind, LeverKind::InvestToSave)
+            {
+                let st = lever.timing.start;
+                out.push(c(
+                    "start",
+                    "month",
+                    label("start"),
+                    0.0,
+                    0.0,
+                    0.0,
+                    f64::from(st.year()) * 100.0 + f64::from(st.month()),
+                    "",
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn what_if(caller: &Caller, s: &highneeds_domain::scenario::Scenario) -> Markup {
+    let controls = controls(s);
+    html! {
+        section aria-labelledby="whatif-h" {
+            h2 id="whatif-h" { "What if" }
+            p { "Move a lever's figure: the chart, the ledger and the target check redraw from the analytic engine without reloading the page; the savings by initiative follow when you stop. Nothing is stored until you save." }
+            form id="whatif" class="whatif" method="post" action="/scenarios/save" data-scenario=(scenario_to_json(s)) data-csrf=(caller.csrf()) {
+                input type="hidden" name="csrf" value=(caller.csrf());
+                input type="hidden" name="json" id="whatif-json" value="";
+                @for (k, c) in controls.iter().enumerate() {
+                    div class="control" {
+                        label for=(format!("lever-{k}")) { (c.label) }
+                        @if c.how == "month" {
+                            input type="month" id=(format!("lever-{k}")) data-i=(c.i) data-j=(c.j) data-field=(c.field) data-how=(c.how)
+                                value=(format!("{:04}-{:02}", (c.value / 100.0).floor() as i64, (c.value as i64) % 100));
+                        } @else {
+                            input type="range" id=(format!("lever-{k}")) data-i=(c.i) data-j=(c.j) data-field=(c.field) data-how=(c.how) data-unit=(c.unit)
+                                min=(c.min) max=(c.max) step=(c.step) value=(c.value)
+                                aria-valuetext=(if c.unit == "%" { format!("{:.0} %", c.value * 100.0) } else { format!("{} {}", c.value, c.unit) });
+                            output for=(format!("lever-{k}")) id=(format!("lever-{k}-out")) {
+                                (if c.unit == "%" { format!("{:.0} %", c.value * 100.0) } else { format!("{} {}", c.value, c.unit) })
+                            }
+                        }
+                    }
+                }
+                p id="whatif-status" role="status" aria-live="polite" { }
+                button type="submit" id="whatif-save" { "Save these figures as a new version" }
+            }
+        }
+    }
+}
+
+async fn show(
+    state: &Shared,
+    caller: &Caller,
+    name: &str,
+    version: Option<i64>,
+) -> Result<Response, AppError> {
+    let versions = state.store.scenario_versions(&state.la_code, name).await?;
+    let Some(pick) = (match version {
+        Some(v) => versions.iter().find(|x| x.version == v),
+        None => versions.last(),
+    }) else {
+        return Ok(not_found(
+            state,
+            caller,
+            &format!(
+                "There is no stored scenario {name:?}{}.",
+                version.map_or(String::new(), |v| format!(" version {v}"))
+            ),
+        ));
+    };
+    let run = workspace::stored_run(state, &pick.name, pick.version, &pick.body).await?;
+    let (_, data) = workspace::data(state).await?;
+    let (_, parsed) = highneeds_usecases::scenario::read_text("stored", &pick.body, &data);
+    let latest = versions.last().map_or(0, |v| v.version);
+    let q = enc(name);
+    let version_rows: Vec<Vec<String>> = versions
+        .iter()
+        .rev()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                v.saved_at.clone(),
+                v.saved_by.clone(),
+            ]
+        })
+        .collect();
+    let content = html! {
+        p { "Version " (pick.version) " of " (versions.len()) ", saved " (pick.saved_at) " by " (pick.saved_by) "."
+            @if pick.version != latest { " " strong { "This is not the latest version." } } }
+        p class="actions" {
+            a href=(format!("/scenarios/export?name={q}&version={}", pick.version)) download { "Download this version (TOML)" }
+            @if officer(caller) {
+                " · " a href=(format!("/scenarios/edit?name={q}&version={}", pick.version)) { "Edit" }
+                " · " a href=(format!("/scenarios/edit?copy={q}&version={}", pick.version)) { "Copy" }
+            }
+        }
+        @match run.as_ref() {
+            Err(why) => { p class="note" role="alert" { "This version could not be run: " (why) } }
+            Ok(r) => {
+                @if let Some(d) = parsed.as_ref().map(|s| s.description.clone()).filter(|d| !d.is_empty()) { p { (d) } }
+                section aria-labelledby="target-h" {
+                    h2 id="target-h" { "Target check: an in-year balance by " (r.target) }
+                    (target_section(r))
+                }
+                @if officer(caller) { @if let Some(s) = parsed.as_ref() { (what_if(caller, s)) } }
+                section aria-labelledby="ledger-h" {
+                    h2 id="ledger-h" { "DSG high needs ledger" }
+                    (ledger_chart("ledger-chart", &[("in-year without the plan", "unmitigated", in_year_points(&r.unmitigated.ledger)), ("in-year with the plan", "mitigated", in_year_points(&r.mitigated.ledger))]))
+                    (table("ledger-table", "DSG high needs ledger by financial year (£m, means; negative is a deficit)", &heads(&LEDGER_HEAD), &ledger_rows(r), None))
+                }
+                section aria-labelledby="savings-h" {
+                    h2 id="savings-h" { "Savings by initiative" }
+                    div id="savings" { (savings_table(r)) }
+                }
+                section aria-labelledby="sufficiency-h" {
+                    h2 id="sufficiency-h" { "Sufficiency: demand against places" }
+                    (sufficiency_section(r))
+                }
+                @if !r.notes.is_empty() { section aria-labelledby="notes-h" { h2 id="notes-h" { "Notes" } ul { @for n in &r.notes { li { (n) } } } } }
+            }
+        }
+        section aria-labelledby="versions-h" {
+            h2 id="versions-h" { "Versions" }
+            (table("versions-table", "Every saved version, newest first", &heads(&["version", "saved (UTC)", "by"]), &version_rows, None))
+        }
+        script src="/assets/workspace.js" defer {}
+    };
+    Ok(page(
+        &format!("Scenario: {}", pick.name),
+        Some(caller),
+        &state.la_name,
+        content,
+    )
+    .into_response())
+}
+
+/// Replace a TOML scenario's top-level `name = "…"` (the first one before any table).
+fn renamed(text: &str, name: &str) -> String {
+    let mut done = false;
+    let mut out = String::with_capacity(text.len() + name.len());
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            done = true;
+        }
+        if !done && t.starts_with("name") && t[4..].trim_start().starts_with('=') {
+            out.push_str(&format!("name = {}\n", json!(name)));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn edit_page(
+    state: &Shared,
+    caller: &Caller,
+    title: &str,
+    text: &str,
+    issues: &[String],
+) -> Markup {
+    page(
+        title,
+        Some(caller),
+        &state.la_name,
+        html! {
+            @if !issues.is_empty() {
+                div role="alert" {
+                    p { "Not saved: the scenario has errors. Each names the line, the initiative and the field:" }
+                    ul class="issues" id="scenario-issues" { @for i in issues { li { code { (i) } } } }
+                }
+            }
+            p { "The scenario as its TOML file: every lever kind (joiner and leaver rates, redirection, places, unit costs, block transfers, grants, deficit contributions, invest-to-save costs) is written as in the " a href="/scenarios/export" download { "commented template" } ". Saving checks it against the LA's needs and settings and stores it as a new version; nothing is stored if it has an error." }
+            form method="post" action="/scenarios/save" class="stack" {
+                input type="hidden" name="csrf" value=(caller.csrf());
+                label for="toml" { "Scenario (TOML)" }
+                textarea id="toml" name="toml" rows="30" cols="100" spellcheck="false" { (text) }
+                button type="submit" { "Check and save" }
+            }
+        },
+    )
+}
+
+/// `GET /scenarios/edit`: a new scenario (the template), `?name=N[&version=V]` to edit, `?copy=N` to copy.
+pub async fn edit(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<Pick>,
+) -> Result<Response, AppError> {
+    let Some(source) = q.name.as_ref().or(q.copy.as_ref()) else {
+        return Ok(edit_page(&state, &caller, "New scenario", TEMPLATE, &[]).into_response());
+    };
+    let versions = state
+        .store
+        .scenario_versions(&state.la_code, source)
+        .await?;
+    let Some(pick) = (match q.version {
+        Some(v) => versions.iter().find(|x| x.version == v),
+        None => versions.last(),
+    }) else {
+        return Ok(not_found(
+            &state,
+            &caller,
+            &format!("There is no stored scenario {source:?}."),
+        ));
+    };
+    Ok(match &q.copy {
+        Some(c) => edit_page(
+            &state,
+            &caller,
+            &format!("Copy of {c}"),
+            &renamed(&pick.body, &format!("Copy of {c}")),
+            &[],
+        ),
+        None => edit_page(&state, &caller, &format!("Edit {source}"), &pick.body, &[]),
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SaveForm {
+    toml: Option<String>,
+    json: Option<String>,
+}
+
+/// Check a scenario's text and store it as a new version (audited); refused: the form again with every issue.
+async fn save_text(
+    state: &Shared,
+    caller: &Caller,
+    label: &str,
+    text: &str,
+) -> Result<Response, AppError> {
+    let refuse = |issues: Vec<String>| {
+        let shown = if label.ends_with(".json") {
+            String::new()
+        } else {
+            text.to_string()
+        };
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            edit_page(state, caller, "Scenario not saved", &shown, &issues),
+        )
+            .into_response()
+    };
+    if text.len() > highneeds_ingest::scenario::MAX_SCENARIO_BYTES {
+        return Ok(refuse(vec![format!(
+            "{label}: a scenario file may be at most {} bytes",
+            highneeds_ingest::scenario::MAX_SCENARIO_BYTES
+        )]));
+    }
+    let (_, data) = workspace::data(state).await?;
+    let (issues, scenario) = highneeds_usecases::scenario::read_text(label, text, &data);
+    let Some(scenario) = scenario else {
+        return Ok(refuse(workspace::errors(&issues)));
+    };
+    if let Some(why) = highneeds_usecases::scenario::target_refusal(&data, &scenario, label, text) {
+        return Ok(refuse(vec![why]));
+    }
+    if scenario.la.as_ref().is_some_and(|la| *la != state.la_code) {
+        return Ok(refuse(vec![format!(
+            "{label}: column la: {:?} is another LA's code (this is {})",
+            scenario.la.as_deref().unwrap_or(""),
+            state.la_code
+        )]));
+    }
+    let body = if label.ends_with(".json") {
+        scenario_to_toml(&scenario)
+    } else {
+        text.to_string()
+    };
+    let version = state
+        .store
+        .save_scenario(&state.la_code, &scenario.name, &body, &caller.actor())
+        .await?;
+    state
+        .store
+        .audit(
+            &state.la_code,
+            &caller.actor(),
+            "scenario saved",
+            &format!("{} version {version}", scenario.name),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/scenarios?name={}", enc(&scenario.name))).into_response())
+}
+
+/// `POST /scenarios/save` (officers): `toml` (the edit form) or `json` (the what-if's figures).
+pub async fn save(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<SaveForm>,
+) -> Result<Response, AppError> {
+    match (form.json.filter(|j| !j.is_empty()), form.toml) {
+        (Some(json), _) => save_text(&state, &caller, "what-if.json", &json).await,
+        (None, Some(toml)) => save_text(&state, &caller, "scenario.toml", &toml).await,
+        (None, None) => save_text(&state, &caller, "scenario.toml", "").await,
+    }
+}
+
+/// `POST /scenarios/import` (officers): a scenario file uploaded (multipart, CSRF token in the query).
+pub async fn import(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| anyhow::anyhow!("upload: {e}"))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .unwrap_or("scenario.toml")
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("scenario.toml")
+            .to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| anyhow::anyhow!("upload: {e}"))?;
+        let Ok(text) = String::from_utf8(bytes.to_vec()) else {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                edit_page(
+                    &state,
+                    &caller,
+                    "Scenario not saved",
+                    "",
+                    &[format!("{name}: not UTF-8 text")],
+                ),
+            )
+                .into_response());
+        };
+        return save_text(&state, &caller, &name, &text).await;
+    }
+    Ok((
+        StatusCode::BAD_REQUEST,
+        edit_page(
+            &state,
+            &caller,
+            "Scenario not saved",
+            "",
+            &["Choose a scenario file to import.".to_string()],
+        ),
+    )
+        .into_response())
+}
+
+/// `GET /scenarios/export?name=N[&version=V]`: a stored version as its TOML file (audited); no name: the template.
+pub async fn export(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<Pick>,
+) -> Result<Response, AppError> {
+    let (file, body) = match &q.name {
+        None => ("scenario-template.toml".to_string(), TEMPLATE.to_string()),
+        Some(name) => {
+            let versions = state.store.scenario_versions(&state.la_code, name).await?;
+            let Some(pick) = (match q.version {
+                Some(v) => versions.iter().find(|x| x.version == v),
+                None => versions.last(),
+            }) else {
+                return Ok(not_found(
+                    &state,
+                    &caller,
+                    &format!("There is no stored scenario {name:?}."),
+                ));
+            };
+            state
+                .store
+                .audit(
+                    &state.la_code,
+                    &caller.actor(),
+                    "export",
+                    &format!("scenario {} version {}", pick.name, pick.version),
+                )
+                .await?;
+            let safe: String = pick
+                .name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            (format!("{safe}-v{}.toml", pick.version), pick.body.clone())
+        }
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/toml; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /scenarios/compare?name=A&name=B`: the unmitigated forecast and each scenario's in-year position on one
+/// chart and one table.
+pub async fn compare(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    raw: axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let names: Vec<String> = form_urlencoded::parse(raw.0.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "name")
+        .map(|(_, v)| v.into_owned())
+        .take(8)
+        .collect();
+    if names.is_empty() {
+        return Ok(page("Side by side", Some(&caller), &state.la_name, html! {
+            p { "Choose two or more scenarios on the " a href="/scenarios" { "scenarios page" } " to see them side by side." }
+        }).into_response());
+    }
+    let mut runs = Vec::new();
+    for name in &names {
+        let versions = state.store.scenario_versions(&state.la_code, name).await?;
+        let Some(latest) = versions.last() else {
+            return Ok(not_found(
+                &state,
+                &caller,
+                &format!("There is no stored scenario {name:?}."),
+            ));
+        };
+        let run = workspace::stored_run(&state, &latest.name, latest.version, &latest.body).await?;
+        match run.as_ref() {
+            Ok(r) => runs.push(r.clone()),
+            Err(why) => {
+                return Ok(page(
+                    "Side by side",
+                    Some(&caller),
+                    &state.la_name,
+                    html! { p role="alert" { (name) " could not be run: " (why) } },
+                )
+                .into_response())
+            }
+        }
+    }
+    let classes = [
+        "mitigated",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+    ];
+    let mut series = vec![(
+        "without any plan".to_string(),
+        "unmitigated",
+        in_year_points(&runs[0].unmitigated.ledger),
+    )];
+    for (k, r) in runs.iter().enumerate() {
+        series.push((
+            r.scenario.clone(),
+            classes[k % classes.len()],
+            in_year_points(&r.mitigated.ledger),
+        ));
+    }
+    let series_ref: Vec<(&str, &str, Vec<(i32, f64)>)> = series
+        .iter()
+        .map(|(l, c, p)| (l.as_str(), *c, p.clone()))
+        .collect();
+    let mut head = vec!["financial year".to_string(), "without any plan".to_string()];
+    head.extend(runs.iter().map(|r| r.scenario.clone()));
+    let rows: Vec<Vec<String>> = runs[0]
+        .unmitigated
+        .ledger
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut row = vec![u.financial_year.to_string(), m(u.in_year)];
+            row.extend(runs.iter().map(|r| {
+                r.mitigated
+                    .ledger
+                    .get(i)
+                    .map_or("-".into(), |x| m(x.in_year))
+            }));
+            row
+        })
+        .collect();
+    let summary: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.scenario.clone(),
+                m(r.total_saving),
+                balance(r.mitigated.balance_financial_year),
+                pct(r.mitigated.probability_balanced_by_target),
+            ]
+        })
+        .collect();
+    Ok(page("Side by side", Some(&caller), &state.la_name, html! {
+        (ledger_chart("compare-chart", &series_ref))
+        (table("compare-table", "In-year position by financial year (£m, means; negative is a deficit)", &head, &rows, None))
+        (table("compare-summary", "Each scenario's total saving, first year in balance and probability of balance in its target year", &heads(&["scenario", "total saving", "first year in balance", "probability of balance"]), &summary, None))
+    }).into_response())
+}
+
+/// `GET /api/v1/scenarios`: the stored scenarios and every version (who, when).
+pub async fn api_list(State(state): State<Shared>) -> Result<Json<serde_json::Value>, AppError> {
+    let mut out = Vec::new();
+    for s in state.store.scenarios(&state.la_code).await? {
+        let versions = state
+            .store
+            .scenario_versions(&state.la_code, &s.name)
+            .await?;
+        out.push(json!({
+            "name": s.name,
+            "versions": versions.iter().map(|v| json!({"version": v.version, "saved_at": v.saved_at, "saved_by": v.saved_by})).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Json(json!(out)))
+}
+
+/// `GET /assets/workspace.js`: the live what-if, shipped in the binary.
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/workspace.js"),
+    )
+}
