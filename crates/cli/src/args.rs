@@ -346,17 +346,18 @@ pub struct ForecastArgs {
     after_help = "Example:\n  highneeds backtest --witan-dir exampleshire --horizon 3\n  \
                         highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json\n  \
                         highneeds backtest --published ../shared/data --horizon 3\n  \
-                        highneeds backtest --published ../shared/data --tune-until 2016"
+                        highneeds backtest --published ../shared/data --tune-until 2017"
 )]
 pub struct BacktestArgs {
     #[command(flatten)]
     pub source: HistorySource,
     /// Backtest the all-LA model on the DfE's published statistics in this folder instead (rolling origins
-    /// over the published census years, against last year's growth, 3-year growth and a linear trend).
+    /// over the published census years, against England's growth for every LA, the LA's last year's growth,
+    /// 3-year growth and a linear trend).
     #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
     pub published: Option<PathBuf>,
-    /// With --published: choose the model's parameters by backtest on the origins up to this year only
-    /// (their outcomes reach YEAR + horizon), then report every origin with them.
+    /// With --published: choose the model's settings by backtest on the censuses up to this year only (nothing
+    /// later is read), then score them on the origins after it. A year at or after the last census is refused.
     #[arg(long, requires = "published")]
     pub tune_until: Option<i32>,
     /// Years ahead to forecast from each origin.
