@@ -100,6 +100,15 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Which resident population a person-level backtest projects with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PopulationArg {
+    // Only what was known at each origin, carried forward.
+    CarryForward,
+    // The population file as supplied, later years included.
+    Supplied,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EngineArg {
     Analytic,
@@ -333,6 +342,10 @@ pub struct ForecastArgs {
     /// one: adds plans by canonical setting (means) to the output.
     #[arg(long)]
     pub setting_map: Option<PathBuf>,
+    /// A population projection (witan.send's population.csv shape: calendar-year,academic-year,population) for
+    /// the years after the history's population: its years replace the carried-forward figures.
+    #[arg(long, conflicts_with_all = ["published", "totals"])]
+    pub population_projection: Option<PathBuf>,
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
@@ -363,6 +376,10 @@ pub struct BacktestArgs {
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]
     pub horizon: u32,
+    /// Person-level backtests: the population each origin's forecast uses (carry-forward = only what was
+    /// known at the origin).
+    #[arg(long, value_enum, default_value_t = PopulationArg::CarryForward, conflicts_with = "published")]
+    pub population: PopulationArg,
     /// Fewest years of transitions an origin needs (3 lets the joiner trend be fitted; 1 tries every origin).
     #[arg(long, default_value_t = 3)]
     pub min_years: usize,

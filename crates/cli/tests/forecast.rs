@@ -464,3 +464,83 @@ fn backtest_with_no_possible_origin_says_why() {
         r.both()
     );
 }
+
+/// A population projection is used for the years it covers (joiners are rates per head), and the forecast's
+/// notes say so; the backtest says which population it used.
+#[test]
+fn population_projection_and_backtest_population() {
+    let (tmp, dir) = la(400);
+    let text = std::fs::read_to_string(dir.join("population.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // The projection replaces the synthetic LA's own population (which runs past the base census) from the year
+    // after the base census: twice the base census's population, for 10 years.
+    let base = forecast_json(&dir, &["--years", "1", "--engine", "analytic"])["base_census_year"]
+        .as_i64()
+        .unwrap() as i32;
+    let last = base + 10;
+    let mut projection = format!("{header}\n");
+    for y in base + 1..=last {
+        for r in rows.iter().filter(|r| r[0] == base.to_string()) {
+            let doubled = r[2].parse::<u64>().unwrap() * 2;
+            projection.push_str(&format!("{y},{},{doubled}\n", r[1]));
+        }
+    }
+    let file = tmp.path().join("projection.csv");
+    std::fs::write(&file, projection).unwrap();
+    let args = ["--years", "5", "--engine", "analytic"];
+    let plain = forecast_json(&dir, &args);
+    let projected = forecast_json(
+        &dir,
+        &[
+            &args[..],
+            &["--population-projection", file.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let year5 = |v: &Value| num(&v["census_years"][4]["total"]["mean"], "year 5 mean");
+    assert!(
+        year5(&projected) > year5(&plain) * 1.05,
+        "{} vs {}",
+        year5(&projected),
+        year5(&plain)
+    );
+    let notes = projected["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "population {}-{last} from the projection",
+            base + 1
+        )),
+        "{notes}"
+    );
+    // The backtest says which population it used.
+    let table = backtest(&dir, &["--engine", "analytic"]);
+    assert!(
+        table
+            .ok()
+            .contains("population: only what was known at each origin"),
+        "{}",
+        table.both()
+    );
+    let v: Value = serde_json::from_str(
+        backtest(
+            &dir,
+            &[
+                "--engine",
+                "analytic",
+                "--population",
+                "supplied",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    )
+    .unwrap();
+    assert_eq!(v["population"], "supplied");
+    // A broken projection is refused, naming the file.
+    std::fs::write(&file, "calendar-year,academic-year,population\n2030,3,-5\n").unwrap();
+    let r = forecast(&dir, &["--population-projection", file.to_str().unwrap()]);
+    assert_fails_cleanly(&r, "projection.csv");
+}

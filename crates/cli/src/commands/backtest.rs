@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use highneeds_model::backtest::{backtest, BacktestOptions, Method, Report, LEVELS};
+use highneeds_model::backtest::{backtest, BacktestOptions, Method, PopulationUse, Report, LEVELS};
 use highneeds_model::{Engine, MonteCarloOptions};
 use serde_json::json;
 
-use crate::args::{BacktestArgs, EngineArg, ReportFormat};
+use crate::args::{BacktestArgs, EngineArg, PopulationArg, ReportFormat};
 use crate::commands::{fit_options, load_history};
 
 pub fn run(args: BacktestArgs) -> Result<ExitCode> {
@@ -26,6 +26,10 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
     let (history, source) = load_history(&args.source)?;
     let options = BacktestOptions {
         horizon: args.horizon,
+        population: match args.population {
+            PopulationArg::CarryForward => PopulationUse::CarryForward,
+            PopulationArg::Supplied => PopulationUse::Supplied,
+        },
         fit: fit_options(&args.model)?,
         engine: match args.model.engine {
             EngineArg::Analytic => Engine::Analytic,
@@ -69,6 +73,7 @@ fn level_key(l: f64) -> String {
 fn report_json(r: &Report) -> serde_json::Value {
     json!({
         "origins": r.origins.iter().map(|o| o.year()).collect::<Vec<_>>(),
+        "population": r.population.code(),
         "scores": r.scores.iter().map(|s| json!({
             "method": s.method.code(),
             "horizon": s.horizon,
@@ -106,7 +111,8 @@ fn report_table(r: &Report, source: &str) -> String {
     let _ = writeln!(out, "Backtest of {source}: origins {}", origins.join(", "));
     let _ = writeln!(
         out,
-        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n"
+        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n{}\n",
+        r.population.describe()
     );
     let _ = writeln!(
         out,
