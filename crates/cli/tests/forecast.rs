@@ -227,8 +227,12 @@ fn analytic_agrees_with_monte_carlo() {
 
 #[test]
 fn witan_send_demo_forecast() {
+    // witan.send's own published run on the same files (EXPECTED.md §2, 1,000 sims): 2018 mean 2,254.5 from a
+    // 2017 base of 2,153. Ours carries the history's growth (joiners trending up, leaving trending down), so it
+    // is a little higher; it must be within 3 % of theirs and above the base by more than 2 %.
     let v = forecast_json(&witan_demo(), MC200);
     assert_eq!(v["base_census_year"], 2017);
+    assert_eq!(v["base_total"], 2153);
     let y2018 = v["census_years"]
         .as_array()
         .unwrap()
@@ -237,9 +241,46 @@ fn witan_send_demo_forecast() {
         .expect("no 2018 in the forecast");
     let mean = check_summary(&y2018["total"], "2018.total");
     assert!(
-        (2150.0..=2400.0).contains(&mean),
-        "2018 mean total {mean} outside 2,150..2,400"
+        (mean / 2254.5 - 1.0).abs() < 0.03,
+        "2018 mean {mean} vs witan.send's 2,254.5"
     );
+    assert!(
+        mean > 2153.0 * 1.02,
+        "2018 mean {mean}: no growth from 2,153"
+    );
+}
+
+/// The witan.send line: 1-year backtest errors on witan.send's demo stay within ±2 %, with the population
+/// as supplied (as witan.send's own validation used it; EXPECTED.md §3 reports −1.6 %, +0.3 %, −1.4 %).
+#[test]
+fn witan_send_demo_one_year_backtest_within_two_percent() {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["backtest".into(), "--witan-dir".into(), witan_demo().into()];
+    args.extend(
+        [
+            "--min-years",
+            "1",
+            "--horizon",
+            "1",
+            "--engine",
+            "analytic",
+            "--population",
+            "supplied",
+            "--format",
+            "json",
+        ]
+        .map(Into::into),
+    );
+    let v: Value = serde_json::from_str(run(args).ok()).unwrap();
+    let errors: Vec<f64> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["method"] == "model (trended)")
+        .map(|p| num(&p["forecast"], "forecast") / num(&p["actual"], "actual") - 1.0)
+        .collect();
+    assert_eq!(errors.len(), 3);
+    assert!(errors.iter().all(|e| e.abs() < 0.02), "{errors:?}");
 }
 
 #[test]
@@ -407,7 +448,8 @@ fn national_analytic_mean_is_the_sum_of_the_las() {
 }
 
 /// An LA whose costs.csv gives an age-group cost and the place-funding / top-up split gets both lines in every
-/// financial year of the JSON and CSV, adding up to the cost to the penny; without the split there are none.
+/// financial year of the JSON and CSV; with place funding 40 % of every cost, the place-funding line (computed
+/// in its own column) is 40 % of the cost line to the penny; without the split there are no such lines.
 #[test]
 fn costs_split_into_place_funding_and_top_up() {
     let (_tmp, dir) = la(400);
@@ -419,7 +461,7 @@ fn costs_split_into_place_funding_and_top_up() {
     let mut split = String::from("need,setting,cost,age-group,place-funding\n");
     for line in costs.lines().skip(1) {
         let cost: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
-        let place = cost.min(6000.0);
+        let place = cost * 0.4;
         split.push_str(&format!("{line},,{place:.2}\n"));
     }
     split.push_str("ASD,fe_college,15000,16_19,6000\n");
@@ -430,8 +472,8 @@ fn costs_split_into_place_funding_and_top_up() {
             let cost = check_summary(&fy["cost_pence"], "cost");
             let place = check_summary(&fy["place_funding_pence"], "place funding");
             let top_up = check_summary(&fy["top_up_pence"], "top-up");
-            assert_eq!(place + top_up, cost, "{fy}");
-            assert!(place > 0.0 && top_up > 0.0);
+            assert!((place - 0.4 * cost).abs() <= 1.0, "{fy}");
+            assert!(top_up > 0.0);
         }
     }
     let csv = forecast(&dir, &["--engine", "analytic", "--format", "csv"]);
