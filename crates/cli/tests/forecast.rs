@@ -342,6 +342,14 @@ fn bad_arguments_fail_cleanly() {
     assert_fails_cleanly(&forecast(&dir, &["--sims", "many"]), "--sims");
     assert_fails_cleanly(&forecast(&dir, &["--damping", "1"]), "--damping");
     assert_fails_cleanly(&forecast(&dir, &["--quantiles", "1.5"]), "--quantiles");
+    // A prior so strong its pseudo-counts overflow is refused by the model, never printed as 0 plans.
+    for engine in ["analytic", "monte-carlo"] {
+        let r = forecast(&dir, &["--prior-strength", "1e308", "--engine", engine]);
+        assert_fails_cleanly(&r, "prior strength 1e308");
+        assert!(r.stdout.is_empty(), "{}", r.both());
+    }
+    let r = backtest(&dir, &["--prior-strength", "1e308", "--engine", "analytic"]);
+    assert_fails_cleanly(&r, "break the arithmetic");
     let missing = tmp.path().join("no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "transitions.csv");

@@ -352,6 +352,7 @@ pub fn fit_reaching(
     options: &FitOptions,
     reach: &[Setting],
 ) -> Result<Parameters, ModelError> {
+    options.check()?;
     let mut notes = Vec::new();
     let years = fitted_years(history, options)?;
     let base_census = years[years.len() - 1].next();
@@ -421,7 +422,7 @@ pub fn fit_reaching(
             ));
         }
     }
-    Ok(Parameters {
+    let params = Parameters {
         space,
         base_census,
         base_stock: obs.base_stock,
@@ -434,7 +435,9 @@ pub fn fit_reaching(
         place_funding_pence,
         fitted_years: years,
         notes,
-    })
+    };
+    params.check_finite(options)?;
+    Ok(params)
 }
 
 /// The transition years to fit on (the census each starts from): consecutive, ending before the requested base.

@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod effects;
 pub mod estimate;
 pub mod forecast;
+mod input_checks;
 pub mod ledger;
 pub mod monte_carlo;
 pub mod national;
