@@ -302,9 +302,11 @@ pub struct ModelArgs {
     /// Hold the joiner rate constant (witan.send's assumption) instead of following its damped trend.
     #[arg(long)]
     pub stationary: bool,
-    /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
-    #[arg(long, default_value_t = 0.2)]
-    pub damping: f64,
+    /// Damping of the joiner trend: each further year keeps this share of the previous year's step. Default:
+    /// chosen from the history's own forecasts from earlier censuses (constant rates or a damping of 0-0.9;
+    /// 0.2 when the history is too short to judge).
+    #[arg(long)]
+    pub damping: Option<f64>,
     /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between
     /// the damped trend and an undamped one (0 = trust the damping fully).
     #[arg(long, default_value_t = highneeds_model::DEFAULT_PERSISTENCE_SD, value_parser = persistence_sd)]

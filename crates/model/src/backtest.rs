@@ -205,22 +205,25 @@ pub fn backtest(
             continue;
         }
         origins.push(origin);
-        // "Trended" is always a damped trend, even if the options ask for a stationary model.
+        // "Trended" is the model as asked (a trend chosen from the history by default, else the damping given),
+        // never the stationary model even if the options ask for one; "constant rates" is always stationary.
         let trended = match options.fit.joiner_trend {
             JoinerTrend::Stationary => FitOptions::default().joiner_trend,
             damped => damped,
         };
+        let from_history = options.fit.trend_from_history;
         let known = match options.population {
             PopulationUse::CarryForward => Cow::Owned(population_known_at(history, origin)),
             PopulationUse::Supplied => Cow::Borrowed(history),
         };
-        for (method, trend) in [
-            (Method::Trended, trended),
-            (Method::Stationary, JoinerTrend::Stationary),
+        for (method, trend, choose) in [
+            (Method::Trended, trended, from_history),
+            (Method::Stationary, JoinerTrend::Stationary, false),
         ] {
             let fit_options = FitOptions {
                 base_census: Some(origin),
                 joiner_trend: trend,
+                trend_from_history: choose,
                 ..options.fit.clone()
             };
             let params = fit(&known, &fit_options)?;

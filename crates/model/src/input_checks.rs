@@ -28,8 +28,8 @@ impl FitOptions {
             );
         }
         if let JoinerTrend::Damped { damping } = self.joiner_trend {
-            if !(0.0..1.0).contains(&damping) {
-                return bad("the damping", damping, "at least 0 and below 1");
+            if !(0.0..=1.0).contains(&damping) {
+                return bad("the damping", damping, "between 0 and 1 (1 = undamped)");
             }
         }
         Ok(())
@@ -101,7 +101,7 @@ mod tests {
             (1e308, 1.5, 0.2),
             (1.0, f64::NAN, 0.2),
             (1.0, -0.5, 0.2),
-            (1.0, 1.5, 1.0),
+            (1.0, 1.5, 1.5),
             (1.0, 1.5, f64::NAN),
         ] {
             let o = FitOptions {

@@ -22,6 +22,7 @@ pub mod scenario;
 pub mod space;
 #[cfg(test)]
 mod tests;
+pub mod trend_choice;
 
 pub use effects::Effects;
 pub use estimate::{

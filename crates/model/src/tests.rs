@@ -249,7 +249,13 @@ fn trend_is_found_and_lifts_the_forecast() {
     let options = ProjectionOptions::default();
     let t = analytic::project(&trended, &options);
     let s = analytic::project(&stationary, &options);
-    assert!(t.census_years[4].total.mean > s.census_years[4].total.mean);
+    assert!(
+        t.census_years[4].total.mean > s.census_years[4].total.mean,
+        "{} vs {}: {:?}",
+        t.census_years[4].total.mean,
+        s.census_years[4].total.mean,
+        trended.notes
+    );
 }
 
 #[test]

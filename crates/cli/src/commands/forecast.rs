@@ -290,7 +290,7 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     let damping = if args.model.stationary {
         0.0
     } else {
-        args.model.damping
+        args.model.damping.unwrap_or(0.2)
     };
     let f = highneeds_model::aggregate::project(
         &totals,
