@@ -371,9 +371,11 @@ pub struct BacktestArgs {
     /// 3-year growth and a linear trend).
     #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
     pub published: Option<PathBuf>,
-    /// With --published: choose the model's settings by backtest on the censuses up to this year only (nothing
-    /// later is read), then score them on the origins after it. A year at or after the last census is refused.
-    #[arg(long, requires = "published")]
+    /// Choose the model's settings by backtest on the censuses up to this year only (nothing later is read),
+    /// then score them on the origins after it. With --published: the all-LA model's indicators, ridge, England's
+    /// growth and error memory; otherwise the fallback damping and the persistence spread. A year at or after
+    /// the last census is refused.
+    #[arg(long)]
     pub tune_until: Option<i32>,
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]

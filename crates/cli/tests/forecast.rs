@@ -594,3 +594,46 @@ fn population_projection_and_backtest_population() {
     let r = forecast(&dir, &["--population-projection", file.to_str().unwrap()]);
     assert_fails_cleanly(&r, "projection.csv");
 }
+
+/// `backtest --tune-until Y` on one LA's history: settings chosen on the censuses up to Y, every scored origin
+/// after Y; a year at or after the last census is refused.
+#[test]
+fn person_level_tuning_scores_only_later_origins() {
+    let (_tmp, dir) = la(400);
+    let v: Value = serde_json::from_str(
+        backtest(
+            &dir,
+            &[
+                "--engine",
+                "analytic",
+                "--tune-until",
+                "2021",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    )
+    .unwrap();
+    assert_eq!(v["tuning"]["until"], 2021);
+    assert_eq!(v["tuning"]["tried"], 6);
+    let origins: Vec<i64> = v["origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_i64().unwrap())
+        .collect();
+    assert!(
+        !origins.is_empty() && origins.iter().all(|o| *o > 2021),
+        "{origins:?}"
+    );
+    assert!(v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["origin"].as_i64().unwrap() > 2021));
+    assert_fails_cleanly(
+        &backtest(&dir, &["--tune-until", "2024"]),
+        "no origin after 2024",
+    );
+}

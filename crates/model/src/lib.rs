@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod analytic;
 pub mod backtest;
+pub mod backtest_tuning;
 pub mod benchmark;
 pub mod decomposition;
 pub mod diagnose;

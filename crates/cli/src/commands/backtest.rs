@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use highneeds_model::backtest::{backtest, BacktestOptions, Method, PopulationUse, Report, LEVELS};
-use highneeds_model::{Engine, MonteCarloOptions};
+use highneeds_model::backtest_tuning::{origins_after, tune, PersonTuning};
+use highneeds_model::{Engine, JoinerTrend, MonteCarloOptions};
 use serde_json::json;
 
 use crate::args::{BacktestArgs, EngineArg, PopulationArg, ReportFormat};
@@ -42,7 +43,18 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         },
         min_fit_years: args.min_years,
     };
+    let (options, tuning) = match args.tune_until {
+        Some(until) => {
+            let t = tune(&history, &options, until)?;
+            (t.options.clone(), Some(t))
+        }
+        None => (options, None),
+    };
     let report = backtest(&history, &options)?;
+    let report = match &tuning {
+        Some(t) => origins_after(&report, t.until, options.horizon),
+        None => report,
+    };
     if report.origins.is_empty() {
         let years = history
             .census_span()
@@ -60,10 +72,47 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         );
     }
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report_json(&report))?),
-        ReportFormat::Table => print!("{}", report_table(&report, &source)),
+        ReportFormat::Json => {
+            let mut v = report_json(&report);
+            if let Some(t) = &tuning {
+                v["tuning"] = json!({
+                    "until": t.until.year(), "tried": t.tried, "fallback_damping": fallback(t),
+                    "persistence_sd": t.options.fit.persistence_sd, "early_mape": t.early_mape,
+                    "early_coverage_90": t.early_coverage_90, "scored_origins_after": t.until.year(),
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        ReportFormat::Table => {
+            if let Some(t) = &tuning {
+                print!("{}", tuning_line(t));
+            }
+            print!("{}", report_table(&report, &source));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn fallback(t: &PersonTuning) -> f64 {
+    match t.options.fit.joiner_trend {
+        JoinerTrend::Damped { damping } => damping,
+        JoinerTrend::Stationary => 0.0,
+    }
+}
+
+fn tuning_line(t: &PersonTuning) -> String {
+    format!(
+        "Settings chosen on the censuses up to {} only ({} sets tried): damping {} where the history is too short to \
+         judge its trend (least MAPE), persistence sd {} (90% coverage nearest 90%); early origins: MAPE {}, 90% \
+         coverage {}\nScored below on the origins after {} only.\n\n",
+        t.until,
+        t.tried,
+        fallback(t),
+        t.options.fit.persistence_sd,
+        pct(t.early_mape),
+        pct(t.early_coverage_90),
+        t.until
+    )
 }
 
 fn level_key(l: f64) -> String {
