@@ -81,6 +81,14 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     };
     let (forecast, source) = match (la_dirs, &args.source.witan_dir) {
         (Some(dirs), Some(parent)) => {
+            if args.population_projection.is_some() {
+                bail!(
+                    "--population-projection is for one LA's forecast; {} holds {} LA folders (put each LA's \
+                     projection in its own population.csv)",
+                    parent.display(),
+                    dirs.len()
+                );
+            }
             let forecast = in_pool(args.model.threads, || {
                 national_forecast(&dirs, args.model.engine, &fit_opts, &projection, &mc)
             })??;
@@ -90,8 +98,15 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             )
         }
         _ => {
-            let (history, source) = load_history(&args.source)?;
-            let params = fit(&history, &fit_opts)?;
+            let (mut history, source) = load_history(&args.source)?;
+            let projected = match &args.population_projection {
+                Some(file) => Some(add_projection(&mut history, file)?),
+                None => None,
+            };
+            let mut params = fit(&history, &fit_opts)?;
+            if let Some(note) = projected {
+                params.notes.push(note);
+            }
             if params.base_census.year() + args.years as i32 > 2100 {
                 bail!(
                     "the forecast would run past 2100 (base census {}, --years {})",
@@ -131,6 +146,35 @@ fn refuse_unrepresentable(f: &highneeds_model::Forecast) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Lay a population projection over the history's population: the projection's years replace the history's.
+/// Returns a note for the forecast.
+fn add_projection(
+    history: &mut highneeds_domain::TransitionHistory,
+    file: &Path,
+) -> Result<String> {
+    let parsed = highneeds_ingest::read_population(file);
+    crate::commands::print_issues(&parsed.issues);
+    let Some(rows) = parsed.value else {
+        bail!(
+            "the population projection {} has errors (above): fix them and run again",
+            file.display()
+        );
+    };
+    let years: std::collections::BTreeSet<_> = rows.iter().map(|p| p.census_year).collect();
+    history
+        .population
+        .retain(|p| !years.contains(&p.census_year));
+    history.population.extend(rows);
+    let span = match (years.first(), years.last()) {
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => "no years".into(),
+    };
+    Ok(format!(
+        "population {span} from the projection {}",
+        file.display()
+    ))
 }
 
 /// Whether `dir` holds witan.send's transitions file itself.
@@ -246,7 +290,7 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     let damping = if args.model.stationary {
         0.0
     } else {
-        args.model.damping
+        args.model.damping.unwrap_or(0.2)
     };
     let f = highneeds_model::aggregate::project(
         &totals,

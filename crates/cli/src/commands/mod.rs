@@ -108,13 +108,13 @@ pub async fn only_la(store: &Store, db: &Path) -> Result<String> {
     }
 }
 
+/// The damping assumed when the history is too short to choose one (and for `--totals`).
+const DEFAULT_DAMPING: f64 = 0.2;
+
 /// Fit options from the command line.
 pub fn fit_options(model: &ModelArgs) -> Result<FitOptions> {
-    if !(0.0..1.0).contains(&model.damping) {
-        bail!(
-            "--damping must be at least 0 and below 1, not {}",
-            model.damping
-        );
+    if let Some(d) = model.damping.filter(|d| !(0.0..1.0).contains(d)) {
+        bail!("--damping must be at least 0 and below 1, not {d}");
     }
     if !(model.prior_strength >= 0.0 && model.prior_strength.is_finite()) {
         bail!(
@@ -135,9 +135,10 @@ pub fn fit_options(model: &ModelArgs) -> Result<FitOptions> {
             JoinerTrend::Stationary
         } else {
             JoinerTrend::Damped {
-                damping: model.damping,
+                damping: model.damping.unwrap_or(DEFAULT_DAMPING),
             }
         },
         base_census: None,
+        trend_from_history: !model.stationary && model.damping.is_none(),
     })
 }
