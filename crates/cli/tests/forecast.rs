@@ -342,14 +342,15 @@ fn bad_arguments_fail_cleanly() {
     assert_fails_cleanly(&forecast(&dir, &["--sims", "many"]), "--sims");
     assert_fails_cleanly(&forecast(&dir, &["--damping", "1"]), "--damping");
     assert_fails_cleanly(&forecast(&dir, &["--quantiles", "1.5"]), "--quantiles");
-    // A prior so strong its pseudo-counts overflow is refused by the model, never printed as 0 plans.
+    // A prior so strong its pseudo-counts overflow is refused (by the option's bound; the model refuses it too,
+    // for callers that are not the command line), never printed as 0 plans.
     for engine in ["analytic", "monte-carlo"] {
         let r = forecast(&dir, &["--prior-strength", "1e308", "--engine", engine]);
-        assert_fails_cleanly(&r, "prior strength 1e308");
+        assert_fails_cleanly(&r, "--prior-strength");
         assert!(r.stdout.is_empty(), "{}", r.both());
     }
     let r = backtest(&dir, &["--prior-strength", "1e308", "--engine", "analytic"]);
-    assert_fails_cleanly(&r, "break the arithmetic");
+    assert_fails_cleanly(&r, "--prior-strength");
     let missing = tmp.path().join("no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "transitions.csv");
