@@ -103,6 +103,15 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Which resident population a person-level backtest projects with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PopulationArg {
+    // Only what was known at each origin, carried forward.
+    CarryForward,
+    // The population file as supplied, later years included.
+    Supplied,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EngineArg {
     Analytic,
@@ -303,9 +312,11 @@ pub struct ModelArgs {
     /// Hold the joiner rate constant (witan.send's assumption) instead of following its damped trend.
     #[arg(long)]
     pub stationary: bool,
-    /// Damping of the joiner trend: each further year keeps this share of the previous year's step.
-    #[arg(long, default_value_t = 0.2)]
-    pub damping: f64,
+    /// Damping of the joiner trend: each further year keeps this share of the previous year's step. Default:
+    /// chosen from the history's own forecasts from earlier censuses (constant rates or a damping of 0-0.9;
+    /// 0.2 when the history is too short to judge).
+    #[arg(long)]
+    pub damping: Option<f64>,
     /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between
     /// the damped trend and an undamped one (0 = trust the damping fully).
     #[arg(long, default_value_t = highneeds_model::DEFAULT_PERSISTENCE_SD, value_parser = persistence_sd)]
@@ -343,6 +354,10 @@ pub struct ForecastArgs {
     /// one: adds plans by canonical setting (means) to the output.
     #[arg(long)]
     pub setting_map: Option<PathBuf>,
+    /// A population projection (witan.send's population.csv shape: calendar-year,academic-year,population) for
+    /// the years after the history's population: its years replace the carried-forward figures.
+    #[arg(long, conflicts_with_all = ["published", "totals"])]
+    pub population_projection: Option<PathBuf>,
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
     #[arg(long, value_delimiter = ',')]
     pub quantiles: Vec<f64>,
@@ -356,22 +371,29 @@ pub struct ForecastArgs {
     after_help = "Example:\n  highneeds backtest --witan-dir exampleshire --horizon 3\n  \
                         highneeds backtest --witan-dir ../shared/peers/witan-send-demo --format json\n  \
                         highneeds backtest --published ../shared/data --horizon 3\n  \
-                        highneeds backtest --published ../shared/data --tune-until 2016"
+                        highneeds backtest --published ../shared/data --tune-until 2017"
 )]
 pub struct BacktestArgs {
     #[command(flatten)]
     pub source: HistorySource,
     /// Backtest the all-LA model on the DfE's published statistics in this folder instead (rolling origins
-    /// over the published census years, against last year's growth, 3-year growth and a linear trend).
+    /// over the published census years, against England's growth for every LA, the LA's last year's growth,
+    /// 3-year growth and a linear trend).
     #[arg(long, conflicts_with_all = ["db", "witan_dir"])]
     pub published: Option<PathBuf>,
-    /// With --published: choose the model's parameters by backtest on the origins up to this year only
-    /// (their outcomes reach YEAR + horizon), then report every origin with them.
-    #[arg(long, requires = "published")]
+    /// Choose the model's settings by backtest on the censuses up to this year only (nothing later is read),
+    /// then score them on the origins after it. With --published: the all-LA model's indicators, ridge, England's
+    /// growth and error memory; otherwise the fallback damping and the persistence spread. A year at or after
+    /// the last census is refused.
+    #[arg(long)]
     pub tune_until: Option<i32>,
     /// Years ahead to forecast from each origin.
     #[arg(long, default_value_t = 3)]
     pub horizon: u32,
+    /// Person-level backtests: the population each origin's forecast uses (carry-forward = only what was
+    /// known at the origin).
+    #[arg(long, value_enum, default_value_t = PopulationArg::CarryForward, conflicts_with = "published")]
+    pub population: PopulationArg,
     /// Fewest years of transitions an origin needs (3 lets the joiner trend be fitted; 1 tries every origin).
     #[arg(long, default_value_t = 3)]
     pub min_years: usize,

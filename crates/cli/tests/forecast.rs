@@ -227,8 +227,12 @@ fn analytic_agrees_with_monte_carlo() {
 
 #[test]
 fn witan_send_demo_forecast() {
+    // witan.send's own published run on the same files (EXPECTED.md §2, 1,000 sims): 2018 mean 2,254.5 from a
+    // 2017 base of 2,153. Ours carries the history's growth (joiners trending up, leaving trending down), so it
+    // is a little higher; it must be within 3 % of theirs and above the base by more than 2 %.
     let v = forecast_json(&witan_demo(), MC200);
     assert_eq!(v["base_census_year"], 2017);
+    assert_eq!(v["base_total"], 2153);
     let y2018 = v["census_years"]
         .as_array()
         .unwrap()
@@ -237,9 +241,46 @@ fn witan_send_demo_forecast() {
         .expect("no 2018 in the forecast");
     let mean = check_summary(&y2018["total"], "2018.total");
     assert!(
-        (2150.0..=2400.0).contains(&mean),
-        "2018 mean total {mean} outside 2,150..2,400"
+        (mean / 2254.5 - 1.0).abs() < 0.03,
+        "2018 mean {mean} vs witan.send's 2,254.5"
     );
+    assert!(
+        mean > 2153.0 * 1.02,
+        "2018 mean {mean}: no growth from 2,153"
+    );
+}
+
+/// The witan.send line: 1-year backtest errors on witan.send's demo stay within ±2 %, with the population
+/// as supplied (as witan.send's own validation used it; EXPECTED.md §3 reports −1.6 %, +0.3 %, −1.4 %).
+#[test]
+fn witan_send_demo_one_year_backtest_within_two_percent() {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["backtest".into(), "--witan-dir".into(), witan_demo().into()];
+    args.extend(
+        [
+            "--min-years",
+            "1",
+            "--horizon",
+            "1",
+            "--engine",
+            "analytic",
+            "--population",
+            "supplied",
+            "--format",
+            "json",
+        ]
+        .map(Into::into),
+    );
+    let v: Value = serde_json::from_str(run(args).ok()).unwrap();
+    let errors: Vec<f64> = v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["method"] == "model (trended)")
+        .map(|p| num(&p["forecast"], "forecast") / num(&p["actual"], "actual") - 1.0)
+        .collect();
+    assert_eq!(errors.len(), 3);
+    assert!(errors.iter().all(|e| e.abs() < 0.02), "{errors:?}");
 }
 
 #[test]
@@ -301,6 +342,15 @@ fn bad_arguments_fail_cleanly() {
     assert_fails_cleanly(&forecast(&dir, &["--sims", "many"]), "--sims");
     assert_fails_cleanly(&forecast(&dir, &["--damping", "1"]), "--damping");
     assert_fails_cleanly(&forecast(&dir, &["--quantiles", "1.5"]), "--quantiles");
+    // A prior so strong its pseudo-counts overflow is refused (by the option's bound; the model refuses it too,
+    // for callers that are not the command line), never printed as 0 plans.
+    for engine in ["analytic", "monte-carlo"] {
+        let r = forecast(&dir, &["--prior-strength", "1e308", "--engine", engine]);
+        assert_fails_cleanly(&r, "--prior-strength");
+        assert!(r.stdout.is_empty(), "{}", r.both());
+    }
+    let r = backtest(&dir, &["--prior-strength", "1e308", "--engine", "analytic"]);
+    assert_fails_cleanly(&r, "--prior-strength");
     let missing = tmp.path().join("no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "no-such-folder");
     assert_fails_cleanly(&forecast(&missing, &[]), "transitions.csv");
@@ -407,7 +457,8 @@ fn national_analytic_mean_is_the_sum_of_the_las() {
 }
 
 /// An LA whose costs.csv gives an age-group cost and the place-funding / top-up split gets both lines in every
-/// financial year of the JSON and CSV, adding up to the cost to the penny; without the split there are none.
+/// financial year of the JSON and CSV; with place funding 40 % of every cost, the place-funding line (computed
+/// in its own column) is 40 % of the cost line to the penny; without the split there are no such lines.
 #[test]
 fn costs_split_into_place_funding_and_top_up() {
     let (_tmp, dir) = la(400);
@@ -419,7 +470,7 @@ fn costs_split_into_place_funding_and_top_up() {
     let mut split = String::from("need,setting,cost,age-group,place-funding\n");
     for line in costs.lines().skip(1) {
         let cost: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
-        let place = cost.min(6000.0);
+        let place = cost * 0.4;
         split.push_str(&format!("{line},,{place:.2}\n"));
     }
     split.push_str("ASD,fe_college,15000,16_19,6000\n");
@@ -430,8 +481,8 @@ fn costs_split_into_place_funding_and_top_up() {
             let cost = check_summary(&fy["cost_pence"], "cost");
             let place = check_summary(&fy["place_funding_pence"], "place funding");
             let top_up = check_summary(&fy["top_up_pence"], "top-up");
-            assert_eq!(place + top_up, cost, "{fy}");
-            assert!(place > 0.0 && top_up > 0.0);
+            assert!((place - 0.4 * cost).abs() <= 1.0, "{fy}");
+            assert!(top_up > 0.0);
         }
     }
     let csv = forecast(&dir, &["--engine", "analytic", "--format", "csv"]);
@@ -462,5 +513,128 @@ fn backtest_with_no_possible_origin_says_why() {
             && r.stderr.contains("try --min-years 1"),
         "{}",
         r.both()
+    );
+}
+
+/// A population projection is used for the years it covers (joiners are rates per head), and the forecast's
+/// notes say so; the backtest says which population it used.
+#[test]
+fn population_projection_and_backtest_population() {
+    let (tmp, dir) = la(400);
+    let text = std::fs::read_to_string(dir.join("population.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // The projection replaces the synthetic LA's own population (which runs past the base census) from the year
+    // after the base census: twice the base census's population, for 10 years.
+    let base = forecast_json(&dir, &["--years", "1", "--engine", "analytic"])["base_census_year"]
+        .as_i64()
+        .unwrap() as i32;
+    let last = base + 10;
+    let mut projection = format!("{header}\n");
+    for y in base + 1..=last {
+        for r in rows.iter().filter(|r| r[0] == base.to_string()) {
+            let doubled = r[2].parse::<u64>().unwrap() * 2;
+            projection.push_str(&format!("{y},{},{doubled}\n", r[1]));
+        }
+    }
+    let file = tmp.path().join("projection.csv");
+    std::fs::write(&file, projection).unwrap();
+    let args = ["--years", "5", "--engine", "analytic"];
+    let plain = forecast_json(&dir, &args);
+    let projected = forecast_json(
+        &dir,
+        &[
+            &args[..],
+            &["--population-projection", file.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let year5 = |v: &Value| num(&v["census_years"][4]["total"]["mean"], "year 5 mean");
+    assert!(
+        year5(&projected) > year5(&plain) * 1.05,
+        "{} vs {}",
+        year5(&projected),
+        year5(&plain)
+    );
+    let notes = projected["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "population {}-{last} from the projection",
+            base + 1
+        )),
+        "{notes}"
+    );
+    // The backtest says which population it used.
+    let table = backtest(&dir, &["--engine", "analytic"]);
+    assert!(
+        table
+            .ok()
+            .contains("population: only what was known at each origin"),
+        "{}",
+        table.both()
+    );
+    let v: Value = serde_json::from_str(
+        backtest(
+            &dir,
+            &[
+                "--engine",
+                "analytic",
+                "--population",
+                "supplied",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    )
+    .unwrap();
+    assert_eq!(v["population"], "supplied");
+    // A broken projection is refused, naming the file.
+    std::fs::write(&file, "calendar-year,academic-year,population\n2030,3,-5\n").unwrap();
+    let r = forecast(&dir, &["--population-projection", file.to_str().unwrap()]);
+    assert_fails_cleanly(&r, "projection.csv");
+}
+
+/// `backtest --tune-until Y` on one LA's history: settings chosen on the censuses up to Y, every scored origin
+/// after Y; a year at or after the last census is refused.
+#[test]
+fn person_level_tuning_scores_only_later_origins() {
+    let (_tmp, dir) = la(400);
+    let v: Value = serde_json::from_str(
+        backtest(
+            &dir,
+            &[
+                "--engine",
+                "analytic",
+                "--tune-until",
+                "2021",
+                "--format",
+                "json",
+            ],
+        )
+        .ok(),
+    )
+    .unwrap();
+    assert_eq!(v["tuning"]["until"], 2021);
+    assert_eq!(v["tuning"]["tried"], 6);
+    let origins: Vec<i64> = v["origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_i64().unwrap())
+        .collect();
+    assert!(
+        !origins.is_empty() && origins.iter().all(|o| *o > 2021),
+        "{origins:?}"
+    );
+    assert!(v["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["origin"].as_i64().unwrap() > 2021));
+    assert_fails_cleanly(
+        &backtest(&dir, &["--tune-until", "2024"]),
+        "no origin after 2024",
     );
 }

@@ -238,3 +238,50 @@ fn a_target_outside_the_horizon_is_refused() {
         assert_eq!(common::dump(&db), before, "the database changed");
     }
 }
+
+#[test]
+fn scenarios_compare_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let half = dir.path().join("half.toml");
+    let text = std::fs::read_to_string(EXAMPLE)
+        .unwrap()
+        .replace(
+            "name = \"Exampleshire DBV plan (Stockton-like)\"",
+            "name = \"Half the capacity\"",
+        )
+        .replace("places = 30", "places = 15");
+    std::fs::write(&half, text).unwrap();
+    let out = scenario(
+        &[
+            "compare",
+            EXAMPLE,
+            half.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &db,
+    );
+    let d: Value = serde_json::from_str(out.ok()).unwrap();
+    let runs = d.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["scenario"], "Half the capacity");
+    // Fewer places, less saving from initiative e; the unmitigated side is the same data.
+    let e = |r: &Value| pence(&r["initiatives"][4]["saving_pence"]);
+    assert!(
+        e(&runs[1]) < e(&runs[0]),
+        "{} vs {}",
+        e(&runs[1]),
+        e(&runs[0])
+    );
+    assert_eq!(
+        runs[0]["unmitigated"]["financial_years"],
+        runs[1]["unmitigated"]["financial_years"]
+    );
+    let table = scenario(&["compare", EXAMPLE, half.to_str().unwrap()], &db);
+    assert!(
+        table.ok().contains("\"Half the capacity\": total saving"),
+        "{}",
+        table.both()
+    );
+}

@@ -1,6 +1,8 @@
 //! Rolling-origin backtests: fit on censuses up to Y, forecast Y+1..Y+h, compare with what happened, for the
 //! model and for naive baselines, and check how often the intervals hold the truth.
 
+use std::borrow::Cow;
+
 use highneeds_domain::{CensusYear, TransitionHistory};
 
 use crate::estimate::{fit, FitOptions, JoinerTrend};
@@ -41,10 +43,42 @@ impl Method {
 /// Interval levels whose coverage is reported (central intervals).
 pub const LEVELS: [f64; 4] = [0.5, 0.8, 0.9, 0.95];
 
+/// Which resident population a backtest projects with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PopulationUse {
+    /// Only the population known at the origin, carried forward (an honest backtest; the default).
+    #[default]
+    CarryForward,
+    /// The population as supplied, later years included (what actually happened, or a projection).
+    Supplied,
+}
+
+impl PopulationUse {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CarryForward => "carry-forward",
+            Self::Supplied => "supplied",
+        }
+    }
+    /// One line for a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::CarryForward => {
+                "population: only what was known at each origin, carried forward (--population carry-forward)"
+            }
+            Self::Supplied => {
+                "population: as supplied, years after each origin included (--population supplied): the backtest \
+                 knew the future population"
+            }
+        }
+    }
+}
+
 /// Backtest settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BacktestOptions {
     pub horizon: u32,
+    pub population: PopulationUse,
     pub fit: FitOptions,
     pub engine: Engine,
     pub monte_carlo: MonteCarloOptions,
@@ -56,6 +90,7 @@ impl Default for BacktestOptions {
     fn default() -> Self {
         Self {
             horizon: 3,
+            population: PopulationUse::CarryForward,
             fit: FitOptions::default(),
             engine: Engine::MonteCarlo,
             monte_carlo: MonteCarloOptions::default(),
@@ -112,6 +147,21 @@ pub struct Report {
     pub points: Vec<Point>,
     pub scores: Vec<Score>,
     pub origins: Vec<CensusYear>,
+    /// The population the forecasts used.
+    pub population: PopulationUse,
+}
+
+/// The history as known at `origin` for population: rows after it dropped (the fit carries the latest forward).
+fn population_known_at(history: &TransitionHistory, origin: CensusYear) -> TransitionHistory {
+    TransitionHistory {
+        population: history
+            .population
+            .iter()
+            .filter(|p| p.census_year <= origin)
+            .copied()
+            .collect(),
+        ..history.clone()
+    }
 }
 
 fn quantiles() -> Vec<f64> {
@@ -155,21 +205,28 @@ pub fn backtest(
             continue;
         }
         origins.push(origin);
-        // "Trended" is always a damped trend, even if the options ask for a stationary model.
+        // "Trended" is the model as asked (a trend chosen from the history by default, else the damping given),
+        // never the stationary model even if the options ask for one; "constant rates" is always stationary.
         let trended = match options.fit.joiner_trend {
             JoinerTrend::Stationary => FitOptions::default().joiner_trend,
             damped => damped,
         };
-        for (method, trend) in [
-            (Method::Trended, trended),
-            (Method::Stationary, JoinerTrend::Stationary),
+        let from_history = options.fit.trend_from_history;
+        let known = match options.population {
+            PopulationUse::CarryForward => Cow::Owned(population_known_at(history, origin)),
+            PopulationUse::Supplied => Cow::Borrowed(history),
+        };
+        for (method, trend, choose) in [
+            (Method::Trended, trended, from_history),
+            (Method::Stationary, JoinerTrend::Stationary, false),
         ] {
             let fit_options = FitOptions {
                 base_census: Some(origin),
                 joiner_trend: trend,
+                trend_from_history: choose,
                 ..options.fit.clone()
             };
-            let params = fit(history, &fit_options)?;
+            let params = fit(&known, &fit_options)?;
             let forecast = run(&params, options, years);
             for (h, c) in forecast.census_years.iter().enumerate() {
                 let truth = actual(c.census_year);
@@ -227,6 +284,7 @@ pub fn backtest(
         points,
         scores,
         origins,
+        population: options.population,
     })
 }
 
@@ -293,6 +351,47 @@ mod tests {
             least_squares(&[(2020.0, 100.0), (2021.0, 110.0), (2022.0, 121.0)]);
         assert!((slope - 10.5).abs() < 1e-9);
         assert!((intercept + slope * 2023.0 - 131.333_333_333).abs() < 1e-6);
+    }
+
+    #[test]
+    fn carry_forward_reads_no_population_after_the_origin() {
+        // Ten times the population after an origin two years before the end: carry-forward forecasts are those of a history without those
+        // rows; the supplied population changes them (joiners are rates per head).
+        let h = crate::tests::history(500, 7, 0.10, 3);
+        let (_, last) = h.census_span().unwrap();
+        let cut = CensusYear::new(last.year() - 2).unwrap();
+        let mut inflated = h.clone();
+        for p in &mut inflated.population {
+            if p.census_year > cut {
+                p.population *= 10;
+            }
+        }
+        let mut truncated = h.clone();
+        truncated.population.retain(|p| p.census_year <= cut);
+        let options = |population| BacktestOptions {
+            engine: Engine::Analytic,
+            population,
+            ..BacktestOptions::default()
+        };
+        let run = |h: &TransitionHistory, p| backtest(h, &options(p)).unwrap();
+        let honest = run(&inflated, PopulationUse::CarryForward);
+        let at = |r: &Report, o: CensusYear| -> Vec<f64> {
+            r.points
+                .iter()
+                .filter(|p| p.origin == o && p.method == Method::Trended)
+                .map(|p| p.forecast)
+                .collect()
+        };
+        let expected = run(&truncated, PopulationUse::Supplied);
+        assert_eq!(at(&honest, cut), at(&expected, cut));
+        assert_eq!(honest.population, PopulationUse::CarryForward);
+        let leaky = run(&inflated, PopulationUse::Supplied);
+        assert!(
+            at(&leaky, cut)[0] > at(&honest, cut)[0] * 1.5,
+            "{:?} vs {:?}",
+            at(&leaky, cut),
+            at(&honest, cut)
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct FitOptions {
     /// Spread of the trend's persistence, as a share of the gap between the damped and an undamped trend
     /// (see [`DEFAULT_PERSISTENCE_SD`]).
     pub persistence_sd: f64,
+    /// Choose the joiner trend (constant rates, undamped or a damping) from the shape of the history instead of
+    /// a damped `joiner_trend`, which stays the fallback for histories too short to judge
+    /// ([`crate::trend_choice`]). A stationary `joiner_trend` is always kept.
+    pub trend_from_history: bool,
 }
 
 impl Default for FitOptions {
@@ -46,6 +50,7 @@ impl Default for FitOptions {
             joiner_trend: JoinerTrend::Damped { damping: 0.2 },
             base_census: None,
             persistence_sd: DEFAULT_PERSISTENCE_SD,
+            trend_from_history: true,
         }
     }
 }
@@ -352,6 +357,10 @@ pub fn fit_reaching(
     options: &FitOptions,
     reach: &[Setting],
 ) -> Result<Parameters, ModelError> {
+    options.check()?;
+    if options.trend_from_history && options.joiner_trend != JoinerTrend::Stationary {
+        return crate::trend_choice::fit_with_chosen_trend(history, options, reach);
+    }
     let mut notes = Vec::new();
     let years = fitted_years(history, options)?;
     let base_census = years[years.len() - 1].next();
@@ -421,7 +430,7 @@ pub fn fit_reaching(
             ));
         }
     }
-    Ok(Parameters {
+    let params = Parameters {
         space,
         base_census,
         base_stock: obs.base_stock,
@@ -434,7 +443,9 @@ pub fn fit_reaching(
         place_funding_pence,
         fitted_years: years,
         notes,
-    })
+    };
+    params.check_finite(options)?;
+    Ok(params)
 }
 
 /// The transition years to fit on (the census each starts from): consecutive, ending before the requested base.

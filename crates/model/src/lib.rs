@@ -7,12 +7,14 @@
 pub mod aggregate;
 pub mod analytic;
 pub mod backtest;
+pub mod backtest_tuning;
 pub mod benchmark;
 pub mod decomposition;
 pub mod diagnose;
 pub mod effects;
 pub mod estimate;
 pub mod forecast;
+mod input_checks;
 pub mod ledger;
 pub mod monte_carlo;
 pub mod national;
@@ -21,6 +23,7 @@ pub mod scenario;
 pub mod space;
 #[cfg(test)]
 mod tests;
+pub mod trend_choice;
 
 pub use effects::Effects;
 pub use estimate::{

@@ -1,26 +1,16 @@
-//! Imports of ~25,000 rows must take well under a second and loading a 20,000-row history well under
-//! 100 ms (release). Debug builds only get a loose bound; run
-//! `cargo test --release -p highneeds-store --test speed -- --nocapture` for the real figures.
+//! Large imports and loads round-trip (25,000 transitions, 8,400 plan histories, a replace and an upsert). The
+//! timings are printed (`cargo test --release -p highneeds-store --test speed -- --nocapture`) but not asserted:
+//! speed is a benchmark's job (`bench/run`, "database" section), not a test's.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use highneeds_store::Store;
 
-/// (import bound, load bound): strict in release, loose in debug builds.
-fn bounds() -> (Duration, Duration) {
-    if cfg!(debug_assertions) {
-        (Duration::from_secs(10), Duration::from_secs(5))
-    } else {
-        (Duration::from_millis(900), Duration::from_millis(100))
-    }
-}
-
 #[tokio::test]
-async fn imports_and_loads_of_25k_rows_are_fast() {
-    let (import_bound, load_bound) = bounds();
+async fn imports_and_loads_of_25k_rows_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("speed.db")).await.unwrap();
     let wb = la("867", "West Berkshire");
@@ -82,13 +72,4 @@ async fn imports_and_loads_of_25k_rows_are_fast() {
         h.population.len() + h.costs.len() + h.valid_states.len()
     );
     assert!(records > 20_000, "{records}");
-    for (what, took, bound) in [
-        ("history import", import_history, import_bound),
-        ("history replace", replace_history, import_bound),
-        ("plans import", import_plans, import_bound),
-        ("plans upsert", upsert_plans, import_bound),
-        ("history load", load_history, load_bound),
-    ] {
-        assert!(took < bound, "{what} took {took:?}, bound {bound:?}");
-    }
 }

@@ -199,10 +199,74 @@ impl Volumes {
             .collect();
         Self { burn, joiners }
     }
+    /// Like [`Volumes::unit`], with the joiner trend following `shape` over the history instead of persisting.
+    pub fn shaped(
+        transitions: usize,
+        trend: f64,
+        pop_growth: f64,
+        shocks: &[f64],
+        shape: TrendShape,
+    ) -> Self {
+        let mut v = Self::unit(transitions, trend, pop_growth, shocks);
+        if shape == TrendShape::Persistent {
+            return v;
+        }
+        let mut level = 1.0;
+        v.joiners = (0..transitions)
+            .map(|t| {
+                if t > 0 {
+                    level *= (1.0 + shape.growth(trend, t)) * (1.0 + pop_growth);
+                }
+                level * shocks.get(t).copied().unwrap_or(1.0)
+            })
+            .collect();
+        v
+    }
     pub fn scaled(&self, k: f64) -> Self {
         Self {
             burn: self.burn.iter().map(|x| x * k).collect(),
             joiners: self.joiners.iter().map(|x| x * k).collect(),
+        }
+    }
+}
+
+/// How an LA's joiner rate per head moves over its history (a family for backtests: issue #11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrendShape {
+    /// The LA's growth rate every year (the default: England's decade after the 2014 reforms).
+    #[default]
+    Persistent,
+    /// Growth fading by a third each year (×0.67 a year).
+    Fading,
+    /// Growth for the first half of the history, then a fall at half that rate.
+    Reversing,
+    /// No trend: joiner rates per head constant.
+    Stable,
+}
+
+impl TrendShape {
+    pub const ALL: [TrendShape; 4] = [
+        TrendShape::Persistent,
+        TrendShape::Fading,
+        TrendShape::Reversing,
+        TrendShape::Stable,
+    ];
+    /// Growth of the joiner rate per head into transition year `t` (t ≥ 1) for an LA whose trend is `trend`.
+    pub fn growth(self, trend: f64, t: usize) -> f64 {
+        match self {
+            TrendShape::Persistent => trend,
+            TrendShape::Fading => trend * (2.0f64 / 3.0).powi(t as i32 - 1),
+            TrendShape::Reversing if t <= 4 => trend,
+            TrendShape::Reversing => -trend / 2.0,
+            TrendShape::Stable => 0.0,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            TrendShape::Persistent => "persistent",
+            TrendShape::Fading => "fading",
+            TrendShape::Reversing => "reversing",
+            TrendShape::Stable => "stable",
         }
     }
 }

@@ -33,6 +33,7 @@ use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::calibration::{LA_SIZE_LOG_SD_2022, NEED_CODES};
+pub use crate::expected::TrendShape;
 use crate::expected::{Dynamics, Volumes, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH};
 use crate::params::{NCYS, NEEDS, SETTINGS};
 use crate::sim::{Establishments, SimInput, Vocab};
@@ -253,6 +254,11 @@ const MAX_ATTEMPTS: u32 = 64;
 /// Generate LA `index` (0-based) of the configuration. Each LA has its own seed derived from
 /// `(config.seed, index)`, so LAs can be generated one at a time, in any order, with identical results.
 pub fn generate_la(config: &SynthConfig, index: u32) -> SyntheticLa {
+    generate_la_shaped(config, index, TrendShape::Persistent)
+}
+
+/// [`generate_la`] with the joiner trend following `shape` over the history (persistent is [`generate_la`]).
+pub fn generate_la_shaped(config: &SynthConfig, index: u32, shape: TrendShape) -> SyntheticLa {
     let sizes = la_sizes(config);
     let target = sizes.get(index as usize).copied().unwrap_or(0);
     let (code, name, prefix) = la_identity(config.la_count(), index);
@@ -306,7 +312,7 @@ pub fn generate_la(config: &SynthConfig, index: u32) -> SyntheticLa {
 
     // Size the joiner volume so that the last census has `target` plans in expectation.
     let dynamics = Dynamics::new(&pulls, &need_base);
-    let unit = Volumes::unit(censuses - 1, trend, pop_growth, &shocks);
+    let unit = Volumes::shaped(censuses - 1, trend, pop_growth, &shocks, shape);
     let unit_run = expected::run_settings(&dynamics, &unit);
     let per_unit = unit_run.last().map(expected::total).unwrap_or(0.0);
     let scale = if per_unit > 0.0 {

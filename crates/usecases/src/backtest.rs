@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use highneeds_domain::TransitionHistory;
-use highneeds_model::backtest::{backtest, BacktestOptions, Report};
+use highneeds_model::backtest::{backtest, BacktestOptions, PopulationUse, Report};
 
 use crate::forecast::monte_carlo_options;
 use crate::history::{fit_options, ModelSettings};
@@ -21,6 +21,8 @@ pub fn run(
     }
     let options = BacktestOptions {
         horizon,
+        // Only the population known at each origin: what a forecast made then could have used.
+        population: PopulationUse::CarryForward,
         fit: fit_options(model)?,
         engine: model.engine,
         monte_carlo: monte_carlo_options(model),

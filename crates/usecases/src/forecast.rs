@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use highneeds_domain::{SettingMap, TransitionHistory};
+use highneeds_ingest::Issue;
 use highneeds_model::national::{self, MonteCarloSums};
 use highneeds_model::{
     analytic, fit, monte_carlo, Engine, FitOptions, Forecast, MonteCarloOptions, ProjectionOptions,
@@ -30,7 +31,20 @@ pub fn project_history(
     model: &ModelSettings,
     projection: &ProjectionOptions,
 ) -> Result<Forecast> {
-    let params = fit(history, &fit_options(model)?)?;
+    project_noted(history, model, projection, None)
+}
+
+/// [`project_history`] with a note added to the forecast's (e.g. where its population came from).
+fn project_noted(
+    history: &TransitionHistory,
+    model: &ModelSettings,
+    projection: &ProjectionOptions,
+    note: Option<String>,
+) -> Result<Forecast> {
+    let mut params = fit(history, &fit_options(model)?)?;
+    if let Some(note) = note {
+        params.notes.push(note);
+    }
     if params.base_census.year() + projection.years as i32 > 2100 {
         bail!(
             "the forecast would run past 2100 (base census {}, --years {})",
@@ -45,13 +59,23 @@ pub fn project_history(
     })
 }
 
-/// The forecast of the history in `source` (one LA, or every LA folder under a witan folder combined), and a
-/// label saying where it came from.
+/// A forecast and what it says about itself.
+pub struct Forecasted {
+    pub forecast: Forecast,
+    /// Where the history came from.
+    pub source: String,
+    /// Warnings about the files read (a population projection's).
+    pub warnings: Vec<Issue>,
+}
+
+/// The forecast of the history in `source` (one LA, or every LA folder under a witan folder combined). A
+/// population projection (witan.send's population.csv shape) replaces the history's population in its years.
 pub fn forecast(
     source: &HistorySource,
     model: &ModelSettings,
     projection: &ProjectionOptions,
-) -> Result<(Forecast, String)> {
+    population_projection: Option<&Path>,
+) -> Result<Forecasted> {
     let fit_opts = fit_options(model)?;
     let la_dirs = match &source.witan_dir {
         Some(dir) => la_folders(dir)?,
@@ -59,20 +83,69 @@ pub fn forecast(
     };
     match (la_dirs, &source.witan_dir) {
         (Some(dirs), Some(parent)) => {
+            if population_projection.is_some() {
+                bail!(
+                    "--population-projection is for one LA's forecast; {} holds {} LA folders (put each LA's \
+                     projection in its own population.csv)",
+                    parent.display(),
+                    dirs.len()
+                );
+            }
             let mc = monte_carlo_options(model);
             let forecast = in_pool(model.threads, || {
                 national_forecast(&dirs, model.engine, &fit_opts, projection, &mc)
             })??;
-            Ok((
+            Ok(Forecasted {
                 forecast,
-                format!("{} LAs in {}", dirs.len(), parent.display()),
-            ))
+                source: format!("{} LAs in {}", dirs.len(), parent.display()),
+                warnings: Vec::new(),
+            })
         }
         _ => {
-            let (history, label) = load_history(source)?;
-            Ok((project_history(&history, model, projection)?, label))
+            let (mut history, label) = load_history(source)?;
+            let (note, warnings) = match population_projection {
+                Some(file) => {
+                    let (note, warnings) = add_projection(&mut history, file)?;
+                    (Some(note), warnings)
+                }
+                None => (None, Vec::new()),
+            };
+            Ok(Forecasted {
+                forecast: project_noted(&history, model, projection, note)?,
+                source: label,
+                warnings,
+            })
         }
     }
+}
+
+/// Lay a population projection over the history's population: the projection's years replace the history's.
+/// Returns a note for the forecast and the file's warnings; a file with errors is [`crate::Rejected`].
+fn add_projection(history: &mut TransitionHistory, file: &Path) -> Result<(String, Vec<Issue>)> {
+    let parsed = highneeds_ingest::read_population(file);
+    let Some(rows) = parsed.value else {
+        return Err(crate::Rejected {
+            issues: parsed.issues,
+            message: format!(
+                "the population projection {} has errors (above): fix them and run again",
+                file.display()
+            ),
+        }
+        .into());
+    };
+    let years: std::collections::BTreeSet<_> = rows.iter().map(|p| p.census_year).collect();
+    history
+        .population
+        .retain(|p| !years.contains(&p.census_year));
+    history.population.extend(rows);
+    let span = match (years.first(), years.last()) {
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => "no years".into(),
+    };
+    Ok((
+        format!("population {span} from the projection {}", file.display()),
+        parsed.issues,
+    ))
 }
 
 /// Refuse to show a forecast with a cost beyond what pence can count (it would print as £0), naming the year.

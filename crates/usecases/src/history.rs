@@ -27,7 +27,8 @@ pub struct ModelSettings {
     pub seed: u64,
     pub threads: Option<usize>,
     pub stationary: bool,
-    pub damping: f64,
+    /// `None`: chosen from the history's own forecasts from earlier censuses ([`DEFAULT_DAMPING`] when too short).
+    pub damping: Option<f64>,
     pub persistence_sd: f64,
     pub prior_strength: f64,
 }
@@ -41,7 +42,7 @@ impl Default for ModelSettings {
             seed: 1,
             threads: None,
             stationary: false,
-            damping: 0.2,
+            damping: None,
             persistence_sd: highneeds_model::DEFAULT_PERSISTENCE_SD,
             prior_strength: 1.0,
         }
@@ -116,13 +117,13 @@ pub async fn only_la(store: &Store, db: &Path) -> Result<String> {
     }
 }
 
+/// The damping assumed when the history is too short to choose one (and for `--totals`).
+pub const DEFAULT_DAMPING: f64 = 0.2;
+
 /// Fit options from the model settings, each checked.
 pub fn fit_options(model: &ModelSettings) -> Result<FitOptions> {
-    if !(0.0..1.0).contains(&model.damping) {
-        bail!(
-            "--damping must be at least 0 and below 1, not {}",
-            model.damping
-        );
+    if let Some(d) = model.damping.filter(|d| !(0.0..1.0).contains(d)) {
+        bail!("--damping must be at least 0 and below 1, not {d}");
     }
     if !(model.prior_strength >= 0.0 && model.prior_strength.is_finite()) {
         bail!(
@@ -143,9 +144,10 @@ pub fn fit_options(model: &ModelSettings) -> Result<FitOptions> {
             JoinerTrend::Stationary
         } else {
             JoinerTrend::Damped {
-                damping: model.damping,
+                damping: model.damping.unwrap_or(DEFAULT_DAMPING),
             }
         },
         base_census: None,
+        trend_from_history: !model.stationary && model.damping.is_none(),
     })
 }

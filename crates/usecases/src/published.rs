@@ -7,7 +7,7 @@ use highneeds_domain::geography::{change_creating, change_ending};
 use highneeds_domain::published::CurrentSeries;
 use highneeds_domain::{LaCode, Measure, PublishedStatistics};
 use highneeds_ingest::Issue;
-use highneeds_model::published_forecast::LaHistory;
+use highneeds_model::published_forecast::{LaHistory, LaRecords};
 
 use crate::Rejected;
 
@@ -58,15 +58,22 @@ pub fn la_code(text: &str, current: &CurrentSeries) -> Result<LaCode> {
     Ok(la)
 }
 
-/// Every LA's headline plans on current boundaries, and whether each value was published (not apportioned).
-pub fn la_history(current: &CurrentSeries) -> LaHistory {
-    let mut h = LaHistory::new();
-    for ((la, m, y), v) in &current.values {
-        if *m == Measure::Plans && !la.is_england() {
-            h.entry(*la).or_default().insert(*y, v.value);
+/// Every LA's headline plans on current boundaries, with its new plans and initial requests by calendar year.
+pub fn la_records(current: &CurrentSeries) -> LaRecords {
+    let series = |measure: Measure| -> LaHistory {
+        let mut h = LaHistory::new();
+        for ((la, m, y), v) in &current.values {
+            if *m == measure && !la.is_england() {
+                h.entry(*la).or_default().insert(*y, v.value);
+            }
         }
+        h
+    };
+    LaRecords {
+        plans: series(Measure::Plans),
+        new_plans: series(Measure::NewPlans),
+        requests: series(Measure::Requests),
     }
-    h
 }
 
 /// A note for an LA created by a boundary change: its earlier years are mapped from its predecessors.

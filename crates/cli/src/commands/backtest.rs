@@ -4,11 +4,13 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use highneeds_model::backtest::{Method, Report, LEVELS};
+use highneeds_model::backtest::{backtest, BacktestOptions, Method, PopulationUse, Report, LEVELS};
+use highneeds_model::backtest_tuning::{origins_after, tune, PersonTuning};
+use highneeds_model::{Engine, JoinerTrend, MonteCarloOptions};
 use serde_json::json;
 
-use crate::args::{BacktestArgs, ReportFormat};
-use crate::commands::{load_history, model_settings};
+use crate::args::{BacktestArgs, EngineArg, PopulationArg, ReportFormat};
+use crate::commands::{fit_options, load_history};
 
 pub fn run(args: BacktestArgs) -> Result<ExitCode> {
     if args.horizon == 0 || args.horizon > 15 {
@@ -23,18 +25,94 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         );
     }
     let (history, source) = load_history(&args.source)?;
-    let report = highneeds_usecases::backtest::run(
-        &history,
-        &source,
-        args.horizon,
-        args.min_years,
-        &model_settings(&args.model),
-    )?;
+    let options = BacktestOptions {
+        horizon: args.horizon,
+        population: match args.population {
+            PopulationArg::CarryForward => PopulationUse::CarryForward,
+            PopulationArg::Supplied => PopulationUse::Supplied,
+        },
+        fit: fit_options(&args.model)?,
+        engine: match args.model.engine {
+            EngineArg::Analytic => Engine::Analytic,
+            EngineArg::MonteCarlo => Engine::MonteCarlo,
+        },
+        monte_carlo: MonteCarloOptions {
+            sims: args.model.sims,
+            seed: args.model.seed,
+            threads: args.model.threads,
+        },
+        min_fit_years: args.min_years,
+    };
+    let (options, tuning) = match args.tune_until {
+        Some(until) => {
+            let t = tune(&history, &options, until)?;
+            (t.options.clone(), Some(t))
+        }
+        None => (options, None),
+    };
+    let report = backtest(&history, &options)?;
+    let report = match &tuning {
+        Some(t) => origins_after(&report, t.until, options.horizon),
+        None => report,
+    };
+    if report.origins.is_empty() {
+        let years = history
+            .census_span()
+            .map(|(a, b)| {
+                format!(
+                    "censuses {a}-{b}, {} years of transitions",
+                    b.year() - a.year()
+                )
+            })
+            .unwrap_or_default();
+        bail!(
+            "nothing to backtest in {source}: no origin has {} years of transitions before it and a census after it \
+             ({years}); try --min-years 1",
+            args.min_years
+        );
+    }
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report_json(&report))?),
-        ReportFormat::Table => print!("{}", report_table(&report, &source)),
+        ReportFormat::Json => {
+            let mut v = report_json(&report);
+            if let Some(t) = &tuning {
+                v["tuning"] = json!({
+                    "until": t.until.year(), "tried": t.tried, "fallback_damping": fallback(t),
+                    "persistence_sd": t.options.fit.persistence_sd, "early_mape": t.early_mape,
+                    "early_coverage_90": t.early_coverage_90, "scored_origins_after": t.until.year(),
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        ReportFormat::Table => {
+            if let Some(t) = &tuning {
+                print!("{}", tuning_line(t));
+            }
+            print!("{}", report_table(&report, &source));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn fallback(t: &PersonTuning) -> f64 {
+    match t.options.fit.joiner_trend {
+        JoinerTrend::Damped { damping } => damping,
+        JoinerTrend::Stationary => 0.0,
+    }
+}
+
+fn tuning_line(t: &PersonTuning) -> String {
+    format!(
+        "Settings chosen on the censuses up to {} only ({} sets tried): damping {} where the history is too short to \
+         judge its trend (least MAPE), persistence sd {} (90% coverage nearest 90%); early origins: MAPE {}, 90% \
+         coverage {}\nScored below on the origins after {} only.\n\n",
+        t.until,
+        t.tried,
+        fallback(t),
+        t.options.fit.persistence_sd,
+        pct(t.early_mape),
+        pct(t.early_coverage_90),
+        t.until
+    )
 }
 
 fn level_key(l: f64) -> String {
@@ -44,6 +122,7 @@ fn level_key(l: f64) -> String {
 fn report_json(r: &Report) -> serde_json::Value {
     json!({
         "origins": r.origins.iter().map(|o| o.year()).collect::<Vec<_>>(),
+        "population": r.population.code(),
         "scores": r.scores.iter().map(|s| json!({
             "method": s.method.code(),
             "horizon": s.horizon,
@@ -81,7 +160,8 @@ fn report_table(r: &Report, source: &str) -> String {
     let _ = writeln!(out, "Backtest of {source}: origins {}", origins.join(", "));
     let _ = writeln!(
         out,
-        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n"
+        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n{}\n",
+        r.population.describe()
     );
     let _ = writeln!(
         out,

@@ -65,12 +65,15 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         cost_uplift: args.uplift,
         quantiles: args.quantiles.clone(),
     };
-    let (forecast, source) = highneeds_usecases::forecast::forecast(
+    let done = highneeds_usecases::forecast::forecast(
         &history_source(&args.source),
         &model_settings(&args.model),
         &projection,
+        args.population_projection.as_deref(),
     )
     .map_err(print_rejected)?;
+    print_issues(&done.warnings);
+    let (forecast, source) = (done.forecast, done.source);
     highneeds_usecases::forecast::refuse_unrepresentable(&forecast)?;
     let text = match args.format {
         Format::Json => output::forecast_json(&forecast, &map),
@@ -91,7 +94,9 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     let damping = if args.model.stationary {
         0.0
     } else {
-        args.model.damping
+        args.model
+            .damping
+            .unwrap_or(highneeds_usecases::history::DEFAULT_DAMPING)
     };
     let (issues, f) = highneeds_usecases::forecast::aggregate(
         path,

@@ -61,6 +61,11 @@ pub fn print_rejected(e: anyhow::Error) -> anyhow::Error {
     e
 }
 
+/// Fit options from the command line, each checked.
+pub fn fit_options(model: &ModelArgs) -> Result<highneeds_model::FitOptions> {
+    highneeds_usecases::fit_options(&model_settings(model))
+}
+
 /// The model settings from the command line.
 pub fn model_settings(model: &ModelArgs) -> ModelSettings {
     ModelSettings {

@@ -13,7 +13,7 @@ use highneeds_model::published_forecast::{
 };
 use serde_json::json;
 
-pub use highneeds_usecases::published::{la_code, la_history, lifetime_note};
+pub use highneeds_usecases::published::{la_code, la_records, lifetime_note};
 
 use crate::args::{Format, ReportFormat};
 use crate::commands::{print_issues, print_rejected};
@@ -32,7 +32,8 @@ fn options() -> PublishedForecastOptions {
 /// `forecast --published DIR [--origin Y] --years N`.
 pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> Result<ExitCode> {
     let (stats, current) = load(dir)?;
-    let history = la_history(&current);
+    let records = la_records(&current);
+    let history = &records.plans;
     let latest = stats
         .census_years()
         .last()
@@ -42,7 +43,7 @@ pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> 
     if origin > latest {
         bail!("--origin {origin} is after the latest published census ({latest})");
     }
-    let projections = project(&history, origin, years, &options())?;
+    let projections = project(&records, origin, years, &options())?;
     let mut out = String::new();
     match format {
         Format::Csv => {
@@ -79,7 +80,8 @@ pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> 
             );
             let _ = writeln!(
                 out,
-                "(England's growth carried forward, each LA's recent deviation shrunk towards it; 80% intervals)\n"
+                "(England's growth carried forward, each LA's deviation predicted from its own trend, new plans and requests
+ relative to England; 80% intervals from the model's own errors at earlier origins)\n"
             );
             let _ = writeln!(
                 out,
@@ -126,15 +128,20 @@ pub fn run_backtest(
     format: ReportFormat,
 ) -> Result<ExitCode> {
     let (_, current) = load(dir)?;
-    let history = la_history(&current);
+    let records = la_records(&current);
     // Apportioned values (boundary changes) are estimates, not outcomes: they are never scored.
     let observed = |la: LaCode, y: i32| !current.apportioned(la, Measure::Plans, y);
     let tuning = match tune_until {
-        Some(until) => Some(tune(&history, &observed, horizon, until)?),
+        Some(until) => Some(tune(&records, &observed, horizon, until)?),
         None => None,
     };
-    let opts = tuning.map_or_else(options, |t| t.chosen);
-    let report = backtest(&history, &observed, horizon, &opts)?;
+    let opts = tuning.as_ref().map_or_else(options, |t| t.chosen);
+    let full = backtest(&records, &observed, horizon, &opts)?;
+    // Tuned: scored only on the origins after the tuning window.
+    let report = match &tuning {
+        Some(t) => full.origins_after(t.until),
+        None => full,
+    };
     match format {
         ReportFormat::Table => {
             let mut text = String::new();
@@ -147,14 +154,14 @@ pub fn run_backtest(
         ReportFormat::Json => {
             let mut v = backtest_json(&report);
             v["parameters"] = json!({
-                "shrinkage": opts.shrinkage, "deviation_damping": opts.deviation_damping,
-                "deviation_years": opts.deviation_years, "persistence": opts.persistence,
-                "national_floor": opts.national_floor,
+                "indicators": opts.indicators.describe(), "ridge": opts.ridge,
+                "national_years": opts.national_years, "error_memory": opts.error_memory,
             });
             if let Some(t) = &tuning {
                 v["tuning"] = json!({
                     "until": t.until, "horizon": t.horizon, "tried": t.tried,
                     "early_mape": t.early_mape, "early_coverage_80": t.early_coverage,
+                    "scored_origins_after": t.until,
                 });
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
@@ -165,17 +172,23 @@ pub fn run_backtest(
 
 fn tuning_line(t: &Tuning) -> String {
     let c = &t.chosen;
+    let early: Vec<String> = t.early_mape.iter().map(|m| pct(*m)).collect();
+    let cov: Vec<String> = t.early_coverage.iter().map(|m| pct(*m)).collect();
     format!(
-        "Parameters chosen on origins up to {} only (outcomes to {}; {} sets tried, least MAPE + |coverage - 80%| at horizon {}):\n  shrinkage {}, national floor {}, persistence {} (early origins: MAPE {}, 80% coverage {})\n\n",
+        "Settings chosen on the censuses up to {} only ({} sets tried, least mean MAPE over horizons 1-{}):\n  \
+         indicators: {}; ridge {}; England's growth over {} year(s); error memory {}\n  \
+         (early origins: MAPE {}, 80% coverage {})\n\
+         Scored below on the origins after {} only.\n\n",
         t.until,
-        t.until + t.horizon as i32,
         t.tried,
         t.horizon,
-        c.shrinkage,
-        c.national_floor,
-        c.persistence,
-        pct(t.early_mape),
-        pct(t.early_coverage)
+        c.indicators.describe(),
+        c.ridge,
+        c.national_years,
+        c.error_memory,
+        early.join(" / "),
+        cov.join(" / "),
+        t.until
     )
 }
 
@@ -193,58 +206,61 @@ pub fn backtest_table(r: &PublishedBacktest) -> String {
     );
     let _ = writeln!(
         out,
-        "(fit on censuses up to each origin, forecast every LA ahead, compare with the published plans; every method\n scored on the same LA-years; values estimated across a boundary change are not scored)\n"
+        "(fit on what was published by each origin, forecast every LA ahead, compare with the published plans; every\n \
+         method scored on the same LA-years; values estimated across a boundary change are not scored; \"LA only\" =\n \
+         MAPE after each origin's forecasts are rescaled to the true total, i.e. England's own error removed)\n"
     );
     let _ = writeln!(
         out,
-        "{:<24} {:>7} {:>6} {:>7} {:>8}",
-        "method", "horizon", "cases", "MAPE", "cov 80%"
+        "{:<24} {:>7} {:>6} {:>7} {:>8} {:>7} {:>8}",
+        "method", "horizon", "cases", "MAPE", "LA only", "bias", "cov 80%"
     );
     for s in &r.scores {
         let _ = writeln!(
             out,
-            "{:<24} {:>7} {:>6} {:>7} {:>8}",
+            "{:<24} {:>7} {:>6} {:>7} {:>8} {:>7} {:>8}",
             s.method.code(),
             s.horizon,
             s.cases,
             pct(s.mape),
+            pct(s.mape_england_removed),
+            pct(s.bias),
             s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
         );
     }
     let _ = writeln!(
         out,
-        "\nthe model at horizon {} by origin:\n{:<8} {:>6} {:>7} {:>8}",
-        r.horizon, "origin", "cases", "MAPE", "cov 80%"
+        "\nthe model at horizon {} by origin:\n{:<8} {:>6} {:>7} {:>7} {:>8}",
+        r.horizon, "origin", "cases", "MAPE", "bias", "cov 80%"
     );
     for (o, s) in &r.by_origin {
         let _ = writeln!(
             out,
-            "{:<8} {:>6} {:>7} {:>8}",
+            "{:<8} {:>6} {:>7} {:>7} {:>8}",
             o,
             s.cases,
             pct(s.mape),
+            pct(s.bias),
             s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
         );
     }
-    let best_naive = r
-        .scores
-        .iter()
-        .filter(|s| s.horizon == r.horizon && s.method != Method::Pooled)
-        .map(|s| s.mape)
-        .fold(f64::INFINITY, f64::min);
-    if let Some(m) = r
-        .scores
-        .iter()
-        .find(|s| s.horizon == r.horizon && s.method == Method::Pooled)
-    {
-        let _ = writeln!(
-            out,
-            "\nat horizon {}: model MAPE {} vs the best naive baseline {}; 80% intervals cover {} (target 75-85%)",
-            r.horizon,
-            pct(m.mape),
-            pct(best_naive),
-            m.coverage_80.map(pct).unwrap_or_else(|| "-".into())
-        );
+    for h in 1..=r.horizon {
+        let best_baseline = r
+            .scores
+            .iter()
+            .filter(|s| s.horizon == h && s.method != Method::Pooled && s.cases > 0)
+            .min_by(|a, b| a.mape.total_cmp(&b.mape));
+        if let (Some(m), Some(b)) = (r.score(Method::Pooled, h), best_baseline) {
+            let _ = writeln!(
+                out,
+                "{}horizon {h}: model MAPE {} vs the best baseline ({}) {}; 80% intervals cover {} (target 75-85%)",
+                if h == 1 { "\n" } else { "" },
+                pct(m.mape),
+                b.method.code(),
+                pct(b.mape),
+                m.coverage_80.map(pct).unwrap_or_else(|| "-".into())
+            );
+        }
     }
     out
 }
@@ -255,10 +271,11 @@ fn backtest_json(r: &PublishedBacktest) -> serde_json::Value {
         "horizon": r.horizon,
         "scores": r.scores.iter().map(|s| json!({
             "method": s.method.code(), "horizon": s.horizon, "cases": s.cases,
-            "mape": s.mape, "coverage_80": s.coverage_80,
+            "mape": s.mape, "mape_england_removed": s.mape_england_removed, "bias": s.bias,
+            "coverage_80": s.coverage_80,
         })).collect::<Vec<_>>(),
         "by_origin": r.by_origin.iter().map(|(o, s)| json!({
-            "origin": o, "cases": s.cases, "mape": s.mape, "coverage_80": s.coverage_80,
+            "origin": o, "cases": s.cases, "mape": s.mape, "bias": s.bias, "coverage_80": s.coverage_80,
         })).collect::<Vec<_>>(),
     })
 }

@@ -1,0 +1,74 @@
+//! Backtest the person-level model on a synthetic family of LAs whose joiner trends persist, fade, reverse or
+//! stay flat (issue #11). `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [damping|auto]`
+use highneeds_model::backtest::{backtest, score, BacktestOptions, Method};
+use highneeds_model::estimate::{FitOptions, JoinerTrend};
+use highneeds_model::Engine;
+use highneeds_synth::{generate_la_shaped, SynthConfig, TrendShape};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let from: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let to: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
+    // Dampings to try; "aX" = chosen from the history, X where it is too short (written as −1 − X).
+    let dampings: Vec<f64> = args
+        .get(3)
+        .map(|s| {
+            s.split(',')
+                .map(|x| match x.strip_prefix('a') {
+                    Some(f) => -1.0 - f.parse::<f64>().unwrap_or(0.2),
+                    None => x.parse().unwrap_or(0.2),
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| vec![-1.2]);
+    for shape in TrendShape::ALL {
+        let histories: Vec<_> = (from..=to)
+            .map(|seed| {
+                let config = SynthConfig {
+                    seed,
+                    ..SynthConfig::default()
+                };
+                generate_la_shaped(&config, 0, shape).transition_history()
+            })
+            .collect();
+        for &damping in &dampings {
+            let options = BacktestOptions {
+                engine: Engine::Analytic,
+                min_fit_years: 3,
+                fit: FitOptions {
+                    joiner_trend: JoinerTrend::Damped {
+                        damping: if damping < 0.0 {
+                            -1.0 - damping
+                        } else {
+                            damping
+                        },
+                    },
+                    trend_from_history: damping < 0.0,
+                    ..FitOptions::default()
+                },
+                ..BacktestOptions::default()
+            };
+            let mut points = Vec::new();
+            for h in &histories {
+                points.extend(backtest(h, &options).expect("backtest").points);
+            }
+            for s in score(&points, 3) {
+                if matches!(
+                    s.method,
+                    Method::Trended | Method::Stationary | Method::LinearTrend | Method::LastGrowth
+                ) {
+                    println!(
+                        "{:<10} damping {damping:<4} {:<18} h{} n{:>3} MAPE {:>5.1}% bias {:>+5.1}% cov90 {}",
+                        shape.code(),
+                        s.method.code(),
+                        s.horizon,
+                        s.cases,
+                        s.mape * 100.0,
+                        s.bias * 100.0,
+                        s.coverage.map_or("-".into(), |c| format!("{:.0}%", c[2] * 100.0))
+                    );
+                }
+            }
+        }
+    }
+}
