@@ -29,6 +29,10 @@ const PAGES = [
   ['/', 'viewer'], ['/caseload', 'viewer'], ['/caseload?by=need', 'viewer'], ['/caseload?by=age_group', 'viewer'],
   ['/caseload?by=ncy', 'viewer'], ['/accuracy', 'viewer'], ['/diagnose?la=E06000037', 'viewer'],
   ['/benchmark?la=E06000037', 'viewer'], ['/data', 'viewer'], ['/caseload/records', 'analyst'], ['/admin', 'admin'],
+  // The scenario workspace (issue #13): every page of it, for every role that may open it.
+  ['/scenarios', 'viewer'], [`/scenarios?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'viewer'],
+  [`/scenarios/compare?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'viewer'], ['/scenarios/compare', 'viewer'],
+  ['/scenarios/edit', 'officer'], [`/scenarios/edit?copy=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'officer'],
 ];
 const allowed = (role, least) => ORDER.indexOf(role) >= ORDER.indexOf(least);
 
@@ -61,6 +65,113 @@ async function signIn(page, role) {
   await page.fill('#password', u.password);
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
   check(page.url() === `${base}/`, `${role} signs in and lands on the overview`);
+}
+
+// The scenario workspace (issue #13).
+const scenarioUrl = `/scenarios?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`;
+
+// Viewers and analysts see the scenario but get no what-if or edit controls, and cannot save or preview.
+async function scenarioRestrictions(page, role) {
+  const response = await page.goto(`${base}${scenarioUrl}`);
+  check(response.status() === 200, `${role} sees the stored scenario (${response.status()})`);
+  check((await page.$('#whatif')) === null, `${role} gets no what-if controls`);
+  check((await page.$('a[href^="/scenarios/edit"]')) === null, `${role} gets no edit or copy link`);
+  const status = (path, body, type) => page.evaluate(async ([url, b, t]) => (await fetch(url, {
+    method: 'POST', body: b, headers: { 'content-type': t }, redirect: 'manual' })).status, [`${base}${path}`, body, type]);
+  const save = await status('/scenarios/save', 'toml=name%3D%22x%22', 'application/x-www-form-urlencoded');
+  check(save === 403, `${role} cannot save a scenario (${save})`);
+  const preview = await status('/api/v1/scenarios/preview', '{}', 'application/json');
+  check(preview === 403, `${role} cannot call the preview (${preview})`);
+}
+
+// Sum of the savings cells and the total cell (pence, from the cells' data-pence).
+async function savingsAddUp(page, label) {
+  const [cells, total] = await page.evaluate(() => [
+    Array.from(document.querySelectorAll('#savings-table td.saving')).map((td) => td.dataset.pence),
+    document.querySelector('#total-saving')?.dataset.pence]);
+  const known = cells.every((c) => c !== undefined) && total !== undefined;
+  const sum = known ? cells.reduce((a, c) => a + BigInt(c), 0n) : null;
+  check(known && sum === BigInt(total), `${label}: the savings by initiative add up to the total to the penny (${sum} vs ${total})`);
+}
+
+function p95(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
+}
+
+// An officer edits the Stockton-like example: sliders move, the chart, ledger and balance year redraw without a
+// page load; 50 moves timed from input to redrawn chart; the attribution fills in and adds up.
+async function whatIf(page) {
+  await page.goto(`${base}${scenarioUrl}`);
+  check((await page.$('#whatif')) !== null, 'officer gets the what-if controls');
+  await savingsAddUp(page, 'server-rendered page');
+  const snapshot = () => page.evaluate(() => ({
+    chart: document.querySelector('#ledger-chart-mitigated')?.getAttribute('d'),
+    ledger: document.querySelector('#ledger-table tbody')?.textContent,
+    balance: document.querySelector('#balance-year')?.textContent,
+    loads: performance.getEntriesByType('navigation').length,
+  }));
+  const before = await snapshot();
+  // Keyboard: Tab reaches the first slider; an arrow key moves it and its value is announced (aria-valuetext).
+  const first = page.locator('#whatif input[type=range]').first();
+  const firstId = await first.getAttribute('id');
+  let reached = false;
+  for (let k = 0; k < 300 && !reached; k += 1) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate((id) => document.activeElement?.id === id, firstId);
+  }
+  check(reached, 'Tab reaches the first slider');
+  const text0 = await first.getAttribute('aria-valuetext');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => window.hnWhatIf && window.hnWhatIf.redraws > 0, null, { timeout: 10000 }).catch(() => {});
+  const text1 = await first.getAttribute('aria-valuetext');
+  check(text0 !== text1 && /\d/.test(text1 || ''), `the arrow key moves the slider and its value is announced (${text0} → ${text1})`);
+  const ranges = await page.$$eval('#whatif input[type=range]', (xs) => xs.map((x) => x.getAttribute('aria-valuetext')));
+  check(ranges.length > 0 && ranges.every((t) => t && t.length > 0), `every slider announces its value (${ranges.length})`);
+  // Move the sliders a long way (resourced provision's redirect share to nothing, then banding to -50 %) until the
+  // balance year moves.
+  const move = (field, value) => page.evaluate(([f, v]) => new Promise((resolve) => {
+    const s = Array.from(document.querySelectorAll(`#whatif input[data-field="${f}"]`)).find((x) => x.type === 'range');
+    if (!s) { resolve(false); return; }
+    document.addEventListener('hn:redrawn', () => resolve(true), { once: true });
+    s.value = String(v); s.dispatchEvent(new Event('input', { bubbles: true }));
+  }), [field, value]);
+  await move('share', 0);
+  let after = await snapshot();
+  if (after.balance === before.balance) {
+    await page.evaluate(() => { for (const s of document.querySelectorAll('#whatif input[data-field="change"]')) s.value = s.min; });
+    await move('change', -0.5);
+    after = await snapshot();
+  }
+  check(after.chart !== before.chart, 'moving a slider redraws the chart');
+  check(after.ledger !== before.ledger, 'moving a slider redraws the ledger table');
+  check(after.balance !== before.balance, `moving sliders moves the balance year (${before.balance} → ${after.balance})`);
+  check(after.loads === before.loads && page.url().endsWith(scenarioUrl), 'no page load');
+  await shot(page, 'officer_what_if');
+  // 50 moves, each timed in the page from the input event to the redrawn chart.
+  const times = await page.evaluate(async () => {
+    const s = Array.from(document.querySelectorAll('#whatif input[data-field="share"]')).find((x) => x.type === 'range');
+    const out = [];
+    for (let k = 0; k < 50; k += 1) {
+      const redrawn = new Promise((resolve) => {
+        const on = (e) => { if (e.detail.later) { document.removeEventListener('hn:redrawn', on); resolve(); } };
+        document.addEventListener('hn:redrawn', on);
+      });
+      const t0 = performance.now();
+      s.value = String(0.2 + 0.015 * k);
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+      await redrawn;
+      out.push(performance.now() - t0);
+    }
+    return out;
+  });
+  const p = p95(times);
+  console.log(`input to redrawn chart, 50 moves: p95 ${p.toFixed(1)} ms, median ${p95(times.map((x) => -x)) * -1 || 0} ms, max ${Math.max(...times).toFixed(1)} ms`);
+  check(p < 100, `input to redrawn chart p95 ${p.toFixed(1)} ms is under 100 ms`);
+  // The attribution follows once the sliders rest, and adds up to the total to the penny.
+  await page.waitForSelector('#savings-table[data-attribution="shapley-exact"]', { timeout: 30000 }).catch(() => {});
+  check(await page.$('#savings-table[data-attribution="shapley-exact"]') !== null, 'the savings by initiative fill in after the sliders rest');
+  await savingsAddUp(page, 'after the what-if');
 }
 
 const browser = await chromium.launch({
@@ -122,6 +233,8 @@ try {
       const upload = await status('/data/upload', { method: 'POST', body: 'kind=plans', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       check(upload === 403, `viewer cannot post an upload (${upload})`);
     }
+    if (role === 'viewer' || role === 'analyst') await scenarioRestrictions(page, role);
+    if (role === 'officer') await whatIf(page);
     if (role === 'analyst') {
       // Drill-down: a bar of the chart links to its table.
       await page.goto(`${base}/caseload?by=setting`);
