@@ -319,6 +319,36 @@ async fn scenario_pages_save_show_export_and_refuse() {
             .len(),
         1
     );
+    // Copy: the same file under a new name, in the edit form (nothing stored until saved).
+    let copy = text(
+        app.send(get(
+            &format!(
+                "/scenarios/edit?copy={}",
+                form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
+            Some(&officer),
+        ))
+        .await,
+    )
+    .await;
+    assert!(
+        copy.contains("name = &quot;Copy of Exampleshire DBV plan (Stockton-like)&quot;"),
+        "{copy}"
+    );
+    assert!(copy.contains("[[initiative.lever]]"));
+    // Side by side: the unmitigated forecast and the scenario in one table.
+    let r = app
+        .send(get(
+            &format!(
+                "/scenarios/compare?name={}",
+                form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+            ),
+            Some(&officer),
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let cmp = text(r).await;
+    assert!(cmp.contains("id=\"compare-table\"") && cmp.contains("without any plan"));
     // An unknown scenario is 404.
     let r = app
         .send(get("/scenarios?name=nothing", Some(&officer)))
