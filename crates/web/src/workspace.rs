@@ -28,13 +28,18 @@ use crate::Shared;
 /// A stored scenario version's analytic run (or why it could not run).
 pub type StoredRun = Arc<Result<ScenarioResult, String>>;
 
+/// A fitted model's key: the data version and the settings the scenario sends children to.
+type FitKey = (Option<i64>, Vec<Setting>);
+/// A stored run's key: the data version, the scenario's name and version.
+type RunKey = (Option<i64>, String, i64);
+
 /// What the workspace keeps between requests. Everything is keyed by the LA's data version (latest import id),
 /// so an import makes it all stale.
 #[derive(Default)]
 pub struct Workspace {
     data: Mutex<Option<(Option<i64>, Arc<LaData>)>>,
-    fits: std::sync::Mutex<HashMap<(Option<i64>, Vec<Setting>), Arc<Parameters>>>,
-    runs: Mutex<HashMap<(Option<i64>, String, i64), StoredRun>>,
+    fits: std::sync::Mutex<HashMap<FitKey, Arc<Parameters>>>,
+    runs: Mutex<HashMap<RunKey, StoredRun>>,
 }
 
 /// Fitted models and runs kept at most (a new data version clears them).

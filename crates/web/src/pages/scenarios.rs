@@ -116,9 +116,12 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// One line of the in-year chart: its label, its CSS class, (financial year's start year, £m) points.
+pub type ChartLine<'a> = (&'a str, &'a str, Vec<(i32, f64)>);
+
 /// The in-year position chart: unmitigated and mitigated by financial year (£m), negative below the zero line.
 /// `assets/workspace.js` redraws the same geometry (keep the two in step).
-pub fn ledger_chart(id: &str, series: &[(&str, &str, Vec<(i32, f64)>)]) -> Markup {
+pub fn ledger_chart(id: &str, series: &[ChartLine]) -> Markup {
     const W: f64 = 640.0;
     const H: f64 = 260.0;
     const PAD: f64 = 56.0;
@@ -903,7 +906,7 @@ pub async fn compare(
             in_year_points(&r.mitigated.ledger),
         ));
     }
-    let series_ref: Vec<(&str, &str, Vec<(i32, f64)>)> = series
+    let series_ref: Vec<ChartLine> = series
         .iter()
         .map(|(l, c, p)| (l.as_str(), *c, p.clone()))
         .collect();
