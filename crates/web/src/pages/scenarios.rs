@@ -250,9 +250,10 @@ fn savings_table(r: &ScenarioResult) -> Markup {
         })
         .unwrap_or_default();
     html! {
-        div class="table-wrap" {
+        // Wide: a scrolling region, so it must be reachable from the keyboard.
+        div class="table-wrap" tabindex="0" role="region" aria-labelledby="savings-caption" {
             table id="savings-table" {
-                caption { "Savings by initiative over the projected years (Shapley values: they add up to the total to the penny, whatever the order initiatives were added), with each initiative's cost, income and net saving" }
+                caption id="savings-caption" { "Savings by initiative over the projected years (Shapley values: they add up to the total to the penny, whatever the order initiatives were added), with each initiative's cost, income and net saving" }
                 thead { tr {
                     th scope="col" { "initiative" } th scope="col" { "saving" } th scope="col" { "cost" } th scope="col" { "income" } th scope="col" { "net saving" }
                     @for y in &years { th scope="col" { "saving " (y) } }
