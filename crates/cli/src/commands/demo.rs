@@ -148,12 +148,14 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         let history = db.require_history(EXAMPLESHIRE).await?;
         // The worked DBV example is there from the first run (a new version only if the shipped file changed).
         let example = crate::commands::scenario::EXAMPLE;
-        if let Some(s) = read_scenario_toml("exampleshire-dbv-stockton.toml", example, None).value {
-            let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
-            if versions.last().is_none_or(|v| v.body != example) {
-                db.save_scenario(EXAMPLESHIRE, &s.name, example, &user)
-                    .await?;
-            }
+        let Some(s) = read_scenario_toml("exampleshire-dbv-stockton.toml", example, None).value
+        else {
+            anyhow::bail!("the shipped example scenario does not read (a bug: please report it)");
+        };
+        let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
+        if versions.last().is_none_or(|v| v.body != example) {
+            db.save_scenario(EXAMPLESHIRE, &s.name, example, &user)
+                .await?;
         }
         db.close().await;
         anyhow::Ok((plans, budget, history, summaries))
