@@ -550,8 +550,8 @@ pub struct ScenarioRunArgs {
     pub engine: Option<EngineArg>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Worker threads (default: all cores). Does not change the output.
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 4 per core, or 8). Does not change the output.
+    #[arg(long, value_parser = threads)]
     pub threads: Option<usize>,
 }
 
@@ -578,7 +578,7 @@ pub struct ScenarioExportArgs {
     /// A version (default: the latest).
     #[arg(long)]
     pub version: Option<i64>,
-    /// The file to write.
+    /// The file to write (refused if it exists).
     #[arg(long)]
     pub out: PathBuf,
 }

@@ -180,6 +180,16 @@ fn versions_are_kept_and_export_writes_what_was_stored() {
     assert!(std::fs::read_to_string(&v1)
         .unwrap()
         .contains("change = -0.10"));
+    // Never over an existing file; written for its owner only.
+    let again = scenario(&["export", "My plan", "--out", v1.to_str().unwrap()], &db);
+    assert_ne!(again.code, Some(0), "{}", again.both());
+    assert!(again.stderr.contains("exists"), "{}", again.both());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&v1).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }
 
 #[test]

@@ -148,6 +148,24 @@ impl Timing {
         }
     }
 
+    /// Mean share of full effect over September to March of the academic year whose January census is `census`:
+    /// the part of that census's annual cost that falls in the financial year ending in March of the census year.
+    pub fn over_september_to_march_of(&self, census: CensusYear) -> f64 {
+        match YearMonth::new(census.year() - 1, 9) {
+            Ok(first) => self.mean_level(first, 7),
+            Err(_) => 0.0,
+        }
+    }
+
+    /// Mean share of full effect over April to August of the census year: the part of the census's annual cost that
+    /// falls in the financial year starting in April of the census year.
+    pub fn over_april_to_august_of(&self, census: CensusYear) -> f64 {
+        match YearMonth::new(census.year(), 4) {
+            Ok(first) => self.mean_level(first, 5),
+            Err(_) => 0.0,
+        }
+    }
+
     /// Share of full effect at the January census (places open by then).
     pub fn at_census(&self, census: CensusYear) -> f64 {
         match YearMonth::new(census.year(), 1) {
@@ -362,6 +380,11 @@ mod tests {
         // The academic year 2025/26 (census 2026): Sep..Aug at 1/12..12/12 → 78/144.
         assert!((t.over_academic_year_of(census) - 78.0 / 144.0).abs() < 1e-12);
         assert!((t.at_census(census) - 5.0 / 12.0).abs() < 1e-12);
+        // Sep..Mar at 1/12..7/12 → 28/84; Apr..Aug at 8/12..12/12 → 50/60; the year's mean is their 7:5 blend.
+        assert!((t.over_september_to_march_of(census) - 28.0 / 84.0).abs() < 1e-12);
+        assert!((t.over_april_to_august_of(census) - 50.0 / 60.0).abs() < 1e-12);
+        let blend = (7.0 * 28.0 / 84.0 + 5.0 * 50.0 / 60.0) / 12.0;
+        assert!((t.over_academic_year_of(census) - blend).abs() < 1e-12);
     }
 
     #[test]

@@ -1005,3 +1005,18 @@ pub fn scenario_to_toml(s: &Scenario) -> String {
 pub fn scenario_to_json(s: &Scenario) -> String {
     serde_json::to_string_pretty(&scenario_file(s)).unwrap_or_default()
 }
+
+/// Write a scenario file (TOML text) at `path`, readable by its owner only, never over an existing file and never
+/// half-written.
+pub fn write_scenario_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists: choose another file (nothing was written)",
+                path.display()
+            ),
+        ));
+    }
+    crate::write::write_file_atomically(path, |w| std::io::Write::write_all(w, text.as_bytes()))
+}

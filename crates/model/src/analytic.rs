@@ -89,6 +89,16 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
 
 /// [`expected_counts`] under a scenario's levers.
 pub fn expected_counts_with(params: &Parameters, years: u32, effects: &Effects) -> Vec<Vec<f64>> {
+    expected_counts_recording(params, years, effects).0
+}
+
+/// [`expected_counts_with`], and the children each step's place limits moved (`[h − 1][limit]`).
+pub fn expected_counts_recording(
+    params: &Parameters,
+    years: u32,
+    effects: &Effects,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let mut moved = Vec::with_capacity(years as usize);
     let k = params.space.len();
     let mut means = Vec::with_capacity(years as usize + 1);
     means.push(
@@ -117,14 +127,15 @@ pub fn expected_counts_with(params: &Parameters, years: u32, effects: &Effects) 
         for (n, j) in next.iter_mut().zip(&joiners) {
             *n += j;
         }
-        if let Some(step) = step {
-            for limit in &step.places {
-                enforce_places_on_means(params, limit, &mut next);
-            }
-        }
+        moved.push(step.map_or_else(Vec::new, |step| {
+            step.places
+                .iter()
+                .map(|limit| enforce_places_on_means(params, limit, &mut next))
+                .collect()
+        }));
         means.push(next);
     }
-    means
+    (means, moved)
 }
 
 /// Run the analytic engine.

@@ -20,10 +20,15 @@ pub type Redirects = Vec<(u32, f64)>;
 pub struct PlaceLimit {
     /// Setting index.
     pub setting: usize,
-    /// Places (children) at the census; children above move to `overflow`.
-    pub places: u64,
+    /// Places (children) at the census; children above move to `overflow`. Whole places where the LA gives them;
+    /// where places follow the forecast's need, that need's mean (not rounded).
+    pub places: f64,
     /// Setting index children above `places` move to (same NCY and need).
     pub overflow: usize,
+    /// `None`: the places are the LA's own figure, a hard limit in every simulation. `Some(x)`: the places are
+    /// relative to the unmitigated forecast's need (no figure given), so a simulation moves the analytic engine's
+    /// expected excess `x` (rounded at random to a whole child) rather than clipping every simulation at a mean.
+    pub expected_excess: Option<f64>,
 }
 
 /// The levers' effect in one projected year. Empty vectors mean "no change" (the common case stays fast).
@@ -39,8 +44,12 @@ pub struct StepEffects {
     pub mover_redirect: Vec<Redirects>,
     /// Places enforced at the census ending the year.
     pub places: Vec<PlaceLimit>,
-    /// Multiplier on each state's unit cost at the census ending the year; empty = 1.
+    /// Multiplier on each state's unit cost at the census ending the year (over its academic year); empty = 1.
     pub cost: Vec<f64>,
+    /// The same over September to March and over April to August of that academic year: the two parts of the
+    /// census's cost that fall in different financial years (a change from April saves nothing before April).
+    pub cost_to_march: Vec<f64>,
+    pub cost_from_april: Vec<f64>,
 }
 
 impl StepEffects {
@@ -63,6 +72,14 @@ impl StepEffects {
     #[inline]
     pub fn cost_multiplier(&self, s: StateIndex) -> f64 {
         self.cost.get(s).copied().unwrap_or(1.0)
+    }
+    #[inline]
+    pub fn cost_to_march_multiplier(&self, s: StateIndex) -> f64 {
+        self.cost_to_march.get(s).copied().unwrap_or(1.0)
+    }
+    #[inline]
+    pub fn cost_from_april_multiplier(&self, s: StateIndex) -> f64 {
+        self.cost_from_april.get(s).copied().unwrap_or(1.0)
     }
     #[inline]
     pub fn joiner_redirects(&self, s: StateIndex) -> &[(u32, f64)] {
@@ -113,29 +130,35 @@ pub fn split_flow(dest: u32, p: f64, redirects: &[(u32, f64)], mut f: impl FnMut
 }
 
 /// Children above a setting's places, moved to the overflow setting in proportion to where they are (means):
-/// used by the analytic engine. Returns the children moved.
+/// used by the analytic engine. Only states whose counterpart in the overflow setting is valid can move; returns
+/// the children moved.
 pub fn enforce_places_on_means(params: &Parameters, limit: &PlaceLimit, counts: &mut [f64]) -> f64 {
     let space = &params.space;
     let states: Vec<StateIndex> = (0..counts.len())
-        .filter(|&s| space.parts(s).2 == limit.setting && counts[s] > 0.0)
+        .filter(|&s| space.setting_of(s) == limit.setting && counts[s] > 0.0)
         .collect();
     let total: f64 = states.iter().map(|&s| counts[s]).sum();
-    let excess = total - limit.places as f64;
-    if excess <= 0.0 || total <= 0.0 {
+    let target_of = |s: StateIndex| {
+        let (a, n, _) = space.parts(s);
+        let t = space.index(a, n, limit.overflow);
+        (!params.outcomes.edges(t).is_empty()).then_some(t)
+    };
+    let movable: f64 = states
+        .iter()
+        .filter(|&&s| target_of(s).is_some())
+        .map(|&s| counts[s])
+        .sum();
+    let excess = (total - limit.places).min(movable);
+    if excess <= 0.0 || movable <= 0.0 {
         return 0.0;
     }
-    let share = excess / total;
-    let mut moved = 0.0;
+    let share = excess / movable;
     for s in states {
-        let (a, n, _) = space.parts(s);
-        let target = space.index(a, n, limit.overflow);
-        if params.outcomes.edges(target).is_empty() {
-            continue;
+        if let Some(t) = target_of(s) {
+            let m = counts[s] * share;
+            counts[s] -= m;
+            counts[t] += m;
         }
-        let m = counts[s] * share;
-        counts[s] -= m;
-        counts[target] += m;
-        moved += m;
     }
-    moved
+    excess
 }

@@ -265,7 +265,11 @@ impl Compiled {
                         (c as u32, self.compact[target])
                     })
                     .collect();
-                (states, limit.places)
+                (
+                    states,
+                    limit.places.max(0.0).floor() as u64,
+                    limit.expected_excess,
+                )
             })
             .collect();
         CompiledStep {
@@ -563,6 +567,10 @@ struct Run<'a> {
     place_cost: Vec<Option<Vec<f64>>>,
 }
 
+/// A place limit over compact states: (state, its overflow state or u32::MAX) for the setting's states, the
+/// places, and the expected excess (see `PlaceLimit`).
+type PlaceRule = (Vec<(u32, u32)>, u64, Option<f64>);
+
 /// One year's levers over compact states.
 struct CompiledStep {
     /// Leave multiplier per compact state (levers × the leaver trend).
@@ -574,8 +582,8 @@ struct CompiledStep {
     joiner_redirect: Vec<Vec<(u32, f64)>>,
     mover_redirect: Vec<Vec<(u32, f64)>>,
     /// Place limits: the compact states of the setting, each with its compact overflow state (u32::MAX if none),
-    /// and the places.
-    places: Vec<(Vec<(u32, u32)>, u64)>,
+    /// the places, and the expected excess to move where places follow the forecast's need.
+    places: Vec<PlaceRule>,
 }
 
 impl<'a> Run<'a> {
@@ -669,8 +677,8 @@ impl<'a> Run<'a> {
             let leavers = u64::from(scratch.next[sink]);
             scratch.next[sink] = 0;
             if let Some(levers) = levers {
-                for (states, places) in &levers.places {
-                    scratch.enforce_places(&mut rng, states, *places);
+                for (states, places, expected) in &levers.places {
+                    scratch.enforce_places(&mut rng, states, *places, *expected);
                 }
             }
             scratch.end_year();
@@ -958,21 +966,48 @@ impl Scratch {
         }
     }
 
-    /// Children in `next` above `places` at a setting's states move to their overflow states, chosen uniformly at
-    /// random among the setting's children (multivariate hypergeometric, state by state).
-    fn enforce_places(&mut self, rng: &mut Xoshiro256PlusPlus, states: &[(u32, u32)], places: u64) {
-        let total: u64 = states
-            .iter()
-            .map(|&(s, _)| u64::from(self.next[s as usize]))
-            .sum();
-        let (mut excess, mut remaining) = (total.saturating_sub(places), total);
+    /// Children in `next` above `places` at a setting's states (or, where places follow the forecast's need, the
+    /// expected excess rounded at random to a whole child) move to their overflow states, chosen uniformly at
+    /// random among the setting's children that can move (multivariate hypergeometric, state by state).
+    fn enforce_places(
+        &mut self,
+        rng: &mut Xoshiro256PlusPlus,
+        states: &[(u32, u32)],
+        places: u64,
+        expected: Option<f64>,
+    ) {
+        let count = |&(s, o): &(u32, u32)| {
+            if o == u32::MAX {
+                0
+            } else {
+                u64::from(self.next[s as usize])
+            }
+        };
+        let movable: u64 = states.iter().map(count).sum();
+        let excess = match expected {
+            None => {
+                let total: u64 = states
+                    .iter()
+                    .map(|&(s, _)| u64::from(self.next[s as usize]))
+                    .sum();
+                total.saturating_sub(places)
+            }
+            Some(x) if x > 0.0 => {
+                let whole = x.floor();
+                whole as u64 + u64::from(uniform(rng) < x - whole)
+            }
+            Some(_) => 0,
+        };
+        let (mut excess, mut remaining) = (excess.min(movable), movable);
         for &(s, overflow) in states {
             if excess == 0 {
                 break;
             }
+            if overflow == u32::MAX {
+                continue;
+            }
             let n = u64::from(self.next[s as usize]);
-            if n == 0 || overflow == u32::MAX {
-                remaining -= n;
+            if n == 0 {
                 continue;
             }
             let moved = if n == remaining {

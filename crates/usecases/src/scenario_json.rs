@@ -97,18 +97,12 @@ fn outcome_json(o: &Outcome) -> Value {
         .ledger
         .iter()
         .zip(&o.in_year_range)
-        .map(|(r, q)| {
+        .zip(&o.placement_range)
+        .map(|((r, q), p)| {
             let mut row = ledger_json(r, Some(q));
             // The placement cost's 90 % range that year, from the scenario's engine.
-            if let Some(f) = o
-                .forecast
-                .financial_years
-                .iter()
-                .find(|f| f.financial_year == r.financial_year)
-            {
-                row["placement_p05_pence"] = json!(f.quantile(0.05).map(Pence::pence));
-                row["placement_p95_pence"] = json!(f.quantile(0.95).map(Pence::pence));
-            }
+            row["placement_p05_pence"] = json!(p.0.round() as i64);
+            row["placement_p95_pence"] = json!(p.1.round() as i64);
             row
         })
         .collect();

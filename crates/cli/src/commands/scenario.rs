@@ -61,9 +61,6 @@ fn with_engine(mut s: Scenario, engine: Option<EngineArg>) -> Scenario {
 }
 
 fn run_one(args: ScenarioRunArgs) -> Result<ExitCode> {
-    if args.threads.is_some_and(|t| t == 0 || t > 256) {
-        bail!("--threads must be between 1 and 256");
-    }
     let data = load(&args.store)?;
     let Some((scenario, _)) = scenario_from(&args.scenario, &data, &args.store.db)? else {
         eprintln!("REJECTED: {} has errors; nothing was run", args.scenario);
@@ -120,7 +117,7 @@ fn new(args: ScenarioNewArgs) -> Result<ExitCode> {
             &format!("target_financial_year = \"{target}\""),
             1,
         );
-    std::fs::write(&args.out, text)
+    highneeds_ingest::scenario::write_scenario_file(&args.out, &text)
         .with_context(|| format!("could not write {}", args.out.display()))?;
     println!(
         "wrote {} — edit it, then: highneeds scenario run {} --db DB",
@@ -182,7 +179,7 @@ fn export(args: ScenarioExportArgs) -> Result<ExitCode> {
     let la = o.la.clone();
     o.close();
     let pick = pick_version(&versions, args.version, &args.name, &la)?;
-    std::fs::write(&args.out, &pick.body)
+    highneeds_ingest::scenario::write_scenario_file(&args.out, &pick.body)
         .with_context(|| format!("could not write {}", args.out.display()))?;
     println!(
         "wrote version {} of {} to {}",

@@ -79,6 +79,32 @@ impl<'a> Compiler<'a> {
         Effects { steps }
     }
 
+    /// Whether the scenario gives its own place figures for a setting (a hard limit), or places follow the
+    /// unmitigated forecast's need.
+    pub fn has_place_figures(&self, setting: usize) -> bool {
+        let code = &self.params.space.settings[setting];
+        self.scenario
+            .assumptions
+            .places
+            .iter()
+            .any(|p| &p.setting == code)
+    }
+
+    /// The effects for Monte-Carlo: where places follow the forecast's need, each limit carries the analytic
+    /// engine's expected excess for that year, which every simulation moves (see [`PlaceLimit`]).
+    pub fn effects_for_simulation(&self, active: &[bool], years: u32) -> Effects {
+        let mut effects = self.effects(active, years);
+        let (_, moved) = crate::analytic::expected_counts_recording(self.params, years, &effects);
+        for (step, moved) in effects.steps.iter_mut().zip(moved) {
+            for (limit, x) in step.places.iter_mut().zip(moved) {
+                if limit.expected_excess.is_some() {
+                    limit.expected_excess = Some(x);
+                }
+            }
+        }
+        effects
+    }
+
     /// Places at a setting at projected census `h`: the scenario's figure for that census (else the latest
     /// earlier one, else the earliest later one), else the unmitigated forecast's plans there (the places the
     /// forecast needs are assumed found; a capacity lever adds to them).
@@ -128,7 +154,8 @@ fn step(
     let k = params.space.len();
     let census = census_at(params, h);
     let mut e = StepEffects::default();
-    let mut added_places: Vec<(usize, f64, Option<usize>)> = Vec::new();
+    // (setting, places added at the census, overflow, the lever's level at the census).
+    let mut added_places: Vec<(usize, f64, Option<usize>, f64)> = Vec::new();
     let levers = scenario
         .initiatives
         .iter()
@@ -149,8 +176,13 @@ fn step(
                 multiply(&mut e.leave, k, states, 1.0 + change.get() * f);
             }
             LeverKind::UnitCost { change, .. } => {
-                let f = t.over_academic_year_of(census);
-                multiply(&mut e.cost, k, states, 1.0 + change.get() * f);
+                let c = change.get();
+                let year = t.over_academic_year_of(census);
+                multiply(&mut e.cost, k, states, 1.0 + c * year);
+                let early = t.over_september_to_march_of(census);
+                multiply(&mut e.cost_to_march, k, states, 1.0 + c * early);
+                let late = t.over_april_to_august_of(census);
+                multiply(&mut e.cost_from_april, k, states, 1.0 + c * late);
             }
             LeverKind::Redirect {
                 share,
@@ -180,7 +212,8 @@ fn step(
                     let overflow = overflow
                         .as_ref()
                         .and_then(|o| params.space.setting_index(o));
-                    added_places.push((si, *places as f64 * t.at_census(census), overflow));
+                    let level = t.at_census(census);
+                    added_places.push((si, *places as f64 * level, overflow, level));
                 }
             }
             LeverKind::BlockTransfer { .. }
@@ -269,28 +302,33 @@ fn cap_redirect_shares(v: &mut [Vec<(u32, f64)>]) {
     }
 }
 
-/// The limits enforced at a census: settings with a capacity lever naming an overflow setting.
+/// The limits enforced at a census: settings where a capacity lever naming an overflow setting is in effect.
 fn place_limits(
     compiler: &Compiler,
     h: u32,
-    added: &[(usize, f64, Option<usize>)],
+    added: &[(usize, f64, Option<usize>, f64)],
 ) -> Vec<PlaceLimit> {
     let mut limits: Vec<PlaceLimit> = Vec::new();
     let mut settings: Vec<usize> = added.iter().map(|a| a.0).collect();
     settings.sort_unstable();
     settings.dedup();
     for setting in settings {
-        let Some(overflow) = added.iter().filter(|a| a.0 == setting).find_map(|a| a.2) else {
+        let of_setting = || added.iter().filter(move |a| a.0 == setting);
+        let Some(overflow) = of_setting().filter(|a| a.3 > 0.0).find_map(|a| a.2) else {
             continue;
         };
-        let delta: f64 = added.iter().filter(|a| a.0 == setting).map(|a| a.1).sum();
-        let total = (compiler.baseline_places(setting, h) + delta)
-            .round()
-            .max(0.0);
+        let delta: f64 = of_setting().map(|a| a.1).sum();
+        let hard = compiler.has_place_figures(setting);
+        let total = compiler.baseline_places(setting, h) + delta;
         limits.push(PlaceLimit {
             setting,
-            places: total as u64,
+            places: if hard {
+                total.round().max(0.0)
+            } else {
+                total.max(0.0)
+            },
             overflow,
+            expected_excess: (!hard).then_some(0.0),
         });
     }
     limits

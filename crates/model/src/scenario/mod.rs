@@ -53,6 +53,8 @@ pub struct Outcome {
     pub ledger: Vec<LedgerYear>,
     /// In-year position per ledger year: 5 % and 95 % points (pence).
     pub in_year_range: Vec<(f64, f64)>,
+    /// Placement cost per ledger year: 5 % and 95 % points (pence).
+    pub placement_range: Vec<(f64, f64)>,
     /// The first projected year whose in-year position (mean) is not negative.
     pub balance_financial_year: Option<FinancialYear>,
     /// Probability of an in-year balance in the target year, and of no cumulative deficit at its end.
@@ -121,7 +123,9 @@ pub struct ScenarioInputs<'a> {
 }
 
 /// The financial years a scenario's ledger projects: after the budget's last actual year, up to the one starting in
-/// the last projected census's year − 1 (the horizon's last financial year). The target must be one of them.
+/// the last projected census's year − 1 (the horizon's last financial year). The target must be one of them. `None`
+/// when there are none, or when years between the last actual one and the forecast would be missing (the run
+/// refuses those).
 pub fn projected_financial_years(
     base_census: CensusYear,
     horizon_years: u32,
@@ -135,7 +139,8 @@ pub fn projected_financial_years(
         .max()?;
     let last = FinancialYear::starting(base_census.year() + horizon_years as i32 - 1).ok()?;
     let first = last_actual.next();
-    (first <= last).then_some((first, last))
+    let forecast_first = FinancialYear::starting(base_census.year()).ok()?;
+    (first <= last && first >= forecast_first).then_some((first, last))
 }
 
 /// The fewest years sufficiency looks ahead (Dudley's 5- and 10-year planning).
@@ -202,6 +207,18 @@ pub fn run_attributing(
     };
     let basis = ledger::basis(budget, historic, a.allocation_growth, a.uplift)?;
     let last_fy = unmitigated_placement.last().map(|p| p.0);
+    if let Some((first, _)) = unmitigated_placement.first() {
+        if basis.last_actual.next() < *first {
+            return Err(ModelError::Invalid(format!(
+                "the budget's last actual year is {} but the forecast starts at {} (base census {}): the years \
+                 between would be left out of the ledger; import the budget's outturn up to {}",
+                basis.last_actual,
+                first,
+                params.base_census,
+                first.start_year() - 1
+            )));
+        }
+    }
     if a.target <= basis.last_actual || last_fy.is_none_or(|l| a.target > l) {
         return Err(ModelError::Invalid(format!(
             "target financial year {} is outside the projected years ({} to {}): choose a year in that range or a \
@@ -261,7 +278,7 @@ pub fn run_attributing(
         &ScenarioMoney::default(),
         a.target,
     );
-    let mitigated_effects = compiler.effects(&all, a.horizon_years);
+    let mitigated_effects = compiler.effects_for_simulation(&all, a.horizon_years);
     let mitigated = outcome(
         params,
         &options,
@@ -276,6 +293,7 @@ pub fn run_attributing(
     let (sufficiency, first_shortfall, sufficiency_years) =
         sufficiency(params, scenario, &compiler);
     let mut notes = basis.notes.clone();
+    notes.extend(money_outside(scenario, &ledger_years));
     if !attribution.exact && !attribution.pending {
         notes.push(format!(
             "{n} initiatives: savings attributed over {} sampled orders (standard errors given), not every coalition",
@@ -312,17 +330,28 @@ fn sum_expenditure(rows: &[LedgerYear]) -> Result<Pence, ModelError> {
 }
 
 /// Placement cost per financial year of the projection (means, pence, not yet rounded): FY starting in the base
-/// census's year + i = 5/12 × cost of census i + 7/12 × cost of census i + 1 (census 0 = the base, as known).
+/// census's year + i = 5/12 × the April-August part of census i's annual cost + 7/12 × the September-March part of
+/// census i + 1's (census 0 = the base, as known). A unit-cost lever's multiplier is taken over each part's own
+/// months, so a change from April saves nothing in the financial year before.
 pub fn placement_by_fy(
     params: &Parameters,
     options: &ProjectionOptions,
     effects: &Effects,
 ) -> Vec<(FinancialYear, f64)> {
+    placement_by_fy_with_blend(params, options, effects).0
+}
+
+/// [`placement_by_fy`], and what blending each census's whole-year cost gives (as the engines' own financial-year
+/// figures do): their ratio corrects per-simulation figures.
+fn placement_by_fy_with_blend(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+) -> (Vec<(FinancialYear, f64)>, Vec<f64>) {
     let means = analytic::expected_counts_with(params, options.years, effects);
-    let census_cost: Vec<f64> = means
-        .iter()
-        .enumerate()
-        .map(|(h, m)| {
+    // Each census's cost under a multiplier chosen from the step's effects.
+    let cost_with =
+        |h: usize, m: &[f64], pick: &dyn Fn(&crate::effects::StepEffects, usize) -> f64| -> f64 {
             if h == 0 {
                 return base_cost(params);
             }
@@ -332,19 +361,35 @@ pub fn placement_by_fy(
                 .enumerate()
                 .filter(|(_, &v)| v != 0.0)
                 .map(|(s, &v)| {
-                    v * params.unit_cost_pence[s]
-                        * uplift
-                        * step.map_or(1.0, |e| e.cost_multiplier(s))
+                    v * params.unit_cost_pence[s] * uplift * step.map_or(1.0, |e| pick(e, s))
                 })
                 .sum()
-        })
+        };
+    let whole: Vec<f64> = means
+        .iter()
+        .enumerate()
+        .map(|(h, m)| cost_with(h, m, &|e, s| e.cost_multiplier(s)))
         .collect();
-    (0..options.years as usize)
-        .filter_map(|i| {
-            let fy = FinancialYear::starting(params.base_census.year() + i as i32).ok()?;
-            Some((fy, (5.0 * census_cost[i] + 7.0 * census_cost[i + 1]) / 12.0))
-        })
-        .collect()
+    let to_march: Vec<f64> = means
+        .iter()
+        .enumerate()
+        .map(|(h, m)| cost_with(h, m, &|e, s| e.cost_to_march_multiplier(s)))
+        .collect();
+    let from_april: Vec<f64> = means
+        .iter()
+        .enumerate()
+        .map(|(h, m)| cost_with(h, m, &|e, s| e.cost_from_april_multiplier(s)))
+        .collect();
+    let mut exact = Vec::new();
+    let mut blend = Vec::new();
+    for i in 0..options.years as usize {
+        let Ok(fy) = FinancialYear::starting(params.base_census.year() + i as i32) else {
+            continue;
+        };
+        exact.push((fy, (5.0 * from_april[i] + 7.0 * to_march[i + 1]) / 12.0));
+        blend.push((5.0 * whole[i] + 7.0 * whole[i + 1]) / 12.0);
+    }
+    (exact, blend)
 }
 
 /// The modelled placement cost of a financial year: from the projection when it covers it, else from the
@@ -413,6 +458,34 @@ pub fn scenario_money(scenario: &Scenario, active: &[bool]) -> ScenarioMoney {
     m
 }
 
+/// Notes naming each initiative's money (costs, transfers, grants, contributions) in years the ledger does not
+/// project: not counted, and said so.
+fn money_outside(scenario: &Scenario, ledger_years: &[FinancialYear]) -> Vec<String> {
+    let (Some(first), Some(last)) = (ledger_years.first(), ledger_years.last()) else {
+        return Vec::new();
+    };
+    let mut notes = Vec::new();
+    for initiative in &scenario.initiatives {
+        for lever in &initiative.levers {
+            let amounts = match &lever.kind {
+                LeverKind::BlockTransfer { amount, .. }
+                | LeverKind::Grant { amount }
+                | LeverKind::DeficitContribution { amount } => Some(amount),
+                _ => None,
+            };
+            for (fy, p) in lever.cost.iter().chain(amounts.into_iter().flatten()) {
+                if !ledger_years.contains(fy) {
+                    notes.push(format!(
+                        "{}: {p} in {fy} is outside the projected years ({first} to {last}) and not counted",
+                        initiative.name
+                    ));
+                }
+            }
+        }
+    }
+    notes
+}
+
 fn initiative_results(
     scenario: &Scenario,
     attribution: &Attribution,
@@ -475,17 +548,55 @@ fn outcome(
     money: &ScenarioMoney,
     target: FinancialYear,
 ) -> Outcome {
-    let (forecast, in_year_samples) = match engine {
+    // The engines blend each census's whole-year cost into financial years; the ledger splits it at April (see
+    // `placement_by_fy`). Their ratio, a few parts in a thousand where a unit-cost lever starts mid-year, corrects
+    // the engine's per-simulation (or per-year spread) figures onto the ledger's basis.
+    let (exact, blend) = placement_by_fy_with_blend(params, options, effects);
+    let factor = |fy: FinancialYear| -> f64 {
+        exact
+            .iter()
+            .zip(&blend)
+            .find(|((y, _), _)| *y == fy)
+            .map_or(1.0, |((_, e), b)| if *b > 0.0 { e / b } else { 1.0 })
+    };
+    let (forecast, in_year_samples, placement_range) = match engine {
         ScenarioEngine::MonteCarlo => {
             let sims = monte_carlo::simulate_with(params, options, mc, effects);
             let forecast = monte_carlo::forecast_of(params, options, mc, &sims);
-            let placement = monte_carlo::placement_by_fy_per_simulation(params, &sims);
-            (
-                forecast,
-                Some(in_year_per_simulation(&ledger, &placement, basis)),
-            )
+            let mut placement = monte_carlo::placement_by_fy_per_simulation(params, &sims);
+            for (fy, per_sim) in &mut placement {
+                let f = factor(*fy);
+                per_sim.iter_mut().for_each(|p| *p *= f);
+            }
+            let range = ledger
+                .iter()
+                .map(|row| {
+                    placement
+                        .iter()
+                        .find(|(fy, _)| *fy == row.financial_year)
+                        .map_or((0.0, 0.0), |(_, per_sim)| {
+                            let mut v = per_sim.clone();
+                            v.sort_by(f64::total_cmp);
+                            (quantile(&v, 0.05), quantile(&v, 0.95))
+                        })
+                })
+                .collect();
+            let samples = in_year_per_simulation(&ledger, &placement, basis);
+            (forecast, Some(samples), range)
         }
-        ScenarioEngine::Analytic => (analytic::project_with(params, options, effects), None),
+        ScenarioEngine::Analytic => {
+            let forecast = analytic::project_with(params, options, effects);
+            let z = standard_normal_quantile(0.95);
+            let range = ledger
+                .iter()
+                .map(|row| {
+                    let sd = fy_sd(&forecast, row.financial_year) * factor(row.financial_year);
+                    let m = row.placement.pence() as f64;
+                    ((m - z * sd).max(0.0), m + z * sd)
+                })
+                .collect();
+            (forecast, None, range)
+        }
     };
     let balance_financial_year = ledger
         .iter()
@@ -497,12 +608,19 @@ fn outcome(
     let t = upto.last().copied().unwrap_or(0);
     let (in_year_range, p_balanced, p_cleared, gap) = match in_year_samples {
         Some(samples) => from_samples(&ledger, &samples, t, money),
-        None => from_normal(&ledger, &forecast, t),
+        None => {
+            let sds: Vec<f64> = ledger
+                .iter()
+                .map(|r| fy_sd(&forecast, r.financial_year) * factor(r.financial_year))
+                .collect();
+            from_normal(&ledger, &sds, t)
+        }
     };
     Outcome {
         forecast,
         ledger,
         in_year_range,
+        placement_range,
         balance_financial_year,
         probability_balanced_by_target: p_balanced,
         probability_deficit_cleared_by_target: p_cleared,
@@ -593,21 +711,24 @@ fn from_samples(
     )
 }
 
-/// Normal approximation from the analytic engine's spread of each year's cost (years perfectly correlated, as
-/// the analytic engine's financial-year spreads assume).
-fn from_normal(ledger: &[LedgerYear], forecast: &Forecast, t: usize) -> Probabilities {
-    let sd = |fy: FinancialYear| {
-        forecast
-            .financial_years
-            .iter()
-            .find(|f| f.financial_year == fy)
-            .map_or(0.0, |f| f.sd.pence() as f64)
-    };
+/// The analytic engine's spread of a financial year's cost (pence).
+fn fy_sd(forecast: &Forecast, fy: FinancialYear) -> f64 {
+    forecast
+        .financial_years
+        .iter()
+        .find(|f| f.financial_year == fy)
+        .map_or(0.0, |f| f.sd.pence() as f64)
+}
+
+/// Normal approximation from each ledger year's spread of placement cost `sds` (years perfectly correlated, as the
+/// analytic engine's financial-year spreads assume).
+fn from_normal(ledger: &[LedgerYear], sds: &[f64], t: usize) -> Probabilities {
     let z = standard_normal_quantile(0.95);
     let range = ledger
         .iter()
-        .map(|r| {
-            let (m, s) = (r.in_year.pence() as f64, sd(r.financial_year));
+        .zip(sds)
+        .map(|(r, &s)| {
+            let m = r.in_year.pence() as f64;
             (m - z * s, m + z * s)
         })
         .collect();
@@ -623,8 +744,8 @@ fn from_normal(ledger: &[LedgerYear], forecast: &Forecast, t: usize) -> Probabil
             0.0
         }
     };
-    let s = sd(row.financial_year);
-    let cumulative_sd: f64 = ledger[..=t].iter().map(|r| sd(r.financial_year)).sum();
+    let s = sds[t];
+    let cumulative_sd: f64 = sds[..=t].iter().sum();
     let m = row.in_year.pence() as f64;
     (
         range,

@@ -221,6 +221,8 @@ fn each_lever_kind_moves_its_figure_by_hand() {
     let cheaper = Effects {
         steps: vec![StepEffects {
             cost: vec![0.9; k],
+            cost_to_march: vec![0.9; k],
+            cost_from_april: vec![0.9; k],
             ..StepEffects::default()
         }],
     };
@@ -330,8 +332,9 @@ fn places_are_never_exceeded_with_an_overflow() {
     let places = (base * 0.7).round() as u64;
     let limit = PlaceLimit {
         setting: special,
-        places,
+        places: places as f64,
         overflow: mainstream,
+        expected_excess: None,
     };
     let e = Effects {
         steps: (0..4)
@@ -536,7 +539,7 @@ proptest! {
         let step = StepEffects {
             joiner_redirect: if joiners { redirect.clone() } else { Vec::new() },
             mover_redirect: if movers { redirect } else { Vec::new() },
-            places: vec![PlaceLimit { setting: special, places, overflow: mainstream }],
+            places: vec![PlaceLimit { setting: special, places: places as f64, overflow: mainstream, expected_excess: None }],
             ..StepEffects::default()
         };
         // One year: the levers only relabel where children are, so the total is the unmitigated one.
@@ -557,4 +560,252 @@ proptest! {
             }
         }
     }
+}
+
+/// A unit-cost change from April saves nothing in the financial year before it (review finding: the academic
+/// year's mean multiplier used to leak September-March savings into the earlier year).
+#[test]
+fn a_unit_cost_change_from_april_saves_nothing_before_april() {
+    let mut cut = lever(LeverKind::UnitCost {
+        change: Change::new(-0.1).unwrap(),
+        cohort: Cohort::default(),
+    });
+    cut.timing = Timing::new("2023-04".parse().unwrap(), 0, None).unwrap();
+    let r = run_on(&la(), &scenario(vec![vec![cut]], ScenarioEngine::Analytic));
+    let by_year = &r.initiatives[0].saving_by_financial_year;
+    assert_eq!(by_year[0], (fy("2022-23"), Pence::ZERO));
+    // From April 2023 every placement costs 10 % less: the saving is a tenth of the unmitigated placement cost.
+    for (k, (year, saving)) in by_year.iter().enumerate().skip(1) {
+        let placement = r.unmitigated.ledger[k].placement.pence();
+        assert_eq!(r.unmitigated.ledger[k].financial_year, *year);
+        assert!(
+            (saving.pence() - placement / 10).abs() <= 1,
+            "{year}: {saving} of {placement}"
+        );
+    }
+}
+
+/// A capacity lever that adds no places, or starts after the horizon, changes nothing in either engine (review
+/// finding: a limit at the mean used to clip every simulation above it).
+#[test]
+fn capacity_that_adds_nothing_changes_nothing_in_either_engine() {
+    for (places, start) in [(0, "2022-09"), (40, "2040-09")] {
+        let mut l = lever(LeverKind::Capacity {
+            setting: setting("special"),
+            places,
+            overflow: Some(setting("mainstream")),
+        });
+        l.timing = Timing::new(start.parse().unwrap(), 0, None).unwrap();
+        let r = run_on(&la(), &scenario(vec![vec![l]], ScenarioEngine::MonteCarlo));
+        assert_eq!(
+            r.unmitigated.ledger, r.mitigated.ledger,
+            "{places} places from {start}"
+        );
+        assert_eq!(
+            r.unmitigated.forecast.census_years,
+            r.mitigated.forecast.census_years
+        );
+    }
+}
+
+#[test]
+fn engines_agree_with_capacity_and_unit_cost_levers() {
+    let h = la();
+    let levers = vec![
+        vec![
+            lever(LeverKind::Capacity {
+                setting: setting("mainstream"),
+                places: 25,
+                overflow: Some(setting("special")),
+            }),
+            lever(LeverKind::Redirect {
+                from: setting("special"),
+                to: setting("mainstream"),
+                share: Share::new(0.7).unwrap(),
+                joiners: true,
+                movers: true,
+                cohort: Cohort::default(),
+            }),
+        ],
+        vec![lever(LeverKind::UnitCost {
+            change: Change::new(-0.1).unwrap(),
+            cohort: Cohort::default(),
+        })],
+    ];
+    let s = scenario(levers, ScenarioEngine::MonteCarlo);
+    let params = fit_reaching(&h, &FitOptions::default(), &settings_reached(&s)).unwrap();
+    let compiler = compile::Compiler::new(&params, &s, 4);
+    let options = ProjectionOptions {
+        years: 4,
+        ..ProjectionOptions::default()
+    };
+    let a = analytic::project_with(&params, &options, &compiler.effects(&[true, true], 4));
+    let mc = MonteCarloOptions {
+        sims: 2000,
+        seed: 8,
+        threads: None,
+    };
+    let m = monte_carlo::project_with(
+        &params,
+        &options,
+        &mc,
+        &compiler.effects_for_simulation(&[true, true], 4),
+    );
+    let cols = |c: &crate::forecast::CensusForecast| -> Vec<(f64, f64)> {
+        c.by_setting.iter().map(|(_, s)| (s.mean, s.sd)).collect()
+    };
+    for (x, y) in a.census_years.iter().zip(&m.census_years) {
+        for ((am, _), (mm, msd)) in cols(x).into_iter().zip(cols(y)) {
+            let se = msd / (2000f64).sqrt();
+            assert!(
+                (am - mm).abs() < 4.0 * se + 1.0,
+                "{}: analytic {am} vs Monte-Carlo {mm} (se {se})",
+                x.census_year
+            );
+        }
+    }
+    for (x, y) in a.financial_years.iter().zip(&m.financial_years) {
+        let (am, mm) = (x.mean.pence() as f64, y.mean.pence() as f64);
+        let se = y.sd.pence() as f64 / (2000f64).sqrt();
+        assert!(
+            (am - mm).abs() < 4.0 * se + 1.0,
+            "{}: cost {am} vs {mm}",
+            x.financial_year
+        );
+    }
+}
+
+/// The order initiatives are listed in does not change what each is credited with (to the penny, but for the
+/// rounding of an exact tie, which goes to the earlier initiative: at most a penny a year).
+#[test]
+fn reordering_initiatives_keeps_their_savings() {
+    let a = vec![lever(LeverKind::JoinerRate {
+        change: Change::new(-0.2).unwrap(),
+        cohort: Cohort::default(),
+    })];
+    let b = vec![lever(LeverKind::LeaverRate {
+        change: Change::new(0.2).unwrap(),
+        cohort: Cohort::default(),
+    })];
+    let c = vec![lever(LeverKind::UnitCost {
+        change: Change::new(-0.05).unwrap(),
+        cohort: Cohort {
+            settings: vec![setting("special")],
+            ..Cohort::default()
+        },
+    })];
+    let forward = run_on(
+        &la(),
+        &scenario(
+            vec![a.clone(), b.clone(), c.clone()],
+            ScenarioEngine::Analytic,
+        ),
+    );
+    let backward = run_on(&la(), &scenario(vec![c, b, a], ScenarioEngine::Analytic));
+    for (i, j) in [(0, 2), (1, 1), (2, 0)] {
+        for (x, y) in forward.initiatives[i]
+            .saving_by_financial_year
+            .iter()
+            .zip(&backward.initiatives[j].saving_by_financial_year)
+        {
+            assert!((x.1.pence() - y.1.pence()).abs() <= 1, "{x:?} vs {y:?}");
+        }
+    }
+    assert_eq!(forward.total_saving, backward.total_saving);
+}
+
+/// The target check worked by hand on three simulations of two years: in-year positions (pence) −10, 5, 20 in the
+/// target year (the second), contributions 0; opening −30.
+#[test]
+fn probabilities_worked_by_hand() {
+    let row = |fy_: &str, opening: i64| LedgerYear {
+        financial_year: fy(fy_),
+        placement: Pence::ZERO,
+        other_expenditure: Pence::ZERO,
+        expenditure: Pence::ZERO,
+        initiative_cost: Pence::ZERO,
+        allocation: Pence::ZERO,
+        block_transfers: Pence::ZERO,
+        grants: Pence::ZERO,
+        deductions: Pence::ZERO,
+        income: Pence::ZERO,
+        in_year: Pence::new(5),
+        contributions: Pence::ZERO,
+        opening: Pence::new(opening),
+        closing: Pence::ZERO,
+        total_dsg: None,
+        deficit_share_of_dsg: None,
+    };
+    let ledger = vec![row("2025-26", -30), row("2026-27", 0)];
+    // Year 1: 10, 20, 40; year 2: −10, 5, 20. Closings: −30+10−10 = −30, −30+20+5 = −5, −30+40+20 = 30.
+    let samples = vec![vec![10.0, 20.0, 40.0], vec![-10.0, 5.0, 20.0]];
+    let (_, balanced, cleared, gap) = from_samples(&ledger, &samples, 1, &ScenarioMoney::default());
+    assert!((balanced - 2.0 / 3.0).abs() < 1e-12);
+    assert!((cleared - 1.0 / 3.0).abs() < 1e-12);
+    // Gaps 10, −5, −20: mean −5; numpy's linear 5 % point −20 + 0.1 × 15 = −18.5, 95 % point −5 + 0.9 × 15 = 8.5.
+    assert!(
+        (gap.0 + 5.0).abs() < 1e-12 && (gap.1 + 18.5).abs() < 1e-12 && (gap.2 - 8.5).abs() < 1e-9,
+        "{gap:?}"
+    );
+    // Normal: in-year 5 with sd 5 in the target year → Φ(1) = 0.8413; closing 0 → 0.5.
+    let (_, p, q, _) = from_normal(&ledger, &[5.0, 5.0], 1);
+    assert!((p - 0.841_344_7).abs() < 1e-6, "{p}");
+    assert!((q - 0.5).abs() < 1e-6, "{q}");
+}
+
+/// Years between the budget's last actual year and the forecast are not silently skipped (review finding).
+#[test]
+fn a_gap_between_the_budget_and_the_forecast_is_refused() {
+    let h = la();
+    let s = scenario(vec![], ScenarioEngine::Analytic);
+    let params = fit_reaching(&h, &FitOptions::default(), &[]).unwrap();
+    let old: Vec<BudgetLine> = budget()
+        .into_iter()
+        .filter(|l| l.financial_year == fy("2020-21"))
+        .map(|mut l| {
+            l.financial_year = fy("2019-20");
+            l
+        })
+        .collect();
+    let e = run(&ScenarioInputs {
+        params: &params,
+        history: &h,
+        budget: &old,
+        scenario: &s,
+        threads: Some(1),
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "the budget's last actual year is 2019-20 but the forecast starts at 2021-22"
+        ),
+        "{e}"
+    );
+    assert_eq!(projected_financial_years(params.base_census, 4, &old), None);
+    assert_eq!(
+        projected_financial_years(params.base_census, 4, &budget()),
+        Some((fy("2022-23"), fy("2024-25")))
+    );
+}
+
+#[test]
+fn money_outside_the_projected_years_is_named() {
+    let mut grant = lever(LeverKind::Grant {
+        amount: [
+            (fy("2021-22"), Pence::from_pounds(500_000)),
+            (fy("2022-23"), Pence::from_pounds(500_000)),
+        ]
+        .into(),
+    });
+    grant.timing = Timing::ALWAYS;
+    let r = run_on(
+        &la(),
+        &scenario(vec![vec![grant]], ScenarioEngine::Analytic),
+    );
+    assert_eq!(r.initiatives[0].income, Pence::from_pounds(500_000));
+    assert!(
+        r.notes.iter().any(|n| n == "initiative 0: £500,000.00 in 2021-22 is outside the projected years (2022-23 to 2024-25) and not counted"),
+        "{:?}",
+        r.notes
+    );
 }
