@@ -82,6 +82,7 @@ pub enum Command {
     Backtest(BacktestArgs),
     Diagnose(DiagnoseArgs),
     Benchmark(BenchmarkArgs),
+    Scenario(ScenarioArgs),
 }
 
 /// How data output is written.
@@ -439,4 +440,124 @@ pub struct BenchmarkArgs {
     pub year: Option<i32>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+/// DBV plans as scenarios: initiatives with levers, the mitigated ledger, savings by initiative, the target check.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples (after `highneeds demo --db ex.db --no-serve`):\n  \
+    highneeds scenario run examples/exampleshire-dbv-stockton.toml --db ex.db\n  \
+    highneeds scenario run examples/exampleshire-dbv-stockton.toml --db ex.db --format json\n  \
+    highneeds scenario list --db ex.db\n  \
+    highneeds scenario new \"My plan\" --out my-plan.toml"
+)]
+pub struct ScenarioArgs {
+    #[command(subcommand)]
+    pub command: ScenarioCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Write a new scenario file to edit: the assumptions and one initiative of each kind, commented.
+    New(ScenarioNewArgs),
+    /// The LA's stored scenarios, with their versions.
+    List(ScenarioStoreArgs),
+    /// A stored scenario's latest version (or `--version N`) as TOML, and its versions.
+    Show(ScenarioPickArgs),
+    /// Run a scenario (a file, or a stored scenario by name): mitigated vs unmitigated, savings, target check.
+    Run(ScenarioRunArgs),
+    /// Several scenarios side by side: in-year and cumulative positions, total saving, balance year.
+    Compare(ScenarioCompareArgs),
+    /// Write a stored scenario to a TOML file.
+    Export(ScenarioExportArgs),
+    /// Check a scenario file against the LA's data and store it as a new version.
+    Import(ScenarioImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioStoreArgs {
+    /// The database.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Which LA (default: the only one).
+    #[arg(long)]
+    pub la: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioNewArgs {
+    /// The scenario's name.
+    pub name: String,
+    /// The file to write (refused if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Target financial year for an in-year balance.
+    #[arg(long, default_value = "2027-28")]
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioPickArgs {
+    /// The stored scenario's name.
+    pub name: String,
+    #[command(flatten)]
+    pub store: ScenarioStoreArgs,
+    /// A version (default: the latest).
+    #[arg(long)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioRunArgs {
+    /// A scenario file (.toml or .json) or the name of a stored scenario.
+    pub scenario: String,
+    #[command(flatten)]
+    pub store: ScenarioStoreArgs,
+    /// Run on this engine instead of the scenario's own.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Worker threads (default: all cores). Does not change the output.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioCompareArgs {
+    /// Scenario files or stored scenario names (two or more).
+    #[arg(required = true, num_args = 1..)]
+    pub scenarios: Vec<String>,
+    #[command(flatten)]
+    pub store: ScenarioStoreArgs,
+    /// Run every scenario on this engine.
+    #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
+    pub engine: EngineArg,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioExportArgs {
+    /// The stored scenario's name.
+    pub name: String,
+    #[command(flatten)]
+    pub store: ScenarioStoreArgs,
+    /// A version (default: the latest).
+    #[arg(long)]
+    pub version: Option<i64>,
+    /// The file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioImportArgs {
+    /// The scenario file (.toml).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: ScenarioStoreArgs,
+    /// Who is saving, for the version history (default: $USER).
+    #[arg(long)]
+    pub user: Option<String>,
 }

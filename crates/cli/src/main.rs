@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Backtest(a) => commands::backtest::run(a),
         Command::Diagnose(a) => commands::diagnose::run(a),
         Command::Benchmark(a) => commands::benchmark::run(a),
+        Command::Scenario(a) => commands::scenario::run(a),
     };
     match result {
         Ok(code) => code,

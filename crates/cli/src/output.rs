@@ -386,3 +386,5 @@ pub fn aggregate_table(f: &AggregateForecast, source: &str) -> String {
     }
     out
 }
+
+pub mod scenario;

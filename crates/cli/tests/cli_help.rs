@@ -4,7 +4,7 @@ mod common;
 
 use common::run;
 
-const SUBCOMMANDS: [&str; 9] = [
+const SUBCOMMANDS: [&str; 10] = [
     "synth",
     "validate",
     "import",
@@ -14,6 +14,7 @@ const SUBCOMMANDS: [&str; 9] = [
     "backtest",
     "diagnose",
     "benchmark",
+    "scenario",
 ];
 
 fn help(args: &[&str]) -> String {

@@ -14,6 +14,7 @@ pub mod money;
 pub mod plan;
 pub mod population;
 pub mod published;
+pub mod scenario;
 pub mod sen2;
 pub mod valid_states;
 

@@ -13,6 +13,7 @@ mod fields;
 mod issue;
 mod plans;
 pub mod published;
+pub mod scenario;
 pub mod sen2;
 mod table;
 mod totals;

@@ -12,29 +12,80 @@
 
 use rayon::prelude::*;
 
+use crate::effects::{enforce_places_on_means, split_flow, Effects, StepEffects};
 use crate::estimate::{Parameters, LEAVE};
 use crate::forecast::{
     assemble, base_money, Columns, Engine, Forecast, ProjectionOptions, Summary,
 };
 
-/// Expected joiners per state at projection step `h` (1 = first projected census).
-pub(crate) fn expected_joiners(params: &Parameters, h: u32, out: &mut [f64]) -> f64 {
+/// Expected joiners per state at projection step `h` (1 = first projected census), after the step's levers
+/// (rate multipliers, then redirection). Returns the total.
+pub(crate) fn expected_joiners(
+    params: &Parameters,
+    effects: Option<&StepEffects>,
+    h: u32,
+    out: &mut [f64],
+) -> f64 {
     out.iter_mut().for_each(|x| *x = 0.0);
     let census = params.base_census.year() + h as i32;
     let mult = params.trend.multiplier(h);
     let mut total = 0.0;
     for j in &params.joiners {
         let lambda = j.rate() * mult * params.population.at(census, j.ncy);
-        total += lambda;
         for (&st, &p) in j.mix_state.iter().zip(&j.mix_probability) {
-            out[st as usize] += lambda * p;
+            let (m, redirects) = match effects {
+                Some(e) => (
+                    e.joiner_multiplier(st as usize),
+                    e.joiner_redirects(st as usize),
+                ),
+                None => (1.0, &[][..]),
+            };
+            let x = lambda * p * m;
+            total += x;
+            split_flow(st, x, redirects, |d, v| out[d as usize] += v);
         }
     }
     total
 }
 
+/// Each outcome of one child in state `s` over projection step `h`: `f(destination or LEAVE, probability)`, with
+/// the leaver trend, the step's leave multiplier and movers' redirection applied.
+#[inline]
+pub(crate) fn for_each_outcome(
+    params: &Parameters,
+    effects: Option<&StepEffects>,
+    h: u32,
+    s: usize,
+    mut f: impl FnMut(u32, f64),
+) {
+    let o = &params.outcomes;
+    let Some(e) = effects else {
+        let lm = params.leave_multiplier(h);
+        for edge in o.edges(s) {
+            f(o.destination[edge], o.adjusted_probability(s, edge, lm));
+        }
+        return;
+    };
+    let lm = params.leave_multiplier(h) * e.leave_multiplier(s);
+    let from_setting = params.space.parts(s).2;
+    for edge in o.edges(s) {
+        let d = o.destination[edge];
+        let p = o.adjusted_probability(s, edge, lm);
+        if d == LEAVE || params.space.parts(d as usize).2 == from_setting {
+            f(d, p);
+        } else {
+            split_flow(d, p, e.mover_redirects(d as usize), &mut f);
+        }
+    }
+}
+
 /// Expected plans per state at each step 0..=years (0 = the base census).
 pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
+    expected_counts_with(params, years, &Effects::none())
+}
+
+/// [`expected_counts`] under a scenario's levers.
+pub fn expected_counts_with(params: &Parameters, years: u32, effects: &Effects) -> Vec<Vec<f64>> {
     let k = params.space.len();
     let mut means = Vec::with_capacity(years as usize + 1);
     means.push(
@@ -46,23 +97,27 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
     );
     let mut joiners = vec![0.0; k];
     for h in 1..=years {
+        let step = effects.step(h);
         let prev = &means[h as usize - 1];
         let mut next = vec![0.0; k];
-        let lm = params.leave_multiplier(h);
         for (s, &m) in prev.iter().enumerate() {
             if m == 0.0 {
                 continue;
             }
-            for e in params.outcomes.edges(s) {
-                let d = params.outcomes.destination[e];
+            for_each_outcome(params, step, h, s, |d, p| {
                 if d != LEAVE {
-                    next[d as usize] += m * params.outcomes.adjusted_probability(s, e, lm);
+                    next[d as usize] += m * p;
                 }
-            }
+            });
         }
-        expected_joiners(params, h, &mut joiners);
+        expected_joiners(params, step, h, &mut joiners);
         for (n, j) in next.iter_mut().zip(&joiners) {
             *n += j;
+        }
+        if let Some(step) = step {
+            for limit in &step.places {
+                enforce_places_on_means(params, limit, &mut next);
+            }
         }
         means.push(next);
     }
@@ -71,7 +126,16 @@ pub fn expected_counts(params: &Parameters, years: u32) -> Vec<Vec<f64>> {
 
 /// Run the analytic engine.
 pub fn project(params: &Parameters, options: &ProjectionOptions) -> Forecast {
-    let (per_year, flows, financial) = summaries(params, options);
+    project_with(params, options, &Effects::none())
+}
+
+/// Run the analytic engine under a scenario's levers.
+pub fn project_with(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+) -> Forecast {
+    let (per_year, flows, financial) = summaries_with(params, options, effects);
     assemble(
         params,
         Engine::Analytic,
@@ -92,170 +156,233 @@ pub(crate) type AnalyticSummaries = (
 );
 
 pub(crate) fn summaries(params: &Parameters, options: &ProjectionOptions) -> AnalyticSummaries {
+    summaries_with(params, options, &Effects::none())
+}
+
+fn summaries_with(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+) -> AnalyticSummaries {
     let years = options.years;
     let quantiles = options.all_quantiles();
     let cols = Columns::of(params);
-    let f = cols.len();
-    let k = params.space.len();
-    let means = expected_counts(params, years);
-    let uplift = |h: u32| (1.0 + options.cost_uplift).powi(h as i32);
-
-    // Column membership of each state (fixed over time), and which states ever matter.
-    let members: Vec<[usize; 4]> = (0..k).map(|s| cols.of_state(params, s)).collect();
-    let has_edges: Vec<usize> = (0..k)
-        .filter(|&s| !params.outcomes.edges(s).is_empty())
-        .collect();
-
+    let means = expected_counts_with(params, years, effects);
+    let pass = VariancePass::new(params, options, effects, &cols, &means);
     // Each projected year's variances need their own backward pass; they are independent, so run in parallel
     // (the result does not depend on the number of threads: every pass is sequential and self-contained).
     let per_year: Vec<Vec<Summary>> = (1..=years)
         .into_par_iter()
-        .map(|target| {
-            let mut joiners = vec![0.0; k];
-            // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
-            let mut g = vec![0.0f64; k * f];
-            for s in 0..k {
-                for &c in &members[s] {
-                    g[s * f + c] = 1.0;
-                }
-                g[s * f + cols.cost()] = params.unit_cost_pence[s] * uplift(target);
-                if let Some(place) = &params.place_funding_pence {
-                    g[s * f + cols.place_funding()] = place[s] * uplift(target);
-                    g[s * f + cols.top_up()] =
-                        (params.unit_cost_pence[s] - place[s]) * uplift(target);
-                }
-            }
-            let mut var = vec![0.0f64; f];
-            let mut sum_c = vec![0.0f64; f];
-            let mut sum_cx = vec![0.0f64; f];
-            let mut sum_cg = vec![0.0f64; f];
-            let mut next_g = vec![0.0f64; k * f];
-            let mut e2 = vec![0.0f64; f];
-            for step in (1..=target).rev() {
-                // Joiners arriving at `step`: Poisson per state.
-                expected_joiners(params, step, &mut joiners);
-                let x = params.trend.damped_time(step);
-                let grad = params.trend.persistence_gradient(step);
-                let noise = params.trend.yearly_sd.powi(2).exp_m1();
-                let mut c_step = vec![0.0f64; f];
-                for (s, &lambda) in joiners.iter().enumerate() {
-                    if lambda == 0.0 {
-                        continue;
-                    }
-                    // Zipped slices (no indexing) so the loops over columns vectorise.
-                    let gs = &g[s * f..(s + 1) * f];
-                    for ((cs, v), &gv) in c_step.iter_mut().zip(var.iter_mut()).zip(gs) {
-                        *cs += lambda * gv;
-                        *v += lambda * gv * gv;
-                    }
-                }
-                for c in 0..f {
-                    var[c] += noise * c_step[c] * c_step[c];
-                    sum_c[c] += c_step[c];
-                    sum_cx[c] += c_step[c] * x;
-                    sum_cg[c] += c_step[c] * grad;
-                }
-                // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
-                // only ones whose variance term is weighted, and every state read from `g` next time round (a
-                // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
-                let m_prev = &means[step as usize - 1];
-                let lm = params.leave_multiplier(step);
-                for &s in &has_edges {
-                    if m_prev[s] == 0.0 {
-                        continue;
-                    }
-                    e2.iter_mut().for_each(|v| *v = 0.0);
-                    let row = &mut next_g[s * f..(s + 1) * f];
-                    row.iter_mut().for_each(|v| *v = 0.0);
-                    for e in params.outcomes.edges(s) {
-                        let d = params.outcomes.destination[e];
-                        if d == LEAVE {
-                            continue;
-                        }
-                        let p = params.outcomes.adjusted_probability(s, e, lm);
-                        let gd = &g[d as usize * f..(d as usize + 1) * f];
-                        for ((r, e), &gv) in row.iter_mut().zip(e2.iter_mut()).zip(gd) {
-                            *r += p * gv;
-                            *e += p * gv * gv;
-                        }
-                    }
-                    let m = m_prev[s];
-                    if m > 0.0 {
-                        let a = params.outcomes.concentration[s];
-                        // Dirichlet-multinomial overdispersion for a cohort of about m children.
-                        let dm = (m + a) / (1.0 + a);
-                        for ((v, &e), &r) in var.iter_mut().zip(e2.iter()).zip(row.iter()) {
-                            *v += m * (e - r * r).max(0.0) * dm;
-                        }
-                    }
-                }
-                std::mem::swap(&mut g, &mut next_g);
-            }
-            // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
-            let cov = &params.trend.covariance;
-            for c in 0..f {
-                var[c] += sum_c[c] * sum_c[c] * cov[0][0]
-                    + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
-                    + sum_cx[c] * sum_cx[c] * cov[1][1]
-                    + sum_cg[c]
-                        * sum_cg[c]
-                        * params.trend.persistence_sd
-                        * params.trend.persistence_sd;
-            }
-            let m = &means[target as usize];
-            let mut col_mean = vec![0.0f64; f];
-            for (s, &v) in m.iter().enumerate() {
-                if v == 0.0 {
-                    continue;
-                }
-                for &c in &members[s] {
-                    col_mean[c] += v;
-                }
-                col_mean[cols.cost()] += v * params.unit_cost_pence[s] * uplift(target);
-                if let Some(place) = &params.place_funding_pence {
-                    col_mean[cols.place_funding()] += v * place[s] * uplift(target);
-                    col_mean[cols.top_up()] +=
-                        v * (params.unit_cost_pence[s] - place[s]) * uplift(target);
-                }
-            }
-            (0..f)
-                .map(|c| Summary::normal(col_mean[c], var[c], &quantiles))
-                .collect::<Vec<_>>()
-        })
+        .map(|target| pass.summaries_at(target, &quantiles))
         .collect();
-    let mut joiners = vec![0.0; k];
     let financial = financial_years(params, &per_year, &cols, &quantiles);
     let flows = (1..=years)
-        .map(|h| {
-            let joined = expected_joiners(params, h, &mut joiners);
+        .map(|h| flows_at(params, effects, &means, h, &quantiles))
+        .collect();
+    (per_year, flows, financial)
+}
+
+/// Joiners and leavers in projected year `h`: means and (Poisson / binomial, plus the joiner rate's) spread.
+fn flows_at(
+    params: &Parameters,
+    effects: &Effects,
+    means: &[Vec<f64>],
+    h: u32,
+    quantiles: &[f64],
+) -> (Summary, Summary) {
+    let step = effects.step(h);
+    let mut joiners = vec![0.0; params.space.len()];
+    let joined = expected_joiners(params, step, h, &mut joiners);
+    let noise = params.trend.yearly_sd.powi(2).exp_m1();
+    let rate_var = params.trend.log_variance(h);
+    let (mut left, mut left_var) = (0.0, 0.0);
+    for (s, &m) in means[h as usize - 1].iter().enumerate() {
+        if m == 0.0 {
+            continue;
+        }
+        let mut p = 0.0;
+        for_each_outcome(params, step, h, s, |d, q| {
+            if d == LEAVE {
+                p += q;
+            }
+        });
+        left += m * p;
+        left_var += m * p * (1.0 - p);
+    }
+    (
+        Summary::normal(
+            joined,
+            joined + joined * joined * (noise + rate_var),
+            quantiles,
+        ),
+        Summary::normal(left, left_var, quantiles),
+    )
+}
+
+/// What every target year's backward variance pass shares.
+struct VariancePass<'a> {
+    params: &'a Parameters,
+    effects: &'a Effects,
+    cols: &'a Columns,
+    means: &'a [Vec<f64>],
+    /// Column membership of each state (fixed over time), and the states with outcomes.
+    members: Vec<[usize; 4]>,
+    has_edges: Vec<usize>,
+    cost_uplift: f64,
+}
+
+impl<'a> VariancePass<'a> {
+    fn new(
+        params: &'a Parameters,
+        options: &ProjectionOptions,
+        effects: &'a Effects,
+        cols: &'a Columns,
+        means: &'a [Vec<f64>],
+    ) -> Self {
+        let k = params.space.len();
+        Self {
+            params,
+            effects,
+            cols,
+            means,
+            members: (0..k).map(|s| cols.of_state(params, s)).collect(),
+            has_edges: (0..k)
+                .filter(|&s| !params.outcomes.edges(s).is_empty())
+                .collect(),
+            cost_uplift: options.cost_uplift,
+        }
+    }
+
+    /// The factor on state `s`'s unit cost at census `target`: the uplift, times the levers' cost multiplier.
+    fn cost_factor(&self, s: usize, target: u32) -> f64 {
+        (1.0 + self.cost_uplift).powi(target as i32)
+            * self
+                .effects
+                .step(target)
+                .map_or(1.0, |e| e.cost_multiplier(s))
+    }
+
+    /// g at `target`: each state's contribution to each column of one child there.
+    fn initial_g(&self, target: u32) -> Vec<f64> {
+        let (k, f, cols) = (self.params.space.len(), self.cols.len(), self.cols);
+        let mut g = vec![0.0f64; k * f];
+        for s in 0..k {
+            for &c in &self.members[s] {
+                g[s * f + c] = 1.0;
+            }
+            let factor = self.cost_factor(s, target);
+            g[s * f + cols.cost()] = self.params.unit_cost_pence[s] * factor;
+            if let Some(place) = &self.params.place_funding_pence {
+                g[s * f + cols.place_funding()] = place[s] * factor;
+                g[s * f + cols.top_up()] = (self.params.unit_cost_pence[s] - place[s]) * factor;
+            }
+        }
+        g
+    }
+
+    /// Means, spreads and quantiles of every column at census `target`.
+    fn summaries_at(&self, target: u32, quantiles: &[f64]) -> Vec<Summary> {
+        let params = self.params;
+        let (k, f) = (params.space.len(), self.cols.len());
+        let mut joiners = vec![0.0; k];
+        // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
+        let mut g = self.initial_g(target);
+        let mut var = vec![0.0f64; f];
+        let (mut sum_c, mut sum_cx, mut sum_cg) =
+            (vec![0.0f64; f], vec![0.0f64; f], vec![0.0f64; f]);
+        let mut next_g = vec![0.0f64; k * f];
+        let mut e2 = vec![0.0f64; f];
+        for step in (1..=target).rev() {
+            let effects = self.effects.step(step);
+            // Joiners arriving at `step`: Poisson per state (redirection splits a Poisson into Poissons).
+            expected_joiners(params, effects, step, &mut joiners);
+            let x = params.trend.damped_time(step);
+            let grad = params.trend.persistence_gradient(step);
             let noise = params.trend.yearly_sd.powi(2).exp_m1();
-            let rate_var = params.trend.log_variance(h);
-            let (mut left, mut left_var) = (0.0, 0.0);
-            for (s, &m) in means[h as usize - 1].iter().enumerate() {
+            let mut c_step = vec![0.0f64; f];
+            for (s, &lambda) in joiners.iter().enumerate() {
+                if lambda == 0.0 {
+                    continue;
+                }
+                // Zipped slices (no indexing) so the loops over columns vectorise.
+                let gs = &g[s * f..(s + 1) * f];
+                for ((cs, v), &gv) in c_step.iter_mut().zip(var.iter_mut()).zip(gs) {
+                    *cs += lambda * gv;
+                    *v += lambda * gv * gv;
+                }
+            }
+            for c in 0..f {
+                var[c] += noise * c_step[c] * c_step[c];
+                sum_c[c] += c_step[c];
+                sum_cx[c] += c_step[c] * x;
+                sum_cg[c] += c_step[c] * grad;
+            }
+            // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
+            // only ones whose variance term is weighted, and every state read from `g` next time round (a
+            // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
+            let m_prev = &self.means[step as usize - 1];
+            for &s in &self.has_edges {
+                let m = m_prev[s];
                 if m == 0.0 {
                     continue;
                 }
-                let lm = params.leave_multiplier(h);
-                let p: f64 = params
-                    .outcomes
-                    .edges(s)
-                    .filter(|&e| params.outcomes.destination[e] == LEAVE)
-                    .map(|e| params.outcomes.adjusted_probability(s, e, lm))
-                    .sum();
-                left += m * p;
-                left_var += m * p * (1.0 - p);
+                e2.iter_mut().for_each(|v| *v = 0.0);
+                let row = &mut next_g[s * f..(s + 1) * f];
+                row.iter_mut().for_each(|v| *v = 0.0);
+                for_each_outcome(params, effects, step, s, |d, p| {
+                    if d == LEAVE {
+                        return;
+                    }
+                    let gd = &g[d as usize * f..(d as usize + 1) * f];
+                    for ((r, e), &gv) in row.iter_mut().zip(e2.iter_mut()).zip(gd) {
+                        *r += p * gv;
+                        *e += p * gv * gv;
+                    }
+                });
+                let a = params.outcomes.concentration[s];
+                // Dirichlet-multinomial overdispersion for a cohort of about m children.
+                let dm = (m + a) / (1.0 + a);
+                for ((v, &e), &r) in var.iter_mut().zip(e2.iter()).zip(row.iter()) {
+                    *v += m * (e - r * r).max(0.0) * dm;
+                }
             }
-            (
-                Summary::normal(
-                    joined,
-                    joined + joined * joined * (noise + rate_var),
-                    &quantiles,
-                ),
-                Summary::normal(left, left_var, &quantiles),
-            )
-        })
-        .collect();
-    (per_year, flows, financial)
+            std::mem::swap(&mut g, &mut next_g);
+        }
+        // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
+        let cov = &params.trend.covariance;
+        let ps2 = params.trend.persistence_sd * params.trend.persistence_sd;
+        for c in 0..f {
+            var[c] += sum_c[c] * sum_c[c] * cov[0][0]
+                + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
+                + sum_cx[c] * sum_cx[c] * cov[1][1]
+                + sum_cg[c] * sum_cg[c] * ps2;
+        }
+        let col_mean = self.column_means(target);
+        (0..f)
+            .map(|c| Summary::normal(col_mean[c], var[c], quantiles))
+            .collect()
+    }
+
+    /// Every column's mean at census `target`.
+    fn column_means(&self, target: u32) -> Vec<f64> {
+        let cols = self.cols;
+        let mut col_mean = vec![0.0f64; cols.len()];
+        for (s, &v) in self.means[target as usize].iter().enumerate() {
+            if v == 0.0 {
+                continue;
+            }
+            for &c in &self.members[s] {
+                col_mean[c] += v;
+            }
+            let factor = self.cost_factor(s, target);
+            col_mean[cols.cost()] += v * self.params.unit_cost_pence[s] * factor;
+            if let Some(place) = &self.params.place_funding_pence {
+                col_mean[cols.place_funding()] += v * place[s] * factor;
+                col_mean[cols.top_up()] += v * (self.params.unit_cost_pence[s] - place[s]) * factor;
+            }
+        }
+        col_mean
+    }
 }
 
 /// FY cost = 5/12 × cost of the census in the AY ending in it + 7/12 × the census in the AY starting in it, for

@@ -341,8 +341,107 @@ impl Validity {
 /// Fit the parameters. Fails only on histories no forecast can start from (no transitions, a gap in the census
 /// years, no plans at the base census).
 pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Parameters, ModelError> {
+    fit_reaching(history, options, &[])
+}
+
+/// [`fit`], with outcomes estimated also for every valid state of the `reach` settings, whether or not the
+/// history's children can reach them: a scenario that redirects children to a setting, or overflows them into it,
+/// needs to know what happens to them there. States nobody reaches change no forecast.
+pub fn fit_reaching(
+    history: &TransitionHistory,
+    options: &FitOptions,
+    reach: &[Setting],
+) -> Result<Parameters, ModelError> {
     let mut notes = Vec::new();
-    // Which transition years to use.
+    let years = fitted_years(history, options)?;
+    let base_census = years[years.len() - 1].next();
+    let space = state_space(history);
+    let obs = Observations::count(history, &space, &years);
+    if obs.base_stock.iter().all(|&c| c == 0) {
+        return Err(ModelError::NoPlansAtBase {
+            census: base_census,
+        });
+    }
+    let mut by_setting: Vec<Option<&ValidSetting>> = vec![None; space.n_settings()];
+    for v in &history.valid_states {
+        if let Some(i) = space.setting_index(&v.setting) {
+            by_setting[i] = Some(v);
+        }
+    }
+    let validity = Validity::new(&space, &by_setting, &obs.observed_range);
+    let population = PopulationTable::new(history);
+    if population.missing {
+        notes.push(
+            "no resident population was supplied: joiners are projected as counts per year, not rates per head"
+                .to_string(),
+        );
+    }
+    let alpha = options.prior_strength.max(0.0);
+    let joiners = fit_joiners(
+        &space,
+        &validity,
+        &obs,
+        &years,
+        &population,
+        alpha,
+        &mut notes,
+    );
+    let trend = fit_trend(
+        &years,
+        &joiners,
+        &obs.joiners_by_year_ncy,
+        &population,
+        options.joiner_trend,
+        options.persistence_sd,
+        &mut notes,
+    );
+    let reach: Vec<usize> = reach
+        .iter()
+        .filter_map(|s| space.setting_index(s))
+        .collect();
+    let outcomes = fit_outcomes(&space, &validity, &obs, &joiners, &reach, alpha, &mut notes);
+    let leaver_trend = match options.joiner_trend {
+        JoinerTrend::Stationary => None,
+        JoinerTrend::Damped { damping } => fit_leaver_trend(
+            &years,
+            space.len(),
+            &obs.observed,
+            &obs.stock_by_year,
+            &obs.leavers_by_year,
+            damping,
+            &mut notes,
+        ),
+    };
+    let (unit_cost_pence, place_funding_pence) =
+        unit_costs(history, &space, &obs.base_stock, base_census, &mut notes);
+    if let Some(last_pop) = population.last_year() {
+        if last_pop <= base_census.year() {
+            notes.push(format!(
+                "population after {last_pop} not supplied: carried forward from {last_pop}"
+            ));
+        }
+    }
+    Ok(Parameters {
+        space,
+        base_census,
+        base_stock: obs.base_stock,
+        outcomes,
+        joiners,
+        trend,
+        leaver_trend,
+        population,
+        unit_cost_pence,
+        place_funding_pence,
+        fitted_years: years,
+        notes,
+    })
+}
+
+/// The transition years to fit on (the census each starts from): consecutive, ending before the requested base.
+fn fitted_years(
+    history: &TransitionHistory,
+    options: &FitOptions,
+) -> Result<Vec<CensusYear>, ModelError> {
     let all_years: BTreeSet<CensusYear> =
         history.transitions.iter().map(|t| t.from_census).collect();
     let years: Vec<CensusYear> = match options.base_census {
@@ -353,7 +452,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             .collect(),
         None => all_years.iter().copied().collect(),
     };
-    let (Some(&first), Some(&last)) = (years.first(), years.last()) else {
+    let Some(&last) = years.last() else {
         return Err(ModelError::NoTransitions);
     };
     if let Some(w) = years.windows(2).find(|w| w[1] != w[0].next()) {
@@ -362,15 +461,14 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             before: w[1],
         });
     }
-    let base_census = last.next();
-    if let Some(base) = options.base_census {
-        if base != base_census {
-            return Err(ModelError::NoTransitions);
-        }
+    if options.base_census.is_some_and(|base| base != last.next()) {
+        return Err(ModelError::NoTransitions);
     }
-    let used = |y: CensusYear| y >= first && y <= last;
+    Ok(years)
+}
 
-    // The state space: every code in the history, costs and valid states.
+/// The state space: every code in the history and valid states.
+fn state_space(history: &TransitionHistory) -> StateSpace {
     let mut needs: HashSet<&Need> = HashSet::default();
     let mut settings: HashSet<&Setting> = HashSet::default();
     for t in &history.transitions {
@@ -383,111 +481,134 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
         settings.insert(&v.setting);
         needs.extend(v.needs.iter());
     }
-    let space = StateSpace::new(
+    StateSpace::new(
         needs.into_iter().cloned().collect(),
         settings.into_iter().cloned().collect(),
-    );
-    let n_states = space.len();
-    let n_settings = space.n_settings();
+    )
+}
 
-    let mut by_setting: Vec<Option<&ValidSetting>> = vec![None; n_settings];
-    for v in &history.valid_states {
-        if let Some(i) = space.setting_index(&v.setting) {
-            by_setting[i] = Some(v);
-        }
-    }
+/// What the fitted years' transitions show, counted once.
+struct Observations {
+    /// Children by (origin state, destination state or [`LEAVE`]).
+    observed: HashMap<(usize, u32), f64>,
+    /// Setting-level outcomes by NCY: [ncy][setting][setting′, or n_settings = leave].
+    setting_outcomes: Vec<Vec<Vec<f64>>>,
+    /// Joiners by (NCY, state) and by (census year they joined from, NCY).
+    joiners_at: HashMap<(usize, StateIndex), f64>,
+    joiners_by_year_ncy: BTreeMap<(CensusYear, usize), f64>,
+    base_stock: Vec<u32>,
+    /// The NCYs each setting was seen at (settings without valid-states rows are allowed there only).
+    observed_range: Vec<Option<(usize, usize)>>,
+    /// Children in each state at the start of each fitted year (`[year][state]`), and leavers that year.
+    stock_by_year: Vec<f64>,
+    leavers_by_year: Vec<f64>,
+}
 
-    // Observed counts.
-    let mut observed: HashMap<(usize, u32), f64> = HashMap::default();
-    // Setting-level outcomes by NCY: [ncy][setting][setting' or n_settings = leave].
-    let mut setting_outcomes = vec![vec![vec![0.0f64; n_settings + 1]; n_settings]; Ncy::COUNT];
-    let mut joiners_at: HashMap<(usize, StateIndex), f64> = HashMap::default();
-    let mut joiners_by_year_ncy: BTreeMap<(CensusYear, usize), f64> = BTreeMap::new();
-    let mut base_stock = vec![0u32; n_states];
-    let mut observed_range: Vec<Option<(usize, usize)>> = vec![None; n_settings];
-    let mut widen = |setting: usize, ncy: usize| {
-        let r = observed_range[setting].get_or_insert((ncy, ncy));
-        r.0 = r.0.min(ncy);
-        r.1 = r.1.max(ncy);
-    };
-    // Children in each state at the start of each fitted year, and leavers that year (for the leaver trend).
-    let year_slot = |y: CensusYear| (y.year() - first.year()) as usize;
-    let mut stock_by_year = vec![0.0f64; years.len() * n_states];
-    let mut leavers_by_year = vec![0.0f64; years.len()];
-    for t in history.transitions.iter().filter(|t| used(t.from_census)) {
-        let before = t
-            .before
-            .as_ref()
-            .and_then(|s| space.index_of(s).map(|i| (i, s)));
-        let after = t
-            .after
-            .as_ref()
-            .and_then(|s| space.index_of(s).map(|i| (i, s)));
-        // Need and setting indexes come from the state index (parts), not fresh code lookups.
-        if let Some((i, s)) = before {
-            widen(space.parts(i).2, s.ncy.index());
-        }
-        if let Some((i, s)) = after {
-            widen(space.parts(i).2, s.ncy.index());
-        }
-        if let Some((from, _)) = before {
-            let y = year_slot(t.from_census);
-            stock_by_year[y * n_states + from] += 1.0;
-            let aged_out = after.is_some() && space.parts(from).0 + 1 >= Ncy::COUNT;
-            if after.is_none() || aged_out {
-                leavers_by_year[y] += 1.0;
+impl Observations {
+    fn count(history: &TransitionHistory, space: &StateSpace, years: &[CensusYear]) -> Self {
+        let (first, last) = (years[0], years[years.len() - 1]);
+        let (n_states, n_settings) = (space.len(), space.n_settings());
+        let mut o = Self {
+            observed: HashMap::default(),
+            setting_outcomes: vec![vec![vec![0.0f64; n_settings + 1]; n_settings]; Ncy::COUNT],
+            joiners_at: HashMap::default(),
+            joiners_by_year_ncy: BTreeMap::new(),
+            base_stock: vec![0u32; n_states],
+            observed_range: vec![None; n_settings],
+            stock_by_year: vec![0.0f64; years.len() * n_states],
+            leavers_by_year: vec![0.0f64; years.len()],
+        };
+        let used = |y: CensusYear| y >= first && y <= last;
+        for t in history.transitions.iter().filter(|t| used(t.from_census)) {
+            let before = t
+                .before
+                .as_ref()
+                .and_then(|s| space.index_of(s).map(|i| (i, s)));
+            let after = t
+                .after
+                .as_ref()
+                .and_then(|s| space.index_of(s).map(|i| (i, s)));
+            // Need and setting indexes come from the state index (parts), not fresh code lookups.
+            for (i, s) in before.iter().chain(after.iter()) {
+                o.widen(space.parts(*i).2, s.ncy.index());
+            }
+            if let Some((from, _)) = before {
+                let y = (t.from_census.year() - first.year()) as usize;
+                o.stock_by_year[y * n_states + from] += 1.0;
+                let aged_out = after.is_some() && space.parts(from).0 + 1 >= Ncy::COUNT;
+                if after.is_none() || aged_out {
+                    o.leavers_by_year[y] += 1.0;
+                }
+            }
+            o.record(space, t.from_census, before.map(|b| b.0), after);
+            if t.from_census == last {
+                if let Some((to, _)) = after {
+                    o.base_stock[to] += 1;
+                }
             }
         }
+        o
+    }
+
+    fn widen(&mut self, setting: usize, ncy: usize) {
+        let r = self.observed_range[setting].get_or_insert((ncy, ncy));
+        r.0 = r.0.min(ncy);
+        r.1 = r.1.max(ncy);
+    }
+
+    /// Count one transition: a joiner, a leaver or a child staying or moving.
+    fn record(
+        &mut self,
+        space: &StateSpace,
+        from_census: CensusYear,
+        before: Option<StateIndex>,
+        after: Option<(StateIndex, &highneeds_domain::State)>,
+    ) {
+        let n_settings = space.n_settings();
         match (before, after) {
             (None, Some((to, s))) => {
                 let a = s.ncy.index();
-                *joiners_at.entry((a, to)).or_default() += 1.0;
-                *joiners_by_year_ncy.entry((t.from_census, a)).or_default() += 1.0;
+                *self.joiners_at.entry((a, to)).or_default() += 1.0;
+                *self
+                    .joiners_by_year_ncy
+                    .entry((from_census, a))
+                    .or_default() += 1.0;
             }
-            (Some((from, _)), None) => {
-                *observed.entry((from, LEAVE)).or_default() += 1.0;
+            (Some(from), None) => {
+                *self.observed.entry((from, LEAVE)).or_default() += 1.0;
                 let (a, _, s) = space.parts(from);
-                setting_outcomes[a][s][n_settings] += 1.0;
+                self.setting_outcomes[a][s][n_settings] += 1.0;
             }
-            (Some((from, _)), Some((to, _))) => {
+            (Some(from), Some((to, _))) => {
                 let (a, _, s) = space.parts(from);
                 let (_, n2, s2) = space.parts(to);
                 if a + 1 < Ncy::COUNT {
                     let dest = space.index(a + 1, n2, s2) as u32;
-                    *observed.entry((from, dest)).or_default() += 1.0;
+                    *self.observed.entry((from, dest)).or_default() += 1.0;
                 } else {
-                    *observed.entry((from, LEAVE)).or_default() += 1.0;
+                    *self.observed.entry((from, LEAVE)).or_default() += 1.0;
                 }
-                setting_outcomes[a][s][s2] += 1.0;
+                self.setting_outcomes[a][s][s2] += 1.0;
             }
             (None, None) => {}
         }
-        if t.from_census == last {
-            if let Some((to, _)) = after {
-                base_stock[to] += 1;
-            }
-        }
     }
-    if base_stock.iter().all(|&c| c == 0) {
-        return Err(ModelError::NoPlansAtBase {
-            census: base_census,
-        });
-    }
-    let validity = Validity::new(&space, &by_setting, &observed_range);
+}
 
-    let population = PopulationTable::new(history);
-    if population.missing {
-        notes.push(
-            "no resident population was supplied: joiners are projected as counts per year, not rates per head"
-                .to_string(),
-        );
-    }
-
-    // Joiners per NCY.
-    let alpha = options.prior_strength.max(0.0);
+/// Joiners per NCY: the pooled rate per head and a Dirichlet mix over (need, setting) whose prior is the mix at
+/// the neighbouring NCYs, moved to this NCY where valid.
+fn fit_joiners(
+    space: &StateSpace,
+    validity: &Validity,
+    obs: &Observations,
+    years: &[CensusYear],
+    population: &PopulationTable,
+    alpha: f64,
+    notes: &mut Vec<String>,
+) -> Vec<JoinerNcy> {
     let mut joiner_totals = [0.0f64; Ncy::COUNT];
     let mut joiner_mix: Vec<BTreeMap<StateIndex, f64>> = vec![BTreeMap::new(); Ncy::COUNT];
-    for (&(a, to), &c) in &joiners_at {
+    for (&(a, to), &c) in &obs.joiners_at {
         joiner_totals[a] += c;
         joiner_mix[a].insert(to, c);
     }
@@ -504,7 +625,6 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             ));
             continue;
         }
-        // Prior: the mix at neighbouring NCYs, moved to this NCY, where valid.
         let mut prior: BTreeMap<StateIndex, f64> = BTreeMap::new();
         for b in [a.wrapping_sub(1), a + 1] {
             if b >= Ncy::COUNT {
@@ -536,31 +656,39 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             mix_probability: entries.iter().map(|e| e.1 / total).collect(),
         });
     }
+    joiners
+}
 
-    let trend = fit_trend(
-        &years,
-        &joiners,
-        &joiners_by_year_ncy,
-        &population,
-        options.joiner_trend,
-        options.persistence_sd,
-        &mut notes,
-    );
-
-    // Outcome table over the states reachable from the base stock and joiner destinations.
+/// The outcome table over the states reachable from the base stock and joiner destinations.
+fn fit_outcomes(
+    space: &StateSpace,
+    validity: &Validity,
+    obs: &Observations,
+    joiners: &[JoinerNcy],
+    reach: &[usize],
+    alpha: f64,
+    notes: &mut Vec<String>,
+) -> OutcomeTable {
+    let n_settings = space.n_settings();
     let mut observed_by_origin: HashMap<StateIndex, Vec<(u32, f64)>> = HashMap::default();
-    for (&(from, dest), &c) in &observed {
+    for (&(from, dest), &c) in &obs.observed {
         observed_by_origin.entry(from).or_default().push((dest, c));
     }
-    let all_ncy_outcomes: Vec<Vec<f64>> = (0..n_settings)
-        .map(|s| {
-            (0..=n_settings)
-                .map(|o| (0..Ncy::COUNT).map(|a| setting_outcomes[a][s][o]).sum())
-                .collect()
-        })
-        .collect();
+    let prior = OutcomePrior {
+        space,
+        validity,
+        setting_outcomes: &obs.setting_outcomes,
+        all_ncy_outcomes: (0..n_settings)
+            .map(|s| {
+                (0..=n_settings)
+                    .map(|o| (0..Ncy::COUNT).map(|a| obs.setting_outcomes[a][s][o]).sum())
+                    .collect()
+            })
+            .collect(),
+    };
     let mut edges_of: BTreeMap<StateIndex, Vec<(u32, f64)>> = BTreeMap::new();
-    let mut queue: Vec<StateIndex> = base_stock
+    let mut queue: Vec<StateIndex> = obs
+        .base_stock
         .iter()
         .enumerate()
         .filter(|(_, &c)| c > 0)
@@ -571,62 +699,26 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             .iter()
             .flat_map(|j| j.mix_state.iter().map(|&s| s as usize)),
     );
+    for &setting in reach {
+        for a in 0..Ncy::COUNT {
+            for n in 0..space.n_needs() {
+                if validity.allowed(a, n, setting) {
+                    queue.push(space.index(a, n, setting));
+                }
+            }
+        }
+    }
     let mut no_prior_states = 0usize;
     while let Some(origin) = queue.pop() {
         if edges_of.contains_key(&origin) {
             continue;
         }
-        let (a, n, s) = space.parts(origin);
         let mut outcome: BTreeMap<u32, f64> = BTreeMap::new();
         for &(dest, c) in observed_by_origin.get(&origin).map_or(&[][..], |v| v) {
             *outcome.entry(dest).or_default() += c;
         }
-        if a + 1 >= Ncy::COUNT {
-            // Aged out at 25: everyone leaves.
-            outcome.clear();
-            outcome.insert(LEAVE, 1.0);
-        } else {
-            let mask = |o: usize| -> bool {
-                o == n_settings || (validity.may_move(s, o) && validity.allowed(a + 1, n, o))
-            };
-            let mut weights = vec![0.0f64; n_settings + 1];
-            for (b, w) in [(a.wrapping_sub(1), 0.5), (a, 1.0), (a + 1, 0.5)] {
-                if b < Ncy::COUNT {
-                    for (o, slot) in weights.iter_mut().enumerate() {
-                        if mask(o) {
-                            *slot += w * setting_outcomes[b][s][o];
-                        }
-                    }
-                }
-            }
-            if weights.iter().sum::<f64>() <= 0.0 {
-                for (o, slot) in weights.iter_mut().enumerate() {
-                    if mask(o) {
-                        *slot = all_ncy_outcomes[s][o];
-                    }
-                }
-            }
-            let total: f64 = weights.iter().sum();
-            if total <= 0.0 {
-                weights[n_settings] = 1.0;
-                if outcome.is_empty() {
-                    no_prior_states += 1;
-                }
-            }
-            let total: f64 = weights.iter().sum();
-            for (o, w) in weights.iter().enumerate() {
-                if *w > 0.0 {
-                    let dest = if o == n_settings {
-                        LEAVE
-                    } else {
-                        space.index(a + 1, n, o) as u32
-                    };
-                    *outcome.entry(dest).or_default() += alpha * w / total;
-                }
-            }
-            if outcome.values().sum::<f64>() <= 0.0 {
-                outcome.insert(LEAVE, 1.0);
-            }
+        if !prior.add_to(origin, alpha, &mut outcome) {
+            no_prior_states += 1;
         }
         let mut list: Vec<(u32, f64)> = outcome.into_iter().filter(|(_, w)| *w > 0.0).collect();
         list.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -642,45 +734,114 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             "{no_prior_states} states had no data to estimate from (not seen, no neighbours): children reaching them are treated as leaving"
         ));
     }
-    let mut outcomes = OutcomeTable {
-        offsets: Vec::with_capacity(n_states + 1),
-        destination: Vec::new(),
-        alpha: Vec::new(),
-        probability: Vec::new(),
-        concentration: vec![0.0; n_states],
-        leave: vec![0.0; n_states],
-    };
-    outcomes.offsets.push(0);
-    for st in 0..n_states {
-        if let Some(list) = edges_of.get(&st) {
-            let total: f64 = list.iter().map(|e| e.1).sum();
-            outcomes.concentration[st] = total;
-            for &(dest, w) in list {
-                outcomes.destination.push(dest);
-                outcomes.alpha.push(w);
-                outcomes.probability.push(w / total);
-                if dest == LEAVE {
-                    outcomes.leave[st] += w / total;
+    OutcomeTable::from_edges(space.len(), &edges_of)
+}
+
+/// The prior of a state's outcomes: the same setting's outcomes at NCY−1..NCY+1 (weights ½, 1, ½), else at every
+/// NCY, over valid moves only.
+struct OutcomePrior<'a> {
+    space: &'a StateSpace,
+    validity: &'a Validity,
+    setting_outcomes: &'a [Vec<Vec<f64>>],
+    all_ncy_outcomes: Vec<Vec<f64>>,
+}
+
+impl OutcomePrior<'_> {
+    /// Add the prior (total mass `alpha`) to `outcome`. Returns false when the state had nothing to learn from
+    /// (no observations and no prior), in which case its children leave.
+    fn add_to(&self, origin: StateIndex, alpha: f64, outcome: &mut BTreeMap<u32, f64>) -> bool {
+        let n_settings = self.space.n_settings();
+        let (a, n, s) = self.space.parts(origin);
+        if a + 1 >= Ncy::COUNT {
+            // Aged out at 25: everyone leaves.
+            outcome.clear();
+            outcome.insert(LEAVE, 1.0);
+            return true;
+        }
+        let mask = |o: usize| -> bool {
+            o == n_settings || (self.validity.may_move(s, o) && self.validity.allowed(a + 1, n, o))
+        };
+        let mut weights = vec![0.0f64; n_settings + 1];
+        for (b, w) in [(a.wrapping_sub(1), 0.5), (a, 1.0), (a + 1, 0.5)] {
+            if b < Ncy::COUNT {
+                for (o, slot) in weights.iter_mut().enumerate() {
+                    if mask(o) {
+                        *slot += w * self.setting_outcomes[b][s][o];
+                    }
                 }
             }
         }
-        outcomes.offsets.push(outcomes.destination.len() as u32);
+        if weights.iter().sum::<f64>() <= 0.0 {
+            for (o, slot) in weights.iter_mut().enumerate() {
+                if mask(o) {
+                    *slot = self.all_ncy_outcomes[s][o];
+                }
+            }
+        }
+        let mut learned = true;
+        if weights.iter().sum::<f64>() <= 0.0 {
+            weights[n_settings] = 1.0;
+            learned = !outcome.is_empty();
+        }
+        let total: f64 = weights.iter().sum();
+        for (o, w) in weights.iter().enumerate() {
+            if *w > 0.0 {
+                let dest = if o == n_settings {
+                    LEAVE
+                } else {
+                    self.space.index(a + 1, n, o) as u32
+                };
+                *outcome.entry(dest).or_default() += alpha * w / total;
+            }
+        }
+        if outcome.values().sum::<f64>() <= 0.0 {
+            outcome.insert(LEAVE, 1.0);
+        }
+        learned
     }
+}
 
-    let leaver_trend = match options.joiner_trend {
-        JoinerTrend::Stationary => None,
-        JoinerTrend::Damped { damping } => fit_leaver_trend(
-            &years,
-            n_states,
-            &observed,
-            &stock_by_year,
-            &leavers_by_year,
-            damping,
-            &mut notes,
-        ),
-    };
+impl OutcomeTable {
+    /// The compressed table from each state's (destination, pseudo-count) list, largest first.
+    pub fn from_edges(n_states: usize, edges_of: &BTreeMap<StateIndex, Vec<(u32, f64)>>) -> Self {
+        let mut outcomes = OutcomeTable {
+            offsets: Vec::with_capacity(n_states + 1),
+            destination: Vec::new(),
+            alpha: Vec::new(),
+            probability: Vec::new(),
+            concentration: vec![0.0; n_states],
+            leave: vec![0.0; n_states],
+        };
+        outcomes.offsets.push(0);
+        for st in 0..n_states {
+            if let Some(list) = edges_of.get(&st) {
+                let total: f64 = list.iter().map(|e| e.1).sum();
+                outcomes.concentration[st] = total;
+                for &(dest, w) in list {
+                    outcomes.destination.push(dest);
+                    outcomes.alpha.push(w);
+                    outcomes.probability.push(w / total);
+                    if dest == LEAVE {
+                        outcomes.leave[st] += w / total;
+                    }
+                }
+            }
+            outcomes.offsets.push(outcomes.destination.len() as u32);
+        }
+        outcomes
+    }
+}
 
-    // Unit costs per state: all-ages rows first, then age-group rows over them (the specific row wins).
+/// Unit costs per state (pence a year): all-ages rows first, then age-group rows over them (the specific row
+/// wins); the place-funding part when every row gives the split.
+fn unit_costs(
+    history: &TransitionHistory,
+    space: &StateSpace,
+    base_stock: &[u32],
+    base_census: CensusYear,
+    notes: &mut Vec<String>,
+) -> (Vec<f64>, Option<Vec<f64>>) {
+    let n_states = space.len();
     let mut unit_cost_pence = vec![0.0f64; n_states];
     let mut place_pence = vec![0.0f64; n_states];
     let mut costed = vec![false; n_states];
@@ -712,7 +873,6 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             }
         }
     }
-    let place_funding_pence = split.then_some(place_pence);
     if history.costs.is_empty() {
         notes.push("no unit costs were supplied: costs are shown as zero".to_string());
     } else {
@@ -728,28 +888,7 @@ pub fn fit(history: &TransitionHistory, options: &FitOptions) -> Result<Paramete
             ));
         }
     }
-    if let Some(last_pop) = population.last_year() {
-        if last_pop <= base_census.year() {
-            notes.push(format!(
-                "population after {last_pop} not supplied: carried forward from {last_pop}"
-            ));
-        }
-    }
-
-    Ok(Parameters {
-        space,
-        base_census,
-        base_stock,
-        outcomes,
-        joiners,
-        trend,
-        leaver_trend,
-        population,
-        unit_cost_pence,
-        place_funding_pence,
-        fitted_years: years,
-        notes,
-    })
+    (unit_cost_pence, split.then_some(place_pence))
 }
 
 /// Uncertainty (sd of the yearly log growth of the joiner rate) assumed when too few years exist to fit a trend:

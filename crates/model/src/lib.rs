@@ -10,17 +10,22 @@ pub mod backtest;
 pub mod benchmark;
 pub mod decomposition;
 pub mod diagnose;
+pub mod effects;
 pub mod estimate;
 pub mod forecast;
 pub mod ledger;
 pub mod monte_carlo;
 pub mod national;
 pub mod published_forecast;
+pub mod scenario;
 pub mod space;
 #[cfg(test)]
 mod tests;
 
-pub use estimate::{fit, FitOptions, JoinerTrend, Parameters, DEFAULT_PERSISTENCE_SD};
+pub use effects::Effects;
+pub use estimate::{
+    fit, fit_reaching, FitOptions, JoinerTrend, Parameters, DEFAULT_PERSISTENCE_SD,
+};
 pub use forecast::{Engine, Forecast, ProjectionOptions, Summary};
 pub use monte_carlo::MonteCarloOptions;
 

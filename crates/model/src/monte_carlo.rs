@@ -11,10 +11,11 @@
 //! simulations run in.
 
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Hypergeometric, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
+use crate::effects::{Effects, StepEffects};
 use crate::estimate::{Parameters, LEAVE};
 use crate::forecast::{
     assemble, base_money, Columns, Engine, Forecast, ProjectionOptions, Summary,
@@ -74,6 +75,11 @@ struct Compiled {
     place_cost: Option<Vec<f64>>,
     base: Vec<u32>,
     joiners: Vec<CompiledJoiners>,
+    /// Full state index of each compact state, the compact index of each full state (u32::MAX if none), and
+    /// each compact state's setting (the sink's is `u32::MAX`).
+    full: Vec<usize>,
+    compact: Vec<u32>,
+    setting: Vec<u32>,
 }
 
 /// One joiner NCY's mix as a two-level urn: setting first, then the (need, setting) cell within it. By the
@@ -84,6 +90,8 @@ struct CompiledJoiners {
     ncy: usize,
     /// Cells grouped by setting; within a group, largest pseudo-count first.
     states: Vec<u32>,
+    /// The full state index of each cell (for the levers, which speak of full states).
+    full_states: Vec<u32>,
     alpha: Vec<f64>,
     /// Per setting group: total pseudo-count and the range of its cells, largest group first.
     group_alpha: Vec<f64>,
@@ -93,21 +101,24 @@ struct CompiledJoiners {
 
 impl CompiledJoiners {
     fn new(params: &Parameters, j: &crate::estimate::JoinerNcy, compact: &[u32]) -> Self {
-        let mut groups: Vec<(usize, Vec<(u32, f64)>)> = Vec::new();
+        // (setting, its cells as (compact state, pseudo-count, full state)).
+        type Cell = (u32, f64, u32);
+        let mut groups: Vec<(usize, Vec<Cell>)> = Vec::new();
         for (&st, &a) in j.mix_state.iter().zip(&j.mix_alpha) {
             let (_, _, setting) = params.space.parts(st as usize);
-            let cell = (compact[st as usize], a);
+            let cell = (compact[st as usize], a, st);
             match groups.iter_mut().find(|g| g.0 == setting) {
                 Some(g) => g.1.push(cell),
                 None => groups.push((setting, vec![cell])),
             }
         }
-        let total = |cells: &[(u32, f64)]| cells.iter().map(|c| c.1).sum::<f64>();
+        let total = |cells: &[Cell]| cells.iter().map(|c| c.1).sum::<f64>();
         groups.sort_by(|x, y| total(&y.1).total_cmp(&total(&x.1)).then(x.0.cmp(&y.0)));
         let mut out = Self {
             rate: j.rate(),
             ncy: j.ncy,
             states: Vec::new(),
+            full_states: Vec::new(),
             alpha: Vec::new(),
             group_alpha: Vec::new(),
             group_cells: Vec::new(),
@@ -117,8 +128,9 @@ impl CompiledJoiners {
             cells.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
             let start = out.states.len() as u32;
             out.group_alpha.push(total(&cells));
-            for (st, a) in cells {
+            for (st, a, full) in cells {
                 out.states.push(st);
+                out.full_states.push(full);
                 out.alpha.push(a);
             }
             out.group_cells.push((start, out.states.len() as u32));
@@ -185,6 +197,11 @@ impl Compiled {
             .iter()
             .map(|j| CompiledJoiners::new(params, j, &compact))
             .collect();
+        let mut setting: Vec<u32> = state
+            .iter()
+            .map(|&s| params.space.parts(s).2 as u32)
+            .collect();
+        setting.push(u32::MAX);
         Self {
             offsets,
             destination,
@@ -196,6 +213,71 @@ impl Compiled {
             place_cost,
             base,
             joiners,
+            full: state,
+            compact,
+            setting,
+        }
+    }
+
+    /// One year's levers in compact terms. `trend_leave` is the leaver trend's multiplier that year.
+    fn step(&self, params: &Parameters, e: &StepEffects, trend_leave: f64) -> CompiledStep {
+        let n = self.states();
+        let compact_redirects = |r: &[(u32, f64)]| -> Vec<(u32, f64)> {
+            r.iter()
+                .filter_map(|&(t, share)| {
+                    let c = *self.compact.get(t as usize)?;
+                    (c != u32::MAX).then_some((c, share))
+                })
+                .collect()
+        };
+        let by_compact = |per_state: &[Vec<(u32, f64)>]| -> Vec<Vec<(u32, f64)>> {
+            (0..=n)
+                .map(
+                    |c| match self.full.get(c).and_then(|&full| per_state.get(full)) {
+                        Some(r) => compact_redirects(r),
+                        None => Vec::new(),
+                    },
+                )
+                .collect()
+        };
+        let joiners = self
+            .joiners
+            .iter()
+            .map(|j| {
+                let m: Vec<f64> = j
+                    .full_states
+                    .iter()
+                    .map(|&full| e.joiner_multiplier(full as usize))
+                    .collect();
+                let top = m.iter().copied().fold(0.0f64, f64::max);
+                (m, top)
+            })
+            .collect();
+        let places = e
+            .places
+            .iter()
+            .map(|limit| {
+                let states = (0..n)
+                    .filter(|&c| self.setting[c] as usize == limit.setting)
+                    .map(|c| {
+                        let (a, need, _) = params.space.parts(self.full[c]);
+                        let target = params.space.index(a, need, limit.overflow);
+                        (c as u32, self.compact[target])
+                    })
+                    .collect();
+                (states, limit.places)
+            })
+            .collect();
+        CompiledStep {
+            leave: self
+                .full
+                .iter()
+                .map(|&s| trend_leave * e.leave_multiplier(s))
+                .collect(),
+            joiners,
+            joiner_redirect: by_compact(&e.joiner_redirect),
+            mover_redirect: by_compact(&e.mover_redirect),
+            places,
         }
     }
 
@@ -276,6 +358,9 @@ struct Scratch {
     next: Vec<u32>,
     occupied: Vec<u32>,
     next_occupied: Vec<u32>,
+    /// How many entries of `occupied` and `next_occupied` are in use.
+    n_occupied: usize,
+    n_next: usize,
     /// Children per reporting column (cost excluded) in the year being recorded.
     tally: Vec<u32>,
     /// Urn weights per edge and per state (pseudo-counts plus draws so far) in the current simulation.
@@ -304,7 +389,59 @@ pub fn project(
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
 ) -> Forecast {
-    let sims = simulate(params, options, mc);
+    project_with(params, options, mc, &Effects::none())
+}
+
+/// Run the Monte-Carlo engine under a scenario's levers.
+pub fn project_with(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+    effects: &Effects,
+) -> Forecast {
+    let sims = simulate_with(params, options, mc, effects);
+    forecast_of(params, options, mc, &sims)
+}
+
+/// Each simulation's placement cost per financial year (pence): FY starting in the base census's year + i =
+/// 5/12 × census i + 7/12 × census i + 1, census 0 being the base as known.
+pub(crate) fn placement_by_fy_per_simulation(
+    params: &Parameters,
+    sims: &Simulations,
+) -> Vec<(highneeds_domain::FinancialYear, Vec<f64>)> {
+    let cols = Columns::of(params);
+    let width = sims.width();
+    let base = crate::forecast::base_cost(params);
+    let years = sims.rows.first().map_or(0, |r| r.len() / width);
+    (0..years)
+        .filter_map(|h| {
+            let fy =
+                highneeds_domain::FinancialYear::starting(params.base_census.year() + h as i32)
+                    .ok()?;
+            let per_sim = sims
+                .rows
+                .iter()
+                .map(|r| {
+                    let first = if h == 0 {
+                        base
+                    } else {
+                        r[(h - 1) * width + cols.cost()]
+                    };
+                    (5.0 * first + 7.0 * r[h * width + cols.cost()]) / 12.0
+                })
+                .collect();
+            Some((fy, per_sim))
+        })
+        .collect()
+}
+
+/// Summarise simulations into a forecast.
+pub(crate) fn forecast_of(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+    sims: &Simulations,
+) -> Forecast {
     let results = &sims.rows;
     let f = sims.columns;
     let width = sims.width();
@@ -365,226 +502,26 @@ pub(crate) fn simulate(
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
 ) -> Simulations {
+    simulate_with(params, options, mc, &Effects::none())
+}
+
+/// Every simulation's yearly rows under a scenario's levers.
+pub(crate) fn simulate_with(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+    effects: &Effects,
+) -> Simulations {
     let cols = Columns::of(params);
     let compiled = Compiled::new(params, &cols);
-    let years = options.years;
-    let f = cols.len();
-    // Each simulated year's row: the reporting columns, then joiners and leavers.
-    let width = f + 2;
-    let census0 = params.base_census.year();
-    // Population at each projected census for each joiner NCY, and the trend's per-step terms.
-    let population: Vec<Vec<f64>> = (1..=years)
-        .map(|h| {
-            compiled
-                .joiners
-                .iter()
-                .map(|j| params.population.at(census0 + h as i32, j.ncy))
-                .collect()
-        })
-        .collect();
-    let damped: Vec<f64> = (1..=years).map(|h| params.trend.damped_time(h)).collect();
-    let log_var: Vec<f64> = (1..=years).map(|h| params.trend.log_variance(h)).collect();
-    let persistence: Vec<f64> = (1..=years)
-        .map(|h| params.trend.persistence_gradient(h))
-        .collect();
-    let leave_multiplier: Vec<f64> = (1..=years).map(|h| params.leave_multiplier(h)).collect();
-    let uplift: Vec<f64> = (1..=years)
-        .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
-        .collect();
-    let n_states = compiled.states();
-    let run_one = |scratch: &mut Scratch, sim: u32| -> Vec<f64> {
-        let mut rng = stream(mc.seed, u64::from(sim));
-        // Joiner trend: level and slope drawn once (bivariate normal), and persistence; mean-preserving.
-        let cov = &params.trend.covariance;
-        let z1: f64 = StandardNormal.sample(&mut rng);
-        let z2: f64 = StandardNormal.sample(&mut rng);
-        let l00 = cov[0][0].max(0.0).sqrt();
-        let l10 = if l00 > 0.0 { cov[0][1] / l00 } else { 0.0 };
-        let l11 = (cov[1][1] - l10 * l10).max(0.0).sqrt();
-        let d_level = l00 * z1;
-        let d_slope = l10 * z1 + l11 * z2;
-        let z3: f64 = StandardNormal.sample(&mut rng);
-        let d_persistence = params.trend.persistence_sd * z3;
-        scratch.edge_weight.copy_from_slice(&compiled.alpha);
-        scratch
-            .state_weight
-            .copy_from_slice(&compiled.concentration);
-        for (((w, g), t), j) in scratch
-            .joiner_weight
-            .iter_mut()
-            .zip(scratch.joiner_group_weight.iter_mut())
-            .zip(scratch.joiner_total.iter_mut())
-            .zip(&compiled.joiners)
-        {
-            w.copy_from_slice(&j.alpha);
-            g.copy_from_slice(&j.group_alpha);
-            *t = j.concentration;
-        }
-        // `counts` holds this year's children, `occupied` the states with any (in a fixed order, so the
-        // simulation is the same whoever runs it); `next` is all zeros between years.
-        let Scratch {
-            counts,
-            next,
-            occupied,
-            next_occupied,
-            edge_weight,
-            state_weight,
-            joiner_weight,
-            joiner_group_weight,
-            joiner_total,
-            tally,
-        } = scratch;
-        counts[..n_states].copy_from_slice(&compiled.base);
-        let sink = n_states;
-        // Occupied states are kept in fixed-size buffers with explicit lengths, so recording a newly occupied
-        // state is branch-free (always write, advance the length only if it was empty and not the sink).
-        let mut n_occupied = 0;
-        for s in 0..n_states {
-            if compiled.base[s] > 0 {
-                occupied[n_occupied] = s as u32;
-                n_occupied += 1;
-            }
-        }
-        let mut out = vec![0.0f64; years as usize * width];
-        let sd = params.trend.yearly_sd;
-        for h in 0..years as usize {
-            let mut joined = 0u64;
-            let mut n_next = 0;
-            let lm = leave_multiplier[h];
-            for &s in &occupied[..n_occupied] {
-                let s = s as usize;
-                let n = counts[s];
-                counts[s] = 0;
-                let r = compiled.offsets[s] as usize..compiled.offsets[s + 1] as usize;
-                let dest = &compiled.destination[r.clone()];
-                let weight = &mut edge_weight[r];
-                let mut total = state_weight[s];
-                let leave = compiled.leave_edge[s] as usize;
-                let adjust = lm != 1.0 && leave < weight.len() && weight.len() > 1;
-                for _ in 0..n {
-                    let pick = if adjust {
-                        adjusted_draw(&mut rng, weight, total, leave, lm)
-                    } else {
-                        urn_draw(&mut rng, weight, total)
-                    };
-                    let d = dest[pick] as usize;
-                    total += 1.0;
-                    let slot = &mut next[d];
-                    next_occupied[n_next] = d as u32;
-                    n_next += usize::from(*slot == 0) & usize::from(d != sink);
-                    *slot += 1;
-                }
-                state_weight[s] = total;
-            }
-            // Joiners.
-            let x = damped[h];
-            let eta: f64 = if sd > 0.0 {
-                let z: f64 = StandardNormal.sample(&mut rng);
-                sd * z - 0.5 * sd * sd
-            } else {
-                0.0
-            };
-            let mult = (params.trend.log_level
-                + d_level
-                + (params.trend.slope + d_slope) * x
-                + persistence[h] * d_persistence
-                - 0.5 * log_var[h]
-                + eta)
-                .exp()
-                / params.trend.pooled_rate;
-            for (ji, j) in compiled.joiners.iter().enumerate() {
-                let lambda = j.rate * mult * population[h][ji];
-                if !(lambda > 0.0 && lambda.is_finite()) {
-                    continue;
-                }
-                let n = Poisson::new(lambda).map_or(0.0, |p| p.sample(&mut rng)) as u64;
-                joined += n;
-                let weight = &mut joiner_weight[ji];
-                let group_weight = &mut joiner_group_weight[ji];
-                let mut total = joiner_total[ji];
-                for _ in 0..n {
-                    let g = urn_draw(&mut rng, group_weight, total);
-                    total += 1.0;
-                    let (a, b) = j.group_cells[g];
-                    let within = group_weight[g] - 1.0;
-                    let cell = a as usize
-                        + urn_draw(&mut rng, &mut weight[a as usize..b as usize], within);
-                    let st = j.states[cell];
-                    if st != u32::MAX {
-                        let slot = &mut next[st as usize];
-                        next_occupied[n_next] = st;
-                        n_next += usize::from(*slot == 0);
-                        *slot += 1;
-                    }
-                }
-                joiner_total[ji] = total;
-            }
-            let leavers = u64::from(next[sink]);
-            next[sink] = 0;
-            std::mem::swap(counts, next);
-            std::mem::swap(occupied, next_occupied);
-            n_occupied = n_next;
-            // This year's figures: integer tallies per column, cost in pence.
-            tally.iter_mut().for_each(|t| *t = 0);
-            let mut cost = 0.0;
-            for &s in &occupied[..n_occupied] {
-                let s = s as usize;
-                let n = counts[s];
-                for &c in &compiled.columns[s] {
-                    tally[c as usize] += n;
-                }
-                cost += f64::from(n) * compiled.unit_cost[s];
-            }
-            // Place funding only when the costs are split (a separate pass keeps the common loop lean).
-            let place: f64 = compiled.place_cost.as_ref().map_or(0.0, |p| {
-                occupied[..n_occupied]
-                    .iter()
-                    .map(|&s| f64::from(counts[s as usize]) * p[s as usize])
-                    .sum()
-            });
-            let row = &mut out[h * width..(h + 1) * width];
-            for (slot, &t) in row.iter_mut().zip(tally.iter()) {
-                *slot = f64::from(t);
-            }
-            row[cols.cost()] = cost * uplift[h];
-            if cols.split {
-                row[cols.place_funding()] = place * uplift[h];
-                row[cols.top_up()] = (cost - place) * uplift[h];
-            }
-            row[f] = joined as f64;
-            row[f + 1] = leavers as f64;
-        }
-        // Leave the scratch clean for the next simulation.
-        for &s in &occupied[..n_occupied] {
-            counts[s as usize] = 0;
-        }
-        out
-    };
-
-    let new_scratch = || Scratch {
-        counts: vec![0; n_states + 1],
-        next: vec![0; n_states + 1],
-        occupied: vec![0; n_states + 1],
-        next_occupied: vec![0; n_states + 1],
-        tally: vec![0; cols.cost()],
-        edge_weight: vec![0.0; compiled.destination.len()],
-        state_weight: vec![0.0; n_states],
-        joiner_weight: compiled
-            .joiners
-            .iter()
-            .map(|j| vec![0.0; j.states.len()])
-            .collect(),
-        joiner_group_weight: compiled
-            .joiners
-            .iter()
-            .map(|j| vec![0.0; j.group_alpha.len()])
-            .collect(),
-        joiner_total: vec![0.0; compiled.joiners.len()],
-    };
+    let run = Run::new(params, options, &compiled, cols, effects);
     let run_all = || -> Vec<Vec<f64>> {
         (0..mc.sims)
             .into_par_iter()
-            .map_init(new_scratch, run_one)
+            .map_init(
+                || Scratch::new(&compiled, &cols),
+                |scratch, sim| run.simulate_one(scratch, mc.seed, sim),
+            )
             .collect()
     };
     let rows = match mc.threads {
@@ -597,5 +534,463 @@ pub(crate) fn simulate(
         },
         None => run_all(),
     };
-    Simulations { rows, columns: f }
+    Simulations {
+        rows,
+        columns: cols.len(),
+    }
+}
+
+/// One run's fixed inputs per projected year, computed once and shared by every simulation.
+struct Run<'a> {
+    params: &'a Parameters,
+    compiled: &'a Compiled,
+    cols: Columns,
+    years: u32,
+    /// Population at each projected census for each joiner NCY, and the joiner trend's per-step terms.
+    population: Vec<Vec<f64>>,
+    damped: Vec<f64>,
+    log_var: Vec<f64>,
+    persistence: Vec<f64>,
+    /// The leaver trend's multiplier per step.
+    leave_multiplier: Vec<f64>,
+    /// The levers, per step, in compact-state terms (`None`: no lever acts that year).
+    levers: Vec<Option<CompiledStep>>,
+    /// The uplift of unit costs per step.
+    uplift: Vec<f64>,
+    /// Unit cost and place funding per compact state, uplift and levers included, for the steps where a lever
+    /// changes unit costs (`None`: the compiled costs × the uplift).
+    unit_cost: Vec<Option<Vec<f64>>>,
+    place_cost: Vec<Option<Vec<f64>>>,
+}
+
+/// One year's levers over compact states.
+struct CompiledStep {
+    /// Leave multiplier per compact state (levers × the leaver trend).
+    leave: Vec<f64>,
+    /// Per joiner NCY: each cell's multiplier and the largest (joiners are drawn at the largest rate, then
+    /// thinned: exact for Poisson arrivals).
+    joiners: Vec<(Vec<f64>, f64)>,
+    /// Redirections by compact destination: (compact target, share).
+    joiner_redirect: Vec<Vec<(u32, f64)>>,
+    mover_redirect: Vec<Vec<(u32, f64)>>,
+    /// Place limits: the compact states of the setting, each with its compact overflow state (u32::MAX if none),
+    /// and the places.
+    places: Vec<(Vec<(u32, u32)>, u64)>,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        params: &'a Parameters,
+        options: &ProjectionOptions,
+        compiled: &'a Compiled,
+        cols: Columns,
+        effects: &Effects,
+    ) -> Self {
+        let years = options.years;
+        let census0 = params.base_census.year();
+        let steps = 1..=years;
+        let leave_multiplier: Vec<f64> =
+            steps.clone().map(|h| params.leave_multiplier(h)).collect();
+        let levers = steps
+            .clone()
+            .map(|h| {
+                effects
+                    .step(h)
+                    .map(|e| compiled.step(params, e, leave_multiplier[h as usize - 1]))
+            })
+            .collect();
+        let uplift: Vec<f64> = steps
+            .clone()
+            .map(|h| (1.0 + options.cost_uplift).powi(h as i32))
+            .collect();
+        let priced = |h: u32, per_state: &[f64]| -> Option<Vec<f64>> {
+            let e = effects.step(h).filter(|e| !e.cost.is_empty())?;
+            Some(
+                per_state
+                    .iter()
+                    .zip(&compiled.full)
+                    .map(|(&u, &full)| u * uplift[h as usize - 1] * e.cost_multiplier(full))
+                    .collect(),
+            )
+        };
+        let unit_cost = steps
+            .clone()
+            .map(|h| priced(h, &compiled.unit_cost))
+            .collect();
+        let place_cost = steps
+            .clone()
+            .map(|h| compiled.place_cost.as_ref().and_then(|p| priced(h, p)))
+            .collect();
+        Self {
+            params,
+            compiled,
+            cols,
+            years,
+            population: steps
+                .clone()
+                .map(|h| {
+                    compiled
+                        .joiners
+                        .iter()
+                        .map(|j| params.population.at(census0 + h as i32, j.ncy))
+                        .collect()
+                })
+                .collect(),
+            damped: steps.clone().map(|h| params.trend.damped_time(h)).collect(),
+            log_var: steps
+                .clone()
+                .map(|h| params.trend.log_variance(h))
+                .collect(),
+            persistence: steps
+                .clone()
+                .map(|h| params.trend.persistence_gradient(h))
+                .collect(),
+            leave_multiplier,
+            levers,
+            uplift,
+            unit_cost,
+            place_cost,
+        }
+    }
+
+    /// One simulation: its yearly rows (reporting columns, then joiners and leavers).
+    fn simulate_one(&self, scratch: &mut Scratch, seed: u64, sim: u32) -> Vec<f64> {
+        let mut rng = stream(seed, u64::from(sim));
+        let trend = TrendDraw::sample(self.params, &mut rng);
+        scratch.start(self.compiled);
+        let width = self.cols.len() + 2;
+        let mut out = vec![0.0f64; self.years as usize * width];
+        for h in 0..self.years as usize {
+            let levers = self.levers[h].as_ref();
+            self.move_children(scratch, &mut rng, h, levers);
+            let mult = trend.joiner_multiplier(self, h, &mut rng);
+            let joined = self.add_joiners(scratch, &mut rng, h, mult, levers);
+            let sink = self.compiled.states();
+            let leavers = u64::from(scratch.next[sink]);
+            scratch.next[sink] = 0;
+            if let Some(levers) = levers {
+                for (states, places) in &levers.places {
+                    scratch.enforce_places(&mut rng, states, *places);
+                }
+            }
+            scratch.end_year();
+            let row = &mut out[h * width..(h + 1) * width];
+            self.record(scratch, h, row);
+            row[width - 2] = joined as f64;
+            row[width - 1] = leavers as f64;
+        }
+        scratch.finish();
+        out
+    }
+
+    /// Every child of this year's states to its outcome (a state, or the sink for leaving), into `next`.
+    fn move_children(
+        &self,
+        scratch: &mut Scratch,
+        rng: &mut Xoshiro256PlusPlus,
+        h: usize,
+        levers: Option<&CompiledStep>,
+    ) {
+        let c = self.compiled;
+        let sink = c.states();
+        let Scratch {
+            counts,
+            next,
+            occupied,
+            next_occupied,
+            n_occupied,
+            n_next,
+            edge_weight,
+            state_weight,
+            ..
+        } = scratch;
+        *n_next = 0;
+        for &s in &occupied[..*n_occupied] {
+            let s = s as usize;
+            let n = counts[s];
+            counts[s] = 0;
+            let r = c.offsets[s] as usize..c.offsets[s + 1] as usize;
+            let dest = &c.destination[r.clone()];
+            let weight = &mut edge_weight[r];
+            let mut total = state_weight[s];
+            let leave = c.leave_edge[s] as usize;
+            let lm = levers.map_or(self.leave_multiplier[h], |l| l.leave[s]);
+            let adjust = lm != 1.0 && leave < weight.len() && weight.len() > 1;
+            for _ in 0..n {
+                let pick = if adjust {
+                    adjusted_draw(rng, weight, total, leave, lm)
+                } else {
+                    urn_draw(rng, weight, total)
+                };
+                let mut d = dest[pick] as usize;
+                total += 1.0;
+                if let Some(l) = levers {
+                    if d != sink && c.setting[d] != c.setting[s] {
+                        d = redirected(rng, d, &l.mover_redirect[d]);
+                    }
+                }
+                let slot = &mut next[d];
+                next_occupied[*n_next] = d as u32;
+                *n_next += usize::from(*slot == 0) & usize::from(d != sink);
+                *slot += 1;
+            }
+            state_weight[s] = total;
+        }
+    }
+
+    /// This year's joiners, drawn per NCY (Poisson, then each child's cell from the mix urn), into `next`.
+    fn add_joiners(
+        &self,
+        scratch: &mut Scratch,
+        rng: &mut Xoshiro256PlusPlus,
+        h: usize,
+        mult: f64,
+        levers: Option<&CompiledStep>,
+    ) -> u64 {
+        let mut joined = 0u64;
+        for (ji, j) in self.compiled.joiners.iter().enumerate() {
+            let (cell_mult, top) = match levers {
+                Some(l) => (Some(&l.joiners[ji].0), l.joiners[ji].1),
+                None => (None, 1.0),
+            };
+            let lambda = j.rate * mult * self.population[h][ji] * top;
+            if !(lambda > 0.0 && lambda.is_finite()) {
+                continue;
+            }
+            let n = Poisson::new(lambda).map_or(0.0, |p| p.sample(rng)) as u64;
+            let weight = &mut scratch.joiner_weight[ji];
+            let group_weight = &mut scratch.joiner_group_weight[ji];
+            let mut total = scratch.joiner_total[ji];
+            for _ in 0..n {
+                let g = urn_draw(rng, group_weight, total);
+                total += 1.0;
+                let (a, b) = j.group_cells[g];
+                let within = group_weight[g] - 1.0;
+                let cell = a as usize + urn_draw(rng, &mut weight[a as usize..b as usize], within);
+                let mut st = j.states[cell];
+                if st == u32::MAX {
+                    continue;
+                }
+                if let (Some(m), Some(l)) = (cell_mult, levers) {
+                    if m[cell] < top && uniform(rng) * top >= m[cell] {
+                        continue;
+                    }
+                    st = redirected(rng, st as usize, &l.joiner_redirect[st as usize]) as u32;
+                }
+                joined += 1;
+                let slot = &mut scratch.next[st as usize];
+                scratch.next_occupied[scratch.n_next] = st;
+                scratch.n_next += usize::from(*slot == 0);
+                *slot += 1;
+            }
+            scratch.joiner_total[ji] = total;
+        }
+        joined
+    }
+
+    /// This year's figures into `row`: integer tallies per column, cost in pence.
+    fn record(&self, scratch: &mut Scratch, h: usize, row: &mut [f64]) {
+        let (c, cols) = (self.compiled, self.cols);
+        let (unit_cost, scale) = match &self.unit_cost[h] {
+            Some(priced) => (priced.as_slice(), 1.0),
+            None => (c.unit_cost.as_slice(), self.uplift[h]),
+        };
+        scratch.tally.iter_mut().for_each(|t| *t = 0);
+        let mut cost = 0.0;
+        for &s in &scratch.occupied[..scratch.n_occupied] {
+            let s = s as usize;
+            let n = scratch.counts[s];
+            for &col in &c.columns[s] {
+                scratch.tally[col as usize] += n;
+            }
+            cost += f64::from(n) * unit_cost[s];
+        }
+        // Place funding only when the costs are split (a separate pass keeps the common loop lean).
+        let place_per_state = match (&self.place_cost[h], &c.place_cost) {
+            (Some(priced), _) => Some(priced.as_slice()),
+            (None, Some(compiled)) => Some(compiled.as_slice()),
+            (None, None) => None,
+        };
+        let place: f64 = place_per_state.map_or(0.0, |p| {
+            scratch.occupied[..scratch.n_occupied]
+                .iter()
+                .map(|&s| f64::from(scratch.counts[s as usize]) * p[s as usize])
+                .sum()
+        });
+        for (slot, &t) in row.iter_mut().zip(scratch.tally.iter()) {
+            *slot = f64::from(t);
+        }
+        row[cols.cost()] = cost * scale;
+        if cols.split {
+            row[cols.place_funding()] = place * scale;
+            row[cols.top_up()] = (cost - place) * scale;
+        }
+    }
+}
+
+/// Where one child arriving in `d` ends up under the redirections out of `d` (one uniform draw, only when any).
+#[inline]
+fn redirected(rng: &mut Xoshiro256PlusPlus, d: usize, redirects: &[(u32, f64)]) -> usize {
+    if redirects.is_empty() {
+        return d;
+    }
+    let mut u = uniform(rng);
+    for &(t, share) in redirects {
+        if u < share {
+            return t as usize;
+        }
+        u -= share;
+    }
+    d
+}
+
+/// A simulation's draw of the joiner trend: level and slope (bivariate normal) and persistence, drawn once.
+struct TrendDraw {
+    d_level: f64,
+    d_slope: f64,
+    d_persistence: f64,
+}
+
+impl TrendDraw {
+    fn sample(params: &Parameters, rng: &mut Xoshiro256PlusPlus) -> Self {
+        let cov = &params.trend.covariance;
+        let z1: f64 = StandardNormal.sample(rng);
+        let z2: f64 = StandardNormal.sample(rng);
+        let l00 = cov[0][0].max(0.0).sqrt();
+        let l10 = if l00 > 0.0 { cov[0][1] / l00 } else { 0.0 };
+        let l11 = (cov[1][1] - l10 * l10).max(0.0).sqrt();
+        let z3: f64 = StandardNormal.sample(rng);
+        Self {
+            d_level: l00 * z1,
+            d_slope: l10 * z1 + l11 * z2,
+            d_persistence: params.trend.persistence_sd * z3,
+        }
+    }
+
+    /// The joiner rate's multiplier (relative to the pooled rate) in year `h`, with this year's noise drawn;
+    /// mean-preserving.
+    fn joiner_multiplier(&self, run: &Run, h: usize, rng: &mut Xoshiro256PlusPlus) -> f64 {
+        let t = &run.params.trend;
+        let sd = t.yearly_sd;
+        let eta: f64 = if sd > 0.0 {
+            let z: f64 = StandardNormal.sample(rng);
+            sd * z - 0.5 * sd * sd
+        } else {
+            0.0
+        };
+        (t.log_level
+            + self.d_level
+            + (t.slope + self.d_slope) * run.damped[h]
+            + run.persistence[h] * self.d_persistence
+            - 0.5 * run.log_var[h]
+            + eta)
+            .exp()
+            / t.pooled_rate
+    }
+}
+
+impl Scratch {
+    fn new(compiled: &Compiled, cols: &Columns) -> Self {
+        let n_states = compiled.states();
+        Self {
+            counts: vec![0; n_states + 1],
+            next: vec![0; n_states + 1],
+            occupied: vec![0; n_states + 1],
+            next_occupied: vec![0; n_states + 1],
+            n_occupied: 0,
+            n_next: 0,
+            tally: vec![0; cols.cost()],
+            edge_weight: vec![0.0; compiled.destination.len()],
+            state_weight: vec![0.0; n_states],
+            joiner_weight: compiled
+                .joiners
+                .iter()
+                .map(|j| vec![0.0; j.states.len()])
+                .collect(),
+            joiner_group_weight: compiled
+                .joiners
+                .iter()
+                .map(|j| vec![0.0; j.group_alpha.len()])
+                .collect(),
+            joiner_total: vec![0.0; compiled.joiners.len()],
+        }
+    }
+
+    /// Urns back to their pseudo-counts and the base census's children in place.
+    fn start(&mut self, compiled: &Compiled) {
+        self.edge_weight.copy_from_slice(&compiled.alpha);
+        self.state_weight.copy_from_slice(&compiled.concentration);
+        for (((w, g), t), j) in self
+            .joiner_weight
+            .iter_mut()
+            .zip(self.joiner_group_weight.iter_mut())
+            .zip(self.joiner_total.iter_mut())
+            .zip(&compiled.joiners)
+        {
+            w.copy_from_slice(&j.alpha);
+            g.copy_from_slice(&j.group_alpha);
+            *t = j.concentration;
+        }
+        let n_states = compiled.states();
+        self.counts[..n_states].copy_from_slice(&compiled.base);
+        // Occupied states are kept in fixed-size buffers with explicit lengths, so recording a newly occupied
+        // state is branch-free (always write, advance the length only if it was empty and not the sink).
+        self.n_occupied = 0;
+        for s in 0..n_states {
+            if compiled.base[s] > 0 {
+                self.occupied[self.n_occupied] = s as u32;
+                self.n_occupied += 1;
+            }
+        }
+    }
+
+    /// `next` becomes this year's children (`counts`); `next` is all zeros again.
+    fn end_year(&mut self) {
+        std::mem::swap(&mut self.counts, &mut self.next);
+        std::mem::swap(&mut self.occupied, &mut self.next_occupied);
+        self.n_occupied = self.n_next;
+    }
+
+    /// Leave the scratch clean for the next simulation.
+    fn finish(&mut self) {
+        for &s in &self.occupied[..self.n_occupied] {
+            self.counts[s as usize] = 0;
+        }
+    }
+
+    /// Children in `next` above `places` at a setting's states move to their overflow states, chosen uniformly at
+    /// random among the setting's children (multivariate hypergeometric, state by state).
+    fn enforce_places(&mut self, rng: &mut Xoshiro256PlusPlus, states: &[(u32, u32)], places: u64) {
+        let total: u64 = states
+            .iter()
+            .map(|&(s, _)| u64::from(self.next[s as usize]))
+            .sum();
+        let (mut excess, mut remaining) = (total.saturating_sub(places), total);
+        for &(s, overflow) in states {
+            if excess == 0 {
+                break;
+            }
+            let n = u64::from(self.next[s as usize]);
+            if n == 0 || overflow == u32::MAX {
+                remaining -= n;
+                continue;
+            }
+            let moved = if n == remaining {
+                excess
+            } else {
+                Hypergeometric::new(remaining, n, excess).map_or(0, |d| d.sample(rng))
+            };
+            let moved = moved.min(n).min(excess);
+            remaining -= n;
+            excess -= moved;
+            if moved == 0 {
+                continue;
+            }
+            self.next[s as usize] -= moved as u32;
+            let slot = &mut self.next[overflow as usize];
+            self.next_occupied[self.n_next] = overflow;
+            self.n_next += usize::from(*slot == 0);
+            *slot += moved as u32;
+        }
+    }
 }

@@ -59,6 +59,7 @@ mod error;
 mod import;
 mod intern;
 mod load;
+mod scenario;
 mod sen2;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +72,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 pub use error::StoreError;
+pub use scenario::{ScenarioSummary, ScenarioVersion};
 pub use sen2::{Sen2Import, Sen2ReturnSummary};
 
 /// The file name the CLI uses for the database, next to the user's data.

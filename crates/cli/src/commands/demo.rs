@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use highneeds_domain::money::group_thousands;
 use highneeds_domain::{CensusYear, Pence};
+use highneeds_ingest::scenario::read_scenario_toml;
 use highneeds_model::ledger::{budget_by_year, ledger};
 use highneeds_model::{analytic, fit, FitOptions, ProjectionOptions};
 use highneeds_store::{LaRef, Store};
@@ -145,6 +146,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         let plans = db.load_plans(EXAMPLESHIRE).await?;
         let budget = db.load_budget(EXAMPLESHIRE).await?;
         let history = db.require_history(EXAMPLESHIRE).await?;
+        // The worked DBV example is there from the first run (a new version only if the shipped file changed).
+        let example = crate::commands::scenario::EXAMPLE;
+        if let Some(s) = read_scenario_toml("exampleshire-dbv-stockton.toml", example, None).value {
+            let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
+            if versions.last().is_none_or(|v| v.body != example) {
+                db.save_scenario(EXAMPLESHIRE, &s.name, example, &user)
+                    .await?;
+            }
+        }
         db.close().await;
         anyhow::Ok((plans, budget, history, summaries))
     })?;

@@ -8,6 +8,7 @@ pub mod export;
 pub mod forecast;
 pub mod import;
 pub mod published;
+pub mod scenario;
 pub mod sen2;
 pub mod synth;
 pub mod validate;
