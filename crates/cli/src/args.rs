@@ -83,6 +83,9 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     Benchmark(BenchmarkArgs),
     Scenario(ScenarioArgs),
+    Serve(ServeArgs),
+    User(UserArgs),
+    Token(TokenArgs),
 }
 
 /// How data output is written.
@@ -258,6 +261,9 @@ pub struct DemoArgs {
     /// Build the database and exit (the dashboard is not started).
     #[arg(long)]
     pub no_serve: bool,
+    /// Where the dashboard listens (a free port is taken if this one is busy).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 }
@@ -582,4 +588,121 @@ pub struct ScenarioImportArgs {
     /// Who is saving, for the version history (default: $USER).
     #[arg(long)]
     pub user: Option<String>,
+}
+
+/// Serve the web dashboard, the public view and the JSON API for an LA's database.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds serve --db highneeds.db --bind 127.0.0.1:8080\n  \
+                        highneeds user add alice --role officer --db highneeds.db\n\n\
+                        Sign in at /login; /public needs no sign-in; the API is described at /api/v1/openapi.json."
+)]
+pub struct ServeArgs {
+    /// The database to serve.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Which LA in the database (default: the only one).
+    #[arg(long)]
+    pub la: Option<String>,
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Counts under this are withheld on the public view.
+    #[arg(long, default_value_t = 5)]
+    pub public_threshold: u64,
+}
+
+/// Accounts of the web dashboard.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds user add alice --role officer --db highneeds.db\n  \
+                        highneeds user list --db highneeds.db\n  \
+                        highneeds user set-role alice analyst --db highneeds.db\n  \
+                        highneeds user disable alice --db highneeds.db"
+)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+/// The database and LA an account command works on.
+#[derive(Debug, Args)]
+pub struct AccountDb {
+    /// The database.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Which LA's accounts (default: the database's only LA).
+    #[arg(long)]
+    pub la: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add an account; prints a new password once (or reads one from stdin with --password-stdin).
+    Add {
+        username: String,
+        /// admin, officer, analyst or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Read the password (at least 12 characters) from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: AccountDb,
+    },
+    /// List the accounts and their roles.
+    List {
+        #[command(flatten)]
+        db: AccountDb,
+    },
+    /// Change an account's role.
+    SetRole {
+        username: String,
+        role: String,
+        #[command(flatten)]
+        db: AccountDb,
+    },
+    /// Disable an account: it cannot sign in, its sessions end and its API tokens stop working.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        db: AccountDb,
+    },
+}
+
+/// API tokens for scripts and Power BI.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds token create --user alice --db highneeds.db\n  \
+                        highneeds token revoke 3 --db highneeds.db\n\n\
+                        Use a token as `Authorization: Bearer TOKEN`; it has its user's role and every use is audited."
+)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a token for an account and print it once (only its hash is stored).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. "Power BI".
+        #[arg(long, default_value = "API")]
+        label: String,
+        #[command(flatten)]
+        db: AccountDb,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        db: AccountDb,
+    },
+    /// List the tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        db: AccountDb,
+    },
 }

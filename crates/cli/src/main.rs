@@ -27,6 +27,9 @@ fn main() -> ExitCode {
         Command::Diagnose(a) => commands::diagnose::run(a),
         Command::Benchmark(a) => commands::benchmark::run(a),
         Command::Scenario(a) => commands::scenario::run(a),
+        Command::Serve(a) => commands::serve::run(a),
+        Command::User(a) => commands::accounts::user(a),
+        Command::Token(a) => commands::accounts::token(a),
     };
     match result {
         Ok(code) => code,

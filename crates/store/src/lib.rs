@@ -54,6 +54,7 @@
 //! # let _ = history; Ok(()) }
 //! ```
 
+mod accounts;
 mod batch;
 mod error;
 mod import;
@@ -71,6 +72,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+pub use accounts::{ApiToken, AuditEntry, Session, User};
 pub use error::StoreError;
 pub use scenario::{ScenarioSummary, ScenarioVersion};
 pub use sen2::{Sen2Import, Sen2ReturnSummary};
@@ -268,6 +270,15 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The LA's latest import id (`None` before its first import): what changes when its data changes.
+    pub async fn latest_import_id(&self, la_code: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(import_id) FROM imports WHERE la_code = ?")
+            .bind(la_code)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// The import log, oldest first, for one LA or (with `None`) for every LA.

@@ -1,110 +1,25 @@
 //! `highneeds import`: parse everything first; only a file with no errors reaches the database, in one
 //! transaction.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use highneeds_domain::{BudgetLine, PlanHistory, TransitionHistory};
-use highneeds_ingest::{Parsed, SourceFile};
-use highneeds_store::{ImportOutcome, ImportedFile, LaRef, LaSummary, Store};
+use highneeds_store::{ImportOutcome, Store};
+use highneeds_usecases::import::{
+    imported_files, la_ref, read, shrink_refusal, store, user_name, ImportKind as Kind, Readied,
+};
 
 use crate::args::{ImportArgs, ImportKind};
 use crate::commands::{print_issues, runtime, REJECTED};
 
-/// What was read, ready to store.
-pub enum Readied {
-    Witan(TransitionHistory),
-    Plans(Vec<PlanHistory>),
-    Budget(Vec<BudgetLine>),
-}
-
-/// Read and validate files of one kind. Issues are returned, not printed.
-pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
-    let one = |what: &str| -> Result<&Path> {
-        match paths {
-            [p] => Ok(p),
-            _ => bail!("import {what} takes one file, not {}", paths.len()),
-        }
-    };
-    Ok(match kind {
-        ImportKind::Witan => {
-            let is_transitions = |p: &Path| {
-                p.is_file()
-                    && p.file_stem()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("transitions"))
-            };
-            let dir = match paths {
-                [p] if p.is_dir() => p.clone(),
-                [p] if is_transitions(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
-                [p] => bail!(
-                    "{} is not a folder holding witan.send's files (nor its transitions.csv)",
-                    p.display()
-                ),
-                _ => bail!(
-                    "import witan takes one folder holding transitions.csv, population.csv, costs.csv and valid-states.csv"
-                ),
-            };
-            highneeds_ingest::read_witan_dir(&dir).map(Readied::Witan)
-        }
-        ImportKind::Plans => highneeds_ingest::read_plans(one("plans")?).map(Readied::Plans),
-        ImportKind::Budget => highneeds_ingest::read_budget(one("budget")?).map(Readied::Budget),
-        ImportKind::Sen2 => bail!("SEN2 returns are read with their key: see commands::sen2"),
-    })
-}
-
-fn kind_code(kind: ImportKind) -> &'static str {
+/// The use-cases' kind of the command line's (SEN2 has its own path).
+fn kind(kind: ImportKind) -> Option<Kind> {
     match kind {
-        ImportKind::Witan => "witan",
-        ImportKind::Plans => "plans",
-        ImportKind::Budget => "budget",
-        ImportKind::Sen2 => "sen2",
+        ImportKind::Witan => Some(Kind::Witan),
+        ImportKind::Plans => Some(Kind::Plans),
+        ImportKind::Budget => Some(Kind::Budget),
+        ImportKind::Sen2 => None,
     }
-}
-
-pub fn imported_files(kind: ImportKind, sources: &[SourceFile]) -> Vec<ImportedFile> {
-    sources
-        .iter()
-        .map(|s| ImportedFile {
-            kind: kind_code(kind).to_string(),
-            file_name: s.name.clone(),
-            sha256: s.sha256.clone(),
-            rows: s.rows,
-        })
-        .collect()
-}
-
-/// Store what was read.
-pub async fn store(
-    store: &Store,
-    la: &LaRef,
-    readied: &Readied,
-    files: &[ImportedFile],
-    user: &str,
-) -> Result<ImportOutcome> {
-    Ok(match readied {
-        Readied::Witan(h) => store.import_history(la, h, files, user).await?,
-        Readied::Plans(p) => store.import_plans(la, p, files, user).await?,
-        Readied::Budget(b) => store.import_budget(la, b, files, user).await?,
-    })
-}
-
-/// The LA an import writes to: its name as given, else the name stored for it (an import without --la-name
-/// keeps it), else its code.
-pub async fn la_ref(db: &Store, code: &str, name: Option<&str>) -> Result<LaRef> {
-    let name = match name {
-        Some(n) => n.to_string(),
-        None => db
-            .las()
-            .await?
-            .into_iter()
-            .find(|l| l.code == code)
-            .map_or_else(|| code.to_string(), |l| l.name),
-    };
-    Ok(LaRef {
-        code: code.to_string(),
-        name,
-    })
 }
 
 /// Say why an import was refused, and that nothing was written.
@@ -114,82 +29,21 @@ fn rejected(why: &str) -> ExitCode {
     ExitCode::from(REJECTED)
 }
 
-/// Why an import would replace an LA's stored data with nothing or with much less, if it would: a file with no
-/// data rows, or (a witan.send set replaces the LA's snapshot) a table left empty or cut by more than half.
-pub fn shrink_refusal(
-    code: &str,
-    before: Option<&LaSummary>,
-    readied: &Readied,
-    sources: &[SourceFile],
-) -> Option<String> {
-    if let Some(empty) = sources.iter().find(|s| s.rows == 0) {
-        return Some(format!(
-            "{} has no data rows: importing it would replace stored data with nothing",
-            empty.path.display()
-        ));
-    }
-    let Readied::Witan(h) = readied else {
-        return None;
-    };
-    let stored = |f: fn(&LaSummary) -> u64| before.map_or(0, f);
-    let tables = [
-        (
-            "transitions",
-            h.transitions.len(),
-            stored(|l| l.transitions),
-        ),
-        (
-            "population rows",
-            h.population.len(),
-            stored(|l| l.population_rows),
-        ),
-        ("unit costs", h.costs.len(), stored(|l| l.unit_costs)),
-        (
-            "valid states",
-            h.valid_states.len(),
-            stored(|l| l.valid_states),
-        ),
-    ];
-    for (table, new, old) in tables {
-        let new = new as u64;
-        if new == 0 && (old > 0 || table == "transitions") {
-            return Some(format!(
-                "this witan.send set would leave LA {code} with no {table} (it has {old} stored)"
-            ));
-        }
-        if new * 2 < old {
-            return Some(format!(
-                "this witan.send set would replace LA {code}'s {old} stored {table} with {new}: more than half \
-                 would be removed"
-            ));
-        }
-    }
-    None
-}
-
-pub fn user_name(given: Option<&str>) -> String {
-    given
-        .map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("USERNAME").ok())
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
-    if args.kind == ImportKind::Sen2 {
+    let Some(kind) = kind(args.kind) else {
         return crate::commands::sen2::run_import(&args, &user_name(args.user.as_deref()));
-    }
+    };
     if args.establishments.is_some() || args.key_file.is_some() {
         bail!("--establishments and --key-file are for `import sen2` only");
     }
-    let parsed = read(args.kind, &args.paths)?;
+    let parsed = read(kind, &args.paths)?;
     print_issues(&parsed.issues);
     let errors = parsed.errors().count();
     let Some(readied) = parsed.value else {
         eprintln!("import rejected: {errors} error(s); the database was not changed");
         return Ok(ExitCode::from(REJECTED));
     };
-    let files = imported_files(args.kind, &parsed.sources);
+    let files = imported_files(kind, &parsed.sources);
     // A file with no data rows is refused before the database is even opened (or created).
     if !args.replace_with_empty {
         if let Some(why) =

@@ -6,67 +6,23 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
-use highneeds_domain::geography::{change_creating, change_ending};
 use highneeds_domain::published::CurrentSeries;
 use highneeds_domain::{LaCode, Measure, PublishedStatistics};
 use highneeds_model::published_forecast::{
-    backtest, project, tune, LaHistory, LaRecords, Method, PublishedBacktest,
-    PublishedForecastOptions, Tuning,
+    backtest, project, tune, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
 };
 use serde_json::json;
 
+pub use highneeds_usecases::published::{la_code, la_records, lifetime_note};
+
 use crate::args::{Format, ReportFormat};
-use crate::commands::print_issues;
+use crate::commands::{print_issues, print_rejected};
 
 /// Read the folder, print its warnings (stderr) and put it on current boundaries; errors stop here.
 pub fn load(dir: &Path) -> Result<(PublishedStatistics, CurrentSeries)> {
-    let parsed = highneeds_ingest::read_published_dir(dir);
-    print_issues(&parsed.issues);
-    let Some(stats) = parsed.value else {
-        bail!(
-            "the published statistics in {} have errors (above): fix them and run again",
-            dir.display()
-        );
-    };
-    let current = stats.on_current_boundaries();
-    Ok((stats, current))
-}
-
-/// An LA code from the command line, checked against the published data, with advice for old codes.
-pub fn la_code(text: &str, current: &CurrentSeries) -> Result<LaCode> {
-    let la: LaCode = text.parse().map_err(|e| anyhow!("--la {text:?}: {e}"))?;
-    if la.is_england() {
-        bail!("--la must be a local authority, not England (E92000001): England is the comparison");
-    }
-    if current.years(la, Measure::Plans).is_empty() {
-        if let Some(c) = change_ending(la) {
-            bail!(
-                "LA {la} no longer exists ({}): use {}",
-                c.description,
-                c.successors.join(" or ")
-            );
-        }
-        bail!("LA {la} is not in the published statistics: check the code (e.g. E06000037 is West Berkshire)");
-    }
-    Ok(la)
-}
-
-/// Every LA's headline plans on current boundaries, with its new plans and initial requests by calendar year.
-pub fn la_records(current: &CurrentSeries) -> LaRecords {
-    let series = |measure: Measure| -> LaHistory {
-        let mut h = LaHistory::new();
-        for ((la, m, y), v) in &current.values {
-            if *m == measure && !la.is_england() {
-                h.entry(*la).or_default().insert(*y, v.value);
-            }
-        }
-        h
-    };
-    LaRecords {
-        plans: series(Measure::Plans),
-        new_plans: series(Measure::NewPlans),
-        requests: series(Measure::Requests),
-    }
+    let loaded = highneeds_usecases::published::load(dir).map_err(print_rejected)?;
+    print_issues(&loaded.warnings);
+    Ok((loaded.stats, loaded.current))
 }
 
 fn options() -> PublishedForecastOptions {
@@ -321,15 +277,5 @@ fn backtest_json(r: &PublishedBacktest) -> serde_json::Value {
         "by_origin": r.by_origin.iter().map(|(o, s)| json!({
             "origin": o, "cases": s.cases, "mape": s.mape, "bias": s.bias, "coverage_80": s.coverage_80,
         })).collect::<Vec<_>>(),
-    })
-}
-
-/// Whether an LA existed (on the codes of its time) in a census year — for messages.
-pub fn lifetime_note(la: LaCode) -> Option<String> {
-    change_creating(la).map(|c| {
-        format!(
-            "{la} exists from {}; earlier years are mapped from its predecessors ({})",
-            c.first_year, c.description
-        )
     })
 }

@@ -5,13 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use highneeds_domain::scenario::{Scenario, ScenarioEngine};
-use highneeds_domain::{BudgetLine, TransitionHistory};
-use highneeds_ingest::scenario::{
-    read_scenario_json, read_scenario_toml, scenario_to_toml, ScenarioCodes,
-};
-use highneeds_model::scenario::{self as plan, ScenarioInputs, ScenarioResult};
-use highneeds_model::{fit_reaching, FitOptions};
+use highneeds_ingest::scenario::scenario_to_toml;
 use highneeds_store::Store;
+use highneeds_usecases::scenario::{self, pick_version, run_scenario, LaData};
 
 use crate::args::{
     EngineArg, Format, ScenarioArgs, ScenarioCommand, ScenarioCompareArgs, ScenarioExportArgs,
@@ -19,9 +15,6 @@ use crate::args::{
 };
 use crate::commands::{only_la, print_issues, runtime, REJECTED};
 use crate::output::scenario as render;
-
-/// The Stockton-like worked example (`examples/`), stored by `highneeds demo`.
-pub const EXAMPLE: &str = include_str!("../../../../examples/exampleshire-dbv-stockton.toml");
 
 /// The example scenario `new` writes: every lever kind, commented.
 pub const TEMPLATE: &str = include_str!("../../../../examples/scenario-template.toml");
@@ -38,153 +31,23 @@ pub fn run(args: ScenarioArgs) -> Result<ExitCode> {
     }
 }
 
-/// The LA's stored data a scenario runs over.
-pub struct LaData {
-    pub la: String,
-    pub history: TransitionHistory,
-    pub budget: Vec<BudgetLine>,
-}
-
 /// Open the database and load the LA's history and budget.
 fn load(store_args: &ScenarioStoreArgs) -> Result<LaData> {
-    let db = &store_args.db;
-    if !db.exists() {
-        bail!(
-            "database {} does not exist: import data first (highneeds import) or run highneeds demo",
-            db.display()
-        );
-    }
-    runtime()?.block_on(async {
-        let store = Store::open(db).await?;
-        let la = match &store_args.la {
-            Some(la) => la.clone(),
-            None => only_la(&store, db).await?,
-        };
-        let history = store.load_history(&la).await?.ok_or_else(|| {
-            anyhow!(
-                "LA {la} has no transition data in {}: import its history first",
-                db.display()
-            )
-        })?;
-        let budget = store.load_budget(&la).await?;
-        store.close().await;
-        Ok(LaData {
-            la,
-            history,
-            budget,
-        })
-    })
+    scenario::load(&store_args.db, store_args.la.as_deref())
 }
 
-/// The LA's needs and settings, as the model sees them.
-pub fn codes_of(history: &TransitionHistory) -> ScenarioCodes {
-    let mut codes = ScenarioCodes::default();
-    for s in history
-        .transitions
-        .iter()
-        .flat_map(|t| [&t.before, &t.after])
-        .flatten()
-    {
-        codes.needs.push(s.need.clone());
-        codes.settings.push(s.setting.clone());
-    }
-    for v in &history.valid_states {
-        codes.settings.push(v.setting.clone());
-        codes.needs.extend(v.needs.iter().cloned());
-    }
-    codes.needs.sort();
-    codes.needs.dedup();
-    codes.settings.sort();
-    codes.settings.dedup();
-    codes
-}
-
-/// A scenario from a file (TOML or JSON by extension) or, if no such file, the stored scenario of that name.
-/// Faults are printed; `None` means refused.
+/// A scenario from a file or a stored scenario of that name; its issues printed. `None` means refused.
 fn scenario_from(source: &str, data: &LaData, db: &Path) -> Result<Option<(Scenario, String)>> {
-    let codes = codes_of(&data.history);
-    let path = Path::new(source);
-    let (label, text) = if path.is_file() {
-        let meta = std::fs::metadata(path).with_context(|| format!("could not read {source}"))?;
-        if meta.len() > highneeds_ingest::scenario::MAX_SCENARIO_BYTES as u64 {
-            bail!(
-                "{source} is larger than a scenario file can be ({} bytes at most)",
-                highneeds_ingest::scenario::MAX_SCENARIO_BYTES
-            );
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read {source} as UTF-8 text"))?;
-        (source.to_string(), text)
-    } else {
-        let versions = runtime()?.block_on(async {
-            let store = Store::open(db).await?;
-            let v = store.scenario_versions(&data.la, source).await?;
-            store.close().await;
-            anyhow::Ok(v)
-        })?;
-        let latest = versions.last().ok_or_else(|| {
-            anyhow!("{source} is neither a file nor a stored scenario of LA {} (see highneeds scenario list)", data.la)
-        })?;
-        (
-            format!("{source} (stored version {})", latest.version),
-            latest.body.clone(),
-        )
-    };
-    let parsed = if label.ends_with(".json") {
-        read_scenario_json(&label, &text, Some(&codes))
-    } else {
-        read_scenario_toml(&label, &text, Some(&codes))
-    };
-    print_issues(&parsed.issues);
-    let Some(scenario) = parsed.value else {
+    let read = scenario::scenario_from(source, data, db)?;
+    print_issues(&read.issues);
+    let Some(s) = read.scenario else {
         return Ok(None);
     };
-    // The target must be a projected year: known only with the LA's history (base census) and budget.
-    let base = data
-        .history
-        .transitions
-        .iter()
-        .map(|t| t.from_census.next())
-        .max();
-    let a = &scenario.assumptions;
-    let window =
-        base.and_then(|b| plan::projected_financial_years(b, a.horizon_years, &data.budget));
-    if let Some((first, last)) = window {
-        if a.target < first || a.target > last {
-            let line = highneeds_ingest::scenario::assumption_line(&text, "target_financial_year")
-                .map_or(String::new(), |l| format!("{l}:"));
-            eprintln!(
-                "{label}:{line} column assumptions.target_financial_year: \"{}\" is outside the projected years \
-                 ({first} to {last}: after the budget's last actual year, within horizon_years = {}): choose a year \
-                 in that range or a longer horizon",
-                a.target, a.horizon_years
-            );
-            return Ok(None);
-        }
+    if let Some(why) = scenario::target_refusal(data, &s, &read.label, &read.text) {
+        eprintln!("{why}");
+        return Ok(None);
     }
-    Ok(Some((scenario, text)))
-}
-
-/// Fit and run a scenario over the LA's data.
-pub fn run_scenario(
-    data: &LaData,
-    scenario: &Scenario,
-    threads: Option<usize>,
-) -> Result<ScenarioResult> {
-    let params = fit_reaching(
-        &data.history,
-        &FitOptions::default(),
-        &plan::settings_reached(scenario),
-    )
-    .context("cannot forecast this LA")?;
-    let inputs = ScenarioInputs {
-        params: &params,
-        history: &data.history,
-        budget: &data.budget,
-        scenario,
-        threads,
-    };
-    plan::run(&inputs).with_context(|| format!("cannot run scenario {:?}", scenario.name))
+    Ok(Some((s, read.text)))
 }
 
 fn with_engine(mut s: Scenario, engine: Option<EngineArg>) -> Scenario {
@@ -334,24 +197,6 @@ fn export(args: ScenarioExportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pick_version<'a>(
-    versions: &'a [highneeds_store::ScenarioVersion],
-    version: Option<i64>,
-    name: &str,
-    la: &str,
-) -> Result<&'a highneeds_store::ScenarioVersion> {
-    match version {
-        Some(n) => versions.iter().find(|v| v.version == n),
-        None => versions.last(),
-    }
-    .ok_or_else(|| {
-        anyhow!(
-            "LA {la} has no stored scenario {name:?}{}",
-            version.map_or(String::new(), |n| format!(" version {n}"))
-        )
-    })
-}
-
 fn import(args: ScenarioImportArgs) -> Result<ExitCode> {
     let data = load(&args.store)?;
     let source = args.file.display().to_string();
@@ -394,7 +239,7 @@ fn import(args: ScenarioImportArgs) -> Result<ExitCode> {
 
 /// An open database with the LA chosen.
 struct Opened {
-    rt: tokio::runtime::Runtime,
+    rt: highneeds_usecases::Runtime,
     store: Store,
     la: String,
 }

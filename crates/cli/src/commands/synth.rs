@@ -1,26 +1,14 @@
 //! `highneeds synth`.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use highneeds_domain::CensusYear;
-use highneeds_synth::{generate_la, la_sizes, SynthConfig, SyntheticLa};
+use highneeds_synth::{generate_la, la_sizes, SynthConfig};
+pub use highneeds_usecases::synth::write_la;
 
 use crate::args::SynthArgs;
 use crate::progress;
-
-/// Write one synthetic LA's files into `dir`: witan.send's four files, plans.csv and hnb-budget.csv.
-pub fn write_la(la: &SyntheticLa, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    highneeds_ingest::write::write_witan_dir(&la.transition_history(), dir)
-        .with_context(|| format!("could not write witan.send files to {}", dir.display()))?;
-    highneeds_ingest::write::write_plans(&la.histories, &dir.join("plans.csv"))
-        .with_context(|| format!("could not write {}", dir.join("plans.csv").display()))?;
-    highneeds_ingest::write::write_budget(&la.budget, &dir.join("hnb-budget.csv"))
-        .with_context(|| format!("could not write {}", dir.join("hnb-budget.csv").display()))?;
-    Ok(())
-}
 
 pub fn config(args: &SynthArgs) -> Result<SynthConfig> {
     if args.plans == 0 {
@@ -61,7 +49,7 @@ pub fn run(args: SynthArgs) -> Result<ExitCode> {
         let sen2 = args
             .sen2_returns
             .unwrap_or(if config.las == 1 { 3 } else { 0 });
-        crate::commands::sen2::write_synthetic(&la, sen2, config.seed, &dir.join("sen2"))?;
+        highneeds_usecases::sen2::write_synthetic(&la, sen2, config.seed, &dir.join("sen2"))?;
         total += la
             .histories
             .iter()

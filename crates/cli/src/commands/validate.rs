@@ -80,8 +80,8 @@ fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let mut reports = Vec::new();
     for path in &args.files {
-        if crate::commands::sen2::is_sen2(path) {
-            let parsed = crate::commands::sen2::validate(path)?;
+        if highneeds_usecases::sen2::is_sen2(path) {
+            let parsed = highneeds_usecases::sen2::validate(path)?;
             reports.push(FileReport::new(path, Some("sen2".into()), &parsed));
             continue;
         }

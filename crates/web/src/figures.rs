@@ -1,0 +1,94 @@
+//! The LA's figures the pages and the API show, computed once per version of its data: on first use and after
+//! each import (the latest import id is the version). Computing runs on the blocking pool, never on the async
+//! workers; requests meanwhile wait for the one computation rather than starting their own.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use highneeds_model::backtest::Report;
+use highneeds_model::ledger::LedgerRow;
+use highneeds_model::{Engine, Forecast, ProjectionOptions};
+use highneeds_usecases::caseload::{census_counts, CensusCounts};
+use highneeds_usecases::ModelSettings;
+use tokio::sync::Mutex;
+
+use crate::Shared;
+
+/// Everything derived from one version of the LA's data.
+pub struct Figures {
+    /// The latest import id these figures were computed from.
+    pub version: Option<i64>,
+    pub caseload: Vec<CensusCounts>,
+    /// The 5-year forecast (analytic engine, default model), or why there is none.
+    pub forecast: Result<Forecast, String>,
+    pub ledger: Vec<LedgerRow>,
+    /// The rolling-origin backtest (analytic engine, horizon 3, origins with 3 years of transitions), or why
+    /// there is none.
+    pub backtest: Result<Report, String>,
+}
+
+/// The cached figures.
+#[derive(Default)]
+pub struct Cache {
+    current: Mutex<Option<Arc<Figures>>>,
+}
+
+/// The model settings of the web's figures: the analytic engine (exact means and intervals, milliseconds),
+/// otherwise the command line's defaults.
+pub fn model_settings() -> ModelSettings {
+    ModelSettings {
+        engine: Engine::Analytic,
+        ..ModelSettings::default()
+    }
+}
+
+/// The figures of the LA's current data.
+pub async fn get(state: &Shared) -> Result<Arc<Figures>> {
+    let version = state.store.latest_import_id(&state.la_code).await?;
+    let mut current = state.figures.current.lock().await;
+    if let Some(f) = current.as_ref().filter(|f| f.version == version) {
+        return Ok(f.clone());
+    }
+    let history = state.store.load_history(&state.la_code).await?;
+    let budget = state.store.load_budget(&state.la_code).await?;
+    let figures = tokio::task::spawn_blocking(move || compute(version, history, &budget))
+        .await
+        .context("the forecast stopped unexpectedly")?;
+    let figures = Arc::new(figures);
+    *current = Some(figures.clone());
+    Ok(figures)
+}
+
+fn compute(
+    version: Option<i64>,
+    history: Option<highneeds_domain::TransitionHistory>,
+    budget: &[highneeds_domain::BudgetLine],
+) -> Figures {
+    let ledger = highneeds_usecases::demo::dsg_ledger(budget);
+    let Some(history) = history else {
+        let none = "no transition data imported yet".to_string();
+        return Figures {
+            version,
+            caseload: Vec::new(),
+            forecast: Err(none.clone()),
+            ledger,
+            backtest: Err(none),
+        };
+    };
+    let model = model_settings();
+    let forecast = highneeds_usecases::forecast::project_history(
+        &history,
+        &model,
+        &ProjectionOptions::default(),
+    )
+    .map_err(|e| format!("{e:#}"));
+    let backtest = highneeds_usecases::backtest::run(&history, "the LA's history", 3, 3, &model)
+        .map_err(|e| format!("{e:#}"));
+    Figures {
+        version,
+        caseload: census_counts(&history),
+        forecast,
+        ledger,
+        backtest,
+    }
+}

@@ -1,0 +1,424 @@
+//! Every route, with the least role it needs, in one table: the router is built from it, the guard enforces
+//! it on every request, the OpenAPI document lists its API routes and the role-matrix test walks all of it.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::Role;
+use crate::caller::Caller;
+use crate::{api, pages, Shared};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Signed in with at least this role.
+    Least(Role),
+}
+
+/// One route: method, path, who may call it, whether it is part of the JSON API, and what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub api: bool,
+    pub summary: &'static str,
+}
+
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    api: bool,
+    summary: &'static str,
+) -> RouteInfo {
+    RouteInfo {
+        method,
+        path,
+        access,
+        api,
+        summary,
+    }
+}
+
+use Access::{Least, Public};
+use Role::{Admin, Analyst, Officer, Viewer};
+
+/// The route table.
+pub const ROUTES: &[RouteInfo] = &[
+    r(
+        "GET",
+        "/healthz",
+        Public,
+        false,
+        "liveness: 200 when the server answers",
+    ),
+    r("GET", "/assets/style.css", Public, false, "the stylesheet"),
+    r("GET", "/login", Public, false, "the sign-in form"),
+    r(
+        "POST",
+        "/login",
+        Public,
+        false,
+        "sign in (CSRF token of the form required)",
+    ),
+    r(
+        "GET",
+        "/public",
+        Public,
+        false,
+        "the public transparency view: aggregates, small numbers suppressed",
+    ),
+    r("POST", "/logout", Least(Viewer), false, "sign out"),
+    r(
+        "GET",
+        "/",
+        Least(Viewer),
+        false,
+        "overview: plans and spend, history and forecast, DSG ledger",
+    ),
+    r(
+        "GET",
+        "/caseload",
+        Least(Viewer),
+        false,
+        "caseload explorer: by setting, need and age group, joiners and leavers",
+    ),
+    r(
+        "GET",
+        "/caseload/records",
+        Least(Analyst),
+        false,
+        "person-level plan records at a census",
+    ),
+    r(
+        "GET",
+        "/accuracy",
+        Least(Viewer),
+        false,
+        "backtest of the LA's own model against naive baselines",
+    ),
+    r(
+        "GET",
+        "/data",
+        Least(Viewer),
+        false,
+        "imports and their validation reports",
+    ),
+    r(
+        "POST",
+        "/data/upload",
+        Least(Officer),
+        false,
+        "import an uploaded file (all or nothing)",
+    ),
+    r(
+        "GET",
+        "/admin",
+        Least(Admin),
+        false,
+        "accounts, API tokens and the audit log",
+    ),
+    r(
+        "POST",
+        "/admin/users",
+        Least(Admin),
+        false,
+        "add an account, change a role, disable or enable",
+    ),
+    r(
+        "POST",
+        "/admin/tokens/revoke",
+        Least(Admin),
+        false,
+        "revoke an API token",
+    ),
+    r(
+        "GET",
+        "/export/forecast.csv",
+        Least(Viewer),
+        false,
+        "the forecast table as CSV",
+    ),
+    r(
+        "GET",
+        "/export/caseload.csv",
+        Least(Viewer),
+        false,
+        "the caseload table as CSV",
+    ),
+    r(
+        "GET",
+        "/export/ledger.csv",
+        Least(Viewer),
+        false,
+        "the DSG ledger as CSV",
+    ),
+    r(
+        "GET",
+        "/export/accuracy.csv",
+        Least(Viewer),
+        false,
+        "the backtest scores as CSV",
+    ),
+    r(
+        "GET",
+        "/export/records.csv",
+        Least(Analyst),
+        false,
+        "person-level plan records as CSV",
+    ),
+    r(
+        "GET",
+        "/api/v1/openapi.json",
+        Public,
+        true,
+        "this API, described (OpenAPI 3.1)",
+    ),
+    r(
+        "GET",
+        "/api/v1/public/caseload",
+        Public,
+        true,
+        "the public view's figures: small numbers suppressed",
+    ),
+    r(
+        "GET",
+        "/api/v1/overview",
+        Least(Viewer),
+        true,
+        "the overview's figures",
+    ),
+    r(
+        "GET",
+        "/api/v1/forecast",
+        Least(Viewer),
+        true,
+        "the forecast: plans by census year and cost by financial year, with intervals",
+    ),
+    r(
+        "GET",
+        "/api/v1/caseload",
+        Least(Viewer),
+        true,
+        "plans by setting, need and age group per census; joiners and leavers",
+    ),
+    r(
+        "GET",
+        "/api/v1/ledger",
+        Least(Viewer),
+        true,
+        "the DSG high needs ledger, in pence",
+    ),
+    r(
+        "GET",
+        "/api/v1/accuracy",
+        Least(Viewer),
+        true,
+        "backtest scores: MAPE, bias, interval coverage",
+    ),
+    r(
+        "GET",
+        "/api/v1/imports",
+        Least(Viewer),
+        true,
+        "the import log",
+    ),
+    r(
+        "GET",
+        "/api/v1/records",
+        Least(Analyst),
+        true,
+        "person-level plan records at a census (?census=YYYY)",
+    ),
+    r(
+        "GET",
+        "/api/v1/audit",
+        Least(Admin),
+        true,
+        "the audit log, newest first",
+    ),
+    r(
+        "GET",
+        "/api/v1/users",
+        Least(Admin),
+        true,
+        "accounts and their roles",
+    ),
+];
+
+/// The handler of each route in [`ROUTES`].
+fn handler(method: &str, path: &str) -> MethodRouter<Shared> {
+    match (method, path) {
+        ("GET", "/healthz") => get(pages::healthz),
+        ("GET", "/assets/style.css") => get(pages::stylesheet),
+        ("GET", "/login") => get(pages::login::form),
+        ("POST", "/login") => post(pages::login::sign_in),
+        ("GET", "/public") => get(pages::public::page_handler),
+        ("POST", "/logout") => post(pages::login::sign_out),
+        ("GET", "/") => get(pages::overview::page_handler),
+        ("GET", "/caseload") => get(pages::caseload::page_handler),
+        ("GET", "/caseload/records") => get(pages::caseload::records),
+        ("GET", "/accuracy") => get(pages::accuracy::page_handler),
+        ("GET", "/data") => get(pages::data::page_handler),
+        ("POST", "/data/upload") => post(pages::data::upload),
+        ("GET", "/admin") => get(pages::admin::page_handler),
+        ("POST", "/admin/users") => post(pages::admin::users),
+        ("POST", "/admin/tokens/revoke") => post(pages::admin::revoke_token),
+        ("GET", "/export/forecast.csv") => get(pages::export::forecast),
+        ("GET", "/export/caseload.csv") => get(pages::export::caseload),
+        ("GET", "/export/ledger.csv") => get(pages::export::ledger),
+        ("GET", "/export/accuracy.csv") => get(pages::export::accuracy),
+        ("GET", "/export/records.csv") => get(pages::export::records),
+        ("GET", "/api/v1/openapi.json") => get(api::openapi),
+        ("GET", "/api/v1/public/caseload") => get(api::public_caseload),
+        ("GET", "/api/v1/overview") => get(api::overview),
+        ("GET", "/api/v1/forecast") => get(api::forecast),
+        ("GET", "/api/v1/caseload") => get(api::caseload),
+        ("GET", "/api/v1/ledger") => get(api::ledger),
+        ("GET", "/api/v1/accuracy") => get(api::accuracy),
+        ("GET", "/api/v1/imports") => get(api::imports),
+        ("GET", "/api/v1/records") => get(api::records),
+        ("GET", "/api/v1/audit") => get(api::audit),
+        ("GET", "/api/v1/users") => get(api::users),
+        _ => unreachable!("every route in ROUTES has a handler: {method} {path}"),
+    }
+}
+
+/// The guard in front of every route: who is calling, whether their role is enough, and for a signed-in
+/// browser's state-changing request, its CSRF token (header `X-CSRF-Token`, query `csrf`, or form field
+/// `csrf`). The caller is handed to the handler as a request extension.
+async fn guard(
+    State(state): State<Shared>,
+    info: RouteInfo,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match <Caller as axum::extract::FromRequestParts<Shared>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    if let Access::Least(role) = info.access {
+        let allowed = if info.api {
+            caller.api(role)
+        } else {
+            caller.page(role)
+        };
+        if let Err(denied) = allowed {
+            return denied.into_response();
+        }
+    }
+    let mut request = Request::from_parts(parts, body);
+    if request.method() != Method::GET && info.access != Access::Public {
+        let (token, rebuilt) = match csrf_token(request).await {
+            Ok(pair) => pair,
+            Err(response) => return response,
+        };
+        if let Err(denied) = caller.check_csrf(token.as_deref()) {
+            return denied.into_response();
+        }
+        request = rebuilt;
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+/// Largest form body the guard reads for its CSRF field (uploads carry the token in the query string).
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// The CSRF token a request carries, and the request rebuilt (its body read if it is a form).
+async fn csrf_token(request: Request) -> Result<(Option<String>, Request), Response> {
+    if let Some(v) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return Ok((Some(v.to_string()), request));
+    }
+    let from_query = request.uri().query().and_then(|q| {
+        form_urlencoded_pairs(q)
+            .into_iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v)
+    });
+    if from_query.is_some() {
+        return Ok((from_query, request));
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, request));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+        (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response()
+    })?;
+    let token = std::str::from_utf8(&bytes).ok().and_then(|s| {
+        form_urlencoded_pairs(s)
+            .into_iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v)
+    });
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+fn form_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+}
+
+/// The Content-Security-Policy of every response: nothing but this server's own files, no inline script.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                       connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The whole application.
+pub fn router(state: Shared) -> Router {
+    let mut app = Router::new();
+    for info in ROUTES {
+        let info = *info;
+        let route = handler(info.method, info.path).route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            move |s, req, next| guard(s, info, req, next),
+        ));
+        app = app.route(info.path, route);
+    }
+    app.fallback(pages::not_found)
+        .layer(RequestBodyLimitLayer::new(pages::data::UPLOAD_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
