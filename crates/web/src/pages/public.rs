@@ -12,21 +12,24 @@ use crate::tables::Breakdown;
 use crate::views::{page, table, AppError};
 use crate::Shared;
 
+/// One breakdown of a census as published: the census year, (category, cell) pairs and the total.
+pub struct Published {
+    pub census_year: i32,
+    pub cells: Vec<(String, Cell)>,
+    pub total: Cell,
+}
+
 /// One suppressed breakdown of the latest census: (category, cell) and the total.
-pub fn suppressed(
-    f: &Figures,
-    by: Breakdown,
-    threshold: u64,
-) -> Option<(i32, Vec<(String, Cell)>, Cell)> {
+pub fn suppressed(f: &Figures, by: Breakdown, threshold: u64) -> Option<Published> {
     let c = f.caseload.last()?;
     let cells = by.of(c);
     let counts: Vec<u64> = cells.iter().map(|(_, v)| *v).collect();
     let (shown, total) = suppress(&counts, threshold);
-    Some((
-        c.census_year.year(),
-        cells.into_iter().map(|(k, _)| k).zip(shown).collect(),
+    Some(Published {
+        census_year: c.census_year.year(),
+        cells: cells.into_iter().map(|(k, _)| k).zip(shown).collect(),
         total,
-    ))
+    })
 }
 
 /// Totals at each census, each on its own suppressed (a total under the threshold is withheld).
@@ -45,7 +48,7 @@ pub fn as_json(state: &Shared, f: &Figures) -> Value {
         Cell::Withheld => json!(null),
     };
     let breakdown = |by: Breakdown| {
-        suppressed(f, by, t).map(|(year, cells, total)| {
+        suppressed(f, by, t).map(|Published { census_year: year, cells, total }| {
             json!({"census_year": year, "total": cell(total),
                    "cells": cells.into_iter().map(|(k, c)| json!({"category": k, "plans": cell(c)})).collect::<Vec<_>>()})
         })
@@ -81,7 +84,7 @@ pub async fn page_handler(State(state): State<Shared>) -> Result<Markup, AppErro
             " children are withheld and marked " strong { "[c]" } "; where one withheld figure could be worked out from a total, another is withheld too." }
         (table("public-totals", "EHC plans at each January census", &["census".to_string(), "plans".to_string()], &total_rows, None))
         @for by in [Breakdown::Setting, Breakdown::Need, Breakdown::AgeGroup] {
-            @if let Some((year, cells, total)) = suppressed(&f, by, t) {
+            @if let Some(Published { census_year: year, cells, total }) = suppressed(&f, by, t) {
                 @let rows = rows_with_total(&cells, total);
                 (table(&format!("public-{}", by.code()), &format!("EHC plans by {}, January {year} ([c]: withheld)", by.label()), &[by.label().to_string(), "plans".to_string()], &rows, None))
             }
