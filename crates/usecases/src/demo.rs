@@ -260,3 +260,32 @@ fn latest_imports_are(
                 .collect::<BTreeSet<_>>()
         })
 }
+
+/// The Stockton-like DBV plan written for Exampleshire (`examples/`).
+pub const EXAMPLE_SCENARIO: &str = include_str!("../../../examples/exampleshire-dbv-stockton.toml");
+
+/// Store the example DBV plan as Exampleshire's scenario if it has none yet (so the dashboard's overview has a
+/// target check); returns its name when stored.
+pub async fn store_example_scenario(store: &Store) -> Result<Option<String>> {
+    if !store.scenarios(EXAMPLESHIRE).await?.is_empty() {
+        return Ok(None);
+    }
+    let data = crate::scenario::load_from(store, EXAMPLESHIRE).await?;
+    let (issues, scenario) =
+        crate::scenario::read_text("exampleshire-dbv-stockton.toml", EXAMPLE_SCENARIO, &data);
+    let Some(scenario) = scenario else {
+        return Err(demo_bug(
+            issues.into_iter().filter(|i| i.is_error()),
+            "the example scenario did not validate",
+        ));
+    };
+    store
+        .save_scenario(
+            EXAMPLESHIRE,
+            &scenario.name,
+            EXAMPLE_SCENARIO,
+            "highneeds demo",
+        )
+        .await?;
+    Ok(Some(scenario.name))
+}

@@ -111,6 +111,31 @@ pub async fn ledger(State(state): State<Shared>) -> Result<Json<Value>, AppError
     Ok(Json(ledger_json(&f)))
 }
 
+/// `GET /api/v1/scenario`: the chosen scenario's target check (`null` when none is stored).
+pub async fn scenario(State(state): State<Shared>) -> Result<Json<Value>, AppError> {
+    let Some(check) = figures::target_check(&state).await? else {
+        return Ok(Json(json!(null)));
+    };
+    let outcome = |o: &highneeds_model::scenario::Outcome| {
+        json!({
+            "probability_balanced_by_target": o.probability_balanced_by_target,
+            "probability_deficit_cleared_by_target": o.probability_deficit_cleared_by_target,
+            "target_gap_pence": {"mean": o.target_gap.0.round(), "p05": o.target_gap.1.round(), "p95": o.target_gap.2.round()},
+            "balance_financial_year": o.balance_financial_year.map(|y| y.to_string()),
+        })
+    };
+    Ok(Json(match &check.result {
+        Err(why) => json!({"scenario": check.scenario, "version": check.version, "error": why}),
+        Ok(r) => json!({
+            "scenario": check.scenario, "version": check.version,
+            "target_financial_year": r.target.to_string(),
+            "total_saving_pence": r.total_saving.pence(),
+            "unmitigated": outcome(&r.unmitigated),
+            "mitigated": outcome(&r.mitigated),
+        }),
+    }))
+}
+
 /// `GET /api/v1/caseload`.
 pub async fn caseload(State(state): State<Shared>) -> Result<Json<Value>, AppError> {
     let f = figures::get(&state).await?;

@@ -92,3 +92,74 @@ fn compute(
         backtest,
     }
 }
+
+/// The chosen scenario's run: the LA's most recently saved scenario (latest version), its target check.
+pub struct TargetCheck {
+    pub scenario: String,
+    pub version: i64,
+    pub result: Result<highneeds_model::scenario::ScenarioResult, String>,
+}
+
+/// What a target check was computed from: the data's version, the scenario and its version.
+type ScenarioKey = (Option<i64>, String, i64);
+
+/// The cached target check.
+#[derive(Default)]
+pub struct ScenarioCache {
+    current: Mutex<Option<(ScenarioKey, Arc<TargetCheck>)>>,
+}
+
+/// The target check of the chosen scenario (`None` when the LA has no stored scenario), run on the blocking
+/// pool through the same use-case as `highneeds scenario run`, cached until the data or the scenario changes.
+pub async fn target_check(state: &Shared) -> Result<Option<Arc<TargetCheck>>> {
+    let store = &state.store;
+    let la = &state.la_code;
+    let Some(chosen) = store
+        .scenarios(la)
+        .await?
+        .into_iter()
+        .max_by(|a, b| a.saved_at.cmp(&b.saved_at))
+    else {
+        return Ok(None);
+    };
+    let versions = store.scenario_versions(la, &chosen.name).await?;
+    let Some(latest) = versions.last().cloned() else {
+        return Ok(None);
+    };
+    let key: ScenarioKey = (
+        store.latest_import_id(la).await?,
+        latest.name.clone(),
+        latest.version,
+    );
+    let mut current = state.scenario.current.lock().await;
+    if let Some((k, check)) = current.as_ref() {
+        if *k == key {
+            return Ok(Some(check.clone()));
+        }
+    }
+    let data = highneeds_usecases::scenario::load_from(store, la).await?;
+    let label = format!("{} (stored version {})", latest.name, latest.version);
+    let result = tokio::task::spawn_blocking(move || {
+        let (issues, scenario) =
+            highneeds_usecases::scenario::read_text(&label, &latest.body, &data);
+        match scenario {
+            Some(s) => highneeds_usecases::scenario::run_scenario(&data, &s, None)
+                .map_err(|e| format!("{e:#}")),
+            None => Err(issues
+                .iter()
+                .filter(|i| i.is_error())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
+    })
+    .await
+    .context("the scenario run stopped unexpectedly")?;
+    let check = Arc::new(TargetCheck {
+        scenario: key.1.clone(),
+        version: key.2,
+        result,
+    });
+    *current = Some((key, check.clone()));
+    Ok(Some(check))
+}

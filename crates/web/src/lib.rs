@@ -40,6 +40,7 @@ pub struct AppState {
     pub server_key: Vec<u8>,
     pub throttle: auth::SignInThrottle,
     pub figures: figures::Cache,
+    pub scenario: figures::ScenarioCache,
     /// Counts under this are withheld on the public view.
     pub public_threshold: u64,
     /// Whether cookies carry `Secure` (always, unless the tests' plain-HTTP client asks otherwise).
@@ -95,6 +96,7 @@ pub async fn state(db: &Path, la: Option<&str>, public_threshold: u64) -> Result
         server_key,
         throttle: auth::SignInThrottle::default(),
         figures: figures::Cache::default(),
+        scenario: figures::ScenarioCache::default(),
         public_threshold,
         secure_cookies: true,
     }))
@@ -129,6 +131,9 @@ pub async fn serve_state(
     tokio::spawn(async move {
         if let Err(e) = figures::get(&warm).await {
             tracing::error!("could not compute the figures: {e:#}");
+        }
+        if let Err(e) = figures::target_check(&warm).await {
+            tracing::error!("could not run the chosen scenario: {e:#}");
         }
     });
     ready(addr);

@@ -285,6 +285,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<Shared> {
         ("GET", "/api/v1/forecast") => get(api::forecast),
         ("GET", "/api/v1/caseload") => get(api::caseload),
         ("GET", "/api/v1/ledger") => get(api::ledger),
+        ("GET", "/api/v1/scenario") => get(api::scenario),
         ("GET", "/api/v1/accuracy") => get(api::accuracy),
         ("GET", "/api/v1/imports") => get(api::imports),
         ("GET", "/api/v1/records") => get(api::records),

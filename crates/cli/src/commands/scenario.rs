@@ -226,8 +226,21 @@ fn import(args: ScenarioImportArgs) -> Result<ExitCode> {
         .or_else(|| std::env::var("USER").ok())
         .unwrap_or_else(|| "unknown".into());
     let o = open(&args.store)?;
-    let version =
-        o.rt.block_on(o.store.save_scenario(&o.la, &scenario.name, &body, &user))?;
+    let version = o.rt.block_on(async {
+        let version = o
+            .store
+            .save_scenario(&o.la, &scenario.name, &body, &user)
+            .await?;
+        o.store
+            .audit(
+                &o.la,
+                &user,
+                "scenario saved",
+                &format!("{} version {version}", scenario.name),
+            )
+            .await?;
+        anyhow::Ok(version)
+    })?;
     let la = o.la.clone();
     o.close();
     println!(

@@ -201,15 +201,7 @@ pub async fn upload(
         .join(", ");
     match outcome {
         Ok(ImportOutcome::Imported { import_id, rows }) => {
-            state
-                .store
-                .audit(
-                    &state.la_code,
-                    &caller.actor(),
-                    "import",
-                    &format!("{} {names}: import {import_id}, {rows} rows", kind.code()),
-                )
-                .await?;
+            // The import use-case wrote it to the audit log.
             Ok(report(
                 &state,
                 &caller,

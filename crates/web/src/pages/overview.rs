@@ -60,9 +60,74 @@ pub fn plans_chart(f: &Figures) -> Markup {
     )
 }
 
+fn pounds(x: f64) -> String {
+    highneeds_domain::Pence::from_pence_rounded(x)
+        .map_or("-".to_string(), |p| p.to_millions_string())
+}
+
+/// The chosen scenario's target check: will the DBV plan balance the books by its target year?
+fn target_check(check: Option<&figures::TargetCheck>) -> Markup {
+    let Some(check) = check else {
+        return html! { p { "No scenario stored yet: officers import one with " code { "highneeds scenario import FILE --db DB" } "." } };
+    };
+    match &check.result {
+        Err(why) => {
+            html! { p class="note" { "Scenario " (check.scenario) " (version " (check.version) ") could not be run: " (why) } }
+        }
+        Ok(r) => {
+            let rows = vec![
+                vec![
+                    format!("in-year balance in {}", r.target),
+                    format!(
+                        "{:.0}%",
+                        r.unmitigated.probability_balanced_by_target * 100.0
+                    ),
+                    format!("{:.0}%", r.mitigated.probability_balanced_by_target * 100.0),
+                ],
+                vec![
+                    format!("cumulative deficit cleared by the end of {}", r.target),
+                    format!(
+                        "{:.0}%",
+                        r.unmitigated.probability_deficit_cleared_by_target * 100.0
+                    ),
+                    format!(
+                        "{:.0}%",
+                        r.mitigated.probability_deficit_cleared_by_target * 100.0
+                    ),
+                ],
+                vec![
+                    format!("in-year gap in {} (mean; negative is a surplus)", r.target),
+                    pounds(r.unmitigated.target_gap.0),
+                    pounds(r.mitigated.target_gap.0),
+                ],
+                vec![
+                    "first year in balance (mean)".to_string(),
+                    r.unmitigated
+                        .balance_financial_year
+                        .map_or("not within the forecast".into(), |y| y.to_string()),
+                    r.mitigated
+                        .balance_financial_year
+                        .map_or("not within the forecast".into(), |y| y.to_string()),
+                ],
+            ];
+            let head: Vec<String> = ["", "without the plan", "with the plan"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            html! {
+                p { "Scenario " strong { (r.scenario) } " (stored version " (check.version) "): target an in-year balance by " (r.target)
+                    ". Total saving over the forecast: " (r.total_saving.to_millions_string()) "." }
+                (table("target-table", "Target check: probabilities and the target year's gap (£m)", &head, &rows, None))
+                p class="note" { "90% range of the gap with the plan: " (pounds(r.mitigated.target_gap.1)) " to " (pounds(r.mitigated.target_gap.2)) "." }
+            }
+        }
+    }
+}
+
 /// `GET /`.
 async fn page_content(state: &Shared, caller: &Caller) -> Result<Markup, AppError> {
     let f = figures::get(state).await?;
+    let check = figures::target_check(state).await?;
     let plans = tables::plans(&f);
     let cost = tables::cost(&f);
     let ledger = tables::ledger(&f);
@@ -77,6 +142,10 @@ async fn page_content(state: &Shared, caller: &Caller) -> Result<Markup, AppErro
         section aria-labelledby="cost-h" {
             h2 id="cost-h" { "High Needs cost" }
             (table("cost-table", "Forecast cost of EHC plans by financial year (£m)", &cost.head, &cost.rows, None))
+        }
+        section aria-labelledby="target-h" {
+            h2 id="target-h" { "Target check" }
+            (target_check(check.as_deref()))
         }
         section aria-labelledby="ledger-h" {
             h2 id="ledger-h" { "DSG high needs ledger" }
