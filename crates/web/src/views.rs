@@ -241,7 +241,8 @@ pub fn bar_chart(id: &str, title: &str, bars: &[(String, f64, String)]) -> Marku
         .join("; ");
     html! {
         figure class="chart" {
-            svg id=(id) viewBox=(format!("0 0 {W} {h}")) role="img" aria-labelledby=(format!("{id}-t {id}-d")) {
+            // Not role="img": the bars are links (drill-down), and an image may not hold controls.
+            svg id=(id) viewBox=(format!("0 0 {W} {h}")) role="group" aria-labelledby=(format!("{id}-t {id}-d")) {
                 title id=(format!("{id}-t")) { (title) }
                 desc id=(format!("{id}-d")) { (summary) }
                 @for (i, (label, v, href)) in bars.iter().enumerate() {
