@@ -175,6 +175,9 @@ pub enum ImportKind {
     Budget,
     /// SEN2 person-level returns (the DfE XML, one per census year; several give history).
     Sen2,
+    /// The DfE's published EHC plan statistics (the release's folder of CSV files, every LA in England), so the
+    /// dashboard shows the diagnostic and neighbours without the folder; re-import replaces a release's years.
+    Published,
 }
 
 /// Import files into the database: all or nothing, and a file imported before is recognised.
@@ -183,7 +186,8 @@ pub enum ImportKind {
     after_help = "Examples:\n  highneeds import witan exampleshire --db highneeds.db\n  \
                         highneeds import plans exampleshire/plans.csv --db highneeds.db --la E99999999\n  \
                         highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n  \
-                        highneeds import sen2 sen2-2023.xml sen2-2024.xml --la E99999999 --establishments gias.csv\n\n\
+                        highneeds import sen2 sen2-2023.xml sen2-2024.xml --la E99999999 --establishments gias.csv\n  \
+                        highneeds import published ../shared/data --db highneeds.db\n\n\
                         Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure."
 )]
 pub struct ImportArgs {

@@ -56,3 +56,23 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL
 );
 CREATE INDEX audit_log_by_la ON audit_log (la_code, seq);
+
+-- The DfE's published EHC plan statistics (every LA in England), stored by `highneeds import published DIR` so
+-- the dashboard shows the diagnostic and neighbours without the folder. la_code is the LA as published;
+-- measure a code (plans, plans_by_age:5_10, plans_by_setting:mainstream, new_plans, requests, ...); year the
+-- census (or calendar year of flows). amount NULL = published as suppressed (never 0). A re-import replaces
+-- every year it covers.
+CREATE TABLE published_figures (
+    la_code TEXT NOT NULL,
+    measure TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    amount BIGINT,
+    PRIMARY KEY (la_code, measure, year),
+    CHECK (amount IS NULL OR amount >= 0)
+);
+
+-- The LA names the release gives.
+CREATE TABLE published_las (
+    la_code TEXT NOT NULL PRIMARY KEY,
+    la_name TEXT NOT NULL
+);

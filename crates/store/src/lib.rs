@@ -60,6 +60,7 @@ mod error;
 mod import;
 mod intern;
 mod load;
+mod published;
 mod scenario;
 mod sen2;
 
@@ -74,6 +75,7 @@ use sqlx::Row;
 
 pub use accounts::{ApiToken, AuditEntry, Session, User};
 pub use error::StoreError;
+pub use published::{measure_code, measure_of};
 pub use scenario::{ScenarioSummary, ScenarioVersion};
 pub use sen2::{Sen2Import, Sen2ReturnSummary};
 

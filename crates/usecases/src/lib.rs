@@ -6,8 +6,10 @@
 //! every issue (file, line, column, rule) for the caller to show.
 
 pub mod backtest;
+pub mod benchmark;
 pub mod caseload;
 pub mod demo;
+pub mod diagnose;
 pub mod disclosure;
 pub mod forecast;
 pub mod history;

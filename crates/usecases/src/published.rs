@@ -85,3 +85,47 @@ pub fn lifetime_note(la: LaCode) -> Option<String> {
         )
     })
 }
+
+/// `import published DIR`: read and check the release exactly as `--published DIR` does; if it has no error,
+/// store it in one transaction (replacing the years it covers) and audit it. Returns the rows stored and
+/// the warnings.
+pub async fn import(
+    store: &highneeds_store::Store,
+    dir: &Path,
+    la_for_audit: &str,
+    user: &str,
+) -> Result<(u64, Vec<Issue>)> {
+    let dir_owned = dir.to_path_buf();
+    let loaded = tokio::task::spawn_blocking(move || load(&dir_owned)).await??;
+    let rows = store.import_published(&loaded.stats).await?;
+    let years: std::collections::BTreeSet<i32> = loaded.stats.figures.keys().map(|k| k.2).collect();
+    let span = match (years.first(), years.last()) {
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => "no years".to_string(),
+    };
+    // The release serves every LA's dashboard: the import is in each LA's audit log.
+    let mut las: Vec<String> = store.las().await?.into_iter().map(|l| l.code).collect();
+    if las.is_empty() {
+        las.push(la_for_audit.to_string());
+    }
+    let detail = format!(
+        "published statistics {} ({span}, {rows} figures)",
+        dir.display()
+    );
+    for la in &las {
+        store.audit(la, user, "import", &detail).await?;
+    }
+    Ok((rows, loaded.warnings))
+}
+
+/// The stored release on current boundaries (`None` if none was imported).
+pub async fn stored(store: &highneeds_store::Store) -> Result<Option<Loaded>> {
+    Ok(store.load_published().await?.map(|stats| {
+        let current = stats.on_current_boundaries();
+        Loaded {
+            stats,
+            current,
+            warnings: Vec::new(),
+        }
+    }))
+}

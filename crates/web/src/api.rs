@@ -10,14 +10,14 @@ use serde_json::{json, Value};
 
 use crate::caller::Caller;
 use crate::figures::{self, Figures};
-use crate::routes::{Access, ROUTES};
+use crate::routes::{routes, Access};
 use crate::views::AppError;
 use crate::Shared;
 
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Json<Value> {
     let mut paths = serde_json::Map::new();
-    for r in ROUTES.iter().filter(|r| r.api) {
+    for r in routes().iter().filter(|r| r.api) {
         let mut op = json!({
             "summary": r.summary,
             "responses": {"200": {"description": "OK", "content": {"application/json": {}}}},
@@ -172,6 +172,26 @@ pub async fn accuracy(State(state): State<Shared>) -> Result<Json<Value>, AppErr
 pub async fn public_caseload(State(state): State<Shared>) -> Result<Json<Value>, AppError> {
     let f = figures::get(&state).await?;
     Ok(Json(crate::pages::public::as_json(&state, &f)))
+}
+
+/// `GET /api/v1/diagnose?la=CODE`.
+pub async fn diagnose(
+    State(state): State<Shared>,
+    Query(q): Query<crate::pages::published::Choice>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        crate::pages::published::report_json(&state, q.la.as_deref(), true).await?,
+    ))
+}
+
+/// `GET /api/v1/benchmark?la=CODE`.
+pub async fn benchmark(
+    State(state): State<Shared>,
+    Query(q): Query<crate::pages::published::Choice>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        crate::pages::published::report_json(&state, q.la.as_deref(), false).await?,
+    ))
 }
 
 /// `GET /api/v1/imports`.

@@ -163,3 +163,41 @@ pub async fn target_check(state: &Shared) -> Result<Option<Arc<TargetCheck>>> {
     *current = Some((key, check.clone()));
     Ok(Some(check))
 }
+
+/// The stored DfE release on current boundaries, cached until another release is imported.
+#[derive(Default)]
+pub struct PublishedCache {
+    current: Mutex<Option<(i64, Arc<highneeds_usecases::published::Loaded>)>>,
+}
+
+/// The stored release (`None` if none was imported).
+pub async fn published(
+    state: &Shared,
+) -> Result<Option<Arc<highneeds_usecases::published::Loaded>>> {
+    let count = state.store.published_count().await?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let mut current = state.published.current.lock().await;
+    if let Some((c, loaded)) = current.as_ref() {
+        if *c == count {
+            return Ok(Some(loaded.clone()));
+        }
+    }
+    let Some(stats) = state.store.load_published().await? else {
+        return Ok(None);
+    };
+    let loaded = tokio::task::spawn_blocking(move || {
+        let current = stats.on_current_boundaries();
+        highneeds_usecases::published::Loaded {
+            stats,
+            current,
+            warnings: Vec::new(),
+        }
+    })
+    .await
+    .context("reading the published statistics stopped unexpectedly")?;
+    let loaded = Arc::new(loaded);
+    *current = Some((count, loaded.clone()));
+    Ok(Some(loaded))
+}

@@ -41,6 +41,7 @@ pub struct AppState {
     pub throttle: auth::SignInThrottle,
     pub figures: figures::Cache,
     pub scenario: figures::ScenarioCache,
+    pub published: figures::PublishedCache,
     /// Counts under this are withheld on the public view.
     pub public_threshold: u64,
     /// Whether cookies carry `Secure` (always, unless the tests' plain-HTTP client asks otherwise).
@@ -97,6 +98,7 @@ pub async fn state(db: &Path, la: Option<&str>, public_threshold: u64) -> Result
         throttle: auth::SignInThrottle::default(),
         figures: figures::Cache::default(),
         scenario: figures::ScenarioCache::default(),
+        published: figures::PublishedCache::default(),
         public_threshold,
         secure_cookies: true,
     }))

@@ -53,246 +53,52 @@ const fn r(
 use Access::{Least, Public};
 use Role::{Admin, Analyst, Officer, Viewer};
 
-/// The route table.
-pub const ROUTES: &[RouteInfo] = &[
-    r(
-        "GET",
-        "/healthz",
-        Public,
-        false,
-        "liveness: 200 when the server answers",
-    ),
-    r("GET", "/assets/style.css", Public, false, "the stylesheet"),
-    r("GET", "/login", Public, false, "the sign-in form"),
-    r(
-        "POST",
-        "/login",
-        Public,
-        false,
-        "sign in (CSRF token of the form required)",
-    ),
-    r(
-        "GET",
-        "/public",
-        Public,
-        false,
-        "the public transparency view: aggregates, small numbers suppressed",
-    ),
-    r("POST", "/logout", Least(Viewer), false, "sign out"),
-    r(
-        "GET",
-        "/",
-        Least(Viewer),
-        false,
-        "overview: plans and spend, history and forecast, DSG ledger",
-    ),
-    r(
-        "GET",
-        "/caseload",
-        Least(Viewer),
-        false,
-        "caseload explorer: by setting, need and age group, joiners and leavers",
-    ),
-    r(
-        "GET",
-        "/caseload/records",
-        Least(Analyst),
-        false,
-        "person-level plan records at a census",
-    ),
-    r(
-        "GET",
-        "/accuracy",
-        Least(Viewer),
-        false,
-        "backtest of the LA's own model against naive baselines",
-    ),
-    r(
-        "GET",
-        "/data",
-        Least(Viewer),
-        false,
-        "imports and their validation reports",
-    ),
-    r(
-        "POST",
-        "/data/upload",
-        Least(Officer),
-        false,
-        "import an uploaded file (all or nothing)",
-    ),
-    r(
-        "GET",
-        "/admin",
-        Least(Admin),
-        false,
-        "accounts, API tokens and the audit log",
-    ),
-    r(
-        "POST",
-        "/admin/users",
-        Least(Admin),
-        false,
-        "add an account, change a role, disable or enable",
-    ),
-    r(
-        "POST",
-        "/admin/tokens/revoke",
-        Least(Admin),
-        false,
-        "revoke an API token",
-    ),
-    r(
-        "GET",
-        "/export/forecast.csv",
-        Least(Viewer),
-        false,
-        "the forecast table as CSV",
-    ),
-    r(
-        "GET",
-        "/export/caseload.csv",
-        Least(Viewer),
-        false,
-        "the caseload table as CSV",
-    ),
-    r(
-        "GET",
-        "/export/ledger.csv",
-        Least(Viewer),
-        false,
-        "the DSG ledger as CSV",
-    ),
-    r(
-        "GET",
-        "/export/accuracy.csv",
-        Least(Viewer),
-        false,
-        "the backtest scores as CSV",
-    ),
-    r(
-        "GET",
-        "/export/records.csv",
-        Least(Analyst),
-        false,
-        "person-level plan records as CSV",
-    ),
-    r(
-        "GET",
-        "/api/v1/openapi.json",
-        Public,
-        true,
-        "this API, described (OpenAPI 3.1)",
-    ),
-    r(
-        "GET",
-        "/api/v1/public/caseload",
-        Public,
-        true,
-        "the public view's figures: small numbers suppressed",
-    ),
-    r(
-        "GET",
-        "/api/v1/overview",
-        Least(Viewer),
-        true,
-        "the overview's figures",
-    ),
-    r(
-        "GET",
-        "/api/v1/forecast",
-        Least(Viewer),
-        true,
-        "the forecast: plans by census year and cost by financial year, with intervals",
-    ),
-    r(
-        "GET",
-        "/api/v1/caseload",
-        Least(Viewer),
-        true,
-        "plans by setting, need and age group per census; joiners and leavers",
-    ),
-    r(
-        "GET",
-        "/api/v1/ledger",
-        Least(Viewer),
-        true,
-        "the DSG high needs ledger, in pence",
-    ),
-    r(
-        "GET",
-        "/api/v1/accuracy",
-        Least(Viewer),
-        true,
-        "backtest scores: MAPE, bias, interval coverage",
-    ),
-    r(
-        "GET",
-        "/api/v1/imports",
-        Least(Viewer),
-        true,
-        "the import log",
-    ),
-    r(
-        "GET",
-        "/api/v1/records",
-        Least(Analyst),
-        true,
-        "person-level plan records at a census (?census=YYYY)",
-    ),
-    r(
-        "GET",
-        "/api/v1/audit",
-        Least(Admin),
-        true,
-        "the audit log, newest first",
-    ),
-    r(
-        "GET",
-        "/api/v1/users",
-        Least(Admin),
-        true,
-        "accounts and their roles",
-    ),
-];
+/// The route table: every route, who may call it, and its handler. Nothing is routed that is not listed here.
+#[rustfmt::skip]
+fn table() -> Vec<(RouteInfo, MethodRouter<Shared>)> {
+    vec![
+        (r("GET", "/healthz", Public, false, "liveness: 200 when the server answers"), get(pages::healthz)),
+        (r("GET", "/assets/style.css", Public, false, "the stylesheet"), get(pages::stylesheet)),
+        (r("GET", "/login", Public, false, "the sign-in form"), get(pages::login::form)),
+        (r("POST", "/login", Public, false, "sign in (CSRF token of the form required)"), post(pages::login::sign_in)),
+        (r("GET", "/public", Public, false, "the public transparency view: aggregates, small numbers suppressed"), get(pages::public::page_handler)),
+        (r("POST", "/logout", Least(Viewer), false, "sign out"), post(pages::login::sign_out)),
+        (r("GET", "/", Least(Viewer), false, "overview: plans and spend, history and forecast, target check, DSG ledger"), get(pages::overview::page_handler)),
+        (r("GET", "/caseload", Least(Viewer), false, "caseload explorer: by setting, need and age group, joiners and leavers"), get(pages::caseload::page_handler)),
+        (r("GET", "/caseload/records", Least(Analyst), false, "person-level plan records at a census"), get(pages::caseload::records)),
+        (r("GET", "/accuracy", Least(Viewer), false, "backtest of the LA's own model against naive baselines"), get(pages::accuracy::page_handler)),
+        (r("GET", "/diagnose", Least(Viewer), false, "the DBV diagnostic from the published statistics (?la=CODE)"), get(pages::published::diagnose)),
+        (r("GET", "/benchmark", Least(Viewer), false, "statistical neighbours from the published statistics (?la=CODE)"), get(pages::published::benchmark)),
+        (r("GET", "/data", Least(Viewer), false, "imports and their validation reports"), get(pages::data::page_handler)),
+        (r("POST", "/data/upload", Least(Officer), false, "import an uploaded file (all or nothing)"), post(pages::data::upload)),
+        (r("GET", "/admin", Least(Admin), false, "accounts, API tokens and the audit log"), get(pages::admin::page_handler)),
+        (r("POST", "/admin/users", Least(Admin), false, "add an account, change a role, disable or enable"), post(pages::admin::users)),
+        (r("POST", "/admin/tokens/revoke", Least(Admin), false, "revoke an API token"), post(pages::admin::revoke_token)),
+        (r("GET", "/export/forecast.csv", Least(Viewer), false, "the forecast table as CSV"), get(pages::export::forecast)),
+        (r("GET", "/export/caseload.csv", Least(Viewer), false, "the caseload table as CSV"), get(pages::export::caseload)),
+        (r("GET", "/export/ledger.csv", Least(Viewer), false, "the DSG ledger as CSV"), get(pages::export::ledger)),
+        (r("GET", "/export/accuracy.csv", Least(Viewer), false, "the backtest scores as CSV"), get(pages::export::accuracy)),
+        (r("GET", "/export/records.csv", Least(Analyst), false, "person-level plan records as CSV"), get(pages::export::records)),
+        (r("GET", "/api/v1/openapi.json", Public, true, "this API, described (OpenAPI 3.1)"), get(api::openapi)),
+        (r("GET", "/api/v1/public/caseload", Public, true, "the public view's figures: small numbers suppressed"), get(api::public_caseload)),
+        (r("GET", "/api/v1/overview", Least(Viewer), true, "the overview's figures"), get(api::overview)),
+        (r("GET", "/api/v1/forecast", Least(Viewer), true, "the forecast: plans by census year and cost by financial year, with intervals"), get(api::forecast)),
+        (r("GET", "/api/v1/caseload", Least(Viewer), true, "plans by setting, need and age group per census; joiners and leavers"), get(api::caseload)),
+        (r("GET", "/api/v1/ledger", Least(Viewer), true, "the DSG high needs ledger, in pence"), get(api::ledger)),
+        (r("GET", "/api/v1/scenario", Least(Viewer), true, "the chosen scenario's target check (the latest saved scenario)"), get(api::scenario)),
+        (r("GET", "/api/v1/accuracy", Least(Viewer), true, "backtest scores: MAPE, bias, interval coverage"), get(api::accuracy)),
+        (r("GET", "/api/v1/diagnose", Least(Viewer), true, "the DBV diagnostic of an LA (?la=CODE) from the stored published statistics"), get(api::diagnose)),
+        (r("GET", "/api/v1/benchmark", Least(Viewer), true, "an LA's statistical neighbours (?la=CODE) from the stored published statistics"), get(api::benchmark)),
+        (r("GET", "/api/v1/imports", Least(Viewer), true, "the import log"), get(api::imports)),
+        (r("GET", "/api/v1/records", Least(Analyst), true, "person-level plan records at a census (?census=YYYY)"), get(api::records)),
+        (r("GET", "/api/v1/audit", Least(Admin), true, "the audit log, newest first"), get(api::audit)),
+        (r("GET", "/api/v1/users", Least(Admin), true, "accounts and their roles"), get(api::users)),
+    ]
+}
 
-/// The handler of each route in [`ROUTES`].
-fn handler(method: &str, path: &str) -> MethodRouter<Shared> {
-    match (method, path) {
-        ("GET", "/healthz") => get(pages::healthz),
-        ("GET", "/assets/style.css") => get(pages::stylesheet),
-        ("GET", "/login") => get(pages::login::form),
-        ("POST", "/login") => post(pages::login::sign_in),
-        ("GET", "/public") => get(pages::public::page_handler),
-        ("POST", "/logout") => post(pages::login::sign_out),
-        ("GET", "/") => get(pages::overview::page_handler),
-        ("GET", "/caseload") => get(pages::caseload::page_handler),
-        ("GET", "/caseload/records") => get(pages::caseload::records),
-        ("GET", "/accuracy") => get(pages::accuracy::page_handler),
-        ("GET", "/data") => get(pages::data::page_handler),
-        ("POST", "/data/upload") => post(pages::data::upload),
-        ("GET", "/admin") => get(pages::admin::page_handler),
-        ("POST", "/admin/users") => post(pages::admin::users),
-        ("POST", "/admin/tokens/revoke") => post(pages::admin::revoke_token),
-        ("GET", "/export/forecast.csv") => get(pages::export::forecast),
-        ("GET", "/export/caseload.csv") => get(pages::export::caseload),
-        ("GET", "/export/ledger.csv") => get(pages::export::ledger),
-        ("GET", "/export/accuracy.csv") => get(pages::export::accuracy),
-        ("GET", "/export/records.csv") => get(pages::export::records),
-        ("GET", "/api/v1/openapi.json") => get(api::openapi),
-        ("GET", "/api/v1/public/caseload") => get(api::public_caseload),
-        ("GET", "/api/v1/overview") => get(api::overview),
-        ("GET", "/api/v1/forecast") => get(api::forecast),
-        ("GET", "/api/v1/caseload") => get(api::caseload),
-        ("GET", "/api/v1/ledger") => get(api::ledger),
-        ("GET", "/api/v1/scenario") => get(api::scenario),
-        ("GET", "/api/v1/accuracy") => get(api::accuracy),
-        ("GET", "/api/v1/imports") => get(api::imports),
-        ("GET", "/api/v1/records") => get(api::records),
-        ("GET", "/api/v1/audit") => get(api::audit),
-        ("GET", "/api/v1/users") => get(api::users),
-        _ => unreachable!("every route in ROUTES has a handler: {method} {path}"),
-    }
+/// Every route (for the OpenAPI document and the role-matrix test).
+pub fn routes() -> Vec<RouteInfo> {
+    table().into_iter().map(|(info, _)| info).collect()
 }
 
 /// The guard in front of every route: who is calling, whether their role is enough, and for a signed-in
@@ -391,9 +197,8 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// The whole application.
 pub fn router(state: Shared) -> Router {
     let mut app = Router::new();
-    for info in ROUTES {
-        let info = *info;
-        let route = handler(info.method, info.path).route_layer(middleware::from_fn_with_state(
+    for (info, handler) in table() {
+        let route = handler.route_layer(middleware::from_fn_with_state(
             state.clone(),
             move |s, req, next| guard(s, info, req, next),
         ));

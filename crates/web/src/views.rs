@@ -43,6 +43,8 @@ const NAV: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
     ("/caseload", "Caseload", Role::Viewer),
     ("/accuracy", "Accuracy", Role::Viewer),
+    ("/diagnose", "Diagnose", Role::Viewer),
+    ("/benchmark", "Benchmark", Role::Viewer),
     ("/data", "Data", Role::Viewer),
     ("/admin", "Admin", Role::Admin),
 ];

@@ -18,7 +18,7 @@ fn kind(kind: ImportKind) -> Option<Kind> {
         ImportKind::Witan => Some(Kind::Witan),
         ImportKind::Plans => Some(Kind::Plans),
         ImportKind::Budget => Some(Kind::Budget),
-        ImportKind::Sen2 => None,
+        ImportKind::Sen2 | ImportKind::Published => None,
     }
 }
 
@@ -30,6 +30,9 @@ fn rejected(why: &str) -> ExitCode {
 }
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    if args.kind == ImportKind::Published {
+        return published(&args);
+    }
     let Some(kind) = kind(args.kind) else {
         return crate::commands::sen2::run_import(&args, &user_name(args.user.as_deref()));
     };
@@ -93,5 +96,41 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
             imported_at,
         } => println!("already imported (import {import_id} at {imported_at}): nothing changed"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import published DIR`: the release checked as `--published` checks it, stored in one transaction.
+fn published(args: &ImportArgs) -> Result<ExitCode> {
+    let [dir] = args.paths.as_slice() else {
+        bail!("import published takes one folder (the release's CSV files)");
+    };
+    let user = user_name(args.user.as_deref());
+    let result = runtime()?.block_on(async {
+        let db = Store::open(&args.db).await?;
+        let r = highneeds_usecases::published::import(&db, dir, &args.la, &user).await;
+        db.close().await;
+        r
+    });
+    let (rows, warnings) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(r) = e.downcast_ref::<highneeds_usecases::Rejected>() {
+                print_issues(&r.issues);
+                eprintln!(
+                    "import rejected: {}; the database was not changed",
+                    r.message
+                );
+                return Ok(ExitCode::from(REJECTED));
+            }
+            return Err(e);
+        }
+    };
+    print_issues(&warnings);
+    println!(
+        "imported the published statistics in {} into {} ({rows} figures, {} warnings)",
+        dir.display(),
+        args.db.display(),
+        warnings.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod login;
 pub mod overview;
 pub mod public;
+pub mod published;
 
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
