@@ -182,8 +182,16 @@ pub fn build(db_path: &Path) -> Result<Demo> {
         };
         let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
         if versions.last().is_none_or(|v| v.body != example) {
-            db.save_scenario(EXAMPLESHIRE, &s.name, example, &user)
+            let version = db
+                .save_scenario(EXAMPLESHIRE, &s.name, example, &user)
                 .await?;
+            db.audit(
+                EXAMPLESHIRE,
+                &user,
+                "scenario saved",
+                &format!("{} version {version}", s.name),
+            )
+            .await?;
         }
         db.close().await;
         anyhow::Ok((plans, budget, history, summaries))
@@ -259,33 +267,4 @@ fn latest_imports_are(
                 .map(|f| (f.kind.clone(), f.sha256.to_ascii_lowercase()))
                 .collect::<BTreeSet<_>>()
         })
-}
-
-/// The Stockton-like DBV plan written for Exampleshire (`examples/`).
-pub const EXAMPLE_SCENARIO: &str = include_str!("../../../examples/exampleshire-dbv-stockton.toml");
-
-/// Store the example DBV plan as Exampleshire's scenario if it has none yet (so the dashboard's overview has a
-/// target check); returns its name when stored.
-pub async fn store_example_scenario(store: &Store) -> Result<Option<String>> {
-    if !store.scenarios(EXAMPLESHIRE).await?.is_empty() {
-        return Ok(None);
-    }
-    let data = crate::scenario::load_from(store, EXAMPLESHIRE).await?;
-    let (issues, scenario) =
-        crate::scenario::read_text("exampleshire-dbv-stockton.toml", EXAMPLE_SCENARIO, &data);
-    let Some(scenario) = scenario else {
-        return Err(demo_bug(
-            issues.into_iter().filter(|i| i.is_error()),
-            "the example scenario did not validate",
-        ));
-    };
-    store
-        .save_scenario(
-            EXAMPLESHIRE,
-            &scenario.name,
-            EXAMPLE_SCENARIO,
-            "highneeds demo",
-        )
-        .await?;
-    Ok(Some(scenario.name))
 }

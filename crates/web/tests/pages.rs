@@ -81,7 +81,7 @@ async fn overview_shows_the_chosen_scenarios_target_check() {
     let data = highneeds_usecases::scenario::load_from(store, LA)
         .await
         .unwrap();
-    let body = highneeds_usecases::demo::EXAMPLE_SCENARIO
+    let body = highneeds_usecases::scenario::EXAMPLE
         .replace("engine = \"monte-carlo\"", "engine = \"analytic\"");
     let (issues, scenario) = highneeds_usecases::scenario::read_text("example.toml", &body, &data);
     let scenario = scenario.unwrap_or_else(|| panic!("{issues:?}"));

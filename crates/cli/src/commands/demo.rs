@@ -125,12 +125,6 @@ fn serve(db: &std::path::Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
     highneeds_web::runtime()?.block_on(async {
         let state = highneeds_web::state(db, Some(EXAMPLESHIRE), 5).await?;
         let password = highneeds_web::accounts::demo_admin(&state.store, EXAMPLESHIRE).await?;
-        if let Some(name) = highneeds_usecases::demo::store_example_scenario(&state.store).await? {
-            state
-                .store
-                .audit(EXAMPLESHIRE, "highneeds demo", "scenario saved", &name)
-                .await?;
-        }
         highneeds_web::serve_state(state, bind, true, |addr| {
             println!("\ndashboard: http://{addr}/");
             println!("sign in as admin with password {password} (made for this run; shown once)");
