@@ -15,6 +15,8 @@ pub struct CensusCounts {
     /// By age group code (`under_5`, `5_10`, …), in age order of [`highneeds_domain::AgeGroup::ALL`] when
     /// iterated through that list.
     pub by_age_group: BTreeMap<String, u64>,
+    /// By national curriculum year (−5 … 20).
+    pub by_ncy: BTreeMap<i32, u64>,
     /// New plans and ended plans in the year up to this census (`None` at the first census).
     pub joiners: Option<u64>,
     pub leavers: Option<u64>,
@@ -28,6 +30,7 @@ impl CensusCounts {
             by_setting: BTreeMap::new(),
             by_need: BTreeMap::new(),
             by_age_group: BTreeMap::new(),
+            by_ncy: BTreeMap::new(),
             joiners: None,
             leavers: None,
         }
@@ -41,6 +44,7 @@ impl CensusCounts {
             .by_age_group
             .entry(s.ncy.age_group().code().to_string())
             .or_default() += 1;
+        *self.by_ncy.entry(s.ncy.value()).or_default() += 1;
     }
 }
 
@@ -123,6 +127,8 @@ mod tests {
         assert_eq!(c[1].by_need.get("ASD"), Some(&2));
         assert_eq!(c[1].by_age_group.get("under_5"), Some(&1));
         assert_eq!(c[1].by_age_group.get("5_10"), Some(&1));
+        assert_eq!(c[1].by_ncy.get(&0), Some(&1));
+        assert_eq!(c[1].by_ncy.get(&4), Some(&1));
         assert_eq!((c[1].joiners, c[1].leavers), (Some(1), Some(1)));
     }
 }

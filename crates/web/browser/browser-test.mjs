@@ -27,7 +27,8 @@ const users = Object.fromEntries(
 const ORDER = ['viewer', 'analyst', 'officer', 'admin'];
 const PAGES = [
   ['/', 'viewer'], ['/caseload', 'viewer'], ['/caseload?by=need', 'viewer'], ['/caseload?by=age_group', 'viewer'],
-  ['/accuracy', 'viewer'], ['/data', 'viewer'], ['/caseload/records', 'analyst'], ['/admin', 'admin'],
+  ['/caseload?by=ncy', 'viewer'], ['/accuracy', 'viewer'], ['/diagnose?la=E06000037', 'viewer'],
+  ['/benchmark?la=E06000037', 'viewer'], ['/data', 'viewer'], ['/caseload/records', 'analyst'], ['/admin', 'admin'],
 ];
 const allowed = (role, least) => ORDER.indexOf(role) >= ORDER.indexOf(least);
 
@@ -129,6 +130,10 @@ try {
       check(/census=\d{4}#caseload-table$/.test(page.url()), `a chart bar drills down to the table (${page.url()})`);
       check(await page.locator('#caseload-table').isVisible(), 'the drilled-down table is visible');
       await shot(page, 'analyst_drill_down');
+      // And from a point of the overview's line chart to its year's row.
+      await page.goto(`${base}/`);
+      await page.locator('#plans-chart a circle').first().click();
+      check(/#plans-table-\d{4}$/.test(page.url()), `a chart point drills down to its table row (${page.url()})`);
     }
     await context.close();
   }

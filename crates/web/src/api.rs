@@ -93,7 +93,7 @@ fn caseload_json(f: &Figures) -> Value {
         .iter()
         .map(|c| json!({
             "census_year": c.census_year.year(), "total": c.total,
-            "by_setting": c.by_setting, "by_need": c.by_need, "by_age_group": c.by_age_group,
+            "by_setting": c.by_setting, "by_need": c.by_need, "by_age_group": c.by_age_group, "by_ncy": c.by_ncy,
             "joiners": c.joiners, "leavers": c.leavers,
         }))
         .collect::<Vec<_>>())

@@ -143,8 +143,14 @@ pub async fn target_check(state: &Shared) -> Result<Option<Arc<TargetCheck>>> {
         let (issues, scenario) =
             highneeds_usecases::scenario::read_text(&label, &latest.body, &data);
         match scenario {
-            Some(s) => highneeds_usecases::scenario::run_scenario(&data, &s, None)
-                .map_err(|e| format!("{e:#}")),
+            Some(s) => {
+                match highneeds_usecases::scenario::target_refusal(&data, &s, &label, &latest.body)
+                {
+                    Some(why) => Err(why),
+                    None => highneeds_usecases::scenario::run_scenario(&data, &s, None)
+                        .map_err(|e| format!("{e:#}")),
+                }
+            }
             None => Err(issues
                 .iter()
                 .filter(|i| i.is_error())

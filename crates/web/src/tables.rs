@@ -112,6 +112,7 @@ pub enum Breakdown {
     Setting,
     Need,
     AgeGroup,
+    Ncy,
 }
 
 impl Breakdown {
@@ -120,6 +121,7 @@ impl Breakdown {
             "setting" => Some(Self::Setting),
             "need" => Some(Self::Need),
             "age_group" | "age" => Some(Self::AgeGroup),
+            "ncy" => Some(Self::Ncy),
             _ => None,
         }
     }
@@ -128,6 +130,7 @@ impl Breakdown {
             Self::Setting => "setting",
             Self::Need => "need",
             Self::AgeGroup => "age_group",
+            Self::Ncy => "ncy",
         }
     }
     pub fn label(self) -> &'static str {
@@ -135,6 +138,7 @@ impl Breakdown {
             Self::Setting => "setting",
             Self::Need => "primary need",
             Self::AgeGroup => "age group",
+            Self::Ncy => "national curriculum year",
         }
     }
     /// The categories and counts at one census, in display order.
@@ -150,6 +154,11 @@ impl Breakdown {
                         c.by_age_group.get(g.code()).copied().unwrap_or(0),
                     )
                 })
+                .collect(),
+            Self::Ncy => c
+                .by_ncy
+                .iter()
+                .map(|(k, v)| (format!("NCY {k}"), *v))
                 .collect(),
         }
     }

@@ -113,7 +113,7 @@ pub fn table(
                 thead { tr { @for h in head { th scope="col" { (h) } } } }
                 tbody {
                     @for row in rows {
-                        tr { @for (i, cell) in row.iter().enumerate() {
+                        tr id=(row_id(id, row.first().map_or("", String::as_str))) { @for (i, cell) in row.iter().enumerate() {
                             @if i == 0 { th scope="row" { (cell) } } @else { td { (cell) } }
                         } }
                     }
@@ -121,6 +121,15 @@ pub fn table(
             }
         }
     }
+}
+
+/// The id of a table row (for drill-down links): the table's id and the row's first cell, letters and digits only.
+pub fn row_id(table: &str, first: &str) -> String {
+    let key: String = first
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("{table}-{key}")
 }
 
 /// Rows as CSV text (RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is quoted with `'` so a spreadsheet
@@ -162,7 +171,14 @@ const H: f64 = 260.0;
 const PAD: f64 = 48.0;
 
 /// A line chart as inline SVG, described by `summary` for screen readers (the table beside it has the numbers).
-pub fn line_chart(id: &str, title: &str, summary: &str, series: &[Series]) -> Markup {
+/// With `drill` (a table's id), each point links to that table's row for its year.
+pub fn line_chart(
+    id: &str,
+    title: &str,
+    summary: &str,
+    series: &[Series],
+    drill: Option<&str>,
+) -> Markup {
     let xs = series.iter().flat_map(|s| {
         s.points
             .iter()
@@ -213,7 +229,8 @@ pub fn line_chart(id: &str, title: &str, summary: &str, series: &[Series]) -> Ma
     };
     html! {
         figure class="chart" {
-            svg id=(id) viewBox=(format!("0 0 {W} {H}")) role="img" aria-labelledby=(format!("{id}-t {id}-d")) {
+            // A chart whose points are links is a group, not an image (an image may not hold controls).
+            svg id=(id) viewBox=(format!("0 0 {W} {H}")) role=(if drill.is_some() { "group" } else { "img" }) aria-labelledby=(format!("{id}-t {id}-d")) {
                 title id=(format!("{id}-t")) { (title) }
                 desc id=(format!("{id}-d")) { (summary) }
                 line class="axis" x1=(PAD) y1=(H - PAD) x2=(W - PAD) y2=(H - PAD) {}
@@ -224,6 +241,15 @@ pub fn line_chart(id: &str, title: &str, summary: &str, series: &[Series]) -> Ma
                 @for s in series {
                     @if !s.band.is_empty() { polygon class=(format!("band {}", s.class)) points=(band(&s.band)) {} }
                     path class=(format!("line {}", s.class)) d=(path(&s.points)) {}
+                }
+                @if let Some(table) = drill {
+                    @for s in series { @for (x, y) in &s.points {
+                        a href=(format!("#{}", row_id(table, &format!("{x:.0}")))) {
+                            circle class=(format!("point {}", s.class)) cx=(format!("{:.1}", sx(*x))) cy=(format!("{:.1}", sy(*y))) r="5" {
+                                title { (format!("{x:.0}: {y:.0} ({})", s.label)) }
+                            }
+                        }
+                    } }
                 }
             }
             figcaption { @for s in series { span class=(format!("key {}", s.class)) { (s.label) } " " } }

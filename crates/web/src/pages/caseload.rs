@@ -37,7 +37,7 @@ pub async fn page_handler(
     let t = tables::caseload(&f, by);
     let content = html! {
         nav aria-label="Breakdown" class="tabs" {
-            ul { @for b in [Breakdown::Setting, Breakdown::Need, Breakdown::AgeGroup] {
+            ul { @for b in [Breakdown::Setting, Breakdown::Need, Breakdown::AgeGroup, Breakdown::Ncy] {
                 li { a href=(format!("/caseload?by={}", b.code())) aria-current=[(b == by).then_some("page")] { "By " (b.label()) } }
             } }
         }

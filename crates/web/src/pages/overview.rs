@@ -57,6 +57,7 @@ pub fn plans_chart(f: &Figures) -> Markup {
                 band,
             },
         ],
+        Some("plans-table"),
     )
 }
 
