@@ -81,6 +81,7 @@ fn compute(
         &model,
         &ProjectionOptions::default(),
     )
+    .and_then(|f| highneeds_usecases::forecast::refuse_unrepresentable(&f).map(|()| f))
     .map_err(|e| format!("{e:#}"));
     let backtest = highneeds_usecases::backtest::run(&history, "the LA's history", 3, 3, &model)
         .map_err(|e| format!("{e:#}"));
