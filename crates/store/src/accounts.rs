@@ -364,23 +364,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         // The id comes from MAX + 1 inside one statement; a racing writer hits the primary key and retries.
         for _ in 0..5 {
-            let done = sqlx::query(
-                "INSERT INTO audit_log (la_code, seq, at, actor, action, detail)
-                 SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM audit_log",
-            )
-            .bind(la_code)
-            .bind(now_text())
-            .bind(actor)
-            .bind(action)
-            .bind(detail)
-            .execute(&self.pool)
-            .await;
-            match done {
-                Ok(_) => return Ok(()),
-                Err(e)
-                    if e.as_database_error()
-                        .is_some_and(|d| d.is_unique_violation()) => {}
-                Err(e) => return Err(e.into()),
+            let mut conn = self.pool.acquire().await?;
+            match audit_in(&mut conn, la_code, actor, action, detail).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Rejected { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
         Err(StoreError::Rejected {
@@ -414,4 +402,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Append a row to the audit log on this connection (inside the caller's transaction, so the row is written
+/// together with the change it records, or not at all).
+pub(crate) async fn audit_in(
+    conn: &mut sqlx::SqliteConnection,
+    la_code: &str,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (la_code, seq, at, actor, action, detail)
+         SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM audit_log",
+    )
+    .bind(la_code)
+    .bind(now_text())
+    .bind(actor)
+    .bind(action)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

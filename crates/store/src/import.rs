@@ -346,6 +346,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // The audit log records the import in the same transaction: both are written, or neither.
+        let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+        let kind = files.first().map_or("", |f| f.kind.as_str());
+        crate::accounts::audit_in(
+            &mut tx,
+            &la.code,
+            user,
+            "import",
+            &format!("{kind} {}: import {import_id}", names.join(", ")),
+        )
+        .await?;
         Ok(Start::Write(Begun { tx, import_id }))
     }
 }

@@ -83,7 +83,7 @@ pub fn imported_files(kind: ImportKind, sources: &[SourceFile]) -> Vec<ImportedF
         .collect()
 }
 
-/// Store what was read; an import that changed the database is written to the audit log as `import`.
+/// Store what was read (the store writes the import to the audit log in the same transaction).
 pub async fn store(
     store: &Store,
     la: &LaRef,
@@ -96,35 +96,7 @@ pub async fn store(
         Readied::Plans(p) => store.import_plans(la, p, files, user).await?,
         Readied::Budget(b) => store.import_budget(la, b, files, user).await?,
     };
-    audit_import(store, &la.code, user, files, &outcome).await?;
     Ok(outcome)
-}
-
-/// Write an import that changed the database to the audit log (who, which files, which import).
-pub async fn audit_import(
-    store: &Store,
-    la: &str,
-    user: &str,
-    files: &[ImportedFile],
-    outcome: &ImportOutcome,
-) -> Result<()> {
-    if let ImportOutcome::Imported { import_id, rows } = outcome {
-        let kind = files.first().map_or("", |f| f.kind.as_str());
-        let names = files
-            .iter()
-            .map(|f| f.file_name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        store
-            .audit(
-                la,
-                user,
-                "import",
-                &format!("{kind} {names}: import {import_id}, {rows} rows"),
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 /// The LA an import writes to: its name as given, else the name stored for it (an import without --la-name

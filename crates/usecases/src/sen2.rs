@@ -365,7 +365,6 @@ pub async fn store_returns(
         transition_years: summaries.iter().filter_map(|s| s.from_census).collect(),
     };
     let outcome = db.import_sen2(la, &data, files, user).await?;
-    crate::import::audit_import(db, &la.code, user, files, &outcome).await?;
     Ok((outcome, summaries))
 }
 
