@@ -57,7 +57,8 @@ fn dump_with(db: &Path, without_times: bool) -> String {
             let expr = cols
                 .iter()
                 .map(|c| {
-                    if without_times && c == "imported_at" {
+                    // Times: the import log's, and the audit log's and accounts' (`at`, `*_at`).
+                    if without_times && (c == "at" || c.ends_with("_at")) {
                         "'(time)'".to_string()
                     } else {
                         format!("quote(\"{c}\")")
