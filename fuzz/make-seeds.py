@@ -96,9 +96,9 @@ def main():
     # Workbooks: the first byte picks the kind in the xlsx target (2 = costs, 0 = transitions).
     costs = row(1, ["need", "setting", "cost"]) + row(2, ["ASD", "MSSA", "1000"])
     put("xlsx", "costs", b"\x02" + workbook(costs))
-    put("xlsx", "bomb-whitespace-1000x", b"\x02" + workbook(costs + " " * (4 << 20)))
+    put("xlsx", "bomb-whitespace-1000x", b"\x02" + workbook(costs + " " * (64 << 10)))
     put("xlsx", "bomb-claims-4GB", b"\x02" + claim_size(workbook(costs), 0xF0000000))
-    put("xlsx", "bomb-claims-100-bytes", b"\x02" + claim_size(workbook(costs + " " * (1 << 20)), 100))
+    put("xlsx", "bomb-claims-100-bytes", b"\x02" + claim_size(workbook(costs + " " * (64 << 10)), 100))
     far = "".join(f'<row r="{r}"><c r="ALL{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(2, 200))
     put("xlsx", "cells-far-right", b"\x00" + workbook(row(1, ["calendar-year"]) + far))
 
@@ -132,6 +132,11 @@ def main():
     put("sen2_key", "raw-key", os.urandom(32))
     put("totals", "totals", b"census_year,plans,new_plans\n2020,100,20\n2021,110,25\n2099,0,0\n")
     put("setting_map", "map", b"source,label,setting\nla,B,mainstream\n")
+    for n in ["scenario-template.toml", "exampleshire-dbv-stockton.toml"]:
+        p = os.path.join(ROOT, "examples", n)
+        if os.path.isfile(p):
+            with open(p, "rb") as f:
+                put("scenario", n, f.read()[:4000])
     put("setting_map", "empty-map", b"source,label,setting\n")
 
 

@@ -161,6 +161,8 @@ pub fn forecast_csv(f: &Forecast) -> String {
     }
     out.push('\n');
     let mut row = |measure: &str, year: &str, breakdown: &str, key: &str, s: &Summary| {
+        // An LA's own codes may start with + or -: quoted so a spreadsheet shows them instead of running them.
+        let key = highneeds_ingest::neutralise_formula(key);
         let _ = write!(out, "{measure},{year},{breakdown},{key},{:.3}", s.mean);
         for &(_, v) in &s.quantiles {
             let _ = write!(out, ",{v:.3}");

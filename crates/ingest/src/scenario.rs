@@ -508,24 +508,13 @@ fn setting_code(
     code: &str,
     codes: Option<&ScenarioCodes>,
 ) -> Option<Setting> {
-    let Ok(setting) = code.parse::<Setting>() else {
-        c.fault(place, Some(code.into()), "not a setting code".into());
-        return None;
-    };
-    if let Some(codes) = codes {
-        if !codes.settings.contains(&setting) {
-            c.fault(
-                place,
-                Some(code.into()),
-                format!(
-                    "unknown setting: the LA's settings are {}",
-                    join(&codes.settings)
-                ),
-            );
-            return None;
-        }
-    }
-    Some(setting)
+    known_code(
+        c,
+        place,
+        code,
+        codes.map(|k| k.settings.as_slice()),
+        "setting",
+    )
 }
 
 fn need_code(
@@ -534,21 +523,30 @@ fn need_code(
     code: &str,
     codes: Option<&ScenarioCodes>,
 ) -> Option<Need> {
-    let Ok(need) = code.parse::<Need>() else {
-        c.fault(place, Some(code.into()), "not a need code".into());
+    known_code(c, place, code, codes.map(|k| k.needs.as_slice()), "need")
+}
+
+/// A code that parses as a `what` and, when the LA's codes are known, is one of them.
+fn known_code<T: std::str::FromStr + PartialEq + std::fmt::Display>(
+    c: &mut Checker,
+    place: Place,
+    code: &str,
+    known: Option<&[T]>,
+    what: &str,
+) -> Option<T> {
+    let Ok(value) = code.parse::<T>() else {
+        c.fault(place, Some(code.into()), format!("not a {what} code"));
         return None;
     };
-    if let Some(codes) = codes {
-        if !codes.needs.contains(&need) {
-            c.fault(
-                place,
-                Some(code.into()),
-                format!("unknown need: the LA's needs are {}", join(&codes.needs)),
-            );
-            return None;
-        }
+    if let Some(known) = known.filter(|k| !k.contains(&value)) {
+        c.fault(
+            place,
+            Some(code.into()),
+            format!("unknown {what}: the LA's {what}s are {}", join(known)),
+        );
+        return None;
     }
-    Some(need)
+    Some(value)
 }
 
 fn join<T: std::fmt::Display>(v: &[T]) -> String {

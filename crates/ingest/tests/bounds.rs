@@ -33,6 +33,9 @@ fn a_workbook_that_inflates_past_the_bound_is_refused() {
         "{:?}",
         texts(&p)
     );
+    // The same zip named .ods (an OpenDocument spreadsheet, not read) is bounded before anything else.
+    let p = parse_bytes(FileKind::Costs, "costs.ods", &wb);
+    assert!(has(&p, "workbook inflates to more than"), "{:?}", texts(&p));
 }
 
 #[test]

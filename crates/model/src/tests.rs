@@ -151,7 +151,7 @@ fn engines_agree_on_means() {
             y.total.mean
         );
         // The analytic spread matches the simulated one: with 4,000 simulations the simulated sd has a standard
-        // error of about 1.1 %; the analytic sd is 0.4 % / 2.4 % / 3.2 % / 3.6 % / 4.8 % smaller at years 1-5 (measured
+        // error of about 1.1 %; the analytic sd is 1.4 / 1.6 / 2.3 / 2.5 / 2.6 % smaller at years 1-5 (measured
         // on this history; the analytic engine's approximation). A missing variance component (trend
         // persistence, parameter uncertainty) would take it well outside 0.92-1.05.
         let ratio = x.total.sd / y.total.sd;

@@ -151,13 +151,25 @@ fn list(args: ScenarioStoreArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(args: ScenarioPickArgs) -> Result<ExitCode> {
-    let o = open(&args.store)?;
-    let versions =
-        o.rt.block_on(o.store.scenario_versions(&o.la, &args.name))?;
+/// Every stored version of a scenario, and the one asked for (default: the latest).
+fn stored_versions(
+    store: &ScenarioStoreArgs,
+    name: &str,
+    version: Option<i64>,
+) -> Result<(
+    Vec<highneeds_store::ScenarioVersion>,
+    highneeds_store::ScenarioVersion,
+)> {
+    let o = open(store)?;
+    let versions = o.rt.block_on(o.store.scenario_versions(&o.la, name))?;
     let la = o.la.clone();
     o.close();
-    let pick = pick_version(&versions, args.version, &args.name, &la)?;
+    let pick = pick_version(&versions, version, name, &la)?.clone();
+    Ok((versions, pick))
+}
+
+fn show(args: ScenarioPickArgs) -> Result<ExitCode> {
+    let (versions, pick) = stored_versions(&args.store, &args.name, args.version)?;
     for v in &versions {
         println!(
             "# version {} saved {} by {}",
@@ -173,12 +185,7 @@ fn show(args: ScenarioPickArgs) -> Result<ExitCode> {
 }
 
 fn export(args: ScenarioExportArgs) -> Result<ExitCode> {
-    let o = open(&args.store)?;
-    let versions =
-        o.rt.block_on(o.store.scenario_versions(&o.la, &args.name))?;
-    let la = o.la.clone();
-    o.close();
-    let pick = pick_version(&versions, args.version, &args.name, &la)?;
+    let (_, pick) = stored_versions(&args.store, &args.name, args.version)?;
     highneeds_ingest::scenario::write_scenario_file(&args.out, &pick.body)
         .with_context(|| format!("could not write {}", args.out.display()))?;
     println!(
