@@ -57,7 +57,8 @@ fn dump_with(db: &Path, without_times: bool) -> String {
             let expr = cols
                 .iter()
                 .map(|c| {
-                    if without_times && c == "imported_at" {
+                    // Import times, and the audit log's time of each entry (written in the import's transaction).
+                    if without_times && (c == "imported_at" || (name == "audit_log" && c == "at")) {
                         "'(time)'".to_string()
                     } else {
                         format!("quote(\"{c}\")")
