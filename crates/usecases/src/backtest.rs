@@ -30,19 +30,28 @@ pub fn run(
     };
     let report = backtest(history, &options)?;
     if report.origins.is_empty() {
-        let years = history
-            .census_span()
-            .map(|(a, b)| {
-                format!(
-                    "censuses {a}-{b}, {} years of transitions",
-                    b.year() - a.year()
-                )
-            })
-            .unwrap_or_default();
-        bail!(
-            "nothing to backtest in {source}: no origin has {min_years} years of transitions before it and a \
-             census after it ({years}); try --min-years 1"
-        );
+        return Err(nothing_to_backtest(history, source, min_years));
     }
     Ok(report)
+}
+
+/// Why a backtest scored nothing: the history's span, and what to try.
+pub fn nothing_to_backtest(
+    history: &TransitionHistory,
+    source: &str,
+    min_years: usize,
+) -> anyhow::Error {
+    let years = history
+        .census_span()
+        .map(|(a, b)| {
+            format!(
+                "censuses {a}-{b}, {} years of transitions",
+                b.year() - a.year()
+            )
+        })
+        .unwrap_or_default();
+    anyhow::anyhow!(
+        "nothing to backtest in {source}: no origin has {min_years} years of transitions before it and a census \
+         after it ({years}); try --min-years 1"
+    )
 }

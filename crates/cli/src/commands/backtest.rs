@@ -56,20 +56,11 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         None => report,
     };
     if report.origins.is_empty() {
-        let years = history
-            .census_span()
-            .map(|(a, b)| {
-                format!(
-                    "censuses {a}-{b}, {} years of transitions",
-                    b.year() - a.year()
-                )
-            })
-            .unwrap_or_default();
-        bail!(
-            "nothing to backtest in {source}: no origin has {} years of transitions before it and a census after it \
-             ({years}); try --min-years 1",
-            args.min_years
-        );
+        return Err(highneeds_usecases::backtest::nothing_to_backtest(
+            &history,
+            &source,
+            args.min_years,
+        ));
     }
     match args.format {
         ReportFormat::Json => {

@@ -202,9 +202,8 @@ pub fn run_attributing(
         placement_by_fy(params, &options, &compiler.effects(active, a.horizon_years))
     };
     let unmitigated_placement = placement_of(&none);
-    let historic = |fy: FinancialYear| {
-        modelled_placement(params, history, &unmitigated_placement, a.uplift, fy)
-    };
+    let historic =
+        |fy: FinancialYear| modelled_placement(params, history, &unmitigated_placement, fy);
     let basis = ledger::basis(budget, historic, a.allocation_growth, a.uplift)?;
     let last_fy = unmitigated_placement.last().map(|p| p.0);
     if let Some((first, _)) = unmitigated_placement.first() {
@@ -273,7 +272,6 @@ pub fn run_attributing(
         &mc,
         a.engine,
         &Effects::none(),
-        &basis,
         unmitigated_ledger,
         &ScenarioMoney::default(),
         a.target,
@@ -285,7 +283,6 @@ pub fn run_attributing(
         &mc,
         a.engine,
         &mitigated_effects,
-        &basis,
         mitigated_ledger,
         &money,
         a.target,
@@ -398,7 +395,6 @@ fn modelled_placement(
     params: &Parameters,
     history: &TransitionHistory,
     projected: &[(FinancialYear, f64)],
-    _uplift: f64,
     fy: FinancialYear,
 ) -> Option<f64> {
     if let Some((_, c)) = projected.iter().find(|(y, _)| *y == fy) {
@@ -543,7 +539,6 @@ fn outcome(
     mc: &MonteCarloOptions,
     engine: ScenarioEngine,
     effects: &Effects,
-    basis: &LedgerBasis,
     ledger: Vec<LedgerYear>,
     money: &ScenarioMoney,
     target: FinancialYear,
@@ -581,7 +576,7 @@ fn outcome(
                         })
                 })
                 .collect();
-            let samples = in_year_per_simulation(&ledger, &placement, basis);
+            let samples = in_year_per_simulation(&ledger, &placement);
             (forecast, Some(samples), range)
         }
         ScenarioEngine::Analytic => {
@@ -633,7 +628,6 @@ fn outcome(
 fn in_year_per_simulation(
     ledger: &[LedgerYear],
     placement: &[(FinancialYear, Vec<f64>)],
-    _basis: &LedgerBasis,
 ) -> Vec<Vec<f64>> {
     ledger
         .iter()
