@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use highneeds_ingest::TextEncoding;
 
 /// Most plans `synth` writes: three times England's.
 pub const MAX_SYNTH_PLANS: u32 = 2_000_000;
@@ -64,7 +65,8 @@ fn threads(s: &str) -> Result<usize, String> {
     about = "Forecast EHC plans and High Needs spending for an English local authority",
     long_about = "Reads an LA's data on children with EHC plans and its High Needs Block budget, checks it, \
                   stores it (SQLite by default) and forecasts plans and costs with honest uncertainty.\n\n\
-                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does."
+                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does.",
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -157,12 +159,17 @@ pub struct SynthArgs {
 )]
 pub struct ValidateArgs {
     /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
-    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx; or a SEN2
+    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv, .xlsx, .xls or .ods; or a SEN2
     /// return, XML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// The text encoding of CSV files: utf-8, windows-1252 (Excel's "CSV (Comma delimited)") or iso-8859-1.
+    /// Without it a byte-order mark decides, else UTF-8 if the file is valid UTF-8, else Windows-1252 with a
+    /// warning naming the first character that decided it.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,7 +200,7 @@ pub enum ImportKind {
 pub struct ImportArgs {
     #[arg(value_enum)]
     pub kind: ImportKind,
-    /// witan: one folder holding transitions, population, costs and valid-states (.csv or .xlsx), or its
+    /// witan: one folder holding transitions, population, costs and valid-states (.csv, .xlsx, .xls or .ods), or its
     /// transitions file; plans, budget: one file; sen2: one or more returns (XML), one per census year.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -223,6 +230,10 @@ pub struct ImportArgs {
     /// with random bytes and permissions 0600 on first use). Keep it: the same key matches people across years.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// witan, plans, budget: the text encoding of CSV files (utf-8, windows-1252, iso-8859-1); detected if not
+    /// given (see `validate --help`).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

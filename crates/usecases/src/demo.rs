@@ -127,7 +127,7 @@ pub fn build(db_path: &Path) -> Result<Demo> {
         (ImportKind::Plans, files_dir.join("plans.csv")),
         (ImportKind::Budget, files_dir.join("hnb-budget.csv")),
     ] {
-        let parsed = read(kind, &[path])?;
+        let parsed = read(kind, &[path], &highneeds_ingest::ReadOptions::default())?;
         if parsed.has_errors() {
             return Err(demo_bug(
                 parsed.errors().cloned(),

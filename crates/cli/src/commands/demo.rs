@@ -133,5 +133,6 @@ fn serve(db: &std::path::Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
         })
         .await
     })?;
-    Ok(ExitCode::SUCCESS)
+    // The server stops only on Ctrl-C (gracefully).
+    Ok(ExitCode::from(crate::exit::INTERRUPTED))
 }

@@ -39,7 +39,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     if args.establishments.is_some() || args.key_file.is_some() {
         bail!("--establishments and --key-file are for `import sen2` only");
     }
-    let parsed = read(kind, &args.paths)?;
+    let options = highneeds_ingest::ReadOptions {
+        encoding: args.encoding,
+    };
+    let parsed = read(kind, &args.paths, &options)?;
     print_issues(&parsed.issues);
     let errors = parsed.errors().count();
     let Some(readied) = parsed.value else {

@@ -26,7 +26,7 @@ pub use highneeds_usecases::{only_la, runtime};
 use crate::args::{EngineArg, HistorySource, ModelArgs};
 
 /// Exit status when input was rejected (validation errors).
-pub const REJECTED: u8 = 2;
+pub use crate::exit::REJECTED;
 
 /// Print every issue (errors first) to stderr.
 pub fn print_issues(issues: &[Issue]) {
