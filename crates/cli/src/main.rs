@@ -17,6 +17,7 @@ use crate::args::{Cli, Command};
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
+    progress::init_diagnostics(cli.verbose, cli.quiet);
     // The server stops gracefully on Ctrl-C by itself (and then exits INTERRUPTED); any other command stops at
     // once: nothing it was writing is committed (every import is one transaction), so nothing half-written stays.
     if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
         Command::Serve(a) => commands::serve::run(a),
         Command::User(a) => commands::accounts::user(a),
         Command::Token(a) => commands::accounts::token(a),
+        Command::Status(a) => commands::status::run(a),
+        Command::Completions(a) => commands::status::completions(a),
+        Command::Man(a) => commands::status::man(a),
     };
     match result {
         Ok(code) => code,

@@ -40,6 +40,26 @@ pub enum Readied {
 /// Read and validate files of one kind. Issues are returned, not printed.
 /// `options` carries the text encoding the user stated (`--encoding`); without one it is detected.
 pub fn read(kind: ImportKind, paths: &[PathBuf], options: &ReadOptions) -> Result<Parsed<Readied>> {
+    let started = std::time::Instant::now();
+    let result = read_files(kind, paths, options);
+    if let Ok(parsed) = &result {
+        let rows: u64 = parsed.sources.iter().map(|s| s.rows).sum();
+        tracing::info!(
+            "read {} file(s), {rows} rows, {} error(s), {} warning(s) in {:.3} s",
+            parsed.sources.len(),
+            parsed.errors().count(),
+            parsed.warnings().count(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    result
+}
+
+fn read_files(
+    kind: ImportKind,
+    paths: &[PathBuf],
+    options: &ReadOptions,
+) -> Result<Parsed<Readied>> {
     let one = |what: &str| -> Result<&Path> {
         match paths {
             [p] => Ok(p),

@@ -4,17 +4,15 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use highneeds_domain::money::group_thousands;
-use highneeds_usecases::demo::{build, data_dir, EXAMPLESHIRE};
+use highneeds_usecases::demo::{build, EXAMPLESHIRE};
 use serde_json::json;
 
 use crate::args::{DemoArgs, ReportFormat};
 use crate::commands::print_rejected;
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
-    let db_path = match &args.db {
-        Some(p) => p.clone(),
-        None => data_dir().join("highneeds.db"),
-    };
+    let (db_path, chosen) = highneeds_usecases::home::database(args.db.as_deref());
+    highneeds_usecases::home::prepare_folder(&db_path, chosen)?;
     let demo = build(&db_path).map_err(print_rejected)?;
     if let Some(note) = &demo.key_note {
         eprintln!("{note}");

@@ -30,6 +30,8 @@ fn rejected(why: &str) -> ExitCode {
 }
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    // The per-user database's folder is made on first use (a folder the user named must exist).
+    highneeds_usecases::home::prepare_per_user_folder(&args.db)?;
     if args.kind == ImportKind::Published {
         return published(&args);
     }

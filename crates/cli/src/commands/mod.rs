@@ -12,6 +12,7 @@ pub mod published;
 pub mod scenario;
 pub mod sen2;
 pub mod serve;
+pub mod status;
 pub mod synth;
 pub mod validate;
 
@@ -32,6 +33,9 @@ pub use crate::exit::REJECTED;
 pub fn print_issues(issues: &[Issue]) {
     for i in issues.iter().filter(|i| i.is_error()) {
         eprintln!("{i}");
+    }
+    if crate::progress::quiet() {
+        return;
     }
     for i in issues.iter().filter(|i| !i.is_error()) {
         eprintln!("{i}");
