@@ -47,6 +47,9 @@ fn every_excel_form_of_the_budget_stores_the_same_budget() {
         "hnb-budget.windows-1252.csv",
         "hnb-budget.xls",
         "hnb-budget.ods",
+        "hnb-budget.libreoffice.xls",
+        "hnb-budget.libreoffice.ods",
+        "hnb-budget.libreoffice.xlsx",
     ] {
         assert_eq!(stored_budget(name, tmp.path()), reference, "{name}");
     }

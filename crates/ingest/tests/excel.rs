@@ -50,6 +50,9 @@ fn every_way_excel_saves_the_budget_reads_to_the_same_lines() {
         "hnb-budget.windows-1252.csv",
         "hnb-budget.xls",
         "hnb-budget.ods",
+        "hnb-budget.libreoffice.xls",
+        "hnb-budget.libreoffice.ods",
+        "hnb-budget.libreoffice.xlsx",
     ] {
         assert_eq!(lines(name), reference, "{name}");
     }
@@ -200,5 +203,19 @@ fn a_binary_xlsb_or_other_file_named_as_a_workbook_is_refused_with_the_rule() {
         texts(&p)[0].contains("corrupt XLS workbook"),
         "{:?}",
         texts(&p)
+    );
+}
+
+#[test]
+fn an_xls_sheet_said_to_start_past_the_stream_is_refused_not_a_panic() {
+    // Calamine slices the stream at the sheet's offset without a check (found by fuzzing, issue #14).
+    let good = std::fs::read(fixture("hnb-budget.xls")).expect("fixture");
+    let bad = bombs::xls_with_sheet_at(good, 167_773_560);
+    let p = parse_bytes(FileKind::HnbBudget, "hnb-budget.xls", &bad);
+    assert!(p.value.is_none());
+    let t = texts(&p);
+    assert!(
+        t[0].contains("corrupt XLS workbook: a sheet starts at byte 167773560, past the end"),
+        "{t:?}"
     );
 }

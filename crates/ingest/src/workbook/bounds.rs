@@ -295,6 +295,13 @@ pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
             0x000A => break,
             0x0085 => {
                 let pos = u32_at(d, 0) as usize;
+                // Calamine slices the stream at a sheet's offset unchecked (found by fuzzing).
+                if pos >= workbook.len() {
+                    return Err(corrupt(&format!(
+                        "a sheet starts at byte {pos}, past the end of the workbook stream ({} bytes)",
+                        workbook.len()
+                    )));
+                }
                 total = total.saturating_add(xls_sheet_cells(&workbook, pos));
                 if total > limit {
                     return Err(too_many_cells("XLS", limit));

@@ -174,3 +174,15 @@ pub fn xls_claiming_rows(mut bytes: Vec<u8>, last_row: u32) -> Vec<u8> {
     bytes[at + 8..at + 12].copy_from_slice(&last_row.to_le_bytes());
     bytes
 }
+
+/// An `.xls` workbook (`bytes`) whose first BOUNDSHEET record says its sheet starts at `pos` in the workbook
+/// stream (patched in place, as [`xls_claiming_rows`]).
+pub fn xls_with_sheet_at(mut bytes: Vec<u8>, pos: u32) -> Vec<u8> {
+    let at = bytes
+        .windows(2)
+        .enumerate()
+        .position(|(i, w)| w == [0x85, 0x00] && bytes.get(i + 3) == Some(&0x00))
+        .expect("the workbook has a BOUNDSHEET record");
+    bytes[at + 4..at + 8].copy_from_slice(&pos.to_le_bytes());
+    bytes
+}

@@ -13,9 +13,17 @@ Files (committed; re-run this script only to change them):
                                 brackets or with a minus, quoted where they hold commas), an en dash in a line name
 - hnb-budget.xls                Excel 97-2003 workbook: amounts as numbers with a £ number format
 - hnb-budget.ods                OpenDocument spreadsheet (LibreOffice's own format): amounts as float cells
+- hnb-budget.libreoffice.{xls,ods,xlsx}
+                              the Windows-1252 CSV opened by LibreOffice Calc (Debian's libreoffice-calc-nogui,
+                              English (UK), "detect special numbers") and saved in each format, as an analyst
+                              would: the £ amounts become numbers in a currency format. Made only where `soffice`
+                              is installed.
 """
 import io
 import os
+import shutil
+import subprocess
+import tempfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,7 +139,23 @@ def write_ods():
         f.write(buf.getvalue())
 
 
+def write_libreoffice():
+    if shutil.which("soffice") is None:
+        print("soffice not found: the hnb-budget.libreoffice.* files are left as they are")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "budget.csv")
+        shutil.copy(os.path.join(HERE, "hnb-budget.windows-1252.csv"), src)
+        for ext in ["xls", "ods", "xlsx"]:
+            # Comma, double quote, Windows-1252 (1), from line 1, default formats, English (UK) (2057), quoted
+            # fields not forced to text, special numbers (currency, thousands) detected.
+            subprocess.run(["soffice", "--headless", "--infilter=CSV:44,34,1,1,,2057,false,true",
+                            "--convert-to", ext, "--outdir", tmp, src], check=True, capture_output=True)
+            shutil.copy(os.path.join(tmp, f"budget.{ext}"), os.path.join(HERE, f"hnb-budget.libreoffice.{ext}"))
+
+
 if __name__ == "__main__":
     write_csvs()
+    write_libreoffice()
     write_ods()
     write_xls()
