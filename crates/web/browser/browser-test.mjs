@@ -99,6 +99,20 @@ function p95(xs) {
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
 }
 
+// Monte-Carlo on demand: the officer starts the full simulation; the page shows it running, polls, and reloads
+// with the probability of balance and the in-year ranges, kept with the version.
+async function monteCarlo(page) {
+  await page.goto(`${base}${scenarioUrl}`);
+  await Promise.all([page.waitForURL(/#simulation-h$/), page.click('#simulate')]);
+  await page.waitForSelector('#mc-p-balanced', { timeout: 60000 });
+  const p = (await page.textContent('#mc-p-balanced')).trim();
+  check(/^\d{1,3} %$/.test(p), `the simulation's probability of balance is shown (${p})`);
+  check((await page.$$('#mc-table tbody tr')).length > 0, 'the simulation\'s in-year ranges are shown');
+  check((await page.getAttribute('#simulation', 'data-status')) === 'done', 'the simulation is kept as done');
+  await shot(page, 'officer_monte_carlo');
+  await axe(page, 'officer scenario page with a simulation');
+}
+
 // An officer edits the Stockton-like example: sliders move, the chart, ledger and balance year redraw without a
 // page load; 50 moves timed from input to redrawn chart; the attribution fills in and adds up.
 async function whatIf(page) {
@@ -240,7 +254,7 @@ try {
       check(upload === 403, `viewer cannot post an upload (${upload})`);
     }
     if (role === 'viewer' || role === 'analyst') await scenarioRestrictions(page, role);
-    if (role === 'officer') await whatIf(page);
+    if (role === 'officer') { await whatIf(page); await monteCarlo(page); }
     if (role === 'analyst') {
       // Drill-down: a bar of the chart links to its table.
       await page.goto(`${base}/caseload?by=setting`);
