@@ -675,10 +675,7 @@ async fn a_monte_carlo_run_is_kept_with_its_scenario_version() {
     );
     store.save_simulation(&run(500, "{\"a\":1}")).await.unwrap();
     // A second run of the same version replaces the first.
-    store
-        .save_simulation(&run(250, "{\"a\":2}"))
-        .await
-        .unwrap();
+    store.save_simulation(&run(250, "{\"a\":2}")).await.unwrap();
     let kept = store
         .simulation("E06000037", "Plan", v1)
         .await
