@@ -169,3 +169,22 @@ fn scenario_preview_without_attribution(bencher: Bencher) {
         )
     });
 }
+
+/// The workspace's slider path: the same, with the unmitigated side computed once (it reads no initiative, so
+/// the server keeps it per scenario's assumptions) and each preview running the mitigated side only.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn scenario_preview_unmitigated_kept(bencher: Bencher) {
+    let f = fixture();
+    let inputs = ScenarioInputs {
+        params: &f.params,
+        history: &f.history,
+        budget: &f.budget,
+        scenario: &f.scenario,
+        threads: None,
+    };
+    let side = match scenario::unmitigated_side(&inputs) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    bencher.bench(|| scenario::run_with_unmitigated(&inputs, scenario::Attributing::Later, &side));
+}

@@ -256,3 +256,40 @@ pub fn run_fitted(
     plan::run_attributing(&inputs, when)
         .with_context(|| format!("cannot run scenario {:?}", scenario.name))
 }
+
+/// The unmitigated side of a scenario's run on fitted parameters (see [`plan::UnmitigatedSide`]): the same for
+/// every variant of the scenario's initiatives, so the workspace computes it once per scenario's assumptions.
+pub fn unmitigated_fitted(
+    data: &LaData,
+    params: &highneeds_model::Parameters,
+    scenario: &Scenario,
+) -> Result<plan::UnmitigatedSide> {
+    let inputs = ScenarioInputs {
+        params,
+        history: &data.history,
+        budget: &data.budget,
+        scenario,
+        threads: None,
+    };
+    plan::unmitigated_side(&inputs)
+        .with_context(|| format!("cannot run scenario {:?}", scenario.name))
+}
+
+/// [`run_fitted`] with its unmitigated side already computed ([`unmitigated_fitted`]).
+pub fn run_fitted_with(
+    data: &LaData,
+    params: &highneeds_model::Parameters,
+    scenario: &Scenario,
+    when: plan::Attributing,
+    side: &plan::UnmitigatedSide,
+) -> Result<ScenarioResult> {
+    let inputs = ScenarioInputs {
+        params,
+        history: &data.history,
+        budget: &data.budget,
+        scenario,
+        threads: None,
+    };
+    plan::run_with_unmitigated(&inputs, when, side)
+        .with_context(|| format!("cannot run scenario {:?}", scenario.name))
+}

@@ -15,7 +15,7 @@ use axum::Json;
 use highneeds_domain::scenario::{Scenario, ScenarioEngine};
 use highneeds_domain::Setting;
 use highneeds_ingest::scenario::read_scenario_json;
-use highneeds_model::scenario::{Attributing, ScenarioResult};
+use highneeds_model::scenario::{Attributing, ScenarioResult, UnmitigatedSide};
 use highneeds_model::Parameters;
 use highneeds_usecases::scenario::{self as usecase, LaData};
 use serde::Deserialize;
@@ -32,6 +32,9 @@ pub type StoredRun = Arc<Result<ScenarioResult, String>>;
 type FitKey = (Option<i64>, Vec<Setting>);
 /// A stored run's key: the data version, the scenario's name and version.
 type RunKey = (Option<i64>, String, i64);
+/// An unmitigated side's key: the fitted model's, and the scenario without its initiatives (as JSON): what the
+/// side reads.
+type SideKey = (Option<i64>, Vec<Setting>, String);
 
 /// What the workspace keeps between requests. Everything is keyed by the LA's data version (latest import id),
 /// so an import makes it all stale.
@@ -40,6 +43,7 @@ pub struct Workspace {
     data: Mutex<Option<(Option<i64>, Arc<LaData>)>>,
     fits: std::sync::Mutex<HashMap<FitKey, Arc<Parameters>>>,
     runs: Mutex<HashMap<RunKey, StoredRun>>,
+    unmitigated: std::sync::Mutex<HashMap<SideKey, Arc<UnmitigatedSide>>>,
 }
 
 /// Fitted models and runs kept at most (a new data version clears them).
@@ -88,6 +92,42 @@ fn fitted(
     Ok(params)
 }
 
+/// The unmitigated side of a scenario's run: computed once per data version, settings reached and assumptions
+/// (the slider's previews differ in their initiatives only, which it does not read).
+fn unmitigated(
+    state: &Shared,
+    version: Option<i64>,
+    data: &LaData,
+    params: &Parameters,
+    scenario: &Scenario,
+) -> Result<Arc<UnmitigatedSide>> {
+    let mut bare = scenario.clone();
+    bare.initiatives.clear();
+    let key = (
+        version,
+        highneeds_model::scenario::settings_reached(scenario),
+        highneeds_ingest::scenario::scenario_to_json(&bare),
+    );
+    if let Some(side) = state
+        .workspace
+        .unmitigated
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&key).cloned())
+    {
+        return Ok(side);
+    }
+    let side = Arc::new(usecase::unmitigated_fitted(data, params, &bare)?);
+    if let Ok(mut m) = state.workspace.unmitigated.lock() {
+        m.retain(|k, _| k.0 == version);
+        if m.len() >= KEPT {
+            m.clear();
+        }
+        m.insert(key, side.clone());
+    }
+    Ok(side)
+}
+
 /// Run a scenario on the analytic engine (on the blocking pool), with the fitted model kept per data version.
 pub async fn run_analytic(
     state: &Shared,
@@ -100,7 +140,8 @@ pub async fn run_analytic(
         let mut scenario = scenario;
         scenario.assumptions.engine = ScenarioEngine::Analytic;
         let params = fitted(&state, version, &data, &scenario)?;
-        usecase::run_fitted(&data, &params, &scenario, when)
+        let side = unmitigated(&state, version, &data, &params, &scenario)?;
+        usecase::run_fitted_with(&data, &params, &scenario, when, &side)
     })
     .await
     .context("the scenario run stopped unexpectedly")?

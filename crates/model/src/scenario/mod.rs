@@ -181,6 +181,34 @@ pub fn run_attributing(
     inputs: &ScenarioInputs,
     when: Attributing,
 ) -> Result<ScenarioResult, ModelError> {
+    let unmitigated = unmitigated_side(inputs)?;
+    run_with_unmitigated(inputs, when, &unmitigated)
+}
+
+/// What a run computes without the plan: the unmitigated placement cost, the ledger's basis, the unmitigated
+/// ledger and outcome. It reads the fitted model, the history, the budget and the scenario's assumptions only
+/// (never its initiatives), so a caller running many variants of one scenario (the workspace's sliders) computes
+/// it once: [`run_with_unmitigated`] with it gives exactly what [`run_attributing`] gives.
+#[derive(Debug, Clone)]
+pub struct UnmitigatedSide {
+    placement: Vec<(FinancialYear, f64)>,
+    basis: LedgerBasis,
+    ledger: Vec<LedgerYear>,
+    outcome: Outcome,
+}
+
+/// The projection options a scenario's run uses.
+fn run_options(a: &highneeds_domain::scenario::Assumptions) -> ProjectionOptions {
+    ProjectionOptions {
+        years: a.horizon_years,
+        cost_uplift: a.uplift,
+        quantiles: vec![0.05, 0.95],
+    }
+}
+
+/// The unmitigated side of a scenario's run (see [`UnmitigatedSide`]); the assumptions are checked here (the
+/// budget reaching the forecast, the target within the projected years).
+pub fn unmitigated_side(inputs: &ScenarioInputs) -> Result<UnmitigatedSide, ModelError> {
     let ScenarioInputs {
         params,
         history,
@@ -190,18 +218,11 @@ pub fn run_attributing(
     } = inputs;
     let a = &scenario.assumptions;
     let n = scenario.initiatives.len();
-    let options = ProjectionOptions {
-        years: a.horizon_years,
-        cost_uplift: a.uplift,
-        quantiles: vec![0.05, 0.95],
-    };
+    let options = run_options(a);
     let none = vec![false; n];
-    let all = vec![true; n];
     let compiler = compile::Compiler::new(params, scenario, a.horizon_years.max(SUFFICIENCY_YEARS));
-    let placement_of = |active: &[bool]| {
-        placement_by_fy(params, &options, &compiler.effects(active, a.horizon_years))
-    };
-    let unmitigated_placement = placement_of(&none);
+    let unmitigated_placement =
+        placement_by_fy(params, &options, &compiler.effects(&none, a.horizon_years));
     let historic =
         |fy: FinancialYear| modelled_placement(params, history, &unmitigated_placement, fy);
     let basis = ledger::basis(budget, historic, a.allocation_growth, a.uplift)?;
@@ -227,9 +248,53 @@ pub fn run_attributing(
             last_fy.map_or("none".into(), |l| l.to_string())
         )));
     }
-    let money = scenario_money(scenario, &all);
     let unmitigated_ledger =
         ledger::project(&basis, &unmitigated_placement, &ScenarioMoney::default())?;
+    let mc = MonteCarloOptions {
+        sims: a.sims,
+        seed: a.seed,
+        threads: inputs.threads,
+    };
+    let outcome = outcome(
+        params,
+        &options,
+        &mc,
+        a.engine,
+        &Effects::none(),
+        unmitigated_ledger.clone(),
+        &ScenarioMoney::default(),
+        a.target,
+    );
+    Ok(UnmitigatedSide {
+        placement: unmitigated_placement,
+        basis,
+        ledger: unmitigated_ledger,
+        outcome,
+    })
+}
+
+/// [`run_attributing`] with the unmitigated side already computed (by [`unmitigated_side`] on the same inputs,
+/// or on the same scenario with other initiatives: it does not read them).
+pub fn run_with_unmitigated(
+    inputs: &ScenarioInputs,
+    when: Attributing,
+    side: &UnmitigatedSide,
+) -> Result<ScenarioResult, ModelError> {
+    let ScenarioInputs {
+        params, scenario, ..
+    } = inputs;
+    let a = &scenario.assumptions;
+    let n = scenario.initiatives.len();
+    let options = run_options(a);
+    let all = vec![true; n];
+    let compiler = compile::Compiler::new(params, scenario, a.horizon_years.max(SUFFICIENCY_YEARS));
+    let placement_of = |active: &[bool]| {
+        placement_by_fy(params, &options, &compiler.effects(active, a.horizon_years))
+    };
+    let basis = side.basis.clone();
+    let unmitigated_placement = &side.placement;
+    let unmitigated_ledger = side.ledger.clone();
+    let money = scenario_money(scenario, &all);
     let mitigated_ledger = ledger::project(&basis, &placement_of(&all), &money)?;
     // Savings per projected year of each coalition: placement is the only expenditure the levers change.
     let ledger_years: Vec<FinancialYear> = unmitigated_ledger
@@ -243,7 +308,7 @@ pub fn run_attributing(
             .map(|(_, c)| Pence::from_pence_rounded(*c).map_or(0, Pence::pence))
             .collect()
     };
-    let base_spend = rounded(&unmitigated_placement);
+    let base_spend = rounded(unmitigated_placement);
     let null: Vec<bool> = scenario
         .initiatives
         .iter()
@@ -266,16 +331,7 @@ pub fn run_attributing(
         seed: a.seed,
         threads: inputs.threads,
     };
-    let unmitigated = outcome(
-        params,
-        &options,
-        &mc,
-        a.engine,
-        &Effects::none(),
-        unmitigated_ledger,
-        &ScenarioMoney::default(),
-        a.target,
-    );
+    let unmitigated = side.outcome.clone();
     let mitigated_effects = compiler.effects_for_simulation(&all, a.horizon_years);
     let mitigated = outcome(
         params,

@@ -489,6 +489,26 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// The unmitigated side reads no initiative: computed once on the scenario without its initiatives (as the
+    /// workspace caches it), it gives exactly the run computed whole, whatever the levers.
+    #[test]
+    fn the_unmitigated_side_does_not_depend_on_the_initiatives(levers in proptest::collection::vec(proptest::collection::vec(any_lever(), 1..3), 1..5)) {
+        let h = la();
+        let s = scenario(levers, ScenarioEngine::Analytic);
+        let params = fit_reaching(&h, &FitOptions::default(), &settings_reached(&s)).unwrap();
+        let budget = budget();
+        let inputs = ScenarioInputs { params: &params, history: &h, budget: &budget, scenario: &s, threads: Some(1) };
+        let whole = run_attributing(&inputs, Attributing::Later).unwrap();
+        let mut bare = s.clone();
+        bare.initiatives.clear();
+        let side = unmitigated_side(&ScenarioInputs { scenario: &bare, ..inputs }).unwrap();
+        let parts = run_with_unmitigated(&inputs, Attributing::Later, &side).unwrap();
+        prop_assert_eq!(parts, whole);
+    }
+}
+
 #[test]
 fn census_of_projected_years() {
     let params = fit_reaching(&la(), &FitOptions::default(), &[]).unwrap();
