@@ -94,6 +94,8 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    /// An Excel workbook (with --out FILE): one sheet per table and a contents sheet.
+    Xlsx,
 }
 
 /// Output formats for commands whose output is a report rather than rows.
@@ -101,6 +103,27 @@ pub enum Format {
 pub enum ReportFormat {
     Table,
     Json,
+    /// An Excel workbook (with --out FILE): one sheet per table and a contents sheet.
+    Xlsx,
+}
+
+/// What `demo` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoFormat {
+    Table,
+    Json,
+}
+
+/// Where `--format xlsx` writes its workbook.
+#[derive(Debug, Args)]
+pub struct WorkbookOut {
+    /// The workbook --format xlsx writes (required with it, and only with it); an existing file is refused
+    /// unless --force. Written whole or not at all, readable by its owner only.
+    #[arg(long, value_name = "FILE", required_if_eq("format", "xlsx"))]
+    pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Which resident population a person-level backtest projects with.
@@ -163,6 +186,8 @@ pub struct ValidateArgs {
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -268,8 +293,8 @@ pub struct DemoArgs {
     /// Where the dashboard listens (a free port is taken if this one is busy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = DemoFormat::Table)]
+    pub format: DemoFormat,
 }
 
 /// Where a forecast's history comes from.
@@ -363,6 +388,8 @@ pub struct ForecastArgs {
     pub quantiles: Vec<f64>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// Rolling-origin backtest: fit on censuses up to each year, forecast ahead, compare with what happened.
@@ -401,6 +428,8 @@ pub struct BacktestArgs {
     pub model: ModelArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// Where the DfE's published statistics are (for every LA in England).
@@ -445,6 +474,8 @@ pub struct DiagnoseArgs {
     pub witan_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// Compare an LA with its statistical neighbours and England on published indicators.
@@ -472,6 +503,8 @@ pub struct BenchmarkArgs {
     pub year: Option<i32>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// DBV plans as scenarios: initiatives with levers, the mitigated ledger, savings by initiative, the target check.
@@ -550,6 +583,8 @@ pub struct ScenarioRunArgs {
     pub engine: Option<EngineArg>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
     /// Worker threads (default: all cores; at most 4 per core, or 8). Does not change the output.
     #[arg(long, value_parser = threads)]
     pub threads: Option<usize>,
@@ -567,6 +602,8 @@ pub struct ScenarioCompareArgs {
     pub engine: EngineArg,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 #[derive(Debug, Args)]

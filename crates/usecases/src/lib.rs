@@ -15,6 +15,7 @@ pub mod forecast;
 pub mod history;
 pub mod import;
 pub mod published;
+pub mod report;
 pub mod scenario;
 pub mod scenario_json;
 pub mod sen2;

@@ -7,7 +7,7 @@ use highneeds_domain::money::group_thousands;
 use highneeds_usecases::demo::{build, data_dir, EXAMPLESHIRE};
 use serde_json::json;
 
-use crate::args::{DemoArgs, ReportFormat};
+use crate::args::{DemoArgs, DemoFormat};
 use crate::commands::print_rejected;
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -26,7 +26,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let (files_dir, sen2_dir) = (&demo.files_dir, &demo.sen2_dir);
 
     match args.format {
-        ReportFormat::Json => {
+        DemoFormat::Json => {
             let doc = json!({
                 "la": {"code": EXAMPLESHIRE, "name": demo.la_name},
                 "database": db_path.display().to_string(),
@@ -52,7 +52,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        ReportFormat::Table => {
+        DemoFormat::Table => {
             println!(
                 "{} ({EXAMPLESHIRE}), a synthetic LA, built into {}",
                 demo.la_name,
