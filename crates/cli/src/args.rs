@@ -94,7 +94,8 @@ pub enum Format {
     Table,
     Csv,
     Json,
-    /// An Excel workbook (with --out FILE): one sheet per table and a contents sheet.
+    // An Excel workbook (with --out FILE): one sheet per table and a contents sheet. (A `//` comment: a doc
+    // comment would turn every --format's help into the long layout.)
     Xlsx,
 }
 
@@ -103,7 +104,8 @@ pub enum Format {
 pub enum ReportFormat {
     Table,
     Json,
-    /// An Excel workbook (with --out FILE): one sheet per table and a contents sheet.
+    // An Excel workbook (with --out FILE): one sheet per table and a contents sheet. (A `//` comment: a doc
+    // comment would turn every --format's help into the long layout.)
     Xlsx,
 }
 
@@ -117,8 +119,7 @@ pub enum DemoFormat {
 /// Where `--format xlsx` writes its workbook.
 #[derive(Debug, Args)]
 pub struct WorkbookOut {
-    /// The workbook --format xlsx writes (required with it, and only with it); an existing file is refused
-    /// unless --force. Written whole or not at all, readable by its owner only.
+    /// With --format xlsx: the workbook to write (one sheet per table); an existing file is refused unless --force.
     #[arg(long, value_name = "FILE", required_if_eq("format", "xlsx"))]
     pub out: Option<PathBuf>,
     /// Replace the --out file if it exists.

@@ -257,11 +257,13 @@ pub fn backtest_report(r: &PublishedBacktest, tuning: Option<&Tuning>) -> Report
                 .map(String::from),
         );
     }
-    out.summary.push(
-        "(fit on what was published by each origin, forecast every LA ahead, compare with the published plans; every \
-         method scored on the same LA-years; values estimated across a boundary change are not scored; \"LA only\" = \
-         MAPE after each origin's forecasts are rescaled to the true total, i.e. England's own error removed)"
-            .to_string(),
+    out.summary.extend(
+        [
+            "(fit on what was published by each origin, forecast every LA ahead, compare with the published plans; every",
+            " method scored on the same LA-years; values estimated across a boundary change are not scored; \"LA only\" =",
+            " MAPE after each origin's forecasts are rescaled to the true total, i.e. England's own error removed)",
+        ]
+        .map(String::from),
     );
     let mut scores = Table::new("Scores", "Accuracy by method and horizon")
         .column("method", Kind::Text)

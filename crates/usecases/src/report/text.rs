@@ -25,9 +25,10 @@ fn money(p: Pence) -> String {
     format!("{sign}£{}", group_thousands(pounds.abs()))
 }
 
-/// A cell as a terminal shows it, by its column's kind.
+/// A cell as a terminal shows it, by its column's kind (a missing figure is `-`, missing text blank).
 pub fn cell(c: &Cell, kind: Kind) -> String {
     match (c, kind) {
+        (Cell::Missing, Kind::Text) => String::new(),
         (Cell::Missing, _) => "-".to_string(),
         (Cell::Text(s), _) => s.clone(),
         (Cell::Typed(x, k), _) => cell(&Cell::Number(*x), *k),
