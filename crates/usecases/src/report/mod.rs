@@ -18,11 +18,11 @@ use highneeds_domain::Pence;
 pub enum Kind {
     /// A count (plans, cases): `1,234`; an expected count keeps its decimals in a workbook but shows whole.
     Count,
-    /// Money (cells hold pence): `£1,234,567` in text; pounds with `£#,##0` in a workbook.
+    /// Money (cells hold pence): `£1,234,567` in text; pounds with `"£"#,##0` in a workbook.
     Money,
-    /// Money shown in £ millions in text (`£12.35m`); pounds with `£#,##0` in a workbook.
+    /// Money shown in £ millions in text (`£12.35m`); pounds with `"£"#,##0` in a workbook.
     MoneyMillions,
-    /// Money to the penny (cells hold pence): `£1,234.56`; pounds with `£#,##0.00` in a workbook.
+    /// Money to the penny (cells hold pence): `£1,234.56`; pounds with `"£"#,##0.00` in a workbook.
     MoneyPence,
     /// A share, held as a fraction: `12.3%` (`0.0%`).
     Percent,
@@ -46,8 +46,9 @@ impl Kind {
     pub fn number_format(self) -> Option<String> {
         Some(match self {
             Kind::Count => "#,##0".to_string(),
-            Kind::Money | Kind::MoneyMillions => "£#,##0".to_string(),
-            Kind::MoneyPence => "£#,##0.00".to_string(),
+            // The £ quoted: a literal every spreadsheet reads the same way, whatever its locale's currency.
+            Kind::Money | Kind::MoneyMillions => "\"£\"#,##0".to_string(),
+            Kind::MoneyPence => "\"£\"#,##0.00".to_string(),
             Kind::Percent => "0.0%".to_string(),
             Kind::Change => "+0.0%;-0.0%;0.0%".to_string(),
             Kind::Decimal(0) => "0".to_string(),

@@ -138,7 +138,7 @@ fn workbook_reads_back_with_numbers_and_formats() {
         .unwrap()
         .read_to_string(&mut styles)
         .unwrap();
-    for code in ["£#,##0", "0.0%", "+0.0%;-0.0%;0.0%"] {
+    for code in ["&quot;£&quot;#,##0", "0.0%", "+0.0%;-0.0%;0.0%"] {
         assert!(styles.contains(code), "{code} in {styles}");
     }
     let mut sheet = String::new();

@@ -1,7 +1,7 @@
 //! A report as an Excel workbook (bytes, written by the caller): a `Contents` sheet with the title, the run's
 //! inputs, the list of sheets and the notes, then one sheet per table. A table's sheet is its header row (bold,
 //! frozen) and its rows, nothing else, so Excel, Power BI and pivot tables read it as it is. Figures are
-//! numbers with number formats (money in pounds as `£#,##0`, shares as fractions with `0.0%`), never text;
+//! numbers with number formats (money in pounds as `"£"#,##0`, shares as fractions with `0.0%`), never text;
 //! text that a spreadsheet would run as a formula gets a leading `'` (issue #14); column widths fit the longest
 //! value.
 
