@@ -246,8 +246,16 @@ fn breakdown_table(
     t
 }
 
-/// Plans per projected census with the 90 % interval, joiners and leavers.
+/// Plans per projected census with the 90 % interval, joiners and leavers (and any extra quantiles asked for).
 fn plans_table(f: &Forecast) -> Table {
+    let extra: Vec<f64> = f
+        .census_years
+        .first()
+        .map(|c| c.total.quantiles.iter().map(|q| q.0).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|q| ![0.05, 0.5, 0.95].iter().any(|s| (q - s).abs() < 1e-9))
+        .collect();
     let mut t = Table::new(
         "Plans",
         "EHC plans at each January census (means, 90% interval)",
@@ -255,18 +263,23 @@ fn plans_table(f: &Forecast) -> Table {
     .column("census", Kind::Year)
     .column("plans", Kind::Count)
     .column("90% low", Kind::Count)
-    .column("90% high", Kind::Count)
-    .column("joiners", Kind::Count)
-    .column("leavers", Kind::Count);
+    .column("90% high", Kind::Count);
+    for q in &extra {
+        t = t.column(quantile_key(*q), Kind::Count);
+    }
+    t = t
+        .column("joiners", Kind::Count)
+        .column("leavers", Kind::Count);
     for (c, fl) in f.census_years.iter().zip(&f.flows) {
-        t.push(vec![
+        let mut row: Vec<Cell> = vec![
             c.census_year.year().into(),
             c.total.mean.into(),
             c.total.quantile(0.05).into(),
             c.total.quantile(0.95).into(),
-            fl.joiners.mean.into(),
-            fl.leavers.mean.into(),
-        ]);
+        ];
+        row.extend(extra.iter().map(|q| Cell::number(c.total.quantile(*q))));
+        row.extend([fl.joiners.mean.into(), fl.leavers.mean.into()]);
+        t.push(row);
     }
     t
 }

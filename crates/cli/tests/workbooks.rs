@@ -832,3 +832,120 @@ fn scenario_run_and_compare_workbooks_match_their_json() {
     assert_eq!(f, "\"£\"#,##0");
     libreoffice_converts(&file);
 }
+
+#[test]
+fn forecast_workbooks_of_totals_and_extra_quantiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let totals = tmp.path().join("totals.csv");
+    std::fs::write(
+        &totals,
+        "census_year,plans,new_plans\n2019,1463,\n2020,1587,267\n2021,1742,254\n2022,1880,273\n2023,2013,272\n2024,2150,280\n",
+    )
+    .unwrap();
+    let base = ["forecast", "--totals", s(&totals), "--years", "3"];
+    let v = json(&run(base.iter().copied().chain(["--format", "json"])));
+    let file = tmp.path().join("totals.xlsx");
+    run(base
+        .iter()
+        .copied()
+        .chain(["--format", "xlsx", "--out", s(&file)]))
+    .ok();
+    let book = read_book(&file);
+    assert_eq!(book.sheets, ["Contents", "Plans"]);
+    assert_layout(&book);
+    for (i, y) in v["census_years"].as_array().unwrap().iter().enumerate() {
+        // The JSON rounds means to three decimals; the workbook keeps the model's mean.
+        let (mean, f) = book.number("Plans", i + 1, 1);
+        assert!((mean - y["total"]["mean"].as_f64().unwrap()).abs() < 0.0005);
+        assert_eq!(f, "#,##0");
+    }
+    libreoffice_converts(&file);
+
+    // --quantiles 0.1,0.9: a p10 and a p90 column beside the 90 % interval.
+    let dir = tmp.path().join("la");
+    synth(&dir, 300, 4);
+    let base = [
+        "forecast",
+        "--witan-dir",
+        s(&dir),
+        "--engine",
+        "analytic",
+        "--years",
+        "2",
+        "--quantiles",
+        "0.1,0.9",
+    ];
+    let v = json(&run(base.iter().copied().chain(["--format", "json"])));
+    let file = tmp.path().join("q.xlsx");
+    run(base
+        .iter()
+        .copied()
+        .chain(["--format", "xlsx", "--out", s(&file)]))
+    .ok();
+    let book = read_book(&file);
+    let (p10, _) = book.number("Plans", 1, book.col("Plans", "p10"));
+    assert!((p10 - v["census_years"][0]["total"]["p10"].as_f64().unwrap()).abs() < 0.0005);
+}
+
+#[test]
+fn published_forecast_and_backtest_workbooks_match_their_json() {
+    let data = shared("data");
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["forecast", "--published", s(&data), "--years", "2"];
+    let v = json(&run(base.iter().copied().chain(["--format", "json"])));
+    let file = tmp.path().join("published.xlsx");
+    run(base
+        .iter()
+        .copied()
+        .chain(["--format", "xlsx", "--out", s(&file)]))
+    .ok();
+    let book = read_book(&file);
+    assert_eq!(book.sheets, ["Contents", "Forecast"]);
+    assert_layout(&book);
+    let las = v["las"].as_array().unwrap();
+    assert_eq!(book.rows("Forecast").len(), las.len());
+    // Dudley's 2023 row: base 3,035 (published, January 2022), mean and interval as the JSON (one decimal).
+    let sheet = book.sheet("Forecast");
+    let row = sheet
+        .iter()
+        .position(|r| r[0] == Data::String("E08000027".into()) && r[2] == Data::Float(2023.0))
+        .expect("Dudley 2023");
+    assert_eq!(
+        book.number("Forecast", row, book.col("Forecast", "base")),
+        (3035.0, "#,##0")
+    );
+    let dudley = las
+        .iter()
+        .find(|l| l["la_code"] == "E08000027" && l["census_year"] == 2023)
+        .unwrap();
+    let (mean, _) = book.number("Forecast", row, book.col("Forecast", "mean"));
+    assert!((mean - dudley["mean"].as_f64().unwrap()).abs() <= 0.05);
+    libreoffice_converts(&file);
+
+    let base = ["backtest", "--published", s(&data), "--horizon", "1"];
+    let v = json(&run(base.iter().copied().chain(["--format", "json"])));
+    let file = tmp.path().join("published-backtest.xlsx");
+    run(base
+        .iter()
+        .copied()
+        .chain(["--format", "xlsx", "--out", s(&file)]))
+    .ok();
+    let book = read_book(&file);
+    assert_eq!(
+        book.sheets,
+        [
+            "Contents",
+            "Scores",
+            "Model by origin",
+            "Model vs best baseline"
+        ]
+    );
+    for (i, sc) in v["scores"].as_array().unwrap().iter().enumerate() {
+        let (mape, f) = book.number("Scores", i + 1, book.col("Scores", "MAPE"));
+        close(mape, sc["mape"].as_f64().unwrap());
+        assert_eq!(f, "0.0%");
+        let (la_only, _) = book.number("Scores", i + 1, book.col("Scores", "LA only"));
+        close(la_only, sc["mape_england_removed"].as_f64().unwrap());
+    }
+    libreoffice_converts(&file);
+}
