@@ -769,7 +769,7 @@ fn scenario_run_and_compare_workbooks_match_their_json() {
         let (net, _) = book.number("Initiatives", row, book.col("Initiatives", "net"));
         close(net, i["net_saving_pence"].as_f64().unwrap() / 100.0);
     }
-    let (row, _) = book.row_named("Initiatives", "total saving");
+    let (row, _) = book.row_named("Initiatives", "total");
     close(
         book.number("Initiatives", row, 1).0,
         v["total_saving_pence"].as_f64().unwrap() / 100.0,

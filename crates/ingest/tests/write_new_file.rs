@@ -22,7 +22,11 @@ fn writes_a_new_file_refuses_an_existing_one_and_replaces_on_request() {
     assert_eq!(std::fs::read(&path).unwrap(), b"first", "kept as it was");
     write_new_file(&path, b"third", true).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), b"third");
-    assert!(leftovers(tmp.path()).is_empty(), "{:?}", leftovers(tmp.path()));
+    assert!(
+        leftovers(tmp.path()).is_empty(),
+        "{:?}",
+        leftovers(tmp.path())
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

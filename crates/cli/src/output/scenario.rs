@@ -130,7 +130,20 @@ fn initiatives_table(r: &ScenarioResult) -> Table {
             },
         ]);
     }
-    t.push(vec!["total saving".into(), r.total_saving.into()]);
+    // The total row: the saving as the run gives it (the shares add up to it), costs and income summed.
+    let sum = |part: fn(&highneeds_model::scenario::InitiativeResult) -> Pence| {
+        r.initiatives
+            .iter()
+            .try_fold(Pence::ZERO, |acc, i| acc.checked_add(part(i)))
+            .map_or(Cell::Missing, Cell::Money)
+    };
+    t.push(vec![
+        "total".into(),
+        r.total_saving.into(),
+        sum(|i| i.cost),
+        sum(|i| i.income),
+        sum(|i| i.net_saving),
+    ]);
     t
 }
 
@@ -140,8 +153,8 @@ fn target_table(r: &ScenarioResult) -> Table {
         format!("Target check: an in-year balance by {}", r.target),
     )
     .column("measure", Kind::Text)
-    .column("unmitigated", Kind::Text)
-    .column("mitigated", Kind::Text);
+    .column("unmitigated", Kind::MoneyMillions)
+    .column("mitigated", Kind::MoneyMillions);
     let balance = |o: &Outcome| {
         o.balance_financial_year
             .map_or("not within the horizon".to_string(), |f| f.to_string())
