@@ -353,7 +353,14 @@ fn forecast_workbook_matches_its_json() {
         assert_eq!(f, "\"£\"#,##0");
     }
     let contents = book.contents_text();
-    for want in ["Inputs", "engine", "analytic", "Plans", "Notes"] {
+    for want in [
+        "Inputs",
+        "engine",
+        "analytic",
+        "highneeds version",
+        "Plans",
+        "Notes",
+    ] {
         assert!(contents.iter().any(|c| c == want), "{want} in {contents:?}");
     }
     if let Some(csv) = libreoffice_converts(&file) {

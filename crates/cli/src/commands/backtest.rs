@@ -101,7 +101,7 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
             if let Some(y) = args.tune_until {
                 r.input("settings chosen on censuses up to", y);
             }
-            workbook::write(&args.workbook, &r)?;
+            workbook::write(&args.workbook, r)?;
         }
     }
     Ok(ExitCode::SUCCESS)

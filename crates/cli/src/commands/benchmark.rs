@@ -58,7 +58,7 @@ pub fn run(args: BenchmarkArgs) -> Result<ExitCode> {
                         .join(", ")
                 },
             );
-            workbook::write(&args.workbook, &r)?;
+            workbook::write(&args.workbook, r)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -71,7 +71,7 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode> {
             if let Some(w) = &args.witan_dir {
                 r.input("person-level history", w.display());
             }
-            workbook::write(&args.workbook, &r)?;
+            workbook::write(&args.workbook, r)?;
         }
     }
     Ok(ExitCode::SUCCESS)

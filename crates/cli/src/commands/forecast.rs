@@ -86,7 +86,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         Format::Xlsx => {
             let mut report = output::forecast_report(&forecast, &source, &map);
             report.inputs = inputs(&args, &source);
-            workbook::write(&args.workbook, &report)?;
+            workbook::write(&args.workbook, report)?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -128,7 +128,7 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
                 ("years".into(), args.years.to_string()),
                 ("damping".into(), damping.to_string()),
             ];
-            workbook::write(&args.workbook, &report)?;
+            workbook::write(&args.workbook, report)?;
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -95,7 +95,7 @@ pub fn forecast(
             report.input("published statistics", dir.display());
             report.input("origin", origin);
             report.input("years", years);
-            crate::output::workbook::write(workbook, &report)?;
+            crate::output::workbook::write(workbook, report)?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -194,7 +194,7 @@ pub fn run_backtest(
             r.input("ridge", opts.ridge);
             r.input("England's growth over years", opts.national_years);
             r.input("error memory", opts.error_memory);
-            crate::output::workbook::write(workbook, &r)?;
+            crate::output::workbook::write(workbook, r)?;
         }
         ReportFormat::Json => {
             let mut v = backtest_json(&report);

@@ -82,7 +82,7 @@ fn run_one(args: ScenarioRunArgs) -> Result<ExitCode> {
             r.input("database", args.store.db.display());
             r.input("LA", &data.la);
             r.input("engine", engine_code(result.engine));
-            workbook::write(&args.workbook, &r)?;
+            workbook::write(&args.workbook, r)?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -113,7 +113,7 @@ fn compare(args: ScenarioCompareArgs) -> Result<ExitCode> {
             }
             r.input("database", args.store.db.display());
             r.input("LA", &data.la);
-            workbook::write(&args.workbook, &r)?;
+            workbook::write(&args.workbook, r)?;
             return Ok(ExitCode::SUCCESS);
         }
     };

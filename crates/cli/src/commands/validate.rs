@@ -116,7 +116,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
                     eprintln!("{line}");
                 }
             }
-            workbook::write(&args.workbook, &report(&reports))?;
+            workbook::write(&args.workbook, report(&reports))?;
         }
         ReportFormat::Table => {
             for r in &reports {

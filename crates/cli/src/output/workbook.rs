@@ -28,13 +28,14 @@ pub fn check(out: &WorkbookOut, xlsx: bool) -> Result<()> {
     }
 }
 
-/// Write the report's workbook to `--out` and say so.
-pub fn write(out: &WorkbookOut, report: &Report) -> Result<()> {
+/// Write the report's workbook to `--out` (the program's version added to its inputs) and say so.
+pub fn write(out: &WorkbookOut, mut report: Report) -> Result<()> {
     let path = out
         .out
         .as_deref()
         .context("--format xlsx needs --out FILE")?;
-    let bytes = xlsx::workbook(report).context("could not build the workbook")?;
+    report.input("highneeds version", env!("CARGO_PKG_VERSION"));
+    let bytes = xlsx::workbook(&report).context("could not build the workbook")?;
     write_bytes(path, &bytes, out.force)?;
     println!(
         "wrote {} ({} sheet{}: {}, {})",
