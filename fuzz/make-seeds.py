@@ -68,6 +68,24 @@ def claim_size(wb, size):
     return bytes(b)
 
 
+def ods(rows):
+    """An OpenDocument spreadsheet with one table holding `rows` (XML)."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="Sheet1">' + rows + '</table:table></office:spreadsheet></office:body>'
+               '</office:document-content>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest '
+                   'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+                   compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
 def put(target, name, data):
     d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
@@ -101,6 +119,28 @@ def main():
     put("xlsx", "bomb-claims-100-bytes", b"\x02" + claim_size(workbook(costs + " " * (64 << 10)), 100))
     far = "".join(f'<row r="{r}"><c r="ALL{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(2, 200))
     put("xlsx", "cells-far-right", b"\x00" + workbook(row(1, ["calendar-year"]) + far))
+
+    # Issue #12: the Excel-shaped budget (Windows-1252 with £ and brackets, UTF-8 with a BOM, .xls, .ods; budget
+    # is kind 5), an .xls whose DIMENSIONS claim billions of rows, an .ods repeating filled cells past the bound,
+    # and UTF-16 text.
+    excel = os.path.join(ROOT, "crates", "ingest", "tests", "data", "excel")
+    for n in ["hnb-budget.windows-1252.csv", "hnb-budget.utf8-bom.csv"]:
+        with open(os.path.join(excel, n), "rb") as f:
+            put("budget", n, f.read())
+    put("budget", "utf-16", "financial_year,kind,line,amount\r\n2024-25,allocation,,£5\r\n".encode("utf-16"))
+    put("budget", "ambiguous-commas", b'financial_year,kind,line,amount\n2024-25,allocation,,"1,23"\n')
+    with open(os.path.join(excel, "hnb-budget.xls"), "rb") as f:
+        xls = f.read()
+    put("xlsx", "budget.xls", b"\x05" + xls)
+    at = xls.find(b"\x00\x02\x0e\x00")
+    if at >= 0:
+        put("xlsx", "xls-dimensions-bomb", b"\x05" + xls[:at + 8] + b"\x00\xff\xff\xff" + xls[at + 12:])
+    with open(os.path.join(excel, "hnb-budget.ods"), "rb") as f:
+        put("xlsx", "budget.ods", b"\x05" + f.read())
+    put("xlsx", "ods-repeat-bomb", b"\x02" + ods(
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>need</text:p></table:table-cell>'
+        '</table:table-row><table:table-row table:number-rows-repeated="300"><table:table-cell '
+        'table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>'))
 
     # SEN2: the two samples and the register; wrong, empty and short keys for sen2_key.
     samples = os.path.join(os.path.dirname(ROOT), "shared", "formats", "sen2-samples")

@@ -1,5 +1,6 @@
 #![no_main]
-//! Any bytes as an XLSX workbook of every kind (the first byte picks the kind): never a panic.
+//! Any bytes as a workbook (.xlsx, .xls or .ods: recognised by the bytes, not the name) of every kind (the first
+//! byte picks the kind): never a panic.
 
 use highneeds_ingest::{parse_bytes, FileKind};
 use libfuzzer_sys::fuzz_target;

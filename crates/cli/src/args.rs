@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use highneeds_ingest::TextEncoding;
 
 /// Most plans `synth` writes: three times England's.
 pub const MAX_SYNTH_PLANS: u32 = 2_000_000;
@@ -64,11 +65,19 @@ fn threads(s: &str) -> Result<usize, String> {
     about = "Forecast EHC plans and High Needs spending for an English local authority",
     long_about = "Reads an LA's data on children with EHC plans and its High Needs Block budget, checks it, \
                   stores it (SQLite by default) and forecasts plans and costs with honest uncertainty.\n\n\
-                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does."
+                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does.",
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More diagnostics on stderr: -v the steps taken and their times, -vv details, -vvv everything
+    /// (`RUST_LOG` also works, e.g. RUST_LOG=highneeds_store=debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only errors on stderr: no warnings, notes or progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +95,45 @@ pub enum Command {
     Serve(ServeArgs),
     User(UserArgs),
     Token(TokenArgs),
+    Status(StatusArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
 }
+
+/// Say which database is in use (and how it was chosen) and what it holds: LAs, censuses, imports, scenarios.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The database is --db if given, else $HIGHNEEDS_DB, else your own database in your data folder \
+                  (the same for every command).\n\nExamples:\n  highneeds status\n  \
+                  HIGHNEEDS_DB=/srv/highneeds/la.db highneeds status --format json"
+)]
+pub struct StatusArgs {
+    /// Database to describe (default: $HIGHNEEDS_DB, else your own database). Never created.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    pub format: PrintFormat,
+}
+
+/// Print a completion script for a shell.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  highneeds completions bash > ~/.local/share/bash-completion/completions/highneeds\n  \
+                  highneeds completions zsh > ~/.zfunc/_highneeds\n  \
+                  highneeds completions fish > ~/.config/fish/completions/highneeds.fish\n  \
+                  highneeds completions powershell >> $PROFILE"
+)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Print the manual page (roff), for `man`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  highneeds man > ~/.local/share/man/man1/highneeds.1 && man highneeds"
+)]
+pub struct ManArgs {}
 
 /// How data output is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,9 +156,9 @@ pub enum ReportFormat {
     Xlsx,
 }
 
-/// What `demo` prints.
+/// What `demo` and `status` print (no workbook).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DemoFormat {
+pub enum PrintFormat {
     Table,
     Json,
 }
@@ -181,7 +228,7 @@ pub struct SynthArgs {
 )]
 pub struct ValidateArgs {
     /// Files to check (kind from the file name or header: transitions, population, costs, valid-states,
-    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv or .xlsx; or a SEN2
+    /// plans, hnb-budget, or a file of the DfE's published EHC plan statistics; .csv, .xlsx, .xls or .ods; or a SEN2
     /// return, XML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -189,6 +236,11 @@ pub struct ValidateArgs {
     pub format: ReportFormat,
     #[command(flatten)]
     pub workbook: WorkbookOut,
+    /// The text encoding of CSV files: utf-8, windows-1252 (Excel's "CSV (Comma delimited)") or iso-8859-1.
+    /// Without it a byte-order mark decides, else UTF-8 if the file is valid UTF-8, else Windows-1252 with a
+    /// warning naming the first character that decided it.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,23 +260,28 @@ pub enum ImportKind {
 
 /// Import files into the database: all or nothing, and a file imported before is recognised.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  highneeds import witan exampleshire --db highneeds.db\n  \
-                        highneeds import plans exampleshire/plans.csv --db highneeds.db --la E99999999\n  \
-                        highneeds import budget exampleshire/hnb-budget.csv --db highneeds.db\n  \
+#[command(after_help = "Examples:\n  highneeds import witan exampleshire\n  \
+                        highneeds import plans exampleshire/plans.csv --la E99999999\n  \
+                        highneeds import budget exampleshire/hnb-budget.csv\n  \
                         highneeds import sen2 sen2-2023.xml sen2-2024.xml --la E99999999 --establishments gias.csv\n  \
-                        highneeds import published ../shared/data --db highneeds.db\n\n\
-                        Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure."
-)]
+                        highneeds import published ../shared/data\n\n\
+                        Exit status: 0 imported (or already imported), 2 rejected (nothing written), 1 other failure.")]
 pub struct ImportArgs {
     #[arg(value_enum)]
     pub kind: ImportKind,
-    /// witan: one folder holding transitions, population, costs and valid-states (.csv or .xlsx), or its
+    /// witan: one folder holding transitions, population, costs and valid-states (.csv, .xlsx, .xls or .ods), or its
     /// transitions file; plans, budget: one file; sen2: one or more returns (XML), one per census year.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Database file (created if missing).
-    #[arg(long, default_value = "highneeds.db")]
+    /// Database (default: $HIGHNEEDS_DB, else your own database in your data folder: `highneeds status` shows
+    /// which).
+    #[arg(
+        long,
+        env = "HIGHNEEDS_DB",
+        hide_env_values = true,
+        default_value_os_t = highneeds_usecases::home::default_database(),
+        hide_default_value = true
+    )]
     pub db: PathBuf,
     /// The LA the data belongs to (its ONS code, e.g. E06000037).
     #[arg(long, default_value = "LA")]
@@ -249,6 +306,10 @@ pub struct ImportArgs {
     /// with random bytes and permissions 0600 on first use). Keep it: the same key matches people across years.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// witan, plans, budget: the text encoding of CSV files (utf-8, windows-1252, iso-8859-1); detected if not
+    /// given (see `validate --help`).
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<TextEncoding>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,15 +324,20 @@ pub enum ExportKind {
 
 /// Write an LA's stored data back out in the formats `import` reads (person-level data: handle with care).
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  highneeds export witan --db highneeds.db --out exported/\n  \
-                        highneeds export plans --db highneeds.db --la E99999999 --out exported/"
-)]
+#[command(after_help = "Examples:\n  highneeds export witan --out exported/\n  \
+                        highneeds export plans --la E99999999 --out exported/")]
 pub struct ExportArgs {
     #[arg(value_enum)]
     pub kind: ExportKind,
-    /// Database to read.
-    #[arg(long)]
+    /// Database (default: $HIGHNEEDS_DB, else your own database in your data folder: `highneeds status` shows
+    /// which).
+    #[arg(
+        long,
+        env = "HIGHNEEDS_DB",
+        hide_env_values = true,
+        default_value_os_t = highneeds_usecases::home::default_database(),
+        hide_default_value = true
+    )]
     pub db: PathBuf,
     /// Which LA (default: the only one).
     #[arg(long)]
@@ -285,7 +351,7 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  highneeds demo\n  highneeds demo --db /tmp/ex.db --no-serve")]
 pub struct DemoArgs {
-    /// Database to build (default: highneeds.db in the user's data folder, or a temporary folder).
+    /// Database to build (default: $HIGHNEEDS_DB, else your own database in your data folder).
     #[arg(long)]
     pub db: Option<PathBuf>,
     /// Build the database and exit (the dashboard is not started).
@@ -294,18 +360,20 @@ pub struct DemoArgs {
     /// Where the dashboard listens (a free port is taken if this one is busy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
-    #[arg(long, value_enum, default_value_t = DemoFormat::Table)]
-    pub format: DemoFormat,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    pub format: PrintFormat,
 }
 
 /// Where a forecast's history comes from.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Where the LA's history comes from")]
 pub struct HistorySource {
-    /// Read the LA's history from this database.
+    /// Read the LA's history from this database (default: $HIGHNEEDS_DB, else your own database: `highneeds
+    /// status` shows which).
     #[arg(long, conflicts_with = "witan_dir")]
     pub db: Option<PathBuf>,
     /// Which LA in the database (default: the only one).
-    #[arg(long, requires = "db")]
+    #[arg(long, conflicts_with = "witan_dir")]
     pub la: Option<String>,
     /// Read witan.send's four files from this folder directly, without a database.
     #[arg(long)]
@@ -314,6 +382,7 @@ pub struct HistorySource {
 
 /// Where only aggregate counts exist.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Aggregate history (no transitions)")]
 pub struct TotalsSource {
     /// Aggregate history only (`census_year,plans,new_plans`): runs the stock-and-flow fallback model
     /// (or a growth model if new plans are not given) instead of the transitions model.
@@ -323,6 +392,7 @@ pub struct TotalsSource {
 
 /// Model settings shared by forecast and backtest.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Model")]
 pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = EngineArg::MonteCarlo)]
     pub engine: EngineArg,
@@ -356,7 +426,7 @@ pub struct ModelArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  highneeds forecast --witan-dir exampleshire --years 5 --format json\n  \
-                        highneeds forecast --db highneeds.db --engine analytic\n  \
+                        highneeds forecast --engine analytic\n  \
                         highneeds forecast --totals totals.csv --years 3\n  \
                         highneeds forecast --published ../shared/data --origin 2022 --years 3 --format csv\n  \
                         highneeds forecast --witan-dir ../shared/peers/witan-send-demo --sims 1000 --seed 1"
@@ -369,27 +439,28 @@ pub struct ForecastArgs {
     #[command(flatten)]
     pub published: PublishedSource,
     /// Years to project after the last census.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, help_heading = "Forecast")]
     pub years: u32,
     #[command(flatten)]
     pub model: ModelArgs,
     /// Annual uplift of unit costs, e.g. 0.03 for 3 % a year (a fall: -0.02); from -0.5 to 1.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = uplift)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = uplift, help_heading = "Forecast")]
     pub uplift: f64,
     /// The LA's own setting map (`source,label,setting` lines, e.g. `la,B,mainstream`) laid over the shipped
     /// one: adds plans by canonical setting (means) to the output.
-    #[arg(long)]
+    #[arg(long, help_heading = "Forecast")]
     pub setting_map: Option<PathBuf>,
     /// A population projection (witan.send's population.csv shape: calendar-year,academic-year,population) for
     /// the years after the history's population: its years replace the carried-forward figures.
-    #[arg(long, conflicts_with_all = ["published", "totals"])]
+    #[arg(long, conflicts_with_all = ["published", "totals"], help_heading = "Forecast")]
     pub population_projection: Option<PathBuf>,
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help_heading = "Output")]
     pub quantiles: Vec<f64>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// How to write the forecast: a table for people, CSV or JSON for other tools, an Excel workbook (with --out).
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     pub format: Format,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Output")]
     pub workbook: WorkbookOut,
 }
 
@@ -435,6 +506,7 @@ pub struct BacktestArgs {
 
 /// Where the DfE's published statistics are (for every LA in England).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Every LA in England (the DfE's published statistics)")]
 pub struct PublishedSource {
     /// Forecast every LA from the DfE's published statistics in this folder (the release's CSV files):
     /// one row per LA and projected census, `la_code,census_year,mean,p10,p90` (an 80 % interval) with --format csv.
@@ -542,8 +614,15 @@ pub enum ScenarioCommand {
 
 #[derive(Debug, Args)]
 pub struct ScenarioStoreArgs {
-    /// The database.
-    #[arg(long)]
+    /// Database (default: $HIGHNEEDS_DB, else your own database in your data folder: `highneeds status` shows
+    /// which).
+    #[arg(
+        long,
+        env = "HIGHNEEDS_DB",
+        hide_env_values = true,
+        default_value_os_t = highneeds_usecases::home::default_database(),
+        hide_default_value = true
+    )]
     pub db: PathBuf,
     /// Which LA (default: the only one).
     #[arg(long)]
@@ -634,14 +713,19 @@ pub struct ScenarioImportArgs {
 
 /// Serve the web dashboard, the public view and the JSON API for an LA's database.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  highneeds serve --db highneeds.db --bind 127.0.0.1:8080\n  \
-                        highneeds user add alice --role officer --db highneeds.db\n\n\
-                        Sign in at /login; /public needs no sign-in; the API is described at /api/v1/openapi.json."
-)]
+#[command(after_help = "Examples:\n  highneeds serve --bind 127.0.0.1:8080\n  \
+                        highneeds user add alice --role officer\n\n\
+                        Sign in at /login; /public needs no sign-in; the API is described at /api/v1/openapi.json.")]
 pub struct ServeArgs {
-    /// The database to serve.
-    #[arg(long)]
+    /// Database (default: $HIGHNEEDS_DB, else your own database in your data folder: `highneeds status` shows
+    /// which).
+    #[arg(
+        long,
+        env = "HIGHNEEDS_DB",
+        hide_env_values = true,
+        default_value_os_t = highneeds_usecases::home::default_database(),
+        hide_default_value = true
+    )]
     pub db: PathBuf,
     /// Which LA in the database (default: the only one).
     #[arg(long)]
@@ -657,10 +741,10 @@ pub struct ServeArgs {
 /// Accounts of the web dashboard.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  highneeds user add alice --role officer --db highneeds.db\n  \
-                        highneeds user list --db highneeds.db\n  \
-                        highneeds user set-role alice analyst --db highneeds.db\n  \
-                        highneeds user disable alice --db highneeds.db"
+    after_help = "Examples:\n  highneeds user add alice --role officer\n  \
+                        highneeds user list\n  \
+                        highneeds user set-role alice analyst\n  \
+                        highneeds user disable alice"
 )]
 pub struct UserArgs {
     #[command(subcommand)]
@@ -670,8 +754,15 @@ pub struct UserArgs {
 /// The database and LA an account command works on.
 #[derive(Debug, Args)]
 pub struct AccountDb {
-    /// The database.
-    #[arg(long)]
+    /// Database (default: $HIGHNEEDS_DB, else your own database in your data folder: `highneeds status` shows
+    /// which).
+    #[arg(
+        long,
+        env = "HIGHNEEDS_DB",
+        hide_env_values = true,
+        default_value_os_t = highneeds_usecases::home::default_database(),
+        hide_default_value = true
+    )]
     pub db: PathBuf,
     /// Which LA's accounts (default: the database's only LA).
     #[arg(long)]
@@ -714,11 +805,9 @@ pub enum UserAction {
 
 /// API tokens for scripts and Power BI.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  highneeds token create --user alice --db highneeds.db\n  \
-                        highneeds token revoke 3 --db highneeds.db\n\n\
-                        Use a token as `Authorization: Bearer TOKEN`; it has its user's role and every use is audited."
-)]
+#[command(after_help = "Examples:\n  highneeds token create --user alice\n  \
+                        highneeds token revoke 3\n\n\
+                        Use a token as `Authorization: Bearer TOKEN`; it has its user's role and every use is audited.")]
 pub struct TokenArgs {
     #[command(subcommand)]
     pub action: TokenAction,

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod exit;
 mod output;
 mod progress;
 
@@ -16,6 +17,15 @@ use crate::args::{Cli, Command};
 fn main() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
+    progress::init_diagnostics(cli.verbose, cli.quiet);
+    // The server stops gracefully on Ctrl-C by itself (and then exits INTERRUPTED); any other command stops at
+    // once: nothing it was writing is committed (every import is one transaction), so nothing half-written stays.
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        let _ = ctrlc::set_handler(|| {
+            eprintln!("\ninterrupted: nothing half-done was kept");
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        });
+    }
     let result = match cli.command {
         Command::Synth(a) => commands::synth::run(a),
         Command::Validate(a) => commands::validate::run(a),
@@ -30,6 +40,9 @@ fn main() -> ExitCode {
         Command::Serve(a) => commands::serve::run(a),
         Command::User(a) => commands::accounts::user(a),
         Command::Token(a) => commands::accounts::token(a),
+        Command::Status(a) => commands::status::run(a),
+        Command::Completions(a) => commands::status::completions(a),
+        Command::Man(a) => commands::status::man(a),
     };
     match result {
         Ok(code) => code,
@@ -43,7 +56,11 @@ fn main() -> ExitCode {
                 .collect::<Vec<_>>()
                 .join(" ");
             eprintln!("error: {message}");
-            ExitCode::from(1)
+            if e.downcast_ref::<highneeds_usecases::Rejected>().is_some() {
+                ExitCode::from(exit::REJECTED)
+            } else {
+                ExitCode::from(exit::FAILURE)
+            }
         }
     }
 }

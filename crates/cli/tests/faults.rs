@@ -261,7 +261,7 @@ fn fault_1_a_wrong_sen2_key_is_refused_and_nothing_is_written() {
     let r = import_sen2(&fx, &[2024], &key_b, &[]);
     assert_refused(
         &r,
-        2,
+        65,
         &[
             "is not the key that pseudonymised LA E99999999's stored returns (censuses 2022, 2023)",
             "every child would become a leaver and a joiner",
@@ -279,7 +279,7 @@ fn fault_1_a_wrong_sen2_key_is_refused_and_nothing_is_written() {
     // A key file that does not exist (a new laptop): refused, and no new key is left behind.
     let missing = fx.path("missing.sen2-key");
     let r = import_sen2(&fx, &[2024], &missing, &[]);
-    assert_refused(&r, 2, &["does not exist: restore it from its backup"]);
+    assert_refused(&r, 65, &["does not exist: restore it from its backup"]);
     assert!(!missing.exists(), "a key was made for a refused import");
     assert_eq!(dump(&fx.db), before);
 
@@ -289,7 +289,7 @@ fn fault_1_a_wrong_sen2_key_is_refused_and_nothing_is_written() {
     let r = import_sen2(&fx, &[2024], &key_b, &[]);
     assert_refused(
         &r,
-        2,
+        65,
         &[
             "children with a plan at census 2023 were found at census 2024",
             "different keys",
@@ -336,7 +336,7 @@ fn fault_2_zip_bombs_are_refused_by_validate_import_and_forecast() {
         let limit = 3 * 1024;
         let deadline = Duration::from_secs(120);
         let r = run_limited(&["validate".as_ref(), path.as_os_str()], limit, deadline);
-        assert_refused(&r, 2, &[rule]);
+        assert_refused(&r, 65, &[rule]);
         assert!(r.stdout.contains("REJECTED"), "{}", r.both());
         let r = run_limited(
             &[
@@ -351,14 +351,14 @@ fn fault_2_zip_bombs_are_refused_by_validate_import_and_forecast() {
             limit,
             deadline,
         );
-        assert_refused(&r, 2, &[rule, "import rejected"]);
+        assert_refused(&r, 65, &[rule, "import rejected"]);
         assert_eq!(dump(&fx.db), before);
         let r = run_limited(
             &["forecast".as_ref(), "--witan-dir".as_ref(), dir.as_os_str()],
             limit,
             deadline,
         );
-        assert_refused(&r, 1, &[rule]);
+        assert_refused(&r, 65, &[rule]);
     }
 }
 
@@ -396,7 +396,7 @@ fn fault_3_header_only_files_cannot_wipe_stored_data() {
         let r = fx.import("witan", &dir, &[]);
         assert_refused(
             &r,
-            2,
+            65,
             &[
                 &format!("{} has no data rows", dir.join(file).display()),
                 "--replace-with-empty",
@@ -409,7 +409,7 @@ fn fault_3_header_only_files_cannot_wipe_stored_data() {
     let few: String = text.lines().take(20).map(|l| format!("{l}\n")).collect();
     let dir = fx.witan_with("few", "transitions.csv", few.as_bytes());
     let r = fx.import("witan", &dir, &[]);
-    assert_refused(&r, 2, &["more than half would be removed"]);
+    assert_refused(&r, 65, &["more than half would be removed"]);
     assert_eq!(dump(&fx.db), before);
     let r = fx.import(
         "plans",
@@ -417,7 +417,7 @@ fn fault_3_header_only_files_cannot_wipe_stored_data() {
             .join("plans.csv"),
         &[],
     );
-    assert_refused(&r, 2, &["has no data rows"]);
+    assert_refused(&r, 65, &["has no data rows"]);
     assert_eq!(dump(&fx.db), before);
     // Into a new database: refused before the database is created.
     let fresh = fx.path("fresh.db");
@@ -426,7 +426,7 @@ fn fault_3_header_only_files_cannot_wipe_stored_data() {
         .arg(fx.path("header-only"))
         .arg("--db")
         .arg(&fresh);
-    assert_refused(&run_cmd(&mut cmd), 2, &["has no data rows"]);
+    assert_refused(&run_cmd(&mut cmd), 65, &["has no data rows"]);
     assert!(!fresh.exists(), "a refused import created the database");
     // Said explicitly, it goes ahead.
     let dir = fx.path("costs-header-only");
@@ -508,14 +508,14 @@ fn fault_4_numeric_options_and_money_are_bounded() {
     let r = run(["validate".as_ref(), bad.join("costs.csv").as_os_str()]);
     assert_refused(
         &r,
-        2,
+        65,
         &[":2: column cost: \"92233720368547.58\" is more than £10,000,000 a year"],
     );
     fx.import("witan", &fx.dir, &[]).ok();
     let before = dump(&fx.db);
     assert_refused(
         &fx.import("witan", &bad, &[]),
-        2,
+        65,
         &["is more than £10,000,000"],
     );
     assert_eq!(dump(&fx.db), before);
@@ -554,14 +554,14 @@ fn fault_5_threads_plans_and_non_regular_files_are_bounded() {
             let mut cmd = common::command();
             cmd.arg("validate").arg(path);
             let r = run_with_deadline(&mut cmd, deadline);
-            assert_refused(&r, 2, &["is not a regular file"]);
+            assert_refused(&r, 65, &["is not a regular file"]);
             let mut cmd = common::command();
             cmd.args(["import", "budget"])
                 .arg(path)
                 .arg("--db")
                 .arg(&fx.db);
             let r = run_with_deadline(&mut cmd, deadline);
-            assert_refused(&r, 2, &["is not a regular file"]);
+            assert_refused(&r, 65, &["is not a regular file"]);
             let mut cmd = common::command();
             cmd.args(["import", "sen2"])
                 .arg(fx.dir.join("sen2/sen2-2024.xml"))

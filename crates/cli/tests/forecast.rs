@@ -356,7 +356,14 @@ fn bad_arguments_fail_cleanly() {
     assert_fails_cleanly(&forecast(&missing, &[]), "transitions.csv");
     let r = run(["forecast", "--db", "/nonexistent/hn.db"]);
     assert_fails_cleanly(&r, "does not exist");
-    assert_fails_cleanly(&run(["forecast"]), "--witan-dir");
+    // No source given and no database of the user's own yet (a home of its own, so the machine's is not read).
+    let mut cmd = common::command();
+    cmd.arg("forecast")
+        .env("HOME", tmp.path())
+        .env("XDG_DATA_HOME", tmp.path().join("data"));
+    let r = common::run_cmd(&mut cmd);
+    assert_fails_cleanly(&r, "--witan-dir");
+    assert_fails_cleanly(&r, "your own database");
 }
 
 /// The help allows any uplift above -1, but a negative value written the usual way (`--uplift -0.02`) is taken

@@ -58,11 +58,11 @@ impl Fixture {
         );
     }
 
-    /// Import `path` as `kind`: rejected with exit 2, every `expected` piece in stderr, nothing written.
+    /// Import `path` as `kind`: rejected with exit 65, every `expected` piece in stderr, nothing written.
     fn assert_import_rejected(&self, kind: &str, path: &Path, expected: &[&str]) {
         let r = import(kind, path, &self.db);
         r.assert_no_panic();
-        assert_eq!(r.code, Some(2), "import should be rejected\n{}", r.both());
+        assert_eq!(r.code, Some(65), "import should be rejected\n{}", r.both());
         for e in expected {
             assert!(r.stderr.contains(e), "stderr lacks {e:?}\n{}", r.both());
         }
@@ -76,13 +76,13 @@ impl Fixture {
     }
 }
 
-/// `highneeds validate FILES`: exit 2, every `expected` piece in stderr, REJECTED on stdout.
+/// `highneeds validate FILES`: exit 65, every `expected` piece in stderr, REJECTED on stdout.
 fn assert_validate_rejects(files: &[PathBuf], expected: &[&str]) {
     let mut args: Vec<std::ffi::OsString> = vec!["validate".into()];
     args.extend(files.iter().map(|f| f.clone().into_os_string()));
     let r = run(args);
     r.assert_no_panic();
-    assert_eq!(r.code, Some(2), "validate should reject\n{}", r.both());
+    assert_eq!(r.code, Some(65), "validate should reject\n{}", r.both());
     for e in expected {
         assert!(r.stderr.contains(e), "stderr lacks {e:?}\n{}", r.both());
     }

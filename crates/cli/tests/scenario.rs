@@ -208,7 +208,7 @@ fn an_invalid_scenario_is_refused_and_nothing_is_stored() {
     std::fs::write(&bad, text).unwrap();
     let r = scenario(&["import", bad.to_str().unwrap()], &db);
     r.assert_no_panic();
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(
         r.stderr.contains("bad.toml:")
             && r.stderr.contains(
@@ -219,7 +219,7 @@ fn an_invalid_scenario_is_refused_and_nothing_is_stored() {
     );
     assert!(r.stderr.contains("nothing was stored"), "{}", r.both());
     let run_bad = scenario(&["run", bad.to_str().unwrap()], &db);
-    assert_eq!(run_bad.code, Some(2), "{}", run_bad.both());
+    assert_eq!(run_bad.code, Some(65), "{}", run_bad.both());
     if let Some(before) = before {
         assert_eq!(common::dump(&db), before, "the database changed");
     }
@@ -239,7 +239,7 @@ fn a_target_outside_the_horizon_is_refused() {
     std::fs::write(&far, text).unwrap();
     let r = scenario(&["run", far.to_str().unwrap(), "--engine", "analytic"], &db);
     r.assert_no_panic();
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(
         r.stderr.contains("far.toml:15: column assumptions.target_financial_year: \"2035-36\" is outside the projected years (2025-26 to 2028-29"),
         "{}",
@@ -247,7 +247,7 @@ fn a_target_outside_the_horizon_is_refused() {
     );
     let before = common::have_sqlite3().then(|| common::dump(&db));
     let stored = scenario(&["import", far.to_str().unwrap()], &db);
-    assert_eq!(stored.code, Some(2), "{}", stored.both());
+    assert_eq!(stored.code, Some(65), "{}", stored.both());
     if let Some(before) = before {
         assert_eq!(common::dump(&db), before, "the database changed");
     }

@@ -176,7 +176,7 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
     std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
     let r = l.import(&[l.returns()[2].clone(), cut.clone()], &[]);
     r.assert_no_panic();
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(r.stderr.contains("sen2-2024-cut.xml:"), "{}", r.both());
     assert!(r.stderr.contains("it is truncated"), "{}", r.both());
     assert!(
@@ -188,7 +188,7 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
     let garbage = l.sen2.join("garbage.xml");
     std::fs::write(&garbage, b"\x00\x01PK not xml at all").unwrap();
     let r = l.import(&[garbage], &[]);
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(r.stderr.contains("garbage.xml:"), "{}", r.both());
     assert_eq!(dump(&l.db), before, "the database changed");
     // validate says the same, and recognises good returns.
@@ -197,7 +197,7 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
         cut.as_os_str(),
         l.returns()[0].as_os_str(),
     ]);
-    assert_eq!(v.code, Some(2));
+    assert_eq!(v.code, Some(65));
     assert!(
         v.stdout.contains("sen2-2022.xml: valid (sen2"),
         "{}",
@@ -215,7 +215,7 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
         .args(["--la", "E99999999", "--establishments"])
         .arg(&notgias);
     let r = run_cmd(&mut cmd);
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(
         r.stderr.contains("notgias.csv:1: column URN: missing"),
         "{}",
@@ -225,7 +225,7 @@ fn a_broken_return_is_refused_and_nothing_is_written() {
     // The key file is missing but the LA has returns made with a key: refused, nothing written.
     std::fs::remove_file(&key_file).unwrap();
     let r = l.import(&l.returns()[2..], &[]);
-    assert_eq!(r.code, Some(2), "{}", r.both());
+    assert_eq!(r.code, Some(65), "{}", r.both());
     assert!(r.stderr.contains("restore it"), "{}", r.both());
     assert_eq!(dump(&l.db), before, "the database changed");
 }

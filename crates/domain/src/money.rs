@@ -101,8 +101,22 @@ impl FromStr for Pence {
             negative = !negative;
             t = rest.trim_start();
         }
-        t = t.strip_prefix('£').unwrap_or(t);
+        // Excel's Accounting format puts spaces between the sign and the digits: "£ 1,234.00".
+        t = t.strip_prefix('£').map_or(t, str::trim_start);
         if t.is_empty() {
+            return Err(invalid());
+        }
+        // Thousands separators only where they group thousands: "1,234" is £1,234 but "1,23" (a decimal comma?)
+        // and "12,34,567" are refused rather than read as £123 or £1,234,567.
+        let whole_part = t.split_once('.').map_or(t, |(w, _)| w);
+        if whole_part.contains(',') {
+            let mut groups = whole_part.split(',');
+            let first_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()));
+            if !first_ok || !groups.all(|g| g.len() == 3) {
+                return Err(invalid());
+            }
+        }
+        if t.split_once('.').is_some_and(|(_, f)| f.contains(',')) {
             return Err(invalid());
         }
         let cleaned: String = t.chars().filter(|c| *c != ',').collect();
@@ -211,6 +225,29 @@ mod tests {
         assert_eq!(".5".parse::<Pence>().unwrap(), Pence::new(50));
         for bad in ["", "£", "1.234", "abc", "1e5", "--1", "1.2.3", "."] {
             assert!(bad.parse::<Pence>().is_err(), "{bad:?} parsed");
+        }
+        // As Excel writes them in a Windows-1252 CSV (decoded): accounting spaces, brackets, thousands.
+        assert_eq!("£ 1,234.00".parse::<Pence>().unwrap(), Pence::new(123_400));
+        assert_eq!(
+            "(£12,345,678.90)".parse::<Pence>().unwrap(),
+            Pence::new(-1_234_567_890)
+        );
+        assert_eq!(
+            "1,000,000".parse::<Pence>().unwrap(),
+            Pence::new(100_000_000)
+        );
+        // Separators that do not group thousands are ambiguous ("1,23" is not £123; "1,234,5" not £12,345).
+        for ambiguous in [
+            "1,23",
+            "12,34,567",
+            "1,234,5",
+            ",123",
+            "1,,234",
+            "1234,567",
+            "1.234,56",
+            "£ -",
+        ] {
+            assert!(ambiguous.parse::<Pence>().is_err(), "{ambiguous:?} parsed");
         }
     }
 

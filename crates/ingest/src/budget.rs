@@ -8,7 +8,7 @@ use highneeds_domain::{BudgetKind, BudgetLine, FinancialYear};
 use crate::fields;
 use crate::issue::Report;
 use crate::table::{read_table, Columns};
-use crate::{read_with, source, Parsed};
+use crate::{read_with_options, source, Parsed, ReadOptions};
 
 pub(crate) const BUDGET_COLUMNS: [&str; 4] = ["financial_year", "kind", "amount", "line"];
 
@@ -91,5 +91,10 @@ pub fn parse_budget(name: &str, bytes: &[u8]) -> Parsed<Vec<BudgetLine>> {
 
 /// Read an `hnb-budget.csv` (or `.xlsx`) file.
 pub fn read_budget(path: &Path) -> Parsed<Vec<BudgetLine>> {
-    read_with(path, parse_budget)
+    read_budget_with(path, &ReadOptions::default())
+}
+
+/// [`read_budget`], with the encoding the user stated.
+pub fn read_budget_with(path: &Path, options: &ReadOptions) -> Parsed<Vec<BudgetLine>> {
+    read_with_options(path, options, parse_budget)
 }

@@ -9,7 +9,7 @@ use highneeds_domain::{
 
 use crate::issue::{Issue, Severity};
 use crate::table::{header_of, normalise_header};
-use crate::{budget, display_name, plans, read_bytes, witan, Parsed};
+use crate::{budget, display_name, plans, read_bytes, witan, Parsed, ReadOptions};
 
 /// The file formats ingest reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -135,10 +135,21 @@ pub fn parse_bytes(kind: FileKind, name: &str, bytes: &[u8]) -> Parsed<FileData>
 /// Check one file on its own: find its kind, parse it, and report every issue. The value is the kind if the
 /// file has no errors.
 pub fn validate_file(path: &Path) -> Parsed<FileKind> {
+    validate_file_with(path, &ReadOptions::default())
+}
+
+/// [`validate_file`], with the encoding the user stated.
+pub fn validate_file_with(path: &Path, options: &ReadOptions) -> Parsed<FileKind> {
     let name = display_name(path);
-    let bytes = match read_bytes(path) {
+    let raw = match read_bytes(path) {
         Ok(b) => b,
         Err(issue) => return Parsed::failed(vec![*issue], Vec::new()),
+    };
+    let bytes = match crate::stated_text(&name, &raw, options) {
+        Ok(text) => text,
+        Err(issue) => {
+            return Parsed::failed(vec![*issue], vec![crate::source(&name, path, &raw, 0)])
+        }
     };
     let kind = kind_from_stem(path)
         .or_else(|| header_of(&name, &bytes).and_then(|h| kind_from_header(&h)));
@@ -174,8 +185,10 @@ pub fn validate_file(path: &Path) -> Parsed<FileKind> {
         );
     };
     let mut parsed = parse_bytes(kind, &name, &bytes);
+    let sha256 = crate::sha256_hex(&raw);
     for s in &mut parsed.sources {
         s.path = path.to_path_buf();
+        s.sha256 = sha256.clone();
     }
     parsed.map(|_| kind)
 }

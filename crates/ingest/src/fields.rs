@@ -13,7 +13,8 @@ pub(crate) const RULE_NEED: &str =
     "is not a need code (1-40 letters, digits, spaces or _-/&+., not NONSEND)";
 pub(crate) const RULE_SETTING: &str =
     "is not a setting code (1-40 letters, digits, spaces or _-/&+., not NONSEND)";
-pub(crate) const RULE_MONEY: &str = "is not an amount in pounds with at most 2 decimal places";
+pub(crate) const RULE_MONEY: &str = "is not an amount in pounds with at most 2 decimal places (e.g. 1234.56, \
+                                      £1,234.56, or (1,234.56) for a negative; commas only between thousands)";
 
 /// A whole number, also written as a float with a zero fraction (`7.0`, as spreadsheets export).
 pub(crate) fn parse_int(s: &str) -> Option<i64> {

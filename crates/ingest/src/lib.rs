@@ -16,27 +16,30 @@ pub mod published;
 pub mod scenario;
 pub mod sen2;
 mod table;
+mod text;
 mod totals;
 mod witan;
+mod workbook;
 pub mod write;
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use budget::{parse_budget, read_budget};
-pub use detect::{detect_kind, parse_bytes, validate_file, FileData, FileKind};
+pub use budget::{parse_budget, read_budget, read_budget_with};
+pub use detect::{detect_kind, parse_bytes, validate_file, validate_file_with, FileData, FileKind};
 pub use issue::{error_count, Issue, Severity, MAX_ERRORS_PER_FILE};
-pub use plans::{parse_plans, read_plans};
+pub use plans::{parse_plans, read_plans, read_plans_with};
 pub use published::{parse_published_file, read_published_dir};
 pub use table::{
     neutralise_formula, unneutralise_formula, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_RECORD_BYTES,
     MAX_ROWS, MAX_XLSX_CELLS, NO_DATA_ROWS,
 };
+pub use text::TextEncoding;
 pub use totals::{parse_totals, read_totals};
 pub use witan::{
     parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,
-    read_population, read_transitions, read_valid_states, read_witan_dir,
+    read_population, read_transitions, read_valid_states, read_witan_dir, read_witan_dir_with,
 };
 
 /// A file that was read: where from, its SHA-256 (to recognise a re-import) and how many data rows it had.
@@ -186,15 +189,63 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))
 }
 
+/// How to read a file a user names: its text encoding if the user stated one (`--encoding`); else it is detected
+/// (see [`TextEncoding`]). Workbooks have no text encoding and ignore it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub encoding: Option<TextEncoding>,
+}
+
 /// Read a file and parse it with a byte parser, recording the real path in the source.
 pub(crate) fn read_with<T>(path: &Path, parse: impl FnOnce(&str, &[u8]) -> Parsed<T>) -> Parsed<T> {
+    read_with_options(path, &ReadOptions::default(), parse)
+}
+
+/// [`read_with`], a stated text encoding turning the bytes into UTF-8 first. The source keeps the SHA-256 of the
+/// file's own bytes (what recognises a re-import), whatever its encoding.
+pub(crate) fn read_with_options<T>(
+    path: &Path,
+    options: &ReadOptions,
+    parse: impl FnOnce(&str, &[u8]) -> Parsed<T>,
+) -> Parsed<T> {
+    let name = display_name(path);
     let bytes = match read_bytes(path) {
         Ok(b) => b,
         Err(issue) => return Parsed::failed(vec![*issue], Vec::new()),
     };
-    let mut parsed = parse(&display_name(path), &bytes);
+    let sha256 = sha256_hex(&bytes);
+    let text = match stated_text(&name, &bytes, options) {
+        Ok(text) => text,
+        Err(issue) => return Parsed::failed(vec![*issue], vec![source(&name, path, &bytes, 0)]),
+    };
+    let mut parsed = parse(&name, &text);
     for s in &mut parsed.sources {
         s.path = path.to_path_buf();
+        s.sha256 = sha256.clone();
     }
     parsed
+}
+
+/// A text file's bytes in UTF-8 by the stated encoding (unchanged when none is stated or it is a workbook).
+pub(crate) fn stated_text<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    options: &ReadOptions,
+) -> Result<std::borrow::Cow<'a, [u8]>, Box<Issue>> {
+    match options.encoding {
+        Some(encoding) if !table::is_workbook(name, bytes) => text::decode(bytes, Some(encoding))
+            .map(|d| d.bytes)
+            .map_err(|(line, rule)| {
+                Box::new(Issue {
+                    file: name.to_string(),
+                    sheet: None,
+                    line,
+                    column: None,
+                    value: None,
+                    rule: format!("(read as {encoding}) {rule}"),
+                    severity: Severity::Error,
+                })
+            }),
+        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
 }

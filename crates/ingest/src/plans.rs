@@ -8,7 +8,7 @@ use highneeds_domain::{CensusRecord, CensusYear, ChildId, PlanHistory, State, Ur
 use crate::fields::{self, Codes};
 use crate::issue::Report;
 use crate::table::{read_table, Columns};
-use crate::{read_with, source, Parsed};
+use crate::{read_with_options, source, Parsed, ReadOptions};
 
 pub(crate) const PLAN_COLUMNS: [&str; 6] =
     ["child_id", "census_year", "ncy", "need", "setting", "urn"];
@@ -144,5 +144,10 @@ pub fn parse_plans(name: &str, bytes: &[u8]) -> Parsed<Vec<PlanHistory>> {
 
 /// Read a `plans.csv` (or `.xlsx`) file.
 pub fn read_plans(path: &Path) -> Parsed<Vec<PlanHistory>> {
-    read_with(path, parse_plans)
+    read_plans_with(path, &ReadOptions::default())
+}
+
+/// [`read_plans`], with the encoding the user stated.
+pub fn read_plans_with(path: &Path, options: &ReadOptions) -> Parsed<Vec<PlanHistory>> {
+    read_with_options(path, options, parse_plans)
 }

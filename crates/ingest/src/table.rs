@@ -5,12 +5,11 @@
 //! (empty file, missing column, binary data, over-long or ragged rows, too many rows, corrupt workbook) are
 //! reported here.
 
-use std::io::{Cursor, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use calamine::{DataRef, Reader, Xlsx};
-
 use crate::issue::Report;
+use crate::workbook::load_first_sheet;
+pub use crate::workbook::{MAX_CELLS as MAX_XLSX_CELLS, MAX_INFLATED_BYTES};
 
 /// Longest line or record accepted (bytes).
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
@@ -18,15 +17,6 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub const MAX_ROWS: u64 = 5_000_000;
 /// Largest file accepted (bytes).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
-/// Widest sheet read from a workbook (columns beyond are ignored).
-const MAX_XLSX_COLUMNS: u32 = 1024;
-/// Most bytes a workbook may inflate to, all its zip entries together (a zip bomb is refused before it is
-/// unpacked into memory). An LA's largest workbook (20,000 transitions) inflates to about 3 MB.
-pub const MAX_INFLATED_BYTES: u64 = 256 << 20;
-/// Most cells (counting the empty cells left of a filled one in its row) read from a workbook's sheet: about
-/// 440,000 rows of 9 columns, twenty times an LA's largest file.
-pub const MAX_XLSX_CELLS: u64 = 4_000_000;
-
 /// One data row: cells by the position of the column in the format's column list.
 pub(crate) struct Row<'a> {
     pub line: u64,
@@ -167,7 +157,7 @@ pub(crate) fn read_table(
         return 0;
     }
     if is_workbook(name, bytes) {
-        read_xlsx(bytes, columns, report, on_row)
+        read_workbook(bytes, columns, report, on_row)
     } else {
         read_csv(bytes, columns, report, on_row)
     }
@@ -179,7 +169,20 @@ fn read_csv(
     report: &mut Report,
     on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
 ) -> u64 {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let decoded = match crate::text::decode(bytes, None) {
+        Ok(d) => d,
+        Err((line, rule)) => {
+            match line {
+                Some(line) => report.line(line, rule),
+                None => report.file(rule),
+            }
+            return 0;
+        }
+    };
+    if let Some(note) = decoded.note {
+        report.warn_file(note);
+    }
+    let bytes = &decoded.bytes[..];
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         report.file("empty file: no header line");
         return 0;
@@ -309,161 +312,7 @@ fn warn_if_no_rows(rows: u64, report: &mut Report) {
     }
 }
 
-/// A worksheet's non-empty rows as (sheet row number, cells from column A).
-struct Sheet {
-    name: String,
-    rows: Vec<(u64, Vec<String>)>,
-}
-
-fn float_text(f: f64) -> String {
-    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
-fn cell_text(v: DataRef<'_>) -> String {
-    match v {
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => float_text(f),
-        DataRef::String(s) => s,
-        DataRef::SharedString(s) => s.to_string(),
-        DataRef::Bool(b) => if b { "TRUE" } else { "FALSE" }.to_string(),
-        DataRef::DateTime(d) => float_text(d.as_f64()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s,
-        DataRef::Error(e) => format!("#{e:?}"),
-        DataRef::Empty => String::new(),
-    }
-}
-
-fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
-    if !bytes.starts_with(b"PK\x03\x04") {
-        return Err(
-            "not an XLSX workbook (only .xlsx is read; save the sheet as .xlsx or CSV UTF-8)"
-                .into(),
-        );
-    }
-    check_inflated_size(bytes, MAX_INFLATED_BYTES)?;
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| format!("corrupt XLSX workbook: {e}"))?;
-    let names = book.sheet_names();
-    let Some(name) = names.first().cloned() else {
-        return Err("XLSX workbook has no sheets".into());
-    };
-    let mut reader = book
-        .worksheet_cells_reader(&name)
-        .map_err(|e| format!("corrupt XLSX workbook: sheet {name:?}: {e}"))?;
-    let mut cells: Vec<(u32, u32, String)> = Vec::new();
-    let mut distinct_rows = 0u64;
-    let mut last_row = None;
-    // Cells the rows below will hold: each row holds every column up to its last filled one.
-    let mut slots = 0u64;
-    let mut row_width = 0u64;
-    loop {
-        let cell = match reader.next_cell() {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => return Err(format!("corrupt XLSX workbook: sheet {name:?}: {e}")),
-        };
-        let (row, col) = cell.get_position();
-        if col >= MAX_XLSX_COLUMNS {
-            continue;
-        }
-        let text = cell_text(cell.get_value().clone());
-        if text.is_empty() {
-            continue;
-        }
-        if last_row != Some(row) {
-            last_row = Some(row);
-            row_width = 0;
-            distinct_rows += 1;
-            if distinct_rows > MAX_ROWS + 1 {
-                return Err(format!(
-                    "more than {MAX_ROWS} rows: too big to be one LA's file"
-                ));
-            }
-        }
-        // Cells of one row come in column order in a well-formed sheet; a row given twice or out of order only
-        // makes this count larger than the rows built below, never smaller.
-        let width = u64::from(col) + 1;
-        slots += width.saturating_sub(row_width).max(1);
-        row_width = row_width.max(width);
-        if slots > MAX_XLSX_CELLS {
-            return Err(format!(
-                "sheet {name:?} has more than {MAX_XLSX_CELLS} cells (counting the empty ones left of a filled \
-                 cell): too big to be one LA's file"
-            ));
-        }
-        cells.push((row, col, text));
-    }
-    drop(reader);
-    cells.sort_by_key(|c| (c.0, c.1));
-    let mut rows: Vec<(u64, Vec<String>)> = Vec::new();
-    for (row, col, text) in cells {
-        let line = u64::from(row) + 1;
-        if rows.last().map(|r| r.0) != Some(line) {
-            rows.push((line, Vec::new()));
-        }
-        if let Some((_, r)) = rows.last_mut() {
-            let col = col as usize;
-            if r.len() <= col {
-                r.resize(col + 1, String::new());
-            }
-            if let Some(slot) = r.get_mut(col) {
-                *slot = text;
-            }
-        }
-    }
-    Ok(Sheet { name, rows })
-}
-
-/// Refuse a workbook whose zip entries inflate to more than `limit` bytes: first by the sizes its central
-/// directory declares, then (declared sizes can lie) by inflating each entry into nothing, stopping at the limit.
-/// A zip that cannot be read is left for the workbook reader to report.
-pub(crate) fn check_inflated_size(bytes: &[u8], limit: u64) -> Result<(), String> {
-    let too_big = |entry: &str| {
-        format!(
-            "workbook inflates to more than {limit} bytes (entry {entry:?}): too big to be one LA's file \
-             (a zip bomb?); save the sheet as CSV UTF-8 or split it"
-        )
-    };
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return Ok(());
-    };
-    let mut declared = 0u64;
-    for i in 0..zip.len() {
-        let Ok(entry) = zip.by_index_raw(i) else {
-            continue;
-        };
-        declared = declared.saturating_add(entry.size());
-        if declared > limit {
-            return Err(too_big(&entry.name().unwrap_or_default()));
-        }
-    }
-    let mut inflated = 0u64;
-    for i in 0..zip.len() {
-        // An entry that cannot be unpacked here cannot be unpacked by the workbook reader either.
-        let Ok(entry) = zip.by_index(i) else {
-            continue;
-        };
-        let name = entry.name().unwrap_or_default().into_owned();
-        let mut bounded = entry.take(limit - inflated + 1);
-        // A read error part-way still counts what was inflated before it.
-        let mut n = 0u64;
-        let mut buf = [0u8; 64 * 1024];
-        while let Ok(k @ 1..) = bounded.read(&mut buf) {
-            n += k as u64;
-        }
-        inflated += n;
-        if inflated > limit {
-            return Err(too_big(&name));
-        }
-    }
-    Ok(())
-}
-
-fn read_xlsx(
+fn read_workbook(
     bytes: &[u8],
     columns: &Columns<'_>,
     report: &mut Report,
@@ -477,7 +326,7 @@ fn read_xlsx(
             return 0;
         }
         Err(_) => {
-            report.file("corrupt XLSX workbook: it could not be read");
+            report.file("corrupt workbook: it could not be read");
             return 0;
         }
     };
@@ -527,11 +376,20 @@ pub(crate) fn header_of(name: &str, bytes: &[u8]) -> Option<Vec<String>> {
         let (_, header) = sheet.rows.into_iter().next()?;
         return Some(header.iter().map(|h| normalise_header(h)).collect());
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The header is within the first record's bound: decode no more than that, cut at a line end (a cut inside a
+    // UTF-8 character would make the text look like another encoding).
+    let head = match bytes.get(..2 * MAX_RECORD_BYTES) {
+        Some(head) => head
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(head, |end| &head[..=end]),
+        None => bytes,
+    };
+    let decoded = crate::text::decode(head, None).ok()?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(bytes);
+        .from_reader(&decoded.bytes[..]);
     let mut rec = csv::ByteRecord::new();
     while rdr.read_byte_record(&mut rec).ok()? {
         if rec.as_slice().len() > MAX_RECORD_BYTES {

@@ -12,7 +12,7 @@ use highneeds_domain::{
 use crate::fields::{self, is_nonsend, Codes};
 use crate::issue::{Issue, Report, Severity};
 use crate::table::{read_table, Columns, Row};
-use crate::{display_name, read_bytes, read_with, source, Parsed, SourceFile};
+use crate::{display_name, read_bytes, read_with, source, Parsed, ReadOptions, SourceFile};
 
 pub(crate) const TRANSITION_COLUMNS: [&str; 7] = [
     "calendar-year",
@@ -694,9 +694,20 @@ fn find_file(dir: &Path, stem: &str, issues: &mut Vec<Issue>) -> Option<PathBuf>
     }
 }
 
-fn load(path: &Path, issues: &mut Vec<Issue>) -> Option<(String, Vec<u8>)> {
-    match read_bytes(path) {
-        Ok(b) => Some((display_name(path), b)),
+/// A file's name as shown, its text (in UTF-8 if an encoding was stated) and the SHA-256 of its own bytes.
+fn load(
+    path: &Path,
+    options: &ReadOptions,
+    issues: &mut Vec<Issue>,
+) -> Option<(String, Vec<u8>, String)> {
+    let name = display_name(path);
+    let loaded = read_bytes(path).and_then(|raw| {
+        let sha256 = crate::sha256_hex(&raw);
+        let text = crate::stated_text(&name, &raw, options)?.into_owned();
+        Ok((text, sha256))
+    });
+    match loaded {
+        Ok((text, sha256)) => Some((name, text, sha256)),
         Err(issue) => {
             issues.push(*issue);
             None
@@ -706,13 +717,14 @@ fn load(path: &Path, issues: &mut Vec<Issue>) -> Option<(String, Vec<u8>)> {
 
 fn absorb<T>(
     parsed: Parsed<T>,
-    path: &Path,
+    (path, sha256): (&Path, &str),
     sources: &mut Vec<SourceFile>,
     issues: &mut Vec<Issue>,
 ) -> Option<T> {
     issues.extend(parsed.issues);
     for mut s in parsed.sources {
         s.path = path.to_path_buf();
+        s.sha256 = sha256.to_string();
         sources.push(s);
     }
     parsed.value
@@ -721,6 +733,11 @@ fn absorb<T>(
 /// Read witan.send's four files from a folder (`transitions` and `population` required, `costs` and
 /// `valid-states` optional; each `.csv` or `.xlsx`), check them against each other, and return the history.
 pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
+    read_witan_dir_with(dir, &ReadOptions::default())
+}
+
+/// [`read_witan_dir`], with the text encoding the user stated for its files.
+pub fn read_witan_dir_with(dir: &Path, options: &ReadOptions) -> Parsed<TransitionHistory> {
     let mut issues = Vec::new();
     let mut sources = Vec::new();
     let folder = dir.display().to_string();
@@ -730,10 +747,10 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
     let mut valid_name = String::from("valid-states.csv");
     match find_file(dir, "valid-states", &mut issues) {
         Some(path) => {
-            if let Some((name, bytes)) = load(&path, &mut issues) {
+            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
                 valid_name = name.clone();
                 let parsed = parse_valid_states(&name, &bytes);
-                valid_states = absorb(parsed, &path, &mut sources, &mut issues);
+                valid_states = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
             }
         }
         None => issues.push(Issue::about_file(
@@ -759,9 +776,9 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
     let mut transitions = None;
     match find_file(dir, "transitions", &mut issues) {
         Some(path) => {
-            if let Some((name, bytes)) = load(&path, &mut issues) {
+            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
                 let parsed = transitions_from_bytes(&name, &bytes, index.as_ref());
-                transitions = absorb(parsed, &path, &mut sources, &mut issues);
+                transitions = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
             }
         }
         None => issues.push(Issue::about_file(
@@ -775,11 +792,11 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
     let mut population_name = String::from("population.csv");
     match find_file(dir, "population", &mut issues) {
         Some(path) => {
-            if let Some((name, bytes)) = load(&path, &mut issues) {
+            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
                 population_name = name.clone();
                 population = absorb(
                     parse_population(&name, &bytes),
-                    &path,
+                    (&path, &sha256),
                     &mut sources,
                     &mut issues,
                 );
@@ -796,10 +813,10 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
     let mut costs_name = String::from("costs.csv");
     match find_file(dir, "costs", &mut issues) {
         Some(path) => {
-            if let Some((name, bytes)) = load(&path, &mut issues) {
+            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
                 costs_name = name.clone();
                 let parsed = costs_from_bytes(&name, &bytes, index.as_ref());
-                costs = absorb(parsed, &path, &mut sources, &mut issues);
+                costs = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
             }
         }
         None => {

@@ -160,7 +160,7 @@ fn garbage_bytes_name_the_line() {
     let p = parse_costs("costs.csv", &bytes, None);
     assert_eq!(
         errors(&p),
-        ["costs.csv:3: is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)"]
+        ["costs.csv:3: holds the control character U+0000: this is not a text file (binary data?); save the sheet as CSV UTF-8, or as a workbook"]
     );
     let p = parse_costs("costs.csv", b"\x00\x01\x02\xff\xfe", None);
     assert!(p.value.is_none());
@@ -278,7 +278,7 @@ fn cost_rules() {
         errors(&p),
         [
             r#"costs.csv:2: column cost: "-1" is negative: a cost is 0 or more"#,
-            r#"costs.csv:3: column cost: "1.234" is not an amount in pounds with at most 2 decimal places"#,
+            r#"costs.csv:3: column cost: "1.234" is not an amount in pounds with at most 2 decimal places (e.g. 1234.56, £1,234.56, or (1,234.56) for a negative; commas only between thousands)"#,
             r#"costs.csv:4: column setting: "B" unknown setting: not in valid-states.csv"#,
             r#"costs.csv:5: column setting: "B" unknown setting: not in valid-states.csv"#,
             "costs.csv:5: duplicate cost for need T and setting B (first at line 4)",
@@ -309,17 +309,28 @@ fn costs_by_age_group_and_split_into_place_funding_and_top_up() {
 }
 
 #[test]
-fn a_character_split_across_two_fields_is_not_text() {
-    // "\xC3" and "\xA9" run together are "é", but neither field is UTF-8 on its own (found by fuzzing).
+fn a_character_split_across_two_fields_is_not_utf8_and_reads_as_windows_1252() {
+    // "\xC3" and "\xA9" run together are "é" in UTF-8, but neither field is UTF-8 on its own (found by fuzzing):
+    // the file is not UTF-8, so it is read as Windows-1252 (said in a warning), where they are "Ã" and "©", and
+    // each cell is checked as what it is.
     let p = parse_costs(
         "costs.csv",
         b"need,setting,cost,age-group,place-funding,top-up\nASD,special,24250.50,\xC3,\xA9,\n",
         None,
     );
-    assert_eq!(
-        errors(&p),
-        ["costs.csv:2: is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)"]
+    let errors = errors(&p);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("costs.csv:2: column age-group: \"Ã\" is not an age group"),
+        "{errors:?}"
     );
+    assert!(
+        errors[1].starts_with("costs.csv:2: column place-funding: \"©\" is not an amount"),
+        "{errors:?}"
+    );
+    assert!(p
+        .warnings()
+        .any(|w| w.rule.contains("read as Windows-1252")));
 }
 
 #[test]
@@ -424,7 +435,7 @@ fn budget_rules() {
         [
             r#"hnb-budget.csv:2: column financial_year: "2024-26" is not a financial year like 2024-25"#,
             r#"hnb-budget.csv:2: column kind: "spend" is not a budget kind (opening_balance, allocation, block_transfer, deduction, expenditure, total_dsg)"#,
-            r#"hnb-budget.csv:3: column amount: "1.005" is not an amount in pounds with at most 2 decimal places"#,
+            r#"hnb-budget.csv:3: column amount: "1.005" is not an amount in pounds with at most 2 decimal places (e.g. 1234.56, £1,234.56, or (1,234.56) for a negative; commas only between thousands)"#,
             r#"hnb-budget.csv:5: duplicate budget line: financial_year 2024-25, kind allocation, line "" (first at line 4)"#,
         ]
     );

@@ -159,6 +159,8 @@ pub struct LaSummary {
     pub children: u64,
     /// Budget lines.
     pub budget_lines: u64,
+    /// Census years with data: those of the plan records and both ends of the transitions.
+    pub censuses: u64,
     /// The latest census with data: the latest plan record's census, or the census the latest transitions
     /// end at, whichever is later.
     pub latest_census: Option<CensusYear>,
@@ -236,7 +238,11 @@ impl Store {
                 (SELECT COUNT(DISTINCT r.child_id) FROM plan_records r WHERE r.la_code = l.la_code),
                 (SELECT COUNT(*) FROM budget_lines b WHERE b.la_code = l.la_code),
                 (SELECT MAX(r.census_year) FROM plan_records r WHERE r.la_code = l.la_code),
-                (SELECT MAX(t.calendar_year) FROM transitions t WHERE t.la_code = l.la_code)
+                (SELECT MAX(t.calendar_year) FROM transitions t WHERE t.la_code = l.la_code),
+                (SELECT COUNT(*) FROM (
+                    SELECT r.census_year FROM plan_records r WHERE r.la_code = l.la_code
+                    UNION SELECT t.calendar_year FROM transitions t WHERE t.la_code = l.la_code
+                    UNION SELECT t.calendar_year + 1 FROM transitions t WHERE t.la_code = l.la_code))
              FROM las l ORDER BY l.la_code",
         )
         .fetch_all(&self.pool)
@@ -267,6 +273,7 @@ impl Store {
                 plan_records: count(row, 6)?,
                 children: count(row, 7)?,
                 budget_lines: count(row, 8)?,
+                censuses: count(row, 11)?,
                 latest_census,
                 code,
             });

@@ -17,13 +17,9 @@ use crate::{runtime, sen2, synth, Rejected};
 /// Exampleshire's code: not a real ONS code (no E99 LAs exist).
 pub const EXAMPLESHIRE: &str = "E99999999";
 
-/// Where the demo keeps its files: $XDG_DATA_HOME/highneeds, ~/.local/share/highneeds, or the temp folder.
+/// Where the demo keeps its files: the per-user data folder ([`crate::home`]), beside the per-user database.
 pub fn data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("highneeds")
+    crate::home::data_folder()
 }
 
 /// What the demo built, for the caller to show.
@@ -127,7 +123,7 @@ pub fn build(db_path: &Path) -> Result<Demo> {
         (ImportKind::Plans, files_dir.join("plans.csv")),
         (ImportKind::Budget, files_dir.join("hnb-budget.csv")),
     ] {
-        let parsed = read(kind, &[path])?;
+        let parsed = read(kind, &[path], &highneeds_ingest::ReadOptions::default())?;
         if parsed.has_errors() {
             return Err(demo_bug(
                 parsed.errors().cloned(),

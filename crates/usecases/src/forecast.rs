@@ -76,6 +76,25 @@ pub fn forecast(
     projection: &ProjectionOptions,
     population_projection: Option<&Path>,
 ) -> Result<Forecasted> {
+    let started = std::time::Instant::now();
+    let result = forecast_from(source, model, projection, population_projection);
+    if let Ok(f) = &result {
+        tracing::info!(
+            "forecast: {} with the {:?} engine in {:.3} s",
+            f.source,
+            model.engine,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    result
+}
+
+fn forecast_from(
+    source: &HistorySource,
+    model: &ModelSettings,
+    projection: &ProjectionOptions,
+    population_projection: Option<&Path>,
+) -> Result<Forecasted> {
     let fit_opts = fit_options(model)?;
     let la_dirs = match &source.witan_dir {
         Some(dir) => la_folders(dir)?,

@@ -52,6 +52,19 @@ impl Default for ModelSettings {
 /// The history a forecast or backtest runs on, and a label saying where it came from. A folder with errors
 /// is [`Rejected`] with its errors.
 pub fn load_history(source: &HistorySource) -> Result<(TransitionHistory, String)> {
+    let started = std::time::Instant::now();
+    let result = load_history_from(source);
+    if let Ok((history, from)) = &result {
+        tracing::info!(
+            "history: {from}: {} transitions, read in {:.3} s",
+            history.transitions.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    result
+}
+
+fn load_history_from(source: &HistorySource) -> Result<(TransitionHistory, String)> {
     if let Some(dir) = &source.witan_dir {
         let parsed = highneeds_ingest::read_witan_dir(dir);
         let errors: Vec<_> = parsed.errors().cloned().collect();
@@ -72,11 +85,15 @@ pub fn load_history(source: &HistorySource) -> Result<(TransitionHistory, String
             .ok_or_else(|| anyhow!("{} could not be read", dir.display()))?;
         return Ok((history, dir.display().to_string()));
     }
-    let Some(db) = &source.db else {
-        bail!("say where the history is: --db PATH or --witan-dir DIR");
-    };
+    let (db, chosen) = crate::home::database(source.db.as_deref());
+    let db = &db;
     if !db.exists() {
-        bail!("database {} does not exist: import data first (highneeds import) or run highneeds demo", db.display());
+        bail!(
+            "database {} ({}) does not exist: import data first (highneeds import), run highneeds demo, or \
+             read witan.send's files directly with --witan-dir DIR",
+            db.display(),
+            chosen.describe()
+        );
     }
     let rt = runtime()?;
     rt.block_on(async {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use highneeds_domain::{BudgetLine, PlanHistory, TransitionHistory};
-use highneeds_ingest::{Parsed, SourceFile};
+use highneeds_ingest::{Parsed, ReadOptions, SourceFile};
 use highneeds_store::{ImportOutcome, ImportedFile, LaRef, LaSummary, Store};
 
 /// The kinds of file an LA imports (SEN2 returns are read with the LA's key: see [`crate::sen2`]).
@@ -38,7 +38,28 @@ pub enum Readied {
 }
 
 /// Read and validate files of one kind. Issues are returned, not printed.
-pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
+/// `options` carries the text encoding the user stated (`--encoding`); without one it is detected.
+pub fn read(kind: ImportKind, paths: &[PathBuf], options: &ReadOptions) -> Result<Parsed<Readied>> {
+    let started = std::time::Instant::now();
+    let result = read_files(kind, paths, options);
+    if let Ok(parsed) = &result {
+        let rows: u64 = parsed.sources.iter().map(|s| s.rows).sum();
+        tracing::info!(
+            "read {} file(s), {rows} rows, {} error(s), {} warning(s) in {:.3} s",
+            parsed.sources.len(),
+            parsed.errors().count(),
+            parsed.warnings().count(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    result
+}
+
+fn read_files(
+    kind: ImportKind,
+    paths: &[PathBuf],
+    options: &ReadOptions,
+) -> Result<Parsed<Readied>> {
     let one = |what: &str| -> Result<&Path> {
         match paths {
             [p] => Ok(p),
@@ -63,10 +84,14 @@ pub fn read(kind: ImportKind, paths: &[PathBuf]) -> Result<Parsed<Readied>> {
                     "import witan takes one folder holding transitions.csv, population.csv, costs.csv and valid-states.csv"
                 ),
             };
-            highneeds_ingest::read_witan_dir(&dir).map(Readied::Witan)
+            highneeds_ingest::read_witan_dir_with(&dir, options).map(Readied::Witan)
         }
-        ImportKind::Plans => highneeds_ingest::read_plans(one("plans")?).map(Readied::Plans),
-        ImportKind::Budget => highneeds_ingest::read_budget(one("budget")?).map(Readied::Budget),
+        ImportKind::Plans => {
+            highneeds_ingest::read_plans_with(one("plans")?, options).map(Readied::Plans)
+        }
+        ImportKind::Budget => {
+            highneeds_ingest::read_budget_with(one("budget")?, options).map(Readied::Budget)
+        }
     })
 }
 

@@ -13,12 +13,14 @@ pub mod diagnose;
 pub mod disclosure;
 pub mod forecast;
 pub mod history;
+pub mod home;
 pub mod import;
 pub mod published;
 pub mod report;
 pub mod scenario;
 pub mod scenario_json;
 pub mod sen2;
+pub mod status;
 pub mod synth;
 
 use anyhow::{Context, Result};

@@ -177,6 +177,22 @@ pub fn run_scenario(
     scenario: &Scenario,
     threads: Option<usize>,
 ) -> Result<ScenarioResult> {
+    let started = std::time::Instant::now();
+    let result = run_scenario_once(data, scenario, threads);
+    tracing::info!(
+        "scenario {:?}: {} initiative(s) run in {:.3} s",
+        scenario.name,
+        scenario.initiatives.len(),
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+fn run_scenario_once(
+    data: &LaData,
+    scenario: &Scenario,
+    threads: Option<usize>,
+) -> Result<ScenarioResult> {
     let params = fit_reaching(
         &data.history,
         &FitOptions::default(),

@@ -30,7 +30,8 @@ pub struct Key {
     pub warning: Option<String>,
 }
 
-/// Where an LA's key lives by default: `$XDG_CONFIG_HOME/highneeds/<la>.sen2-key` (or `~/.config/...`).
+/// Where an LA's key lives by default: `<la>.sen2-key` in the per-user key folder ([`crate::home`]): on Linux
+/// `$XDG_CONFIG_HOME/highneeds/` (or `~/.config/highneeds/`).
 pub fn default_key_path(la: &str) -> Result<PathBuf> {
     if la.is_empty()
         || !la
@@ -39,12 +40,9 @@ pub fn default_key_path(la: &str) -> Result<PathBuf> {
     {
         bail!("LA code {la:?} cannot name a key file: use letters, digits, - or _ (or give --key-file)");
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .context("no $XDG_CONFIG_HOME or $HOME to keep the SEN2 key in: give --key-file")?;
-    Ok(base.join("highneeds").join(format!("{la}.sen2-key")))
+    let folder = crate::home::key_folder()
+        .context("no home folder to keep the SEN2 key in: give --key-file")?;
+    Ok(folder.join(format!("{la}.sen2-key")))
 }
 
 fn hex(bytes: &[u8]) -> String {

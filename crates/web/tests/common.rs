@@ -61,7 +61,7 @@ pub async fn spawn_app() -> TestApp {
         (ImportKind::Plans, files.join("plans.csv")),
         (ImportKind::Budget, files.join("hnb-budget.csv")),
     ] {
-        let parsed = read(kind, &[path]).unwrap();
+        let parsed = read(kind, &[path], &Default::default()).unwrap();
         let f = imported_files(kind, &parsed.sources);
         store(&db, &la_ref, parsed.value.as_ref().unwrap(), &f, "test")
             .await

@@ -4,17 +4,15 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use highneeds_domain::money::group_thousands;
-use highneeds_usecases::demo::{build, data_dir, EXAMPLESHIRE};
+use highneeds_usecases::demo::{build, EXAMPLESHIRE};
 use serde_json::json;
 
-use crate::args::{DemoArgs, DemoFormat};
+use crate::args::{DemoArgs, PrintFormat};
 use crate::commands::print_rejected;
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
-    let db_path = match &args.db {
-        Some(p) => p.clone(),
-        None => data_dir().join("highneeds.db"),
-    };
+    let (db_path, chosen) = highneeds_usecases::home::database(args.db.as_deref());
+    highneeds_usecases::home::prepare_folder(&db_path, chosen)?;
     let demo = build(&db_path).map_err(print_rejected)?;
     if let Some(note) = &demo.key_note {
         eprintln!("{note}");
@@ -26,7 +24,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let (files_dir, sen2_dir) = (&demo.files_dir, &demo.sen2_dir);
 
     match args.format {
-        DemoFormat::Json => {
+        PrintFormat::Json => {
             let doc = json!({
                 "la": {"code": EXAMPLESHIRE, "name": demo.la_name},
                 "database": db_path.display().to_string(),
@@ -52,7 +50,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        DemoFormat::Table => {
+        PrintFormat::Table => {
             println!(
                 "{} ({EXAMPLESHIRE}), a synthetic LA, built into {}",
                 demo.la_name,
@@ -133,5 +131,6 @@ fn serve(db: &std::path::Path, bind: std::net::SocketAddr) -> Result<ExitCode> {
         })
         .await
     })?;
-    Ok(ExitCode::SUCCESS)
+    // The server stops only on Ctrl-C (gracefully).
+    Ok(ExitCode::from(crate::exit::INTERRUPTED))
 }

@@ -30,6 +30,8 @@ fn rejected(why: &str) -> ExitCode {
 }
 
 pub fn run(args: ImportArgs) -> Result<ExitCode> {
+    // The per-user database's folder is made on first use (a folder the user named must exist).
+    highneeds_usecases::home::prepare_per_user_folder(&args.db)?;
     if args.kind == ImportKind::Published {
         return published(&args);
     }
@@ -39,7 +41,10 @@ pub fn run(args: ImportArgs) -> Result<ExitCode> {
     if args.establishments.is_some() || args.key_file.is_some() {
         bail!("--establishments and --key-file are for `import sen2` only");
     }
-    let parsed = read(kind, &args.paths)?;
+    let options = highneeds_ingest::ReadOptions {
+        encoding: args.encoding,
+    };
+    let parsed = read(kind, &args.paths, &options)?;
     print_issues(&parsed.issues);
     let errors = parsed.errors().count();
     let Some(readied) = parsed.value else {

@@ -12,6 +12,7 @@ pub mod published;
 pub mod scenario;
 pub mod sen2;
 pub mod serve;
+pub mod status;
 pub mod synth;
 pub mod validate;
 
@@ -26,12 +27,15 @@ pub use highneeds_usecases::{only_la, runtime};
 use crate::args::{EngineArg, HistorySource, ModelArgs};
 
 /// Exit status when input was rejected (validation errors).
-pub const REJECTED: u8 = 2;
+pub use crate::exit::REJECTED;
 
 /// Print every issue (errors first) to stderr.
 pub fn print_issues(issues: &[Issue]) {
     for i in issues.iter().filter(|i| i.is_error()) {
         eprintln!("{i}");
+    }
+    if crate::progress::quiet() {
+        return;
     }
     for i in issues.iter().filter(|i| !i.is_error()) {
         eprintln!("{i}");

@@ -23,5 +23,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     highneeds_web::runtime()?.block_on(highneeds_web::serve(&options, |addr| {
         println!("serving http://{addr}/ (Ctrl-C stops)");
     }))?;
-    Ok(ExitCode::SUCCESS)
+    // The server stops only on Ctrl-C (gracefully).
+    Ok(ExitCode::from(crate::exit::INTERRUPTED))
 }

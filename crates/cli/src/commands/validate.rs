@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use highneeds_ingest::{FileKind, Parsed};
+use highneeds_ingest::{FileKind, Parsed, ReadOptions};
 use serde::Serialize;
 
 use crate::args::{ReportFormat, ValidateArgs};
@@ -64,7 +64,7 @@ fn valid_states_for(path: &Path, given: &[PathBuf]) -> Option<PathBuf> {
 
 /// Validate one file with the same rules as `import`: transitions and costs are checked against the
 /// valid-states file that goes with them, if there is one.
-fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
+fn validate_one(path: &Path, given: &[PathBuf], options: &ReadOptions) -> Parsed<FileKind> {
     let kind = highneeds_ingest::detect_kind(path);
     if matches!(kind, Some(FileKind::Transitions | FileKind::Costs)) {
         if let Some(vs_path) = valid_states_for(path, given) {
@@ -80,7 +80,7 @@ fn validate_one(path: &Path, given: &[PathBuf]) -> Parsed<FileKind> {
             }
         }
     }
-    highneeds_ingest::validate_file(path)
+    highneeds_ingest::validate_file_with(path, options)
 }
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
@@ -103,7 +103,10 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
             reports.push(FileReport::new(path, kind, &parsed));
             continue;
         }
-        let parsed = validate_one(path, &args.files);
+        let options = ReadOptions {
+            encoding: args.encoding,
+        };
+        let parsed = validate_one(path, &args.files, &options);
         let kind = parsed.value.as_ref().map(ToString::to_string);
         reports.push(FileReport::new(path, kind, &parsed));
     }

@@ -54,7 +54,8 @@ pub fn command() -> Command {
     c.env("NO_COLOR", "1")
         .env("USER", "tester")
         .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("HIGHNEEDS_DB");
     c
 }
 

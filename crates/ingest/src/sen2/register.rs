@@ -38,7 +38,19 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
         report.file(format!("file is larger than {MAX_FILE_BYTES} bytes"));
         return Parsed::new(None, report.finish(), vec![]);
     }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // GIAS downloads are Windows-1252: names with accents read as they are, never as replacement characters.
+    let decoded = match crate::text::decode(bytes, None) {
+        Ok(d) => d,
+        Err((line, rule)) => {
+            match line {
+                Some(line) => report.line(line, rule),
+                None => report.file(rule),
+            }
+            return Parsed::new(None, report.finish(), vec![]);
+        }
+    };
+    // No note when it was: GIAS always publishes Windows-1252, so the guess is expected, not news.
+    let body = &decoded.bytes[..];
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

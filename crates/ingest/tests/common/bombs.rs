@@ -128,3 +128,61 @@ pub fn declare_uncompressed_size(mut wb: Vec<u8>, size: u32) -> Vec<u8> {
     }
     wb
 }
+
+/// An OpenDocument spreadsheet whose one table is `rows` (XML inside `<table:table>`): what LibreOffice writes,
+/// built in memory.
+pub fn ods(rows: &str) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sheet1">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    zip.start_file("mimetype", stored).expect("start zip entry");
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .expect("write zip entry");
+    zip.start_file("content.xml", deflated)
+        .expect("start zip entry");
+    zip.write_all(content.as_bytes()).expect("write zip entry");
+    zip.start_file("META-INF/manifest.xml", deflated)
+        .expect("start zip entry");
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#)
+        .expect("write zip entry");
+    zip.finish().expect("finish zip").into_inner()
+}
+
+/// One ODS row of text cells.
+pub fn ods_row(cells: &[&str]) -> String {
+    let mut row = String::from("<table:table-row>");
+    for c in cells {
+        row.push_str(&format!(
+            r#"<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>"#
+        ));
+    }
+    row.push_str("</table:table-row>");
+    row
+}
+
+/// An `.xls` workbook (`bytes`) with its worksheet's DIMENSIONS record claiming `last_row` rows: the record is
+/// found by its type and length (0x0200, 14 bytes) and patched in place (a compound file stores its streams
+/// uncompressed).
+pub fn xls_claiming_rows(mut bytes: Vec<u8>, last_row: u32) -> Vec<u8> {
+    let at = bytes
+        .windows(4)
+        .position(|w| w == [0x00, 0x02, 0x0E, 0x00])
+        .expect("the workbook has a BIFF8 DIMENSIONS record");
+    bytes[at + 8..at + 12].copy_from_slice(&last_row.to_le_bytes());
+    bytes
+}
+
+/// An `.xls` workbook (`bytes`) whose first BOUNDSHEET record says its sheet starts at `pos` in the workbook
+/// stream (patched in place, as [`xls_claiming_rows`]).
+pub fn xls_with_sheet_at(mut bytes: Vec<u8>, pos: u32) -> Vec<u8> {
+    let at = bytes
+        .windows(2)
+        .enumerate()
+        .position(|(i, w)| w == [0x85, 0x00] && bytes.get(i + 3) == Some(&0x00))
+        .expect("the workbook has a BOUNDSHEET record");
+    bytes[at + 4..at + 8].copy_from_slice(&pos.to_le_bytes());
+    bytes
+}

@@ -154,9 +154,11 @@ pub async fn upload(
     } else {
         paths
     };
-    let parsed = tokio::task::spawn_blocking(move || read(kind, &paths))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        read(kind, &paths, &highneeds_ingest::ReadOptions::default())
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
     let parsed = match parsed {
         Ok(p) => p,
         Err(e) => {

@@ -1,0 +1,314 @@
+//! Bounds on what a workbook makes its reader allocate, checked on the raw bytes before calamine reads them.
+
+use std::io::{Cursor, Read};
+
+/// Refuse a workbook whose zip entries inflate to more than `limit` bytes: first by the sizes its central
+/// directory declares, then (declared sizes can lie) by inflating each entry into nothing, stopping at the limit.
+/// A zip that cannot be read is left for the workbook reader to report.
+pub(crate) fn check_inflated_size(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let too_big = |entry: &str| {
+        format!(
+            "workbook inflates to more than {limit} bytes (entry {entry:?}): too big to be one LA's file \
+             (a zip bomb?); save the sheet as CSV UTF-8 or split it"
+        )
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            continue;
+        };
+        declared = declared.saturating_add(entry.size());
+        if declared > limit {
+            return Err(too_big(&entry.name().unwrap_or_default()));
+        }
+    }
+    let mut inflated = 0u64;
+    for i in 0..zip.len() {
+        // An entry that cannot be unpacked here cannot be unpacked by the workbook reader either.
+        let Ok(entry) = zip.by_index(i) else {
+            continue;
+        };
+        let name = entry.name().unwrap_or_default().into_owned();
+        let mut bounded = entry.take(limit - inflated + 1);
+        // A read error part-way still counts what was inflated before it.
+        let mut n = 0u64;
+        let mut buf = [0u8; 64 * 1024];
+        while let Ok(k @ 1..) = bounded.read(&mut buf) {
+            n += k as u64;
+        }
+        inflated += n;
+        if inflated > limit {
+            return Err(too_big(&name));
+        }
+    }
+    Ok(())
+}
+
+/// Most rows calamine expands in one ODS table (its own cap).
+const ODS_MAX_ROWS: u64 = 1_048_576;
+/// Most columns calamine reads in one ODS row (its own cap).
+const ODS_MAX_COLUMNS: u64 = 16_384;
+
+fn too_many_cells(kind: &str, limit: u64) -> String {
+    format!(
+        "{kind} workbook would hold more than {limit} cells (counting repeated and empty ones between filled \
+         cells): too big to be one LA's file; save the sheet as CSV UTF-8 or split it"
+    )
+}
+
+fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .map(|a| a.value.into_owned())
+}
+
+fn repeats(e: &quick_xml::events::BytesStart<'_>, name: &str) -> u64 {
+    attribute(e, name)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1)
+}
+
+/// One ODS table as calamine sizes it: rows expanded by their repeat counts up to the last row with a filled
+/// cell, each as wide as the widest filled row.
+#[derive(Default)]
+struct OdsTable {
+    rows: u64,
+    rows_to_last_filled: u64,
+    widest: u64,
+}
+
+impl OdsTable {
+    fn cells(&self) -> u64 {
+        self.rows_to_last_filled.saturating_mul(self.widest)
+    }
+}
+
+/// Refuse an ODS workbook whose tables would make calamine hold more than `limit` cells. Calamine expands every
+/// `number-columns-repeated` into cells as it reads a row and every `number-rows-repeated` between the first and
+/// last filled rows when it builds the sheet, for every table when it opens the file: this counts the same on
+/// `content.xml`, streamed (its inflated size is bounded before).
+pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let corrupt = |e: &dyn std::fmt::Display| format!("corrupt ODS workbook: content.xml: {e}");
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let content = zip.by_name("content.xml").map_err(|e| corrupt(&e))?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let mut buf = Vec::new();
+    let mut total = 0u64;
+    let mut table = OdsTable::default();
+    // The row being read: its repeat count, its width so far, and its width up to its last filled cell.
+    let mut row: Option<(u64, u64, u64)> = None;
+    loop {
+        let event = xml.read_event_into(&mut buf).map_err(|e| corrupt(&e))?;
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            match e.name().as_ref() {
+                "table:table-row" => {
+                    let r = repeats(e, "table:number-rows-repeated");
+                    row = Some((r, 0, 0));
+                    if empty {
+                        table.rows = table.rows.saturating_add(r).min(ODS_MAX_ROWS);
+                        row = None;
+                    }
+                }
+                "table:table-cell" | "table:covered-table-cell" => {
+                    if let Some((_, width, filled)) = row.as_mut() {
+                        let n = repeats(e, "table:number-columns-repeated");
+                        *width = width.saturating_add(n).min(ODS_MAX_COLUMNS);
+                        let has_value = attribute(e, "office:value-type").is_some()
+                            || attribute(e, "table:formula").is_some()
+                            || !empty;
+                        if has_value {
+                            *filled = *width;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match &event {
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                if let Some((r, _, filled)) = row.take() {
+                    table.rows = table.rows.saturating_add(r).min(ODS_MAX_ROWS);
+                    if filled > 0 {
+                        table.rows_to_last_filled = table.rows;
+                        table.widest = table.widest.max(filled);
+                    }
+                }
+            }
+            Event::End(e) if e.name().as_ref() == "table:table" => {
+                total = total.saturating_add(std::mem::take(&mut table).cells());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        if total.saturating_add(table.cells()) > limit {
+            return Err(too_many_cells("ODS", limit));
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+/// BIFF record types whose first four bytes are the row and column of one cell.
+const XLS_CELL_RECORDS: [u16; 8] = [
+    0x0006, // Formula
+    0x0203, // Number
+    0x0204, // Label
+    0x00D6, // RString
+    0x0205, // BoolErr
+    0x027E, // Rk
+    0x00FD, // LabelSst
+    0x0201, // Blank
+];
+
+/// The BIFF records of a workbook stream from `pos`: (type, data), CONTINUE records skipped. Stops at the first
+/// record that runs past the end, as calamine does.
+fn biff_records(stream: &[u8], pos: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = stream.get(pos..).unwrap_or_default();
+    std::iter::from_fn(move || loop {
+        let typ = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
+        let len = usize::from(u16::from_le_bytes([*rest.get(2)?, *rest.get(3)?]));
+        let data = rest.get(4..4 + len)?;
+        rest = &rest[4 + len..];
+        if typ != 0x003C {
+            return Some((typ, data));
+        }
+    })
+}
+
+fn u16_at(d: &[u8], at: usize) -> u32 {
+    d.get(at..at + 2)
+        .map_or(0, |b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+}
+
+fn u32_at(d: &[u8], at: usize) -> u32 {
+    d.get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The cells a DIMENSIONS record makes calamine reserve (its arithmetic, wrapping as a release build does).
+fn xls_dimension_cells(d: &[u8]) -> u64 {
+    let (rf, rl, mut cf, cl) = match d.len() {
+        10 => (u16_at(d, 0), u16_at(d, 2), u16_at(d, 4), u16_at(d, 6)),
+        14 | 16 => (u32_at(d, 0), u32_at(d, 4), u16_at(d, 8), u16_at(d, 10)),
+        _ => return 0,
+    };
+    if 0xFF < cf || cl < cf {
+        cf = 0;
+    }
+    let (start, end) = if 1 <= rl && 1 <= cl {
+        ((rf, cf), (rl - 1, cl - 1))
+    } else {
+        ((rf, cf), (rf, cf))
+    };
+    let rows = u64::from(end.0.wrapping_sub(start.0).wrapping_add(1));
+    let cols = u64::from(end.1.wrapping_sub(start.1).wrapping_add(1));
+    rows.saturating_mul(cols)
+}
+
+/// The smallest box holding every cell position seen.
+#[derive(Default)]
+struct CellBox {
+    rows: Option<(u32, u32)>,
+    cols: Option<(u32, u32)>,
+}
+
+impl CellBox {
+    fn add(&mut self, row: u32, first_col: u32, last_col: u32) {
+        let widen = |b: Option<(u32, u32)>, lo: u32, hi: u32| {
+            Some(b.map_or((lo, hi), |(a, z)| (a.min(lo), z.max(hi))))
+        };
+        self.rows = widen(self.rows, row, row);
+        self.cols = widen(self.cols, first_col, last_col.max(first_col));
+    }
+    fn cells(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => {
+                u64::from(r1 - r0 + 1).saturating_mul(u64::from(c1 - c0 + 1))
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// The cells calamine allocates for one worksheet substream at `pos`: the largest of what its DIMENSIONS
+/// records reserve and the box its cells span (calamine builds the sheet as a dense range over that box).
+fn xls_sheet_cells(stream: &[u8], pos: usize) -> u64 {
+    let mut reserved = 0u64;
+    let mut cells = CellBox::default();
+    let mut seen_bof = false;
+    let mut depth = 0usize;
+    for (typ, d) in biff_records(stream, pos) {
+        if depth > 0 {
+            match typ {
+                0x0809 => depth += 1,
+                0x000A => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match typ {
+            0x0809 if seen_bof => depth += 1,
+            0x0809 => seen_bof = true,
+            0x000A => break,
+            0x0200 => reserved = reserved.saturating_add(xls_dimension_cells(d)),
+            0x00BD if d.len() >= 6 => cells.add(u16_at(d, 0), u16_at(d, 2), u16_at(d, d.len() - 2)),
+            t if XLS_CELL_RECORDS.contains(&t) && d.len() >= 4 => {
+                cells.add(u16_at(d, 0), u16_at(d, 2), u16_at(d, 2))
+            }
+            _ => {}
+        }
+    }
+    reserved.max(cells.cells())
+}
+
+/// Refuse an `.xls` workbook whose worksheets would make calamine allocate more than `limit` cells: calamine
+/// reads every worksheet when it opens the file, reserving what each DIMENSIONS record claims and building each
+/// sheet as a dense range over the box its cells span (two cells 65,535 rows and columns apart are 4 billion).
+/// The workbook stream is found with the `cfb` crate; a compound file it cannot read is refused.
+pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let corrupt = |e: &dyn std::fmt::Display| format!("corrupt XLS workbook: {e}");
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
+    let mut stream = file
+        .open_stream("/Workbook")
+        .or_else(|_| file.open_stream("/Book"))
+        .map_err(|e| corrupt(&e))?;
+    let mut workbook = Vec::new();
+    (&mut stream)
+        .take(bytes.len() as u64)
+        .read_to_end(&mut workbook)
+        .map_err(|e| corrupt(&e))?;
+    let mut total = 0u64;
+    for (typ, d) in biff_records(&workbook, 0) {
+        match typ {
+            0x000A => break,
+            0x0085 => {
+                let pos = u32_at(d, 0) as usize;
+                // Calamine slices the stream at a sheet's offset unchecked (found by fuzzing).
+                if pos >= workbook.len() {
+                    return Err(corrupt(&format!(
+                        "a sheet starts at byte {pos}, past the end of the workbook stream ({} bytes)",
+                        workbook.len()
+                    )));
+                }
+                total = total.saturating_add(xls_sheet_cells(&workbook, pos));
+                if total > limit {
+                    return Err(too_many_cells("XLS", limit));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
