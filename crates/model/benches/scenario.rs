@@ -150,3 +150,22 @@ fn scenario_run_analytic(bencher: Bencher) {
         })
     });
 }
+
+/// The preview's slider path (`?attribution=later`): the whole analytic run without the attribution: both
+/// placements and ledgers, both sides' analytic forecasts with intervals, the target check and sufficiency.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn scenario_preview_without_attribution(bencher: Bencher) {
+    let f = fixture();
+    bencher.bench(|| {
+        scenario::run_attributing(
+            &ScenarioInputs {
+                params: &f.params,
+                history: &f.history,
+                budget: &f.budget,
+                scenario: &f.scenario,
+                threads: None,
+            },
+            scenario::Attributing::Later,
+        )
+    });
+}

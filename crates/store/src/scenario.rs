@@ -126,3 +126,141 @@ impl Store {
             .collect()
     }
 }
+
+/// A Monte-Carlo run of one stored scenario version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSimulation {
+    pub la_code: String,
+    pub name: String,
+    pub version: i64,
+    /// The LA's latest import id when it ran (`None`: no import): a later import makes it stale.
+    pub data_version: Option<i64>,
+    pub sims: u32,
+    pub seed: u64,
+    /// RFC 3339, UTC.
+    pub run_at: String,
+    pub run_by: String,
+    /// How long it ran.
+    pub milliseconds: u64,
+    /// What `highneeds scenario run --engine monte-carlo --format json` prints for it.
+    pub result_json: String,
+}
+
+impl Store {
+    /// Keep a Monte-Carlo run of a stored version (replacing an earlier run of that version). The version must
+    /// exist.
+    pub async fn save_simulation(&self, run: &ScenarioSimulation) -> Result<(), StoreError> {
+        let seed = i64::try_from(run.seed).map_err(|_| StoreError::Unreadable {
+            table: "scenario_simulations",
+            detail: format!("seed {} is beyond what SQLite stores", run.seed),
+        })?;
+        sqlx::query(
+            "INSERT INTO scenario_simulations
+                (la_code, name, version, data_version, sims, seed, run_at, run_by, milliseconds, result_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (la_code, name, version) DO UPDATE SET data_version = excluded.data_version,
+                sims = excluded.sims, seed = excluded.seed, run_at = excluded.run_at, run_by = excluded.run_by,
+                milliseconds = excluded.milliseconds, result_json = excluded.result_json",
+        )
+        .bind(&run.la_code)
+        .bind(&run.name)
+        .bind(run.version)
+        .bind(run.data_version)
+        .bind(i64::from(run.sims))
+        .bind(seed)
+        .bind(&run.run_at)
+        .bind(&run.run_by)
+        .bind(i64::try_from(run.milliseconds).unwrap_or(i64::MAX))
+        .bind(&run.result_json)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The kept Monte-Carlo run of a stored version, if any.
+    pub async fn simulation(
+        &self,
+        la_code: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<ScenarioSimulation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT data_version, sims, seed, run_at, run_by, milliseconds, result_json
+             FROM scenario_simulations WHERE la_code = ? AND name = ? AND version = ?",
+        )
+        .bind(la_code)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let unreadable = |detail: String| StoreError::Unreadable {
+            table: "scenario_simulations",
+            detail,
+        };
+        let sims: i64 = row.try_get(1)?;
+        let seed: i64 = row.try_get(2)?;
+        let milliseconds: i64 = row.try_get(5)?;
+        Ok(Some(ScenarioSimulation {
+            la_code: la_code.to_string(),
+            name: name.to_string(),
+            version,
+            data_version: row.try_get(0)?,
+            sims: u32::try_from(sims).map_err(|_| unreadable(format!("sims {sims}")))?,
+            seed: u64::try_from(seed).map_err(|_| unreadable(format!("seed {seed}")))?,
+            run_at: row.try_get(3)?,
+            run_by: row.try_get(4)?,
+            milliseconds: u64::try_from(milliseconds)
+                .map_err(|_| unreadable(format!("milliseconds {milliseconds}")))?,
+            result_json: row.try_get(6)?,
+        }))
+    }
+}
+
+impl Store {
+    /// Every kept Monte-Carlo run of an LA's scenarios, without their results: (name, version, data version,
+    /// sims, run at, run by), by name and version.
+    pub async fn simulations(&self, la_code: &str) -> Result<Vec<SimulationSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, version, data_version, sims, run_at, run_by FROM scenario_simulations
+             WHERE la_code = ? ORDER BY name, version",
+        )
+        .bind(la_code)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let sims: i64 = row.try_get(3)?;
+            out.push(SimulationSummary {
+                name: row.try_get(0)?,
+                version: row.try_get(1)?,
+                data_version: row.try_get(2)?,
+                sims: u32::try_from(sims).map_err(|_| StoreError::Unreadable {
+                    table: "scenario_simulations",
+                    detail: format!("sims {sims}"),
+                })?,
+                run_at: row.try_get(4)?,
+                run_by: row.try_get(5)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A kept Monte-Carlo run without its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulationSummary {
+    pub name: String,
+    pub version: i64,
+    pub data_version: Option<i64>,
+    pub sims: u32,
+    pub run_at: String,
+    pub run_by: String,
+}
+
+/// Now, as the store writes times (RFC 3339, UTC, milliseconds).
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}

@@ -637,3 +637,57 @@ async fn latest_census_counts_the_census_transitions_end_at() {
         Some(CensusYear::new(2023).unwrap())
     );
 }
+
+#[tokio::test]
+async fn a_monte_carlo_run_is_kept_with_its_scenario_version() {
+    use highneeds_store::ScenarioSimulation;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&db_path(&dir)).await.unwrap();
+    let h = history(200, 1);
+    store
+        .import_history(
+            &la("E06000037", "West Berkshire"),
+            &h,
+            &witan_files(10, &h),
+            "analyst",
+        )
+        .await
+        .unwrap();
+    let v1 = store
+        .save_scenario("E06000037", "Plan", "name = \"Plan\"\n", "officer")
+        .await
+        .unwrap();
+    let run = |milliseconds: u64, json: &str| ScenarioSimulation {
+        la_code: "E06000037".into(),
+        name: "Plan".into(),
+        version: v1,
+        data_version: Some(1),
+        sims: 1000,
+        seed: u64::from(u32::MAX) + 7,
+        run_at: "2026-12-02T11:00:00.000Z".into(),
+        run_by: "officer".into(),
+        milliseconds,
+        result_json: json.into(),
+    };
+    assert_eq!(
+        store.simulation("E06000037", "Plan", v1).await.unwrap(),
+        None
+    );
+    store.save_simulation(&run(500, "{\"a\":1}")).await.unwrap();
+    // A second run of the same version replaces the first.
+    store.save_simulation(&run(250, "{\"a\":2}")).await.unwrap();
+    let kept = store
+        .simulation("E06000037", "Plan", v1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept, run(250, "{\"a\":2}"));
+    // A version that was never saved cannot have a run.
+    let mut orphan = run(100, "{}");
+    orphan.version = v1 + 1;
+    assert!(store.save_simulation(&orphan).await.is_err());
+    assert_eq!(
+        store.simulation("E06000037", "Plan", v1 + 1).await.unwrap(),
+        None
+    );
+}

@@ -165,3 +165,21 @@
   for (const input of controls) input.addEventListener('input', moved);
   form.addEventListener('submit', () => { document.getElementById('whatif-json').value = JSON.stringify(scenario()); });
 })();
+
+// Monte-Carlo on demand (simulation.rs): while a run of this version is going, ask every second how it is; when
+// it has finished (or failed), reload the page to show it.
+(function () {
+  const section = document.getElementById('simulation');
+  if (!section || section.dataset.status !== 'running') return;
+  const url = `/api/v1/scenarios/simulation?name=${encodeURIComponent(section.dataset.name)}&version=${section.dataset.version}`;
+  function poll() {
+    fetch(url, { credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((s) => {
+        if (s && s.status !== 'running') window.location.reload();
+        else window.setTimeout(poll, 1000);
+      })
+      .catch(() => window.setTimeout(poll, 2000));
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -99,6 +99,20 @@ function p95(xs) {
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)];
 }
 
+// Monte-Carlo on demand: the officer starts the full simulation; the page shows it running, polls, and reloads
+// with the probability of balance and the in-year ranges, kept with the version.
+async function monteCarlo(page) {
+  await page.goto(`${base}${scenarioUrl}`);
+  await Promise.all([page.waitForURL(/#simulation-h$/), page.click('#simulate')]);
+  await page.waitForSelector('#mc-p-balanced', { timeout: 60000 });
+  const p = (await page.textContent('#mc-p-balanced')).trim();
+  check(/^\d{1,3} %$/.test(p), `the simulation's probability of balance is shown (${p})`);
+  check((await page.$$('#mc-table tbody tr')).length > 0, 'the simulation\'s in-year ranges are shown');
+  check((await page.getAttribute('#simulation', 'data-status')) === 'done', 'the simulation is kept as done');
+  await shot(page, 'officer_monte_carlo');
+  await axe(page, 'officer scenario page with a simulation');
+}
+
 // An officer edits the Stockton-like example: sliders move, the chart, ledger and balance year redraw without a
 // page load; 50 moves timed from input to redrawn chart; the attribution fills in and adds up.
 async function whatIf(page) {
@@ -174,6 +188,28 @@ async function whatIf(page) {
   const p = p95(times);
   console.log(`input to redrawn chart, 50 moves: p95 ${p.toFixed(1)} ms, median ${[...times].sort((a, b) => a - b)[25].toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
   check(p < 100, `input to redrawn chart p95 ${p.toFixed(1)} ms is under 100 ms`);
+  // A stale answer never overwrites a newer one: the answer to a move is held back (1.5 s) until the next move's
+  // answer is on the page; when it arrives, the page still shows the newer move.
+  const settle = async (value) => { await move('amount', value); return snapshot(); };
+  const high = await settle(Number(await page.$eval('#whatif input[data-field="amount"][type=range]', (x) => x.max)));
+  const none = await settle(0);
+  check(high.chart !== none.chart, 'the block transfer\'s slider changes the chart (for the stale-answer check)');
+  let held = 0;
+  await page.route('**/api/v1/scenarios/preview?attribution=later', async (route) => {
+    held += 1;
+    if (held === 1) await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await page.evaluate(() => {
+    const s = Array.from(document.querySelectorAll('#whatif input[data-field="amount"]')).find((x) => x.type === 'range');
+    s.value = s.max; s.dispatchEvent(new Event('input', { bubbles: true }));
+    s.value = '0'; s.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForTimeout(2500);
+  await page.unroute('**/api/v1/scenarios/preview?attribution=later');
+  const last = await snapshot();
+  check(held >= 2 && last.chart === none.chart && last.balance === none.balance,
+    `an answer that arrives late does not overwrite the newer one (held ${held}; balance ${last.balance}, newer ${none.balance})`);
   // The attribution follows once the sliders rest, and adds up to the total to the penny.
   await page.waitForSelector('#savings-table[data-attribution="shapley-exact"]', { timeout: 30000 }).catch(() => {});
   check(await page.$('#savings-table[data-attribution="shapley-exact"]') !== null, 'the savings by initiative fill in after the sliders rest');
@@ -240,7 +276,7 @@ try {
       check(upload === 403, `viewer cannot post an upload (${upload})`);
     }
     if (role === 'viewer' || role === 'analyst') await scenarioRestrictions(page, role);
-    if (role === 'officer') await whatIf(page);
+    if (role === 'officer') { await whatIf(page); await monteCarlo(page); }
     if (role === 'analyst') {
       // Drill-down: a bar of the chart links to its table.
       await page.goto(`${base}/caseload?by=setting`);

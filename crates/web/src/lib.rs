@@ -18,6 +18,7 @@ pub mod caller;
 pub mod figures;
 pub mod pages;
 pub mod routes;
+pub mod simulation;
 pub mod tables;
 pub mod views;
 pub mod workspace;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub published: figures::PublishedCache,
     /// The scenario workspace's data, fitted models and runs.
     pub workspace: workspace::Workspace,
+    /// Monte-Carlo runs going on or failed (finished runs are in the database).
+    pub simulations: simulation::Jobs,
     /// Counts under this are withheld on the public view.
     pub public_threshold: u64,
     /// Whether cookies carry `Secure` (always, unless the tests' plain-HTTP client asks otherwise).
@@ -103,6 +106,7 @@ pub async fn state(db: &Path, la: Option<&str>, public_threshold: u64) -> Result
         scenario: figures::ScenarioCache::default(),
         published: figures::PublishedCache::default(),
         workspace: workspace::Workspace::default(),
+        simulations: simulation::Jobs::default(),
         public_threshold,
         secure_cookies: true,
     }))

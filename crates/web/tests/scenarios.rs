@@ -383,3 +383,112 @@ fn differences(a: &Value, b: &Value, at: &str) -> Vec<String> {
         _ => vec![format!("{at}: {a} vs {b}")],
     }
 }
+
+/// Monte-Carlo on demand (item 6): an officer starts the full simulation of a stored version; it runs in the
+/// background, the API says `running` then `done`, and the result (the CLI's JSON for that version on the
+/// Monte-Carlo engine: same seed, same figures) is kept with the version, audited, and shown on the page with its
+/// probability of balance. Viewers see it but cannot start one.
+#[tokio::test]
+async fn monte_carlo_on_demand_is_kept_with_its_version() {
+    let app = spawn_app().await;
+    let officer = app.session(Role::Officer).await;
+    let viewer = app.session(Role::Viewer).await;
+    let form = format!(
+        "toml={}",
+        form_urlencoded::byte_serialize(EXAMPLE.as_bytes()).collect::<String>()
+    );
+    app.send(post("/scenarios/save", Some(&officer), &form, true))
+        .await;
+    let name = "Exampleshire DBV plan (Stockton-like)";
+    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let status_url = format!("/api/v1/scenarios/simulation?name={q}&version=1");
+    let status = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
+    assert_eq!(status["status"], "none");
+
+    // A viewer may not start one; an officer may.
+    let start = format!("name={q}&version=1");
+    let r = app
+        .send(post("/scenarios/simulate", Some(&viewer), &start, true))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .send(post("/scenarios/simulate", Some(&officer), &start, true))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut done = Value::Null;
+    for _ in 0..600 {
+        let s = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
+        assert_ne!(s["status"], "failed", "{s}");
+        if s["status"] == "done" {
+            done = s;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["status"], "done", "not done within a minute");
+    assert_eq!(done["run_by"], officer.user.username.as_str());
+    assert_eq!(done["current_data"], true);
+
+    // The same run through the use-case (as the CLI makes it) gives the same figures.
+    let (_, mut scenario) = example_json(&app).await;
+    scenario.assumptions.engine = ScenarioEngine::MonteCarlo;
+    let data = highneeds_usecases::scenario::load_from(&app.state.store, LA)
+        .await
+        .unwrap();
+    let printed = highneeds_usecases::scenario_json::json_value(
+        &run_scenario(&data, &scenario, None).unwrap(),
+    );
+    let expected: Value = serde_json::from_str(&printed.to_string()).unwrap();
+    assert_eq!(done["result"], expected);
+    assert_eq!(done["result"]["engine"], "monte-carlo");
+
+    let kept = app
+        .state
+        .store
+        .simulation(LA, name, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.sims, scenario.assumptions.sims);
+    let (actor, action, detail) = app.audit_actions().await.last().unwrap().clone();
+    assert_eq!(
+        (actor.as_str(), action.as_str()),
+        (officer.user.username.as_str(), "scenario simulated")
+    );
+    assert!(
+        detail.starts_with(&format!(
+            "{name} version 1: {} simulations",
+            scenario.assumptions.sims
+        )),
+        "{detail}"
+    );
+
+    // The page shows the probability, as a percentage of the kept figure; a viewer gets no button.
+    let p = expected["mitigated"]["probability_balanced_by_target"]
+        .as_f64()
+        .unwrap();
+    let page = text(
+        app.send(get(
+            &format!("/scenarios?name={q}&version=1"),
+            Some(&viewer),
+        ))
+        .await,
+    )
+    .await;
+    assert!(page.contains("data-status=\"done\""), "{page}");
+    assert!(
+        page.contains(&format!("id=\"mc-p-balanced\">{:.0} %", p * 100.0)),
+        "{page}"
+    );
+    assert!(page.contains("id=\"mc-table\""));
+    assert!(!page.contains("id=\"simulate\""), "a viewer has the button");
+    let page = text(
+        app.send(get(
+            &format!("/scenarios?name={q}&version=1"),
+            Some(&officer),
+        ))
+        .await,
+    )
+    .await;
+    assert!(page.contains("Run the simulation again"));
+}

@@ -276,8 +276,11 @@ fn xls_sheet_cells(stream: &[u8], pos: usize) -> u64 {
 /// Refuse an `.xls` workbook whose worksheets would make calamine allocate more than `limit` cells: calamine
 /// reads every worksheet when it opens the file, reserving what each DIMENSIONS record claims and building each
 /// sheet as a dense range over the box its cells span (two cells 65,535 rows and columns apart are 4 billion).
-/// The workbook stream is found with the `cfb` crate; a compound file it cannot read is refused.
-pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
+///
+/// The workbook stream is read with the `cfb` crate (a compound file it cannot read is refused) and returned
+/// re-wrapped in a new, well-formed compound file holding that stream alone: calamine's own compound-file reader
+/// then never sees the original container (fuzzing found it slicing past the end of malformed ones).
+pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     let corrupt = |e: &dyn std::fmt::Display| format!("corrupt XLS workbook: {e}");
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
     let mut stream = file
@@ -310,5 +313,18 @@ pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
             _ => {}
         }
     }
-    Ok(())
+    rewrap(&workbook).map_err(|e| corrupt(&e))
+}
+
+/// A new compound file (version 3, as Excel writes) holding `workbook` as its `Workbook` stream.
+fn rewrap(workbook: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut file =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))?;
+    {
+        let mut stream = file.create_stream("/Workbook")?;
+        stream.write_all(workbook)?;
+    }
+    file.flush()?;
+    Ok(file.into_inner().into_inner())
 }

@@ -129,9 +129,10 @@ pub(crate) fn load_first_sheet(bytes: &[u8]) -> Result<Sheet, String> {
             first_range(&mut book, "ODS")
         }
         Format::Xls => {
-            bounds::check_xls_cells(bytes, MAX_CELLS)?;
-            let mut book: Xls<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-                .map_err(|e| format!("corrupt XLS workbook: {e}"))?;
+            let rewrapped = bounds::check_xls_cells(bytes, MAX_CELLS)?;
+            let mut book: Xls<_> =
+                calamine::open_workbook_from_rs(Cursor::new(rewrapped.as_slice()))
+                    .map_err(|e| format!("corrupt XLS workbook: {e}"))?;
             first_range(&mut book, "XLS")
         }
     }

@@ -512,6 +512,7 @@ async fn show(
     let (_, data) = workspace::data(state).await?;
     let (_, parsed) = highneeds_usecases::scenario::read_text("stored", &pick.body, &data);
     let latest = versions.last().map_or(0, |v| v.version);
+    let simulation = crate::simulation::shown(state, &pick.name, pick.version).await?;
     let q = enc(name);
     let version_rows: Vec<Vec<String>> = versions
         .iter()
@@ -542,6 +543,7 @@ async fn show(
                     h2 id="target-h" { "Target check: an in-year balance by " (r.target) }
                     (target_section(r))
                 }
+                (crate::simulation::section(caller, &pick.name, pick.version, &simulation))
                 @if officer(caller) { @if let Some(s) = parsed.as_ref() { (what_if(caller, s)) } }
                 section aria-labelledby="ledger-h" {
                     h2 id="ledger-h" { "DSG high needs ledger" }
