@@ -111,8 +111,8 @@ pub struct StatusArgs {
     /// Database to describe (default: $HIGHNEEDS_DB, else your own database). Never created.
     #[arg(long)]
     pub db: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    pub format: PrintFormat,
 }
 
 /// Print a completion script for a shell.
@@ -141,6 +141,9 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    // An Excel workbook (with --out FILE): one sheet per table and a contents sheet. (A `//` comment: a doc
+    // comment would turn every --format's help into the long layout.)
+    Xlsx,
 }
 
 /// Output formats for commands whose output is a report rather than rows.
@@ -148,6 +151,27 @@ pub enum Format {
 pub enum ReportFormat {
     Table,
     Json,
+    // An Excel workbook (with --out FILE): one sheet per table and a contents sheet. (A `//` comment: a doc
+    // comment would turn every --format's help into the long layout.)
+    Xlsx,
+}
+
+/// What `demo` and `status` print (no workbook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrintFormat {
+    Table,
+    Json,
+}
+
+/// Where `--format xlsx` writes its workbook.
+#[derive(Debug, Args)]
+pub struct WorkbookOut {
+    /// With --format xlsx: the workbook to write (one sheet per table); an existing file is refused unless --force.
+    #[arg(long, value_name = "FILE", required_if_eq("format", "xlsx"))]
+    pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// Which resident population a person-level backtest projects with.
@@ -210,6 +234,8 @@ pub struct ValidateArgs {
     pub files: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
     /// The text encoding of CSV files: utf-8, windows-1252 (Excel's "CSV (Comma delimited)") or iso-8859-1.
     /// Without it a byte-order mark decides, else UTF-8 if the file is valid UTF-8, else Windows-1252 with a
     /// warning naming the first character that decided it.
@@ -334,8 +360,8 @@ pub struct DemoArgs {
     /// Where the dashboard listens (a free port is taken if this one is busy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    pub format: PrintFormat,
 }
 
 /// Where a forecast's history comes from.
@@ -431,9 +457,11 @@ pub struct ForecastArgs {
     /// Extra quantiles to report, e.g. 0.1,0.9 (0.05, 0.5 and 0.95 are always reported).
     #[arg(long, value_delimiter = ',', help_heading = "Output")]
     pub quantiles: Vec<f64>,
-    /// How to write the forecast: a table for people, CSV or JSON for other tools.
+    /// How to write the forecast: a table for people, CSV or JSON for other tools, an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Output")]
     pub format: Format,
+    #[command(flatten, next_help_heading = "Output")]
+    pub workbook: WorkbookOut,
 }
 
 /// Rolling-origin backtest: fit on censuses up to each year, forecast ahead, compare with what happened.
@@ -472,6 +500,8 @@ pub struct BacktestArgs {
     pub model: ModelArgs,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// Where the DfE's published statistics are (for every LA in England).
@@ -517,6 +547,8 @@ pub struct DiagnoseArgs {
     pub witan_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// Compare an LA with its statistical neighbours and England on published indicators.
@@ -544,6 +576,8 @@ pub struct BenchmarkArgs {
     pub year: Option<i32>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 /// DBV plans as scenarios: initiatives with levers, the mitigated ledger, savings by initiative, the target check.
@@ -629,6 +663,8 @@ pub struct ScenarioRunArgs {
     pub engine: Option<EngineArg>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
     /// Worker threads (default: all cores; at most 4 per core, or 8). Does not change the output.
     #[arg(long, value_parser = threads)]
     pub threads: Option<usize>,
@@ -646,6 +682,8 @@ pub struct ScenarioCompareArgs {
     pub engine: EngineArg,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub workbook: WorkbookOut,
 }
 
 #[derive(Debug, Args)]

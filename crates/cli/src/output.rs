@@ -10,6 +10,7 @@ use highneeds_domain::{Setting, SettingMap};
 use highneeds_model::aggregate::AggregateForecast;
 use highneeds_model::forecast::{CensusForecast, FinancialYearForecast};
 use highneeds_model::{Forecast, Summary};
+use highneeds_usecases::report::{Cell, Kind, Report, Table};
 use serde::Serialize;
 
 pub use highneeds_usecases::scenario_json::{quantile_key, summary_json};
@@ -205,102 +206,178 @@ pub fn forecast_csv(f: &Forecast) -> String {
     out
 }
 
-fn count(x: f64) -> String {
-    group_thousands(x.round() as i128)
-}
-
-/// A table for people: totals per census with the 90 % interval, the latest year by setting and need, costs.
-pub fn forecast_table(f: &Forecast, source: &str, map: &SettingMap) -> String {
-    let mut out = String::new();
-    let engine = match (f.engine, f.sims) {
+/// "Monte-Carlo, 1000 simulations, seed 1" or "analytic".
+fn engine_label(f: &Forecast) -> String {
+    match (f.engine, f.sims) {
         (highneeds_model::Engine::MonteCarlo, Some(n)) => {
             format!("Monte-Carlo, {n} simulations, seed {}", f.seed.unwrap_or(0))
         }
         _ => "analytic".to_string(),
-    };
-    let _ = writeln!(out, "Forecast of EHC plans from {source} ({engine})");
-    let _ = writeln!(
-        out,
-        "January {}: {} plans (actual)\n",
+    }
+}
+
+/// Means by one breakdown (setting, need, age group) in every projected census: one row per key, one column per
+/// census.
+fn breakdown_table(
+    sheet: &str,
+    title: &str,
+    key: &str,
+    years: &[CensusForecast],
+    values: impl Fn(&CensusForecast) -> Vec<(String, f64)>,
+) -> Table {
+    let mut t = Table::new(sheet, title).column(key, Kind::Text);
+    for c in years {
+        t = t.column(c.census_year.to_string(), Kind::Count);
+    }
+    let mut keys: Vec<String> = Vec::new();
+    let per_year: Vec<Vec<(String, f64)>> = years.iter().map(&values).collect();
+    for (k, _) in per_year.iter().flatten() {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    for k in keys {
+        let mut row = vec![Cell::text(k.clone())];
+        for y in &per_year {
+            row.push(Cell::number(y.iter().find(|(kk, _)| *kk == k).map(|v| v.1)));
+        }
+        t.push(row);
+    }
+    t
+}
+
+/// Plans per projected census with the 90 % interval, joiners and leavers (and any extra quantiles asked for).
+fn plans_table(f: &Forecast) -> Table {
+    let extra: Vec<f64> = f
+        .census_years
+        .first()
+        .map(|c| c.total.quantiles.iter().map(|q| q.0).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|q| ![0.05, 0.5, 0.95].iter().any(|s| (q - s).abs() < 1e-9))
+        .collect();
+    let mut t = Table::new(
+        "Plans",
+        "EHC plans at each January census (means, 90% interval)",
+    )
+    .column("census", Kind::Year)
+    .column("plans", Kind::Count)
+    .column("90% low", Kind::Count)
+    .column("90% high", Kind::Count);
+    for q in &extra {
+        t = t.column(quantile_key(*q), Kind::Count);
+    }
+    t = t
+        .column("joiners", Kind::Count)
+        .column("leavers", Kind::Count);
+    for (c, fl) in f.census_years.iter().zip(&f.flows) {
+        let mut row: Vec<Cell> = vec![
+            c.census_year.year().into(),
+            c.total.mean.into(),
+            c.total.quantile(0.05).into(),
+            c.total.quantile(0.95).into(),
+        ];
+        row.extend(extra.iter().map(|q| Cell::number(c.total.quantile(*q))));
+        row.extend([fl.joiners.mean.into(), fl.leavers.mean.into()]);
+        t.push(row);
+    }
+    t
+}
+
+/// Cost per financial year with the 90 % interval (and place funding and top-up when the unit costs split).
+fn cost_table(f: &Forecast) -> Table {
+    let split = !f.place_funding.is_empty();
+    let mut t = Table::new(
+        "Cost",
+        "Cost of the plans by financial year (means, 90% interval)",
+    )
+    .column("FY", Kind::Text)
+    .column("cost", Kind::MoneyMillions)
+    .column("90% low", Kind::MoneyMillions)
+    .column("90% high", Kind::MoneyMillions);
+    if split {
+        t = t
+            .column("place funding", Kind::MoneyMillions)
+            .column("top-up", Kind::MoneyMillions);
+    }
+    for (i, y) in f.financial_years.iter().enumerate() {
+        let mut row = vec![
+            Cell::text(y.financial_year.to_string()),
+            y.mean.into(),
+            y.quantile(0.05).map_or(Cell::Missing, Cell::Money),
+            y.quantile(0.95).map_or(Cell::Missing, Cell::Money),
+        ];
+        if let (Some(p), Some(u)) = (f.place_funding.get(i), f.top_up.get(i)) {
+            row.extend([p.mean.into(), u.mean.into()]);
+        }
+        t.push(row);
+    }
+    t
+}
+
+/// The forecast for people: plans per census with the 90 % interval, means by setting, need and age group in
+/// every census, and cost by financial year.
+pub fn forecast_report(f: &Forecast, source: &str, map: &SettingMap) -> Report {
+    let mut r = Report::new(format!(
+        "Forecast of EHC plans from {source} ({})",
+        engine_label(f)
+    ));
+    r.summary.push(format!(
+        "January {}: {} plans (actual)",
         f.base_census,
         group_thousands(i128::from(f.base_total))
-    );
-    let _ = writeln!(
-        out,
-        "{:<8} {:>9} {:>21} {:>9} {:>9}",
-        "census", "plans", "90% interval", "joiners", "leavers"
-    );
-    for (c, fl) in f.census_years.iter().zip(&f.flows) {
-        let lo = c.total.quantile(0.05).unwrap_or(f64::NAN);
-        let hi = c.total.quantile(0.95).unwrap_or(f64::NAN);
-        let _ = writeln!(
-            out,
-            "{:<8} {:>9} {:>21} {:>9} {:>9}",
-            c.census_year,
-            count(c.total.mean),
-            format!("{} – {}", count(lo), count(hi)),
-            count(fl.joiners.mean),
-            count(fl.leavers.mean)
-        );
-    }
-    if let Some(last) = f.census_years.last() {
-        let _ = writeln!(out, "\nJanuary {} by setting:", last.census_year);
-        for (k, s) in &last.by_setting {
-            if s.mean >= 0.5 {
-                let _ = writeln!(out, "  {:<28} {:>8}", k, count(s.mean));
-            }
-        }
+    ));
+    r.tables.push(plans_table(f));
+    let years = &f.census_years;
+    r.tables.push(breakdown_table(
+        "By setting",
+        "Plans by setting (means)",
+        "setting",
+        years,
+        |c| {
+            c.by_setting
+                .iter()
+                .map(|(k, s)| (k.clone(), s.mean))
+                .collect()
+        },
+    ));
+    let differs = years.last().is_some_and(|last| {
         let canonical = canonical_means(last, map);
-        let differs = canonical.keys().ne(last.by_setting.iter().map(|(k, _)| k));
-        if differs && !canonical.is_empty() {
-            let _ = writeln!(out, "January {} by canonical setting:", last.census_year);
-            for (k, v) in &canonical {
-                let _ = writeln!(out, "  {:<28} {:>8}", k, count(*v));
-            }
-        }
-        let _ = writeln!(out, "January {} by need:", last.census_year);
-        for (k, s) in &last.by_need {
-            if s.mean >= 0.5 {
-                let _ = writeln!(out, "  {:<28} {:>8}", k, count(s.mean));
-            }
-        }
-        let _ = writeln!(out, "January {} by age group:", last.census_year);
-        for (g, s) in &last.by_age_group {
-            let _ = writeln!(out, "  {:<28} {:>8}", g.label(), count(s.mean));
-        }
+        !canonical.is_empty() && canonical.keys().ne(last.by_setting.iter().map(|(k, _)| k))
+    });
+    if differs {
+        r.tables.push(breakdown_table(
+            "By canonical setting",
+            "Plans by canonical setting, through the setting map (means)",
+            "canonical setting",
+            years,
+            |c| canonical_means(c, map).into_iter().collect(),
+        ));
     }
+    r.tables.push(breakdown_table(
+        "By need",
+        "Plans by need (means)",
+        "need",
+        years,
+        |c| c.by_need.iter().map(|(k, s)| (k.clone(), s.mean)).collect(),
+    ));
+    r.tables.push(breakdown_table(
+        "By age group",
+        "Plans by age group (means)",
+        "age group",
+        years,
+        |c| {
+            c.by_age_group
+                .iter()
+                .map(|(g, s)| (g.label().to_string(), s.mean))
+                .collect()
+        },
+    ));
     if f.financial_years.iter().any(|y| y.mean != Pence::ZERO) {
-        let split = !f.place_funding.is_empty();
-        let _ = write!(out, "\n{:<10} {:>16} {:>31}", "FY", "cost", "90% interval");
-        if split {
-            let _ = write!(out, " {:>16} {:>16}", "place funding", "top-up");
-        }
-        out.push('\n');
-        for (i, y) in f.financial_years.iter().enumerate() {
-            let lo = y.quantile(0.05).unwrap_or(Pence::ZERO);
-            let hi = y.quantile(0.95).unwrap_or(Pence::ZERO);
-            let _ = write!(
-                out,
-                "{:<10} {:>16} {:>31}",
-                y.financial_year.to_string(),
-                y.mean.to_millions_string(),
-                format!("{} – {}", lo.to_millions_string(), hi.to_millions_string())
-            );
-            if let (Some(p), Some(t)) = (f.place_funding.get(i), f.top_up.get(i)) {
-                let _ = write!(
-                    out,
-                    " {:>16} {:>16}",
-                    p.mean.to_millions_string(),
-                    t.mean.to_millions_string()
-                );
-            }
-            out.push('\n');
-        }
+        r.tables.push(cost_table(f));
     }
-    for n in &f.notes {
-        let _ = writeln!(out, "note: {n}");
-    }
-    out
+    r.notes = f.notes.clone();
+    r
 }
 
 /// The aggregate fallback in the forecast contract's shape: `model` says which ran; totals only.
@@ -338,35 +415,37 @@ pub fn aggregate_csv(f: &AggregateForecast) -> String {
     out
 }
 
-pub fn aggregate_table(f: &AggregateForecast, source: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
+/// The aggregate fallback for people: plans per census with the 90 % interval.
+pub fn aggregate_report(f: &AggregateForecast, source: &str) -> Report {
+    let mut r = Report::new(format!(
         "Forecast of EHC plans from {source} ({} model: aggregate counts only)",
         f.model.code()
-    );
-    let _ = writeln!(
-        out,
-        "January {}: {} plans (actual)\n",
+    ));
+    r.summary.push(format!(
+        "January {}: {} plans (actual)",
         f.base_census,
-        count(f.base_total)
-    );
-    let _ = writeln!(out, "{:<8} {:>9} {:>21}", "census", "plans", "90% interval");
+        group_thousands(f.base_total.round() as i128)
+    ));
+    let mut t = Table::new(
+        "Plans",
+        "EHC plans at each January census (means, 90% interval)",
+    )
+    .column("census", Kind::Year)
+    .column("plans", Kind::Count)
+    .column("90% low", Kind::Count)
+    .column("90% high", Kind::Count);
     for (y, s) in &f.census_years {
-        let lo = s.quantile(0.05).unwrap_or(f64::NAN);
-        let hi = s.quantile(0.95).unwrap_or(f64::NAN);
-        let _ = writeln!(
-            out,
-            "{:<8} {:>9} {:>21}",
-            y,
-            count(s.mean),
-            format!("{} – {}", count(lo), count(hi))
-        );
+        t.push(vec![
+            y.year().into(),
+            s.mean.into(),
+            s.quantile(0.05).into(),
+            s.quantile(0.95).into(),
+        ]);
     }
-    for n in &f.notes {
-        let _ = writeln!(out, "note: {n}");
-    }
-    out
+    r.tables.push(t);
+    r.notes = f.notes.clone();
+    r
 }
 
 pub mod scenario;
+pub mod workbook;

@@ -69,6 +69,42 @@ pub(crate) fn write_file_atomically(
     result
 }
 
+/// Write `bytes` to a new file at `path` (readable by its owner only on Unix), through a temp file beside it:
+/// a reader never sees half a file and a failure leaves nothing behind. An existing file is refused
+/// (`AlreadyExists`, checked again at the last moment by linking rather than renaming) unless `replace`.
+pub fn write_new_file(path: &Path, bytes: &[u8], replace: bool) -> io::Result<()> {
+    let exists = || {
+        io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists (nothing was written)", path.display()),
+        )
+    };
+    if !replace && fs::symlink_metadata(path).is_ok() {
+        return Err(exists());
+    }
+    if replace {
+        return write_file_atomically(path, |w| w.write_all(bytes));
+    }
+    // Written under a temp name, then linked to `path`, which fails if something appeared there meanwhile.
+    let staging = path.with_file_name(format!(
+        ".{}.{}.{}.new",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    write_file_atomically(&staging, |w| w.write_all(bytes))?;
+    let linked = match fs::hard_link(&staging, path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
+        // A file system without hard links (FAT, some network shares): the check above stands.
+        Err(_) if fs::symlink_metadata(path).is_err() => fs::rename(&staging, path),
+        other => other,
+    };
+    let _ = fs::remove_file(&staging);
+    linked
+}
+
 /// A CSV file written atomically (`\n` line ends).
 fn write_atomic(
     path: &Path,

@@ -1,49 +1,46 @@
 //! The benchmark as a report (table text and JSON), as `highneeds benchmark` prints it and the dashboard
 //! shows it: an LA against its statistical neighbours and England on published indicators.
 
-use std::fmt::Write as _;
-
 use highneeds_domain::{LaCode, PublishedStatistics};
 use highneeds_model::benchmark::{Benchmark, IndicatorKind};
 use serde_json::json;
 
-fn value(kind: IndicatorKind, v: Option<f64>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if kind.is_count() => format!("{v:.0}"),
-        Some(v) if kind == IndicatorKind::NewPlansPer100 => format!("{v:.1}"),
-        Some(v) if kind == IndicatorKind::Growth5 => format!("{:+.1}%", v * 100.0),
-        Some(v) => format!("{:.1}%", v * 100.0),
+use crate::report::{text, Cell, Kind, Report, Table};
+
+/// How an indicator's values are shown: plans as a count, new plans per 100 with one decimal, growth with its
+/// sign, the rest as shares.
+fn kind_of(k: IndicatorKind) -> Kind {
+    if k.is_count() {
+        Kind::Count
+    } else if k == IndicatorKind::NewPlansPer100 {
+        Kind::Decimal(1)
+    } else if k == IndicatorKind::Growth5 {
+        Kind::Change
+    } else {
+        Kind::Percent
     }
 }
 
 fn name(stats: &PublishedStatistics, la: LaCode) -> String {
-    stats.name(la).unwrap_or("").chars().take(32).collect()
+    stats.name(la).unwrap_or("").to_string()
 }
 
-pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Benchmark: {} ({}), January {} census",
-        name(stats, b.la),
-        b.la,
-        b.year
-    );
-    let _ = writeln!(
-        out,
-        "\nNeighbours {}",
+fn neighbours_table(b: &Benchmark, stats: &PublishedStatistics) -> Table {
+    let mut t = Table::new(
+        "Neighbours",
         if b.given {
-            "(given by the LA)"
+            "Neighbours (given by the LA)"
         } else {
-            "(nearest on the similarity indicators: distance of z-scores, 0 = identical)"
-        }
-    );
-    let _ = write!(out, "  {:<10} {:<32} {:>8}", "la_code", "name", "distance");
+            "Neighbours (nearest on the similarity indicators: distance of z-scores, 0 = identical)"
+        },
+    )
+    .column("la_code", Kind::Text)
+    .column("name", Kind::Text)
+    .column("distance", Kind::Decimal(2));
     for k in IndicatorKind::SIMILARITY {
-        let _ = write!(out, " {:>10}", short(k));
+        t = t.column(short(k), kind_of(k));
     }
-    out.push('\n');
+    t = t.column("closest on", Kind::Text);
     let me = highneeds_model::benchmark::Neighbour {
         la: b.la,
         distance: Some(0.0),
@@ -51,15 +48,11 @@ pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
         closest: Vec::new(),
     };
     for n in std::iter::once(&me).chain(&b.neighbours) {
-        let _ = write!(
-            out,
-            "  {:<10} {:<32} {:>8}",
-            n.la.as_str(),
-            name(stats, n.la),
-            n.distance
-                .map(|d| format!("{d:.2}"))
-                .unwrap_or_else(|| "-".into())
-        );
+        let mut row = vec![
+            n.la.as_str().into(),
+            name(stats, n.la).into(),
+            n.distance.into(),
+        ];
         for (i, k) in IndicatorKind::SIMILARITY.iter().enumerate() {
             let v = if n.la == b.la {
                 b.positions
@@ -69,53 +62,68 @@ pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
             } else {
                 n.values.get(i).copied().flatten()
             };
-            let _ = write!(out, " {:>10}", value(*k, v));
+            row.push(v.into());
         }
         let why: Vec<&str> = n.closest.iter().map(|k| short(*k)).collect();
-        if !why.is_empty() {
-            let _ = write!(out, "  closest on {}", why.join(", "));
-        }
-        let trimmed = out.trim_end_matches(' ').len();
-        out.truncate(trimmed);
-        out.push('\n');
+        row.push(if why.is_empty() {
+            Cell::Missing
+        } else {
+            why.join(", ").into()
+        });
+        t.push(row);
     }
-    let _ = writeln!(
-        out,
-        "\nPosition (rank 1 = highest; quartile 1 = top quarter of LAs)"
-    );
-    let _ = writeln!(
-        out,
-        "  {:<38} {:>9} {:>11} {:>9} {:>10} {:>8} {:>11}",
-        "indicator", "LA", "neighbours", "England", "rank", "quartile", "among nbrs"
-    );
+    t
+}
+
+fn position_table(b: &Benchmark) -> Table {
+    let mut t = Table::new(
+        "Position",
+        "Position (rank 1 = highest; quartile 1 = top quarter of LAs)",
+    )
+    .column("indicator", Kind::Text)
+    .column("LA", Kind::Decimal(1))
+    .column("neighbours", Kind::Decimal(1))
+    .column("England", Kind::Decimal(1))
+    .column("rank", Kind::Count)
+    .column("of LAs", Kind::Count)
+    .column("quartile", Kind::Count)
+    .column("among nbrs", Kind::Count)
+    .column("of", Kind::Count);
     for p in &b.positions {
-        let _ = writeln!(
-            out,
-            "  {:<38} {:>9} {:>11} {:>9} {:>10} {:>8} {:>11}",
-            p.kind.label(),
-            value(p.kind, p.value),
-            value(p.kind, p.neighbours_median),
-            value(p.kind, p.england),
-            p.rank_england
-                .map(|(r, n)| format!("{r}/{n}"))
-                .unwrap_or_else(|| "-".into()),
-            p.quartile
-                .map(|q| q.to_string())
-                .unwrap_or_else(|| "-".into()),
-            p.rank_neighbours
-                .map(|(r, n)| format!("{r}/{n}"))
-                .unwrap_or_else(|| "-".into()),
-        );
+        let k = kind_of(p.kind);
+        t.push(vec![
+            p.kind.label().into(),
+            Cell::typed(p.value, k),
+            Cell::typed(p.neighbours_median, k),
+            Cell::typed(p.england, k),
+            Cell::number(p.rank_england.map(|r| r.0 as f64)),
+            Cell::number(p.rank_england.map(|r| r.1 as f64)),
+            Cell::number(p.quartile.map(f64::from)),
+            Cell::number(p.rank_neighbours.map(|r| r.0 as f64)),
+            Cell::number(p.rank_neighbours.map(|r| r.1 as f64)),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "  (neighbours = their median; flows and process rates are for the calendar year before the census)"
-    );
-    let _ = writeln!(out, "\nNotes");
-    for n in &b.notes {
-        let _ = writeln!(out, "  - {n}");
-    }
-    out
+    t.note("(neighbours = their median; flows and process rates are for the calendar year before the census)");
+    t
+}
+
+/// The benchmark as a report: the neighbours, then the LA's position on each indicator.
+pub fn report(b: &Benchmark, stats: &PublishedStatistics) -> Report {
+    let mut r = Report::new(format!(
+        "Benchmark: {} ({}), January {} census",
+        name(stats, b.la),
+        b.la,
+        b.year
+    ));
+    r.tables.push(neighbours_table(b, stats));
+    r.tables.push(position_table(b));
+    r.notes = b.notes.clone();
+    r
+}
+
+/// The report as text (what `highneeds benchmark` prints and the dashboard shows).
+pub fn table(b: &Benchmark, stats: &PublishedStatistics) -> String {
+    text::render(&report(b, stats))
 }
 
 fn short(k: IndicatorKind) -> &'static str {

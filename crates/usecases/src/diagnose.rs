@@ -2,317 +2,322 @@
 //! dashboard shows it: where an LA's plans (and, with its budget, spend) grow and why, from the published
 //! statistics. The table is laid out for a Schools Forum paper; the JSON carries the same content.
 
-use std::fmt::Write as _;
-
 use highneeds_model::diagnose::{Diagnosis, GrowthLine, TRANSITION_NCYS};
 use serde_json::{json, Value};
 
-fn count(x: f64) -> String {
-    highneeds_domain::money::group_thousands(x.round() as i128)
-}
-
-fn opt_count(x: Option<f64>) -> String {
-    x.map(count).unwrap_or_else(|| "-".into())
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.1}%", v * 100.0))
-        .unwrap_or_else(|| "-".into())
-}
+use crate::report::{text, Cell, Kind, Report, Table};
 
 fn signed(x: Option<f64>) -> String {
     x.map(|v| format!("{:+.1}%", v * 100.0))
         .unwrap_or_else(|| "-".into())
 }
 
-fn pounds(x: f64) -> String {
-    format!("£{}", count(x))
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
 }
 
 fn growth_table(
-    out: &mut String,
-    title: &str,
+    (sheet, title, key): (&str, &str, &str),
     from: i32,
     to: i32,
     lines: &[GrowthLine],
-    total: Option<&GrowthLine>,
-) {
-    let _ = writeln!(out, "\n{title}");
-    let _ = writeln!(
-        out,
-        "  {:<46} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}",
-        "", from, to, "share", "CAGR", "contrib", "Eng CAGR", "Eng share"
-    );
-    for l in lines.iter().chain(total) {
-        let label: String = l.label.chars().take(46).collect();
-        let _ = writeln!(
-            out,
-            "  {:<46} {:>7} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9}",
-            label,
-            opt_count(l.before),
-            opt_count(l.after),
-            pct(l.share),
-            signed(l.cagr),
-            pct(l.contribution),
-            signed(l.england_cagr),
-            pct(l.england_share)
-        );
+) -> Table {
+    let mut t = Table::new(sheet, title)
+        .column(key, Kind::Text)
+        .column(from.to_string(), Kind::Count)
+        .column(to.to_string(), Kind::Count)
+        .column("share", Kind::Percent)
+        .column("CAGR", Kind::Change)
+        .column("contrib", Kind::Percent)
+        .column("Eng CAGR", Kind::Change)
+        .column("Eng share", Kind::Percent);
+    for l in lines {
+        t.push(vec![
+            l.label.as_str().into(),
+            l.before.into(),
+            l.after.into(),
+            l.share.into(),
+            l.cagr.into(),
+            l.contribution.into(),
+            l.england_cagr.into(),
+            l.england_share.into(),
+        ]);
     }
+    t
 }
 
-/// The table a Schools Forum paper could use.
-pub fn table(d: &Diagnosis, name: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Diagnostic: {name} ({}), January {} to January {}",
-        d.la, d.from, d.to
-    );
-    let _ = writeln!(
-        out,
-        "Source: DfE, Education, health and care plans (SEN2), published statistics; England for comparison"
-    );
-    let _ = writeln!(
-        out,
-        "(share = of plans in the later year; CAGR = growth a year; contrib = share of the growth; Eng = England)"
-    );
-    let _ = writeln!(out, "\nWhat drives growth");
-    for (i, s) in d.drivers.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {s}", i + 1);
-    }
-    let _ = writeln!(out, "\nEHC plans at each January census");
-    let _ = writeln!(
-        out,
-        "  {:<8} {:>7} {:>8} {:>8}",
-        "census", "plans", "growth", "England"
-    );
+fn caseload_table(d: &Diagnosis) -> Table {
+    let mut t = Table::new("Plans", "EHC plans at each January census")
+        .column("census", Kind::Year)
+        .column("plans", Kind::Count)
+        .column("growth", Kind::Change)
+        .column("England", Kind::Change)
+        .column("note", Kind::Text);
     for c in &d.caseload {
-        let _ = writeln!(
-            out,
-            "  {:<8} {:>7} {:>8} {:>8}{}",
-            c.census_year,
-            count(c.plans),
-            signed(c.growth),
-            signed(c.england_growth),
+        t.push(vec![
+            c.census_year.into(),
+            c.plans.into(),
+            c.growth.into(),
+            c.england_growth.into(),
             if c.apportioned {
-                "  (estimated: boundary change)"
+                "(estimated: boundary change)".into()
             } else {
-                ""
-            }
-        );
+                Cell::Missing
+            },
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "  {} a year over {} years (England {})",
+    t.note(format!(
+        "{} a year over {} years (England {})",
         signed(d.total.cagr),
         d.to - d.from,
         signed(d.total.england_cagr)
+    ));
+    t
+}
+
+fn new_plans_table(n: &highneeds_model::diagnose::NewPlans) -> Table {
+    let mut t = Table::new(
+        "New plans by age",
+        format!(
+            "New EHC plans made in {} by age group (published by age group only)",
+            n.calendar_year
+        ),
+    )
+    .column("age", Kind::Text)
+    .column("plans", Kind::Count)
+    .column("share", Kind::Percent)
+    .column("England", Kind::Percent);
+    for (g, v, sh, e) in &n.by_age {
+        t.push(vec![
+            g.label().into(),
+            (*v).into(),
+            (*sh).into(),
+            (*e).into(),
+        ]);
+    }
+    t.push(vec!["total".into(), n.total.into()]);
+    t.note(format!(
+        "{} a year since {} (England {})",
+        signed(n.cagr),
+        n.since,
+        signed(n.england_cagr)
+    ));
+    t
+}
+
+fn person_level_tables(p: &highneeds_model::diagnose::new_plans::NewPlansByNcy) -> [Table; 2] {
+    let mut ncy = Table::new(
+        "New plans by NCY",
+        format!(
+            "New plans by NCY at first plan (person-level history, censuses {}-{}: {} new plans)",
+            p.first_census, p.last_census, p.total
+        ),
+    )
+    .column("NCY", Kind::Decimal(0))
+    .column("plans", Kind::Count)
+    .column("share", Kind::Percent)
+    .column("note", Kind::Text);
+    for (n, c, sh) in &p.by_ncy {
+        ncy.push(vec![
+            (*n).into(),
+            (*c).into(),
+            (*sh).into(),
+            if TRANSITION_NCYS.contains(n) {
+                "transition year".into()
+            } else {
+                Cell::Missing
+            },
+        ]);
+    }
+    ncy.note(format!(
+        "at transition years (NCY -1/0, 6/7, 11/12): {}",
+        pct(p.transition_share)
+    ));
+    let mut need = Table::new("New plans by need", "New plans by need at first plan")
+        .column("need", Kind::Text)
+        .column("plans", Kind::Count)
+        .column("share", Kind::Percent);
+    for (n, c, sh) in &p.by_need {
+        need.push(vec![n.as_str().into(), (*c).into(), (*sh).into()]);
+    }
+    need.note(format!(
+        "the three commonest needs: {}",
+        pct(p.top_three_share)
+    ));
+    [ncy, need]
+}
+
+fn process_table(d: &Diagnosis) -> Table {
+    let mut t = Table::new(
+        "Requests and timeliness",
+        "Requests for assessment and timeliness (calendar years)",
+    )
+    .column("year", Kind::Year)
+    .column("requests", Kind::Count)
+    .column("refused", Kind::Percent)
+    .column("England", Kind::Percent)
+    .column("issued", Kind::Count)
+    .column("20 weeks", Kind::Percent)
+    .column("England", Kind::Percent)
+    .column("mediation", Kind::Count)
+    .column("tribunal", Kind::Count);
+    for p in &d.process {
+        t.push(vec![
+            p.calendar_year.into(),
+            p.requests.into(),
+            p.refused_share.into(),
+            p.england_refused_share.into(),
+            p.plans_issued.into(),
+            p.within_20_weeks.into(),
+            p.england_within_20_weeks.into(),
+            p.mediations.into(),
+            p.tribunals.into(),
+        ]);
+    }
+    t
+}
+
+fn spend_tables(s: &highneeds_model::diagnose::Spend) -> Vec<Table> {
+    let mut years = Table::new("Spend", "High Needs spend (the LA's budget file)")
+        .column("FY", Kind::Text)
+        .column("expenditure", Kind::Money)
+        .column("allocation", Kind::Money)
+        .column("plans", Kind::Count)
+        .column("per plan", Kind::Money);
+    for y in &s.years {
+        years.push(vec![
+            y.financial_year.as_str().into(),
+            Cell::pounds(Some(y.expenditure)),
+            Cell::pounds(y.allocation),
+            y.plans.into(),
+            Cell::pounds(y.unit_cost),
+        ]);
+    }
+    if let Some(g) = &s.decomposition {
+        let f = &g.factors;
+        years.note(format!(
+            "spend {} to {}: ×{:.4} = volume ×{:.4} · mix ×{:.4} · rate ×{:.4}{}",
+            g.from,
+            g.to,
+            f.spend,
+            f.volume,
+            f.mix,
+            f.rate,
+            if g.by_setting {
+                ""
+            } else {
+                " (mix and rate together: spend not by setting)"
+            }
+        ));
+    }
+    let mut out = vec![years];
+    if let Some(first) = s.by_setting.first() {
+        let mut t = Table::new(
+            "Spend by setting",
+            format!(
+                "High Needs spend by setting, {} to {}",
+                first.from, first.to
+            ),
+        )
+        .column("setting", Kind::Text)
+        .column(first.from.clone(), Kind::Money)
+        .column(first.to.clone(), Kind::Money)
+        .column("share", Kind::Percent)
+        .column("CAGR", Kind::Change)
+        .column("contrib", Kind::Percent)
+        .column(format!("per plan {}", first.from), Kind::Money)
+        .column(format!("per plan {}", first.to), Kind::Money);
+        for l in &s.by_setting {
+            t.push(vec![
+                l.setting.label().into(),
+                Cell::pounds(Some(l.spend_before)),
+                Cell::pounds(Some(l.spend_after)),
+                l.share.into(),
+                l.cagr.into(),
+                l.contribution.into(),
+                Cell::pounds(l.unit_cost_before),
+                Cell::pounds(l.unit_cost_after),
+            ]);
+        }
+        out.push(t);
+    }
+    out
+}
+
+/// The diagnostic as a report: the tables a Schools Forum paper could use.
+pub fn report(d: &Diagnosis, name: &str) -> Report {
+    let mut r = Report::new(format!(
+        "Diagnostic: {name} ({}), January {} to January {}",
+        d.la, d.from, d.to
+    ));
+    r.summary.push(
+        "Source: DfE, Education, health and care plans (SEN2), published statistics; England for comparison"
+            .into(),
     );
+    r.summary.push(
+        "(share = of plans in the later year; CAGR = growth a year; contrib = share of the growth; Eng = England)"
+            .into(),
+    );
+    let mut drivers = Table::new("Drivers", "What drives growth")
+        .column("rank", Kind::Count)
+        .column("driver", Kind::Text);
+    for (i, s) in d.drivers.iter().enumerate() {
+        drivers.push(vec![(i + 1).into(), s.as_str().into()]);
+    }
+    r.tables.push(drivers);
+    r.tables.push(caseload_table(d));
     if !d.by_setting.is_empty() {
-        growth_table(
-            &mut out,
-            "EHC plans by setting",
+        r.tables.push(growth_table(
+            ("By setting", "EHC plans by setting", "setting"),
             d.from,
             d.to,
             &d.by_setting,
-            None,
-        );
+        ));
     }
     if !d.by_age.is_empty() {
-        growth_table(
-            &mut out,
-            "EHC plans by age group (age on 31 August before the census)",
+        r.tables.push(growth_table(
+            (
+                "By age group",
+                "EHC plans by age group (age on 31 August before the census)",
+                "age group",
+            ),
             d.from,
             d.to,
             &d.by_age,
-            None,
-        );
+        ));
     }
-    growth_table(
-        &mut out,
-        "Specialist places, independent placements and young adults (share and growth of all plans)",
+    r.tables.push(growth_table(
+        (
+            "Specialist and young adults",
+            "Specialist places, independent placements and young adults (share and growth of all plans)",
+            "plans",
+        ),
         d.from,
         d.to,
         &d.focus,
-        None,
-    );
+    ));
     if let Some(n) = &d.new_plans {
-        let _ = writeln!(
-            out,
-            "\nNew EHC plans made in {} by age group (published by age group only)",
-            n.calendar_year
-        );
-        let _ = writeln!(
-            out,
-            "  {:<12} {:>6} {:>7} {:>9}",
-            "age", "plans", "share", "England"
-        );
-        for (g, v, sh, e) in &n.by_age {
-            let _ = writeln!(
-                out,
-                "  {:<12} {:>6} {:>7} {:>9}",
-                g.label(),
-                count(*v),
-                pct(Some(*sh)),
-                pct(*e)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "  {:<12} {:>6}   {} a year since {} (England {})",
-            "total",
-            count(n.total),
-            signed(n.cagr),
-            n.since,
-            signed(n.england_cagr)
-        );
+        r.tables.push(new_plans_table(n));
     }
     if let Some(p) = &d.person_level {
-        let _ = writeln!(
-            out,
-            "\nNew plans by NCY at first plan (person-level history, censuses {}-{}: {} new plans)",
-            p.first_census,
-            p.last_census,
-            count(p.total as f64)
-        );
-        let _ = writeln!(out, "  {:<6} {:>6} {:>7}", "NCY", "plans", "share");
-        for (n, c, sh) in &p.by_ncy {
-            let mark = if TRANSITION_NCYS.contains(n) {
-                "  transition year"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "  {:<6} {:>6} {:>7}{mark}", n, c, pct(Some(*sh)));
-        }
-        let _ = writeln!(
-            out,
-            "  at transition years (NCY -1/0, 6/7, 11/12): {}",
-            pct(Some(p.transition_share))
-        );
-        let _ = writeln!(out, "  by need at first plan:");
-        for (need, c, sh) in &p.by_need {
-            let _ = writeln!(out, "  {:<6} {:>6} {:>7}", need, c, pct(Some(*sh)));
-        }
-        let _ = writeln!(
-            out,
-            "  the three commonest needs: {}",
-            pct(Some(p.top_three_share))
-        );
+        r.tables.extend(person_level_tables(p));
     }
     if !d.process.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nRequests for assessment and timeliness (calendar years)"
-        );
-        let _ = writeln!(
-            out,
-            "  {:<6} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>9} {:>9}",
-            "year",
-            "requests",
-            "refused",
-            "England",
-            "issued",
-            "20 weeks",
-            "England",
-            "mediation",
-            "tribunal"
-        );
-        for p in &d.process {
-            let _ = writeln!(
-                out,
-                "  {:<6} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>9} {:>9}",
-                p.calendar_year,
-                opt_count(p.requests),
-                pct(p.refused_share),
-                pct(p.england_refused_share),
-                opt_count(p.plans_issued),
-                pct(p.within_20_weeks),
-                pct(p.england_within_20_weeks),
-                opt_count(p.mediations),
-                opt_count(p.tribunals)
-            );
-        }
+        r.tables.push(process_table(d));
     }
     match &d.spend {
-        Some(s) => {
-            let _ = writeln!(out, "\nHigh Needs spend (the LA's budget file)");
-            let _ = writeln!(
-                out,
-                "  {:<8} {:>14} {:>14} {:>7} {:>10}",
-                "FY", "expenditure", "allocation", "plans", "per plan"
-            );
-            for y in &s.years {
-                let _ = writeln!(
-                    out,
-                    "  {:<8} {:>14} {:>14} {:>7} {:>10}",
-                    y.financial_year,
-                    pounds(y.expenditure),
-                    y.allocation.map(pounds).unwrap_or_else(|| "-".into()),
-                    opt_count(y.plans),
-                    y.unit_cost.map(pounds).unwrap_or_else(|| "-".into())
-                );
-            }
-            if !s.by_setting.is_empty() {
-                let first = &s.by_setting[0];
-                let _ = writeln!(
-                    out,
-                    "  by setting, {} to {}:\n  {:<40} {:>13} {:>13} {:>7} {:>8} {:>8} {:>9} {:>9}",
-                    first.from,
-                    first.to,
-                    "",
-                    first.from,
-                    first.to,
-                    "share",
-                    "CAGR",
-                    "contrib",
-                    "per plan",
-                    "per plan"
-                );
-                for l in &s.by_setting {
-                    let _ = writeln!(
-                        out,
-                        "  {:<40} {:>13} {:>13} {:>7} {:>8} {:>8} {:>9} {:>9}",
-                        l.setting.label(),
-                        pounds(l.spend_before),
-                        pounds(l.spend_after),
-                        pct(Some(l.share)),
-                        signed(l.cagr),
-                        pct(l.contribution),
-                        l.unit_cost_before.map(pounds).unwrap_or_else(|| "-".into()),
-                        l.unit_cost_after.map(pounds).unwrap_or_else(|| "-".into())
-                    );
-                }
-            }
-            if let Some(g) = &s.decomposition {
-                let f = &g.factors;
-                let _ = writeln!(
-                    out,
-                    "  spend {} to {}: ×{:.4} = volume ×{:.4} · mix ×{:.4} · rate ×{:.4}{}",
-                    g.from,
-                    g.to,
-                    f.spend,
-                    f.volume,
-                    f.mix,
-                    f.rate,
-                    if g.by_setting {
-                        ""
-                    } else {
-                        " (mix and rate together: spend not by setting)"
-                    }
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(out, "\nHigh Needs spend: not available (see notes)");
-        }
+        Some(s) => r.tables.extend(spend_tables(s)),
+        None => r
+            .summary
+            .push("High Needs spend: not available (see notes)".into()),
     }
-    if !d.notes.is_empty() {
-        let _ = writeln!(out, "\nNotes");
-        for n in &d.notes {
-            let _ = writeln!(out, "  - {n}");
-        }
-    }
-    out
+    r.notes = d.notes.clone();
+    r
+}
+
+/// The report as text (what `highneeds diagnose` prints and the dashboard shows).
+pub fn table(d: &Diagnosis, name: &str) -> String {
+    text::render(&report(d, name))
 }
 
 fn line_json(l: &GrowthLine) -> Value {

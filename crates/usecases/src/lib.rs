@@ -16,6 +16,7 @@ pub mod history;
 pub mod home;
 pub mod import;
 pub mod published;
+pub mod report;
 pub mod scenario;
 pub mod scenario_json;
 pub mod sen2;

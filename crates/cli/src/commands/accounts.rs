@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use highneeds_store::Store;
+use highneeds_usecases::report::{text, Kind, Table};
 use highneeds_web::accounts;
 
 use crate::args::{AccountDb, TokenAction, TokenArgs, UserAction, UserArgs};
@@ -65,16 +66,20 @@ pub fn user(args: UserArgs) -> Result<ExitCode> {
         }
         UserAction::List { db } => {
             let users = with_store(&db, async |store, la| Ok(store.users(la).await?))?;
-            println!("{:<24} {:<8} {:<8} created", "username", "role", "status");
+            let mut t = Table::new("Accounts", "Accounts of the dashboard")
+                .column("username", Kind::Text)
+                .column("role", Kind::Text)
+                .column("status", Kind::Text)
+                .column("created", Kind::Text);
             for u in users {
-                println!(
-                    "{:<24} {:<8} {:<8} {}",
-                    u.username,
-                    u.role,
-                    if u.disabled { "disabled" } else { "active" },
-                    u.created_at
-                );
+                t.push(vec![
+                    u.username.into(),
+                    u.role.to_string().into(),
+                    if u.disabled { "disabled" } else { "active" }.into(),
+                    u.created_at.to_string().into(),
+                ]);
             }
+            print!("{}", text::table(&t));
         }
         UserAction::SetRole { username, role, db } => {
             let role = accounts::role(&role)?;
@@ -114,20 +119,22 @@ pub fn token(args: TokenArgs) -> Result<ExitCode> {
         }
         TokenAction::List { db } => {
             let tokens = with_store(&db, async |store, la| Ok(store.api_tokens(la).await?))?;
-            println!(
-                "{:<4} {:<24} {:<20} {:<26} revoked",
-                "id", "user", "label", "created"
-            );
+            let mut table = Table::new("Tokens", "API tokens (never the tokens themselves)")
+                .column("id", Kind::Decimal(0))
+                .column("user", Kind::Text)
+                .column("label", Kind::Text)
+                .column("created", Kind::Text)
+                .column("revoked", Kind::Text);
             for t in tokens {
-                println!(
-                    "{:<4} {:<24} {:<20} {:<26} {}",
-                    t.token_id,
-                    t.username,
-                    t.label,
-                    t.created_at,
-                    t.revoked_at.unwrap_or_else(|| "-".into())
-                );
+                table.push(vec![
+                    t.token_id.into(),
+                    t.username.into(),
+                    t.label.into(),
+                    t.created_at.to_string().into(),
+                    t.revoked_at.unwrap_or_else(|| "-".into()).into(),
+                ]);
             }
+            print!("{}", text::table(&table));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,18 +1,20 @@
 //! `highneeds backtest`.
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use highneeds_model::backtest::{backtest, BacktestOptions, Method, PopulationUse, Report, LEVELS};
 use highneeds_model::backtest_tuning::{origins_after, tune, PersonTuning};
 use highneeds_model::{Engine, JoinerTrend, MonteCarloOptions};
+use highneeds_usecases::report::{text, Cell, Kind, Report as TableReport, Table};
 use serde_json::json;
 
 use crate::args::{BacktestArgs, EngineArg, PopulationArg, ReportFormat};
 use crate::commands::{fit_options, load_history};
+use crate::output::workbook;
 
 pub fn run(args: BacktestArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == ReportFormat::Xlsx)?;
     if args.horizon == 0 || args.horizon > 15 {
         bail!("--horizon must be between 1 and 15, not {}", args.horizon);
     }
@@ -22,6 +24,7 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
             args.horizon,
             args.tune_until,
             args.format,
+            &args.workbook,
         );
     }
     let (history, source) = load_history(&args.source)?;
@@ -74,11 +77,31 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        ReportFormat::Table => {
-            if let Some(t) = &tuning {
-                print!("{}", tuning_line(t));
+        ReportFormat::Table => print!(
+            "{}",
+            text::render(&backtest_report(&report, &source, tuning.as_ref()))
+        ),
+        ReportFormat::Xlsx => {
+            let mut r = backtest_report(&report, &source, tuning.as_ref());
+            r.input("source", &source);
+            r.input("horizon", args.horizon);
+            r.input("population", report.population.code());
+            r.input("fewest years of transitions", args.min_years);
+            r.input(
+                "engine",
+                match args.model.engine {
+                    EngineArg::Analytic => "analytic",
+                    EngineArg::MonteCarlo => "monte-carlo",
+                },
+            );
+            if args.model.engine == EngineArg::MonteCarlo {
+                r.input("simulations", args.model.sims);
+                r.input("seed", args.model.seed);
             }
-            print!("{}", report_table(&report, &source));
+            if let Some(y) = args.tune_until {
+                r.input("settings chosen on censuses up to", y);
+            }
+            workbook::write(&args.workbook, r)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -145,60 +168,70 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn report_table(r: &Report, source: &str) -> String {
-    let mut out = String::new();
+/// The scores per method and horizon, and the model's forecasts from each origin.
+fn backtest_report(r: &Report, source: &str, tuning: Option<&PersonTuning>) -> TableReport {
     let origins: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
-    let _ = writeln!(out, "Backtest of {source}: origins {}", origins.join(", "));
-    let _ = writeln!(
-        out,
-        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)\n{}\n",
-        r.population.describe()
+    let mut out = TableReport::new(format!(
+        "Backtest of {source}: origins {}",
+        origins.join(", ")
+    ));
+    if let Some(t) = tuning {
+        out.summary.extend(
+            tuning_line(t)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+    }
+    out.summary.push(
+        "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)"
+            .to_string(),
     );
-    let _ = writeln!(
-        out,
-        "{:<20} {:>7} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}",
-        "method", "horizon", "cases", "MAPE", "bias", "cov 50%", "cov 80%", "cov 90%", "cov 95%"
-    );
+    out.summary.push(r.population.describe().to_string());
+    let mut scores = Table::new("Scores", "Accuracy by method and horizon")
+        .column("method", Kind::Text)
+        .column("horizon", Kind::Count)
+        .column("cases", Kind::Count)
+        .column("MAPE", Kind::Percent)
+        .column("bias", Kind::Percent);
+    for l in LEVELS {
+        scores = scores.column(format!("cov {}%", level_key(l)), Kind::Percent);
+    }
     for s in &r.scores {
-        let cov = s
-            .coverage
-            .map(|c| c.map(pct))
-            .unwrap_or_else(|| ["-".into(), "-".into(), "-".into(), "-".into()]);
-        let _ = writeln!(
-            out,
-            "{:<20} {:>7} {:>5} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}",
-            s.method.code(),
-            s.horizon,
-            s.cases,
-            pct(s.mape),
-            pct(s.bias),
-            cov[0],
-            cov[1],
-            cov[2],
-            cov[3]
-        );
+        let mut row = vec![
+            s.method.code().into(),
+            s.horizon.into(),
+            s.cases.into(),
+            s.mape.into(),
+            s.bias.into(),
+        ];
+        row.extend((0..LEVELS.len()).map(|i| Cell::number(s.coverage.map(|c| c[i]))));
+        scores.push(row);
     }
-    let _ = writeln!(
-        out,
-        "\nforecasts of the model (trended), with 90% intervals:"
-    );
+    scores.note("cov = share of actual values inside the interval at that level; MAPE = mean absolute percentage error");
+    out.tables.push(scores);
+    let mut points = Table::new(
+        "Model forecasts",
+        "Forecasts of the model (trended), with 90% intervals",
+    )
+    .column("origin", Kind::Year)
+    .column("census", Kind::Year)
+    .column("forecast", Kind::Count)
+    .column("90% low", Kind::Count)
+    .column("90% high", Kind::Count)
+    .column("actual", Kind::Count)
+    .column("error", Kind::Change);
     for p in r.points.iter().filter(|p| p.method == Method::Trended) {
-        let (lo, hi) = p.interval.unwrap_or((f64::NAN, f64::NAN));
-        let _ = writeln!(
-            out,
-            "  from {} to {}: {:.0} [{:.0} – {:.0}] vs actual {:.0} ({})",
-            p.origin,
-            p.origin.year() + p.horizon as i32,
-            p.forecast,
-            lo,
-            hi,
-            p.actual,
-            if p.error_share().is_finite() {
-                format!("{:+.1}%", p.error_share() * 100.0)
-            } else {
-                "n/a".to_string()
-            }
-        );
+        points.push(vec![
+            p.origin.year().into(),
+            (p.origin.year() + p.horizon as i32).into(),
+            p.forecast.into(),
+            Cell::number(p.interval.map(|i| i.0)),
+            Cell::number(p.interval.map(|i| i.1)),
+            p.actual.into(),
+            p.error_share().into(),
+        ]);
     }
+    out.tables.push(points);
     out
 }

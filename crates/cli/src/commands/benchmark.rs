@@ -6,12 +6,14 @@ use anyhow::{anyhow, bail, Result};
 use highneeds_domain::Measure;
 use highneeds_model::benchmark::benchmark;
 
-use highneeds_usecases::benchmark::{table, to_json};
+use highneeds_usecases::benchmark::{report, table, to_json};
 
 use crate::args::{BenchmarkArgs, ReportFormat};
 use crate::commands::published::{la_code, load};
+use crate::output::workbook;
 
 pub fn run(args: BenchmarkArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == ReportFormat::Xlsx)?;
     let (stats, current) = load(&args.published)?;
     let la = la_code(&args.la, &current)?;
     let year = match args.year {
@@ -39,6 +41,25 @@ pub fn run(args: BenchmarkArgs) -> Result<ExitCode> {
     match args.format {
         ReportFormat::Table => print!("{}", table(&b, &stats)),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&b, &stats))?),
+        ReportFormat::Xlsx => {
+            let mut r = report(&b, &stats);
+            r.input("LA", format!("{la} {}", stats.name(la).unwrap_or("")));
+            r.input("published statistics", args.published.display());
+            r.input("census", year);
+            r.input(
+                "neighbours",
+                if given.is_empty() {
+                    format!("the {} nearest", args.count)
+                } else {
+                    given
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            );
+            workbook::write(&args.workbook, r)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,16 @@
 //! `highneeds demo`: build Exampleshire from nothing (`highneeds_usecases::demo`) and print what it holds.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use highneeds_domain::money::group_thousands;
+use highneeds_model::ledger::LedgerRow;
 use highneeds_usecases::demo::{build, EXAMPLESHIRE};
+use highneeds_usecases::report::{text, Kind, Table};
 use serde_json::json;
 
-use crate::args::{DemoArgs, ReportFormat};
+use crate::args::{DemoArgs, PrintFormat};
 use crate::commands::print_rejected;
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
@@ -24,7 +27,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     let (files_dir, sen2_dir) = (&demo.files_dir, &demo.sen2_dir);
 
     match args.format {
-        ReportFormat::Json => {
+        PrintFormat::Json => {
             let doc = json!({
                 "la": {"code": EXAMPLESHIRE, "name": demo.la_name},
                 "database": db_path.display().to_string(),
@@ -50,7 +53,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        ReportFormat::Table => {
+        PrintFormat::Table => {
             println!(
                 "{} ({EXAMPLESHIRE}), a synthetic LA, built into {}",
                 demo.la_name,
@@ -61,22 +64,16 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
                 "EHC plans in January {last}: {}",
                 group_thousands(i128::from(total))
             );
-            println!("\nby setting:");
-            for (k, v) in by_setting {
-                println!(
-                    "  {k:<28} {:>6} {:>5.1}%",
-                    group_thousands(i128::from(*v)),
-                    *v as f64 * 100.0 / total.max(1) as f64
-                );
-            }
-            println!("\nby primary need:");
-            for (k, v) in by_need {
-                println!(
-                    "  {k:<28} {:>6} {:>5.1}%",
-                    group_thousands(i128::from(*v)),
-                    *v as f64 * 100.0 / total.max(1) as f64
-                );
-            }
+            println!();
+            print!(
+                "{}",
+                text::table(&shares("Plans by setting", "setting", by_setting, total))
+            );
+            println!();
+            print!(
+                "{}",
+                text::table(&shares("Plans by primary need", "need", by_need, total))
+            );
             println!("\nfrom the SEN2 returns ({}):", sen2_dir.display());
             for l in sen2_lines {
                 println!("  {l}");
@@ -85,27 +82,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             for w in warnings {
                 println!("  {w}");
             }
-            println!("\nforecast (analytic engine, damped joiner trend):");
-            for c in &forecast.census_years {
-                println!(
-                    "  January {}: {:>6} plans (90% interval {} – {})",
-                    c.census_year,
-                    group_thousands(c.total.mean.round() as i128),
-                    group_thousands(c.total.quantile(0.05).unwrap_or(0.0).round() as i128),
-                    group_thousands(c.total.quantile(0.95).unwrap_or(0.0).round() as i128)
-                );
-            }
-            println!("\nDSG high needs ledger (from hnb-budget.csv):");
-            for r in rows {
-                println!(
-                    "  {}: income {:>9}, spend {:>9}, in-year {:>9}, closing {:>9}",
-                    r.budget.financial_year,
-                    r.income.to_millions_string(),
-                    r.budget.expenditure.to_millions_string(),
-                    r.in_year.to_millions_string(),
-                    r.closing.to_millions_string()
-                );
-            }
+            println!();
+            print!("{}", text::table(&forecast_table(forecast)));
+            println!();
+            print!("{}", text::table(&ledger_table(rows)));
             println!(
                 "\nnext: highneeds forecast --db {} --format table",
                 db_path.display()
@@ -116,6 +96,58 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     serve(&db_path, args.bind)
+}
+
+/// Plans by one breakdown at the last census, with each one's share of all plans.
+fn shares(title: &str, key: &str, counts: &BTreeMap<String, u64>, total: u64) -> Table {
+    let mut t = Table::new(title, title)
+        .column(key, Kind::Text)
+        .column("plans", Kind::Count)
+        .column("share", Kind::Percent);
+    for (k, v) in counts {
+        let share = (total > 0).then(|| *v as f64 / total as f64);
+        t.push(vec![k.as_str().into(), (*v).into(), share.into()]);
+    }
+    t
+}
+
+fn forecast_table(f: &highneeds_model::Forecast) -> Table {
+    let mut t = Table::new(
+        "Forecast",
+        "Forecast (analytic engine, damped joiner trend): plans at each January census",
+    )
+    .column("census", Kind::Year)
+    .column("plans", Kind::Count)
+    .column("90% low", Kind::Count)
+    .column("90% high", Kind::Count);
+    for c in &f.census_years {
+        t.push(vec![
+            c.census_year.year().into(),
+            c.total.mean.into(),
+            c.total.quantile(0.05).into(),
+            c.total.quantile(0.95).into(),
+        ]);
+    }
+    t
+}
+
+fn ledger_table(rows: &[LedgerRow]) -> Table {
+    let mut t = Table::new("DSG ledger", "DSG high needs ledger (from hnb-budget.csv)")
+        .column("FY", Kind::Text)
+        .column("income", Kind::MoneyMillions)
+        .column("spend", Kind::MoneyMillions)
+        .column("in-year", Kind::MoneyMillions)
+        .column("closing", Kind::MoneyMillions);
+    for r in rows {
+        t.push(vec![
+            r.budget.financial_year.to_string().into(),
+            r.income.into(),
+            r.budget.expenditure.into(),
+            r.in_year.into(),
+            r.closing.into(),
+        ]);
+    }
+    t
 }
 
 /// Serve the demo's database with a one-time password for `admin`, printing where.

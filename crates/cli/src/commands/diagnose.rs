@@ -7,13 +7,15 @@ use anyhow::{bail, Result};
 use highneeds_domain::Measure;
 use highneeds_model::diagnose::{add_person_level, diagnose};
 
-use highneeds_usecases::diagnose::{table, to_json};
+use highneeds_usecases::diagnose::{report, table, to_json};
 
 use crate::args::{DiagnoseArgs, ReportFormat};
 use crate::commands::published::{la_code, lifetime_note, load};
 use crate::commands::{print_issues, REJECTED};
+use crate::output::workbook;
 
 pub fn run(args: DiagnoseArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == ReportFormat::Xlsx)?;
     let (stats, current) = load(&args.published)?;
     let la = la_code(&args.la, &current)?;
     let years = current.years(la, Measure::Plans);
@@ -57,6 +59,20 @@ pub fn run(args: DiagnoseArgs) -> Result<ExitCode> {
     match args.format {
         ReportFormat::Table => print!("{}", table(&d, &name)),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&d, &name))?),
+        ReportFormat::Xlsx => {
+            let mut r = report(&d, &name);
+            r.input("LA", format!("{la} {name}"));
+            r.input("published statistics", args.published.display());
+            r.input("from census", from);
+            r.input("to census", to);
+            if let Some(b) = &args.budget {
+                r.input("budget file", b.display());
+            }
+            if let Some(w) = &args.witan_dir {
+                r.input("person-level history", w.display());
+            }
+            workbook::write(&args.workbook, r)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,12 +9,15 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use highneeds_model::ProjectionOptions;
 use highneeds_usecases::forecast::setting_map;
+use highneeds_usecases::report::text;
 
-use crate::args::{ForecastArgs, Format};
+use crate::args::{EngineArg, ForecastArgs, Format};
 use crate::commands::{history_source, model_settings, print_issues, print_rejected};
 use crate::output;
+use crate::output::workbook;
 
 pub fn run(args: ForecastArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == Format::Xlsx)?;
     if args.years == 0 || args.years > 25 {
         bail!("--years must be between 1 and 25, not {}", args.years);
     }
@@ -54,6 +57,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
             args.published.origin,
             args.years,
             args.format,
+            &args.workbook,
         );
     }
     if let Some(path) = &args.totals.totals {
@@ -78,7 +82,13 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     let text = match args.format {
         Format::Json => output::forecast_json(&forecast, &map),
         Format::Csv => output::forecast_csv(&forecast),
-        Format::Table => output::forecast_table(&forecast, &source, &map),
+        Format::Table => text::render(&output::forecast_report(&forecast, &source, &map)),
+        Format::Xlsx => {
+            let mut report = output::forecast_report(&forecast, &source, &map);
+            report.inputs = inputs(&args, &source);
+            workbook::write(&args.workbook, report)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
@@ -106,11 +116,61 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     )
     .map_err(print_rejected)?;
     print_issues(&issues);
+    let source = path.display().to_string();
     let text = match args.format {
         Format::Json => output::aggregate_json(&f),
         Format::Csv => output::aggregate_csv(&f),
-        Format::Table => output::aggregate_table(&f, &path.display().to_string()),
+        Format::Table => text::render(&output::aggregate_report(&f, &source)),
+        Format::Xlsx => {
+            let mut report = output::aggregate_report(&f, &source);
+            report.inputs = vec![
+                ("totals".into(), source),
+                ("years".into(), args.years.to_string()),
+                ("damping".into(), damping.to_string()),
+            ];
+            workbook::write(&args.workbook, report)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's inputs, for the workbook's contents sheet.
+fn inputs(args: &ForecastArgs, source: &str) -> Vec<(String, String)> {
+    let m = &args.model;
+    let mut out: Vec<(String, String)> = vec![
+        ("source".into(), source.to_string()),
+        ("years".into(), args.years.to_string()),
+        (
+            "engine".into(),
+            match m.engine {
+                EngineArg::Analytic => "analytic",
+                EngineArg::MonteCarlo => "monte-carlo",
+            }
+            .to_string(),
+        ),
+    ];
+    if m.engine == EngineArg::MonteCarlo {
+        out.push(("simulations".into(), m.sims.to_string()));
+        out.push(("seed".into(), m.seed.to_string()));
+    }
+    out.push(("unit cost uplift a year".into(), args.uplift.to_string()));
+    out.push((
+        "joiner trend".into(),
+        match (m.stationary, m.damping) {
+            (true, _) => "constant (--stationary)".to_string(),
+            (false, Some(d)) => format!("damping {d}"),
+            (false, None) => "chosen from the history".to_string(),
+        },
+    ));
+    out.push(("persistence sd".into(), m.persistence_sd.to_string()));
+    out.push(("prior strength".into(), m.prior_strength.to_string()));
+    if let Some(p) = &args.population_projection {
+        out.push(("population projection".into(), p.display().to_string()));
+    }
+    if let Some(p) = &args.setting_map {
+        out.push(("setting map".into(), p.display().to_string()));
+    }
+    out
 }

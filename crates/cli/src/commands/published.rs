@@ -9,13 +9,15 @@ use anyhow::{anyhow, bail, Result};
 use highneeds_domain::published::CurrentSeries;
 use highneeds_domain::{LaCode, Measure, PublishedStatistics};
 use highneeds_model::published_forecast::{
-    backtest, project, tune, Method, PublishedBacktest, PublishedForecastOptions, Tuning,
+    backtest, project, tune, LaProjection, LaRecords, Method, PublishedBacktest,
+    PublishedForecastOptions, Tuning,
 };
+use highneeds_usecases::report::{text, Kind, Report, Table};
 use serde_json::json;
 
 pub use highneeds_usecases::published::{la_code, la_records, lifetime_note};
 
-use crate::args::{Format, ReportFormat};
+use crate::args::{Format, ReportFormat, WorkbookOut};
 use crate::commands::{print_issues, print_rejected};
 
 /// Read the folder, print its warnings (stderr) and put it on current boundaries; errors stop here.
@@ -30,7 +32,13 @@ fn options() -> PublishedForecastOptions {
 }
 
 /// `forecast --published DIR [--origin Y] --years N`.
-pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> Result<ExitCode> {
+pub fn forecast(
+    dir: &Path,
+    origin: Option<i32>,
+    years: u32,
+    format: Format,
+    workbook: &WorkbookOut,
+) -> Result<ExitCode> {
     let (stats, current) = load(dir)?;
     let records = la_records(&current);
     let history = &records.plans;
@@ -74,46 +82,73 @@ pub fn forecast(dir: &Path, origin: Option<i32>, years: u32, format: Format) -> 
             }))?;
         }
         Format::Table => {
-            let _ = writeln!(
-                out,
-                "Forecast of EHC plans for every LA from the published statistics, origin January {origin}"
-            );
-            let _ = writeln!(
-                out,
-                "(England's growth carried forward, each LA's deviation predicted from its own trend, new plans and requests
- relative to England; 80% intervals from the model's own errors at earlier origins)\n"
-            );
-            let _ = writeln!(
-                out,
-                "{:<10} {:<36} {:>6} {:>9} {:>9} {:>9} {:>9}",
-                "la_code", "name", "census", "base", "mean", "p10", "p90"
-            );
-            for p in &projections {
-                let base = history
-                    .get(&p.la)
-                    .and_then(|s| s.get(&origin))
-                    .copied()
-                    .unwrap_or(0.0);
-                let name: String = stats.name(p.la).unwrap_or("").chars().take(36).collect();
-                let _ = writeln!(
-                    out,
-                    "{:<10} {:<36} {:>6} {:>9.0} {:>9.0} {:>9.0} {:>9.0}",
-                    p.la.as_str(),
-                    name,
-                    p.census_year,
-                    base,
-                    p.mean,
-                    p.p10,
-                    p.p90
-                );
-            }
-            for n in &current.notes {
-                let _ = writeln!(out, "note: {n}");
-            }
+            out = text::render(&forecast_report(
+                &projections,
+                &stats,
+                &current,
+                &records,
+                origin,
+            ))
+        }
+        Format::Xlsx => {
+            let mut report = forecast_report(&projections, &stats, &current, &records, origin);
+            report.input("published statistics", dir.display());
+            report.input("origin", origin);
+            report.input("years", years);
+            crate::output::workbook::write(workbook, report)?;
+            return Ok(ExitCode::SUCCESS);
         }
     }
     println!("{}", out.trim_end());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every LA's forecast for people: one row per LA and projected census.
+fn forecast_report(
+    projections: &[LaProjection],
+    stats: &PublishedStatistics,
+    current: &CurrentSeries,
+    records: &LaRecords,
+    origin: i32,
+) -> Report {
+    let history = &records.plans;
+    let mut r = Report::new(format!(
+        "Forecast of EHC plans for every LA from the published statistics, origin January {origin}"
+    ));
+    r.summary.push(
+        "(England's growth carried forward, each LA's deviation predicted from its own trend, new plans and \
+         requests relative to England; 80% intervals from the model's own errors at earlier origins)"
+            .to_string(),
+    );
+    let mut t = Table::new(
+        "Forecast",
+        "EHC plans by LA and January census (mean, 80% interval)",
+    )
+    .column("la_code", Kind::Text)
+    .column("name", Kind::Text)
+    .column("census", Kind::Year)
+    .column("base", Kind::Count)
+    .column("mean", Kind::Count)
+    .column("p10", Kind::Count)
+    .column("p90", Kind::Count);
+    for p in projections {
+        t.push(vec![
+            p.la.as_str().into(),
+            stats.name(p.la).unwrap_or("").into(),
+            p.census_year.into(),
+            history
+                .get(&p.la)
+                .and_then(|s| s.get(&origin))
+                .copied()
+                .into(),
+            p.mean.into(),
+            p.p10.into(),
+            p.p90.into(),
+        ]);
+    }
+    r.tables.push(t);
+    r.notes = current.notes.clone();
+    r
 }
 
 fn round1(x: f64) -> f64 {
@@ -126,6 +161,7 @@ pub fn run_backtest(
     horizon: u32,
     tune_until: Option<i32>,
     format: ReportFormat,
+    workbook: &WorkbookOut,
 ) -> Result<ExitCode> {
     let (_, current) = load(dir)?;
     let records = la_records(&current);
@@ -143,13 +179,22 @@ pub fn run_backtest(
         None => full,
     };
     match format {
-        ReportFormat::Table => {
-            let mut text = String::new();
-            if let Some(t) = &tuning {
-                text.push_str(&tuning_line(t));
+        ReportFormat::Table => print!(
+            "{}",
+            text::render(&backtest_report(&report, tuning.as_ref()))
+        ),
+        ReportFormat::Xlsx => {
+            let mut r = backtest_report(&report, tuning.as_ref());
+            r.input("published statistics", dir.display());
+            r.input("horizon", horizon);
+            if let Some(y) = tune_until {
+                r.input("settings chosen on censuses up to", y);
             }
-            text.push_str(&backtest_table(&report));
-            print!("{text}");
+            r.input("indicators", opts.indicators.describe());
+            r.input("ridge", opts.ridge);
+            r.input("England's growth over years", opts.national_years);
+            r.input("error memory", opts.error_memory);
+            crate::output::workbook::write(workbook, r)?;
         }
         ReportFormat::Json => {
             let mut v = backtest_json(&report);
@@ -196,54 +241,78 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-pub fn backtest_table(r: &PublishedBacktest) -> String {
-    let mut out = String::new();
+/// The all-LA model's backtest for people: scores per method and horizon, the model by origin, and the model
+/// against the best baseline at each horizon.
+pub fn backtest_report(r: &PublishedBacktest, tuning: Option<&Tuning>) -> Report {
     let origins: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
-    let _ = writeln!(
-        out,
+    let mut out = Report::new(format!(
         "Backtest of the all-LA model on the published statistics: origins {}",
         origins.join(", ")
+    ));
+    if let Some(t) = tuning {
+        out.summary.extend(
+            tuning_line(t)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+    }
+    out.summary.extend(
+        [
+            "(fit on what was published by each origin, forecast every LA ahead, compare with the published plans; every",
+            " method scored on the same LA-years; values estimated across a boundary change are not scored; \"LA only\" =",
+            " MAPE after each origin's forecasts are rescaled to the true total, i.e. England's own error removed)",
+        ]
+        .map(String::from),
     );
-    let _ = writeln!(
-        out,
-        "(fit on what was published by each origin, forecast every LA ahead, compare with the published plans; every\n \
-         method scored on the same LA-years; values estimated across a boundary change are not scored; \"LA only\" =\n \
-         MAPE after each origin's forecasts are rescaled to the true total, i.e. England's own error removed)\n"
-    );
-    let _ = writeln!(
-        out,
-        "{:<24} {:>7} {:>6} {:>7} {:>8} {:>7} {:>8}",
-        "method", "horizon", "cases", "MAPE", "LA only", "bias", "cov 80%"
-    );
+    let mut scores = Table::new("Scores", "Accuracy by method and horizon")
+        .column("method", Kind::Text)
+        .column("horizon", Kind::Count)
+        .column("cases", Kind::Count)
+        .column("MAPE", Kind::Percent)
+        .column("LA only", Kind::Percent)
+        .column("bias", Kind::Percent)
+        .column("cov 80%", Kind::Percent);
     for s in &r.scores {
-        let _ = writeln!(
-            out,
-            "{:<24} {:>7} {:>6} {:>7} {:>8} {:>7} {:>8}",
-            s.method.code(),
-            s.horizon,
-            s.cases,
-            pct(s.mape),
-            pct(s.mape_england_removed),
-            pct(s.bias),
-            s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
-        );
+        scores.push(vec![
+            s.method.code().into(),
+            s.horizon.into(),
+            s.cases.into(),
+            s.mape.into(),
+            s.mape_england_removed.into(),
+            s.bias.into(),
+            s.coverage_80.into(),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "\nthe model at horizon {} by origin:\n{:<8} {:>6} {:>7} {:>7} {:>8}",
-        r.horizon, "origin", "cases", "MAPE", "bias", "cov 80%"
-    );
+    out.tables.push(scores);
+    let mut by_origin = Table::new(
+        "Model by origin",
+        format!("The model at horizon {} by origin", r.horizon),
+    )
+    .column("origin", Kind::Year)
+    .column("cases", Kind::Count)
+    .column("MAPE", Kind::Percent)
+    .column("bias", Kind::Percent)
+    .column("cov 80%", Kind::Percent);
     for (o, s) in &r.by_origin {
-        let _ = writeln!(
-            out,
-            "{:<8} {:>6} {:>7} {:>7} {:>8}",
-            o,
-            s.cases,
-            pct(s.mape),
-            pct(s.bias),
-            s.coverage_80.map(pct).unwrap_or_else(|| "-".into())
-        );
+        by_origin.push(vec![
+            (*o).into(),
+            s.cases.into(),
+            s.mape.into(),
+            s.bias.into(),
+            s.coverage_80.into(),
+        ]);
     }
+    out.tables.push(by_origin);
+    let mut best = Table::new(
+        "Model vs best baseline",
+        "The model against the best baseline at each horizon (80% intervals should cover 75-85%)",
+    )
+    .column("horizon", Kind::Count)
+    .column("model MAPE", Kind::Percent)
+    .column("best baseline", Kind::Text)
+    .column("its MAPE", Kind::Percent)
+    .column("model cov 80%", Kind::Percent);
     for h in 1..=r.horizon {
         let best_baseline = r
             .scores
@@ -251,17 +320,16 @@ pub fn backtest_table(r: &PublishedBacktest) -> String {
             .filter(|s| s.horizon == h && s.method != Method::Pooled && s.cases > 0)
             .min_by(|a, b| a.mape.total_cmp(&b.mape));
         if let (Some(m), Some(b)) = (r.score(Method::Pooled, h), best_baseline) {
-            let _ = writeln!(
-                out,
-                "{}horizon {h}: model MAPE {} vs the best baseline ({}) {}; 80% intervals cover {} (target 75-85%)",
-                if h == 1 { "\n" } else { "" },
-                pct(m.mape),
-                b.method.code(),
-                pct(b.mape),
-                m.coverage_80.map(pct).unwrap_or_else(|| "-".into())
-            );
+            best.push(vec![
+                h.into(),
+                m.mape.into(),
+                b.method.code().into(),
+                b.mape.into(),
+                m.coverage_80.into(),
+            ]);
         }
     }
+    out.tables.push(best);
     out
 }
 

@@ -15,6 +15,9 @@ use crate::args::{
 };
 use crate::commands::{only_la, print_issues, runtime, REJECTED};
 use crate::output::scenario as render;
+use crate::output::workbook;
+use highneeds_usecases::report::text;
+use highneeds_usecases::scenario_json::engine_code;
 
 /// The example scenario `new` writes: every lever kind, commented.
 pub const TEMPLATE: &str = include_str!("../../../../examples/scenario-template.toml");
@@ -61,6 +64,7 @@ fn with_engine(mut s: Scenario, engine: Option<EngineArg>) -> Scenario {
 }
 
 fn run_one(args: ScenarioRunArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == Format::Xlsx)?;
     let data = load(&args.store)?;
     let Some((scenario, _)) = scenario_from(&args.scenario, &data, &args.store.db)? else {
         eprintln!("REJECTED: {} has errors; nothing was run", args.scenario);
@@ -71,13 +75,23 @@ fn run_one(args: ScenarioRunArgs) -> Result<ExitCode> {
     let text = match args.format {
         Format::Json => render::json(&result),
         Format::Csv => render::csv(&result),
-        Format::Table => render::table(&result, &data.la),
+        Format::Table => text::render(&render::report(&result, &data.la)),
+        Format::Xlsx => {
+            let mut r = render::report(&result, &data.la);
+            r.input("scenario", &args.scenario);
+            r.input("database", args.store.db.display());
+            r.input("LA", &data.la);
+            r.input("engine", engine_code(result.engine));
+            workbook::write(&args.workbook, r)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)
 }
 
 fn compare(args: ScenarioCompareArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == Format::Xlsx)?;
     let data = load(&args.store)?;
     let mut results = Vec::new();
     for source in &args.scenarios {
@@ -91,7 +105,17 @@ fn compare(args: ScenarioCompareArgs) -> Result<ExitCode> {
     let text = match args.format {
         Format::Json => render::compare_json(&results),
         Format::Csv => render::compare_csv(&results),
-        Format::Table => render::compare_table(&results),
+        Format::Table => text::render(&render::compare_report(&results)),
+        Format::Xlsx => {
+            let mut r = render::compare_report(&results);
+            for source in &args.scenarios {
+                r.input("scenario", source);
+            }
+            r.input("database", args.store.db.display());
+            r.input("LA", &data.la);
+            workbook::write(&args.workbook, r)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     println!("{}", text.trim_end());
     Ok(ExitCode::SUCCESS)

@@ -9,13 +9,13 @@ use highneeds_domain::money::group_thousands;
 use highneeds_usecases::status::{status, Status};
 use serde_json::json;
 
-use crate::args::{Cli, CompletionsArgs, ManArgs, ReportFormat, StatusArgs};
+use crate::args::{Cli, CompletionsArgs, ManArgs, PrintFormat, StatusArgs};
 
 pub fn run(args: StatusArgs) -> Result<ExitCode> {
     let s = status(args.db.as_deref())?;
     match args.format {
-        ReportFormat::Table => print!("{}", table(&s)),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&s))?),
+        PrintFormat::Table => print!("{}", table(&s)),
+        PrintFormat::Json => println!("{}", serde_json::to_string_pretty(&to_json(&s))?),
     }
     Ok(ExitCode::SUCCESS)
 }

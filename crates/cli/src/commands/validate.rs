@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::args::{ReportFormat, ValidateArgs};
 use crate::commands::REJECTED;
+use crate::output::workbook;
+use highneeds_usecases::report::{Cell, Kind, Report, Table};
 
 #[derive(Serialize)]
 struct FileReport {
@@ -21,6 +23,9 @@ struct FileReport {
     error_count: usize,
     errors: Vec<String>,
     warnings: Vec<String>,
+    /// Every issue the file has, for the workbook.
+    #[serde(skip)]
+    issues: Vec<highneeds_ingest::Issue>,
 }
 
 impl FileReport {
@@ -33,6 +38,7 @@ impl FileReport {
             error_count: highneeds_ingest::error_count(&parsed.issues),
             errors: parsed.errors().map(ToString::to_string).collect(),
             warnings: parsed.warnings().map(ToString::to_string).collect(),
+            issues: parsed.issues.clone(),
         }
     }
 }
@@ -78,6 +84,7 @@ fn validate_one(path: &Path, given: &[PathBuf], options: &ReadOptions) -> Parsed
 }
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    workbook::check(&args.workbook, args.format == ReportFormat::Xlsx)?;
     let mut reports = Vec::new();
     for path in &args.files {
         if highneeds_usecases::sen2::is_sen2(path) {
@@ -106,6 +113,14 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     let all_valid = reports.iter().all(|r| r.valid);
     match args.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        ReportFormat::Xlsx => {
+            for r in &reports {
+                for line in r.errors.iter().chain(&r.warnings) {
+                    eprintln!("{line}");
+                }
+            }
+            workbook::write(&args.workbook, report(&reports))?;
+        }
         ReportFormat::Table => {
             for r in &reports {
                 for e in &r.errors {
@@ -135,4 +150,63 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(REJECTED)
     })
+}
+
+/// The files and every issue, as tables: what `--format xlsx` writes.
+fn report(reports: &[FileReport]) -> Report {
+    let mut r = Report::new(format!(
+        "Validation of {} file{}",
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" }
+    ));
+    let mut files = Table::new("Files", "Each file: valid or rejected, its rows and issues")
+        .column("file", Kind::Text)
+        .column("verdict", Kind::Text)
+        .column("kind", Kind::Text)
+        .column("rows", Kind::Count)
+        .column("errors", Kind::Count)
+        .column("warnings", Kind::Count);
+    let mut issues = Table::new(
+        "Issues",
+        "Every error and warning, where it is and the rule it breaks",
+    )
+    .column("file", Kind::Text)
+    .column("sheet", Kind::Text)
+    .column("line", Kind::Decimal(0))
+    .column("column", Kind::Text)
+    .column("value", Kind::Text)
+    .column("rule", Kind::Text)
+    .column("severity", Kind::Text);
+    for f in reports {
+        r.input("file", &f.file);
+        files.push(vec![
+            f.file.as_str().into(),
+            if f.valid { "valid" } else { "REJECTED" }.into(),
+            f.kind.as_deref().map_or(Cell::Missing, Cell::from),
+            Cell::number(f.rows.map(|n| n as f64)),
+            f.error_count.into(),
+            f.warnings.len().into(),
+        ]);
+        for i in &f.issues {
+            let opt = |s: &Option<String>| s.as_deref().map_or(Cell::Missing, Cell::from);
+            issues.push(vec![
+                i.file.as_str().into(),
+                opt(&i.sheet),
+                Cell::number(i.line.map(|n| n as f64)),
+                opt(&i.column),
+                opt(&i.value),
+                i.rule.as_str().into(),
+                if i.is_error() { "error" } else { "warning" }.into(),
+            ]);
+        }
+    }
+    if reports.iter().any(|f| f.error_count > f.errors.len()) {
+        issues.note(format!(
+            "a file's errors are listed up to {} (its error count is in Files)",
+            highneeds_ingest::MAX_ERRORS_PER_FILE
+        ));
+    }
+    r.tables.push(files);
+    r.tables.push(issues);
+    r
 }

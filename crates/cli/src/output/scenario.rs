@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use highneeds_domain::scenario::ScenarioEngine;
 use highneeds_domain::Pence;
 use highneeds_model::scenario::{Outcome, ScenarioResult};
+use highneeds_usecases::report::{Cell, Kind, Report, Table};
 use serde_json::Value;
 
 use highneeds_usecases::scenario_json::{engine_code, json_value};
@@ -52,152 +53,178 @@ fn csv_text(s: &str) -> String {
     }
 }
 
-fn m(p: Pence) -> String {
-    p.to_millions_string()
-}
-
-/// The report an officer reads.
-pub fn table(r: &ScenarioResult, la: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Scenario {:?} for LA {la}: target an in-year balance by {} ({} engine{})",
-        r.scenario,
-        r.target,
+fn engine_label(r: &ScenarioResult) -> String {
+    format!(
+        "{} engine{}",
         engine_code(r.engine),
         if r.engine == ScenarioEngine::MonteCarlo {
             format!(", {} simulations, seed {}", r.sims, r.seed)
         } else {
             String::new()
         }
-    );
-    let _ = writeln!(
-        out,
-        "\nDSG ledger (means; the last actual year is {}, closing {})",
-        r.basis.last_actual, r.basis.opening
-    );
-    let _ = writeln!(
-        out,
-        "{:<9} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
-        "FY",
-        "spend unmit.",
-        "spend mitig.",
-        "costs",
-        "income mitig.",
-        "in-year mit.",
-        "cumulative"
-    );
+    )
+}
+
+fn ledger_table(r: &ScenarioResult) -> Table {
+    let mut t = Table::new(
+        "DSG ledger",
+        format!(
+            "DSG ledger (means; the last actual year is {}, closing {})",
+            r.basis.last_actual, r.basis.opening
+        ),
+    )
+    .column("FY", Kind::Text)
+    .column("spend unmit.", Kind::MoneyMillions)
+    .column("spend mitig.", Kind::MoneyMillions)
+    .column("costs", Kind::MoneyMillions)
+    .column("income mitig.", Kind::MoneyMillions)
+    .column("in-year unmit.", Kind::MoneyMillions)
+    .column("in-year mitig.", Kind::MoneyMillions)
+    .column("cumulative unmit.", Kind::MoneyMillions)
+    .column("cumulative mitig.", Kind::MoneyMillions);
     for (u, mi) in r.unmitigated.ledger.iter().zip(&r.mitigated.ledger) {
-        let _ = writeln!(
-            out,
-            "{:<9} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
-            u.financial_year.to_string(),
-            m(u.expenditure),
-            m(mi.expenditure),
-            m(mi.initiative_cost),
-            m(mi.income),
-            m(mi.in_year),
-            m(mi.closing)
-        );
+        t.push(vec![
+            u.financial_year.to_string().into(),
+            u.expenditure.into(),
+            mi.expenditure.into(),
+            mi.initiative_cost.into(),
+            mi.income.into(),
+            u.in_year.into(),
+            mi.in_year.into(),
+            u.closing.into(),
+            mi.closing.into(),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "\nInitiatives (savings attributed by Shapley value{}; they add up to the total)",
-        if r.attribution.exact {
-            ", exact"
-        } else {
-            ", sampled"
-        }
-    );
-    let _ = writeln!(
-        out,
-        "{:<44} {:>12} {:>12} {:>12} {:>12}",
-        "initiative", "saving", "cost", "income", "net"
-    );
-    for i in &r.initiatives {
-        let name: String = i.name.chars().take(44).collect();
-        let _ = writeln!(
-            out,
-            "{:<44} {:>12} {:>12} {:>12} {:>12}{}",
-            name,
-            m(i.saving),
-            m(i.cost),
-            m(i.income),
-            m(i.net_saving),
-            if i.needs_schools_forum_approval {
-                "  (needs Schools Forum approval)"
+    t
+}
+
+fn initiatives_table(r: &ScenarioResult) -> Table {
+    let mut t = Table::new(
+        "Initiatives",
+        format!(
+            "Initiatives (savings attributed by Shapley value{}; they add up to the total)",
+            if r.attribution.exact {
+                ", exact"
             } else {
-                ""
+                ", sampled"
             }
-        );
+        ),
+    )
+    .column("initiative", Kind::Text)
+    .column("saving", Kind::MoneyMillions)
+    .column("cost", Kind::MoneyMillions)
+    .column("income", Kind::MoneyMillions)
+    .column("net", Kind::MoneyMillions)
+    .column("Schools Forum", Kind::Text);
+    for i in &r.initiatives {
+        t.push(vec![
+            i.name.as_str().into(),
+            i.saving.into(),
+            i.cost.into(),
+            i.income.into(),
+            i.net_saving.into(),
+            if i.needs_schools_forum_approval {
+                "needs approval".into()
+            } else {
+                Cell::Missing
+            },
+        ]);
     }
-    let _ = writeln!(out, "{:<44} {:>12}", "total saving", m(r.total_saving));
-    let _ = writeln!(out, "\nTarget check");
+    // The total row: the saving as the run gives it (the shares add up to it), costs and income summed.
+    let sum = |part: fn(&highneeds_model::scenario::InitiativeResult) -> Pence| {
+        r.initiatives
+            .iter()
+            .try_fold(Pence::ZERO, |acc, i| acc.checked_add(part(i)))
+            .map_or(Cell::Missing, Cell::Money)
+    };
+    t.push(vec![
+        "total".into(),
+        r.total_saving.into(),
+        sum(|i| i.cost),
+        sum(|i| i.income),
+        sum(|i| i.net_saving),
+    ]);
+    t
+}
+
+fn target_table(r: &ScenarioResult) -> Table {
+    let mut t = Table::new(
+        "Target check",
+        format!("Target check: an in-year balance by {}", r.target),
+    )
+    .column("measure", Kind::Text)
+    .column("unmitigated", Kind::MoneyMillions)
+    .column("mitigated", Kind::MoneyMillions);
     let balance = |o: &Outcome| {
         o.balance_financial_year
             .map_or("not within the horizon".to_string(), |f| f.to_string())
     };
-    let _ = writeln!(
-        out,
-        "  first in-year balance: unmitigated {}, mitigated {}",
-        balance(&r.unmitigated),
-        balance(&r.mitigated)
-    );
-    let _ = writeln!(
-        out,
-        "  probability of an in-year balance in {}: {:.0} % (unmitigated {:.0} %)",
-        r.target,
-        r.mitigated.probability_balanced_by_target * 100.0,
-        r.unmitigated.probability_balanced_by_target * 100.0
-    );
-    let _ = writeln!(
-        out,
-        "  probability the cumulative deficit is cleared by the end of {}: {:.0} %",
-        r.target,
-        r.mitigated.probability_deficit_cleared_by_target * 100.0
-    );
-    let g = r.mitigated.target_gap;
-    let pounds =
-        |x: f64| Pence::from_pence_rounded(x).map_or("-".to_string(), |p| p.to_millions_string());
-    if g.0 > 0.0 {
-        let _ = writeln!(
-            out,
-            "  in-year gap in {}: {} (90 % range {} to {})",
-            r.target,
-            pounds(g.0),
-            pounds(g.1),
-            pounds(g.2)
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "  in-year surplus in {}: {} (90 % range of the gap {} to {})",
-            r.target,
-            pounds(-g.0),
-            pounds(g.1),
-            pounds(g.2)
-        );
+    t.push(vec![
+        "first in-year balance".into(),
+        balance(&r.unmitigated).into(),
+        balance(&r.mitigated).into(),
+    ]);
+    let share = |x: f64| Cell::typed(Some(x), Kind::Percent);
+    t.push(vec![
+        format!("probability of an in-year balance in {}", r.target).into(),
+        share(r.unmitigated.probability_balanced_by_target),
+        share(r.mitigated.probability_balanced_by_target),
+    ]);
+    t.push(vec![
+        format!(
+            "probability the cumulative deficit is cleared by the end of {}",
+            r.target
+        )
+        .into(),
+        share(r.unmitigated.probability_deficit_cleared_by_target),
+        share(r.mitigated.probability_deficit_cleared_by_target),
+    ]);
+    let money = |x: f64| Pence::from_pence_rounded(x).map_or(Cell::Missing, Cell::Money);
+    let (gu, gm) = (r.unmitigated.target_gap, r.mitigated.target_gap);
+    for (label, u, m) in [
+        ("mean", gu.0, gm.0),
+        ("5th percentile", gu.1, gm.1),
+        ("95th percentile", gu.2, gm.2),
+    ] {
+        t.push(vec![
+            format!("in-year gap in {} ({label}; below 0 = a surplus)", r.target).into(),
+            money(u),
+            money(m),
+        ]);
     }
+    t
+}
+
+/// The run for an officer: the ledgers, the savings by initiative, the target check, sufficiency.
+pub fn report(r: &ScenarioResult, la: &str) -> Report {
+    let mut out = Report::new(format!(
+        "Scenario {:?} for LA {la}: target an in-year balance by {} ({})",
+        r.scenario,
+        r.target,
+        engine_label(r)
+    ));
+    out.tables.push(ledger_table(r));
+    out.tables.push(initiatives_table(r));
+    out.tables.push(target_table(r));
     if !r.first_shortfall.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nSufficiency ({} years): first census where demand exceeds places",
-            r.sufficiency_years
-        );
+        let mut t = Table::new(
+            "Sufficiency",
+            format!(
+                "Sufficiency ({} years): first census where demand exceeds places",
+                r.sufficiency_years
+            ),
+        )
+        .column("setting", Kind::Text)
+        .column("first shortfall", Kind::Year);
         for (s, y) in &r.first_shortfall {
-            let _ = writeln!(
-                out,
-                "  {s}: {}",
-                y.map_or("none".to_string(), |c| c.to_string())
-            );
+            t.push(vec![
+                s.as_str().into(),
+                y.map_or_else(|| "none".into(), |c| c.year().into()),
+            ]);
         }
+        out.tables.push(t);
     }
-    if !r.notes.is_empty() {
-        let _ = writeln!(out, "\nNotes");
-        for n in &r.notes {
-            let _ = writeln!(out, "  - {n}");
-        }
-    }
+    out.notes = r.notes.clone();
     out
 }
 
@@ -220,46 +247,50 @@ pub fn compare_csv(rs: &[ScenarioResult]) -> String {
     out
 }
 
-pub fn compare_table(rs: &[ScenarioResult]) -> String {
-    let mut out = String::new();
+/// Several runs side by side: the in-year position each year, and each scenario's saving and target check.
+pub fn compare_report(rs: &[ScenarioResult]) -> Report {
+    let mut out = Report::new("Scenarios compared");
     let Some(first) = rs.first() else { return out };
-    let _ = write!(out, "{:<9} {:>14}", "FY", "unmitigated");
+    let mut t = Table::new("In-year position", "In-year position (means)")
+        .column("FY", Kind::Text)
+        .column("unmitigated", Kind::MoneyMillions);
     for r in rs {
-        let name: String = r.scenario.chars().take(14).collect();
-        let _ = write!(out, " {name:>14}");
+        t = t.column(r.scenario.as_str(), Kind::MoneyMillions);
     }
-    let _ = writeln!(out, "   (in-year position, means)");
     for (i, u) in first.unmitigated.ledger.iter().enumerate() {
-        let _ = write!(
-            out,
-            "{:<9} {:>14}",
-            u.financial_year.to_string(),
-            m(u.in_year)
-        );
+        let mut row = vec![u.financial_year.to_string().into(), u.in_year.into()];
         for r in rs {
-            let _ = write!(
-                out,
-                " {:>14}",
+            row.push(
                 r.mitigated
                     .ledger
                     .get(i)
-                    .map_or("-".into(), |x| m(x.in_year))
+                    .map_or(Cell::Missing, |x| x.in_year.into()),
             );
         }
-        let _ = writeln!(out);
+        t.push(row);
     }
+    out.tables.push(t);
+    let mut s = Table::new(
+        "Savings and target",
+        "Each scenario's saving and target check",
+    )
+    .column("scenario", Kind::Text)
+    .column("total saving", Kind::MoneyMillions)
+    .column("balance", Kind::Text)
+    .column("target", Kind::Text)
+    .column("P(balanced in target)", Kind::Percent);
     for r in rs {
-        let _ = writeln!(
-            out,
-            "{:?}: total saving {}, balance {}, P(balanced in {}) {:.0} %",
-            r.scenario,
-            m(r.total_saving),
+        s.push(vec![
+            r.scenario.as_str().into(),
+            r.total_saving.into(),
             r.mitigated
                 .balance_financial_year
-                .map_or("none".into(), |f| f.to_string()),
-            r.target,
-            r.mitigated.probability_balanced_by_target * 100.0
-        );
+                .map_or("none".to_string(), |f| f.to_string())
+                .into(),
+            r.target.to_string().into(),
+            r.mitigated.probability_balanced_by_target.into(),
+        ]);
     }
+    out.tables.push(s);
     out
 }
