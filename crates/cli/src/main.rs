@@ -16,6 +16,7 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
+    highneeds_ingest::quiet_contained_panics();
     let cli = Cli::parse();
     progress::init_diagnostics(cli.verbose, cli.quiet);
     // The server stops gracefully on Ctrl-C by itself (and then exits INTERRUPTED); any other command stops at

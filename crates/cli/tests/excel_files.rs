@@ -92,3 +92,22 @@ fn a_wrongly_stated_encoding_is_refused_and_nothing_is_written() {
     );
     assert_eq!(dump(&db), before);
 }
+
+#[test]
+fn a_workbook_that_makes_calamine_panic_is_refused_quietly() {
+    // Found by fuzzing: calamine's XLS parser reads a record it has not length-checked and panics. Ingest catches
+    // it; the user sees the refusal (exit 65), not a panic message.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/data/fuzz-contained");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = tmp.path().join("hnb-budget.xls");
+        std::fs::copy(entry.unwrap().path(), &path).unwrap();
+        let r = run(["validate".as_ref(), path.as_os_str()]);
+        r.assert_no_panic();
+        assert_eq!(r.code, Some(65), "{}", r.both());
+        assert!(r.stderr.contains("corrupt workbook"), "{}", r.both());
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}

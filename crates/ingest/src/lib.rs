@@ -41,6 +41,7 @@ pub use witan::{
     parse_costs, parse_population, parse_transitions, parse_valid_states, read_costs,
     read_population, read_transitions, read_valid_states, read_witan_dir, read_witan_dir_with,
 };
+pub use workbook::quiet_contained_panics;
 
 /// A file that was read: where from, its SHA-256 (to recognise a re-import) and how many data rows it had.
 #[derive(Debug, Clone, PartialEq, Eq)]

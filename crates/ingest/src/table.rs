@@ -5,10 +5,8 @@
 //! (empty file, missing column, binary data, over-long or ragged rows, too many rows, corrupt workbook) are
 //! reported here.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use crate::issue::Report;
-use crate::workbook::load_first_sheet;
+use crate::workbook::load_contained;
 pub use crate::workbook::{MAX_CELLS as MAX_XLSX_CELLS, MAX_INFLATED_BYTES};
 
 /// Longest line or record accepted (bytes).
@@ -319,13 +317,13 @@ fn read_workbook(
     on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
 ) -> u64 {
     // The workbook parser is third-party code over untrusted bytes: contain any panic as a corrupt file.
-    let sheet = match catch_unwind(AssertUnwindSafe(|| load_first_sheet(bytes))) {
-        Ok(Ok(sheet)) => sheet,
-        Ok(Err(msg)) => {
+    let sheet = match load_contained(bytes) {
+        Some(Ok(sheet)) => sheet,
+        Some(Err(msg)) => {
             report.file(msg);
             return 0;
         }
-        Err(_) => {
+        None => {
             report.file("corrupt workbook: it could not be read");
             return 0;
         }
@@ -370,9 +368,7 @@ fn read_workbook(
 /// The header cells of a file, normalised, if they can be read (for detecting a file's kind).
 pub(crate) fn header_of(name: &str, bytes: &[u8]) -> Option<Vec<String>> {
     if is_workbook(name, bytes) {
-        let sheet = catch_unwind(AssertUnwindSafe(|| load_first_sheet(bytes)))
-            .ok()?
-            .ok()?;
+        let sheet = load_contained(bytes)?.ok()?;
         let (_, header) = sheet.rows.into_iter().next()?;
         return Some(header.iter().map(|h| normalise_header(h)).collect());
     }
