@@ -111,6 +111,7 @@ pub struct StatusArgs {
     /// Database to describe (default: $HIGHNEEDS_DB, else your own database). Never created.
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// How to print: a table for people, or JSON for other tools.
     #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
     pub format: PrintFormat,
 }
@@ -232,6 +233,7 @@ pub struct ValidateArgs {
     /// return, XML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// How to write the report: a table for people, JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     #[command(flatten)]
@@ -360,6 +362,7 @@ pub struct DemoArgs {
     /// Where the dashboard listens (a free port is taken if this one is busy).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
+    /// How to print: a table for people, or JSON for other tools.
     #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
     pub format: PrintFormat,
 }
@@ -498,6 +501,7 @@ pub struct BacktestArgs {
     pub min_years: usize,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// How to write the report: a table for people, JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     #[command(flatten)]
@@ -545,6 +549,7 @@ pub struct DiagnoseArgs {
     /// transition years and by need.
     #[arg(long)]
     pub witan_dir: Option<PathBuf>,
+    /// How to write the report: a table for people, JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     #[command(flatten)]
@@ -574,6 +579,7 @@ pub struct BenchmarkArgs {
     /// The census year compared (default: the latest published).
     #[arg(long)]
     pub year: Option<i32>,
+    /// How to write the report: a table for people, JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     #[command(flatten)]
@@ -661,6 +667,7 @@ pub struct ScenarioRunArgs {
     /// Run on this engine instead of the scenario's own.
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
+    /// How to write the result: a table for people, CSV or JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
@@ -680,6 +687,7 @@ pub struct ScenarioCompareArgs {
     /// Run every scenario on this engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Analytic)]
     pub engine: EngineArg,
+    /// How to write the result: a table for people, CSV or JSON for other tools, or an Excel workbook (with --out).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
