@@ -167,15 +167,8 @@ fn read_csv(
     report: &mut Report,
     on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
 ) -> u64 {
-    let decoded = match crate::text::decode(bytes, None) {
-        Ok(d) => d,
-        Err((line, rule)) => {
-            match line {
-                Some(line) => report.line(line, rule),
-                None => report.file(rule),
-            }
-            return 0;
-        }
+    let Some(decoded) = crate::text::decode_or_report(bytes, report) else {
+        return 0;
     };
     if let Some(note) = decoded.note {
         report.warn_file(note);

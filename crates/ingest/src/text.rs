@@ -133,6 +133,23 @@ fn into_bytes(text: Cow<'_, str>) -> Cow<'_, [u8]> {
     }
 }
 
+/// [`decode`] with nothing stated, a failure reported (at its line, else the file) and `None` returned.
+pub(crate) fn decode_or_report<'a>(
+    bytes: &'a [u8],
+    report: &mut crate::issue::Report,
+) -> Option<Decoded<'a>> {
+    match decode(bytes, None) {
+        Ok(d) => Some(d),
+        Err((line, rule)) => {
+            match line {
+                Some(line) => report.line(line, rule),
+                None => report.file(rule),
+            }
+            None
+        }
+    }
+}
+
 /// Turn a text file's bytes into UTF-8: the stated encoding if given, else the detected one (module docs). An
 /// error is the line it concerns (if any) and the rule.
 pub(crate) fn decode(

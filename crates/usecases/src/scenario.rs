@@ -239,6 +239,21 @@ pub fn fit_for(data: &LaData, scenario: &Scenario) -> Result<highneeds_model::Pa
     .context("cannot forecast this LA")
 }
 
+/// A run's inputs on already fitted parameters (threads: the global pool).
+fn fitted_inputs<'a>(
+    data: &'a LaData,
+    params: &'a highneeds_model::Parameters,
+    scenario: &'a Scenario,
+) -> ScenarioInputs<'a> {
+    ScenarioInputs {
+        params,
+        history: &data.history,
+        budget: &data.budget,
+        scenario,
+        threads: None,
+    }
+}
+
 /// Run a scenario on already fitted parameters ([`fit_for`]), attributing its savings now or later.
 pub fn run_fitted(
     data: &LaData,
@@ -246,14 +261,7 @@ pub fn run_fitted(
     scenario: &Scenario,
     when: plan::Attributing,
 ) -> Result<ScenarioResult> {
-    let inputs = ScenarioInputs {
-        params,
-        history: &data.history,
-        budget: &data.budget,
-        scenario,
-        threads: None,
-    };
-    plan::run_attributing(&inputs, when)
+    plan::run_attributing(&fitted_inputs(data, params, scenario), when)
         .with_context(|| format!("cannot run scenario {:?}", scenario.name))
 }
 
@@ -264,14 +272,7 @@ pub fn unmitigated_fitted(
     params: &highneeds_model::Parameters,
     scenario: &Scenario,
 ) -> Result<plan::UnmitigatedSide> {
-    let inputs = ScenarioInputs {
-        params,
-        history: &data.history,
-        budget: &data.budget,
-        scenario,
-        threads: None,
-    };
-    plan::unmitigated_side(&inputs)
+    plan::unmitigated_side(&fitted_inputs(data, params, scenario))
         .with_context(|| format!("cannot run scenario {:?}", scenario.name))
 }
 
@@ -283,13 +284,6 @@ pub fn run_fitted_with(
     when: plan::Attributing,
     side: &plan::UnmitigatedSide,
 ) -> Result<ScenarioResult> {
-    let inputs = ScenarioInputs {
-        params,
-        history: &data.history,
-        budget: &data.budget,
-        scenario,
-        threads: None,
-    };
-    plan::run_with_unmitigated(&inputs, when, side)
+    plan::run_with_unmitigated(&fitted_inputs(data, params, scenario), when, side)
         .with_context(|| format!("cannot run scenario {:?}", scenario.name))
 }

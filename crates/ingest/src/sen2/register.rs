@@ -39,15 +39,8 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
         return Parsed::new(None, report.finish(), vec![]);
     }
     // GIAS downloads are Windows-1252: names with accents read as they are, never as replacement characters.
-    let decoded = match crate::text::decode(bytes, None) {
-        Ok(d) => d,
-        Err((line, rule)) => {
-            match line {
-                Some(line) => report.line(line, rule),
-                None => report.file(rule),
-            }
-            return Parsed::new(None, report.finish(), vec![]);
-        }
+    let Some(decoded) = crate::text::decode_or_report(bytes, &mut report) else {
+        return Parsed::new(None, report.finish(), vec![]);
     };
     // No note when it was: GIAS always publishes Windows-1252, so the guess is expected, not news.
     let body = &decoded.bytes[..];
