@@ -349,6 +349,33 @@ async fn scenario_pages_save_show_export_and_refuse() {
     assert_eq!(r.status(), StatusCode::OK);
     let cmp = text(r).await;
     assert!(cmp.contains("id=\"compare-table\"") && cmp.contains("without any plan"));
+    // The cumulative position and the plans side by side too; the plans are the use-case's analytic run's means.
+    assert!(cmp.contains("id=\"compare-cumulative\""));
+    let (_, mut scenario) = example_json(&app).await;
+    scenario.assumptions.engine = ScenarioEngine::Analytic;
+    let data = highneeds_usecases::scenario::load_from(&app.state.store, LA)
+        .await
+        .unwrap();
+    let run = run_scenario(&data, &scenario, None).unwrap();
+    let plans = cmp
+        .split("id=\"compare-plans\"")
+        .nth(1)
+        .expect("the plans table");
+    for (u, m) in run
+        .unmitigated
+        .forecast
+        .census_years
+        .iter()
+        .zip(&run.mitigated.forecast.census_years)
+    {
+        let row = format!(
+            "{}</th><td>{:.0}</td><td>{:.0}</td>",
+            u.census_year.year(),
+            u.total.mean,
+            m.total.mean
+        );
+        assert!(plans.contains(&row), "{row} not in {plans}");
+    }
     // An unknown scenario is 404.
     let r = app
         .send(get("/scenarios?name=nothing", Some(&officer)))

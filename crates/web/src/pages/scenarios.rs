@@ -931,6 +931,49 @@ pub async fn compare(
             row
         })
         .collect();
+    // The cumulative position (closing balance) and the plans, each side by side like the in-year position.
+    let closing_rows: Vec<Vec<String>> = runs[0]
+        .unmitigated
+        .ledger
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut row = vec![u.financial_year.to_string(), m(u.closing)];
+            row.extend(runs.iter().map(|r| {
+                r.mitigated
+                    .ledger
+                    .get(i)
+                    .map_or("-".into(), |x| m(x.closing))
+            }));
+            row
+        })
+        .collect();
+    let mut plans_head = vec![
+        "census (January)".to_string(),
+        "without any plan".to_string(),
+    ];
+    plans_head.extend(runs.iter().map(|r| r.scenario.clone()));
+    let plans_rows: Vec<Vec<String>> = runs[0]
+        .unmitigated
+        .forecast
+        .census_years
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut row = vec![
+                u.census_year.year().to_string(),
+                format!("{:.0}", u.total.mean),
+            ];
+            row.extend(runs.iter().map(|r| {
+                r.mitigated
+                    .forecast
+                    .census_years
+                    .get(i)
+                    .map_or("-".into(), |c| format!("{:.0}", c.total.mean))
+            }));
+            row
+        })
+        .collect();
     let summary: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
@@ -945,6 +988,8 @@ pub async fn compare(
     Ok(page("Side by side", Some(&caller), &state.la_name, html! {
         (ledger_chart("compare-chart", &series_ref))
         (table("compare-table", "In-year position by financial year (£m, means; negative is a deficit)", &head, &rows, None))
+        (table("compare-cumulative", "Cumulative position at each financial year's end (£m, means; negative is a deficit)", &head, &closing_rows, None))
+        (table("compare-plans", "EHC plans at each January census (means)", &plans_head, &plans_rows, None))
         (table("compare-summary", "Each scenario's total saving, first year in balance and probability of balance in its target year", &heads(&["scenario", "total saving", "first year in balance", "probability of balance"]), &summary, None))
     }).into_response())
 }
