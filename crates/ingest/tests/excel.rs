@@ -241,3 +241,94 @@ fn workbooks_the_fuzzer_crashed_calamine_with_are_refused_without_a_panic() {
     }
     assert!(seen >= 2);
 }
+
+fn refused_with<T>(p: &Parsed<T>, rule: &str) {
+    assert!(p.value.is_none());
+    assert!(texts(p).iter().any(|t| t.contains(rule)), "{:?}", texts(p));
+}
+
+#[test]
+fn an_xls_string_record_before_any_formula_counts_at_a1() {
+    // Calamine puts a STRING record's cell at the last FORMULA's position, (0, 0) before any: with one label at
+    // row 65,535 that is a dense grid of 65,536 × 256 cells.
+    let label = |row: u16, col: u16| {
+        let mut d = row.to_le_bytes().to_vec();
+        d.extend_from_slice(&col.to_le_bytes());
+        d.extend_from_slice(&[0, 0, 1, 0, 0, b'x']);
+        (0x0204, d)
+    };
+    let wb = bombs::xls_from_records(&[], &[label(65_535, 255), (0x0207, vec![1, 0, 0, b'y'])]);
+    refused_with(
+        &parse_bytes(FileKind::Costs, "costs.xls", &wb),
+        "XLS workbook would hold more than 4000000 cells",
+    );
+}
+
+#[test]
+fn an_xls_shared_string_copied_into_many_cells_is_counted_each_time() {
+    // One shared string of 60,000 characters (spread over CONTINUE records, as Excel writes long ones) used by
+    // 3,000 cells: calamine copies it into each, 180 MB of characters, 360 MB at two UTF-8 bytes each: refused.
+    let chars = 60_000usize;
+    let mut sst = vec![1, 0, 0, 0, 1, 0, 0, 0];
+    sst.extend_from_slice(&(chars as u16).to_le_bytes());
+    sst.push(0); // compressed (one byte a character)
+    let body = vec![b'a'; chars];
+    let first = 8_224 - sst.len();
+    sst.extend_from_slice(&body[..first]);
+    let mut globals = vec![(0x00FC, sst)];
+    for piece in body[first..].chunks(8_000) {
+        let mut cont = vec![0u8]; // the CONTINUE's flags byte: compressed
+        cont.extend_from_slice(piece);
+        globals.push((0x003C, cont));
+    }
+    let cells: Vec<(u16, Vec<u8>)> = (0..3_000u16)
+        .map(|row| {
+            let mut d = row.to_le_bytes().to_vec();
+            d.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]); // column 0, format 0, shared string 0
+            (0x00FD, d)
+        })
+        .collect();
+    let wb = bombs::xls_from_records(&globals, &cells);
+    assert!(wb.len() < 200_000, "{}", wb.len());
+    refused_with(
+        &parse_bytes(FileKind::Costs, "costs.xls", &wb),
+        "XLS workbook would hold more than 268435456 bytes of text",
+    );
+    // The same string in 1,500 cells (at most 180 MB) is within the bound — read from the SST, not assumed at the
+    // 196,605-byte worst case (295 MB): refused only as what it is (no costs header).
+    let few: Vec<(u16, Vec<u8>)> = cells.into_iter().take(1_500).collect();
+    let wb = bombs::xls_from_records(&globals, &few);
+    let p = parse_bytes(FileKind::Costs, "costs.xls", &wb);
+    assert!(
+        !texts(&p).iter().any(|t| t.contains("bytes of text")),
+        "{:?}",
+        texts(&p)
+    );
+}
+
+#[test]
+fn an_ods_cell_with_a_value_but_no_type_is_counted() {
+    let rows = format!(
+        "{}{}",
+        bombs::ods_row(&["need", "setting", "cost"]),
+        r#"<table:table-row table:number-rows-repeated="300"><table:table-cell table:number-columns-repeated="16384" office:value="1"/></table:table-row>"#
+    );
+    refused_with(
+        &parse_bytes(FileKind::Costs, "costs.ods", &bombs::ods(&rows)),
+        "more than 4000000 cells",
+    );
+}
+
+#[test]
+fn ods_spaces_written_out_by_calamine_are_counted_as_text() {
+    // `<text:s text:c="N"/>` is N spaces in the cell's string: 300 million bytes from a few hundred.
+    let rows = format!(
+        "{}{}",
+        bombs::ods_row(&["need", "setting", "cost"]),
+        r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="300000000"/></text:p></table:table-cell></table:table-row>"#
+    );
+    refused_with(
+        &parse_bytes(FileKind::Costs, "costs.ods", &bombs::ods(&rows)),
+        "ODS workbook would hold more than 268435456 bytes of text",
+    );
+}

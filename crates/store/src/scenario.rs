@@ -150,10 +150,8 @@ impl Store {
     /// Keep a Monte-Carlo run of a stored version (replacing an earlier run of that version). The version must
     /// exist.
     pub async fn save_simulation(&self, run: &ScenarioSimulation) -> Result<(), StoreError> {
-        let seed = i64::try_from(run.seed).map_err(|_| StoreError::Unreadable {
-            table: "scenario_simulations",
-            detail: format!("seed {} is beyond what SQLite stores", run.seed),
-        })?;
+        // SQLite integers are signed: the seed's 64 bits are stored as they are and read back the same.
+        let seed = run.seed as i64;
         sqlx::query(
             "INSERT INTO scenario_simulations
                 (la_code, name, version, data_version, sims, seed, run_at, run_by, milliseconds, result_json)
@@ -209,7 +207,7 @@ impl Store {
             version,
             data_version: row.try_get(0)?,
             sims: u32::try_from(sims).map_err(|_| unreadable(format!("sims {sims}")))?,
-            seed: u64::try_from(seed).map_err(|_| unreadable(format!("seed {seed}")))?,
+            seed: seed as u64,
             run_at: row.try_get(3)?,
             run_by: row.try_get(4)?,
             milliseconds: u64::try_from(milliseconds)

@@ -663,7 +663,8 @@ async fn a_monte_carlo_run_is_kept_with_its_scenario_version() {
         version: v1,
         data_version: Some(1),
         sims: 1000,
-        seed: u64::from(u32::MAX) + 7,
+        // Above i64::MAX: the seed's bits survive the signed column.
+        seed: u64::MAX - 7,
         run_at: "2026-12-02T11:00:00.000Z".into(),
         run_by: "officer".into(),
         milliseconds,

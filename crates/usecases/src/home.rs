@@ -3,7 +3,7 @@
 //!
 //! | | Linux | macOS | Windows |
 //! |---|---|---|---|
-//! | database | `$XDG_DATA_HOME/highneeds/highneeds.db` (`~/.local/share/…`) | `~/Library/Application Support/highneeds/highneeds.db` | `%APPDATA%\highneeds\data\highneeds.db` |
+//! | database | `$XDG_DATA_HOME/highneeds/highneeds.db` (`~/.local/share/…`) | `~/Library/Application Support/highneeds/highneeds.db` | `%LOCALAPPDATA%\highneeds\data\highneeds.db` |
 //! | SEN2 keys | `$XDG_CONFIG_HOME/highneeds/<LA>.sen2-key` (`~/.config/…`) | `~/Library/Application Support/highneeds/<LA>.sen2-key` | `%APPDATA%\highneeds\config\<LA>.sen2-key` |
 //!
 //! The database a command uses is `--db` if given, else `$HIGHNEEDS_DB`, else the per-user one: so
@@ -47,7 +47,9 @@ fn project() -> Option<ProjectDirs> {
 /// The per-user data folder; the temporary folder when the user has no home folder.
 pub fn data_folder() -> PathBuf {
     project()
-        .map(|p| p.data_dir().to_path_buf())
+        // The local (not roaming) folder: on Windows %LOCALAPPDATA%, since %APPDATA% is often redirected to a
+        // network share, where SQLite's write-ahead log does not work. The same folder elsewhere.
+        .map(|p| p.data_local_dir().to_path_buf())
         .unwrap_or_else(|| std::env::temp_dir().join("highneeds"))
 }
 

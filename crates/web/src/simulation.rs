@@ -100,17 +100,22 @@ async fn run_and_keep(state: &Shared, name: &str, version: i64, actor: &str) -> 
 
 /// Start a run in the background unless one of that version is going; `false` if one was.
 pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
-    if matches!(job(state, name, version), Some(Job::Running { .. })) {
-        return false;
+    // Checked and marked under one lock: two officers (or a double click) cannot start the same run twice.
+    {
+        let Ok(mut jobs) = state.simulations.lock() else {
+            return false;
+        };
+        let key = (name.to_string(), version);
+        if matches!(jobs.get(&key), Some(Job::Running { .. })) {
+            return false;
+        }
+        jobs.insert(
+            key,
+            Job::Running {
+                started_at: highneeds_store::now(),
+            },
+        );
     }
-    set_job(
-        state,
-        name,
-        version,
-        Some(Job::Running {
-            started_at: highneeds_store::now(),
-        }),
-    );
     let (state, name, actor) = (state.clone(), name.to_string(), actor.to_string());
     tokio::spawn(async move {
         match run_and_keep(&state, &name, version, &actor).await {
@@ -141,6 +146,17 @@ pub async fn simulate(
     Extension(caller): Extension<Caller>,
     Form(form): Form<SimulateForm>,
 ) -> Result<Response, AppError> {
+    let versions = state
+        .store
+        .scenario_versions(&state.la_code, &form.name)
+        .await?;
+    if !versions.iter().any(|v| v.version == form.version) {
+        let why = format!(
+            "There is no stored scenario {:?} version {}.",
+            form.name, form.version
+        );
+        return Ok((axum::http::StatusCode::NOT_FOUND, why).into_response());
+    }
     start(&state, &form.name, form.version, &caller.actor());
     Ok(Redirect::to(&back_to(&form.name, form.version)).into_response())
 }

@@ -432,6 +432,17 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     let status = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
     assert_eq!(status["status"], "none");
 
+    // A version that was never saved cannot be run (and leaves no job behind).
+    let r = app
+        .send(post(
+            "/scenarios/simulate",
+            Some(&officer),
+            &format!("name={q}&version=9"),
+            true,
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(app.state.simulations.lock().unwrap().is_empty());
     // A viewer may not start one; an officer may.
     let start = format!("name={q}&version=1");
     let r = app

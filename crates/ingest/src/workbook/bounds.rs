@@ -59,6 +59,14 @@ fn too_many_cells(kind: &str, limit: u64) -> String {
     )
 }
 
+fn too_much_text(kind: &str) -> String {
+    format!(
+        "{kind} workbook would hold more than {} bytes of text (counting repeated cells): too big to be one LA's \
+         file; save the sheet as CSV UTF-8 or split it",
+        super::MAX_TEXT_BYTES
+    )
+}
+
 fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
@@ -91,6 +99,33 @@ impl OdsTable {
 /// `number-columns-repeated` into cells as it reads a row and every `number-rows-repeated` between the first and
 /// last filled rows when it builds the sheet, for every table when it opens the file: this counts the same on
 /// `content.xml`, streamed (its inflated size is bounded before).
+/// Text bytes calamine would hold for an ODS workbook: each cell's characters (and the spaces of `text:s c="N"`,
+/// which calamine writes out) times the cell's column repeats and its row's repeats.
+#[derive(Default)]
+struct OdsText {
+    /// The cell being read: its column repeats and its text bytes so far.
+    cell: Option<(u64, u64)>,
+    row: u64,
+    total: u64,
+}
+
+impl OdsText {
+    fn add(&mut self, n: u64) {
+        if let Some((_, bytes)) = self.cell.as_mut() {
+            *bytes = bytes.saturating_add(n);
+        }
+    }
+    fn end_cell(&mut self) {
+        if let Some((repeats, bytes)) = self.cell.take() {
+            self.row = self.row.saturating_add(bytes.saturating_mul(repeats));
+        }
+    }
+    fn end_row(&mut self, repeats: u64) {
+        let row = std::mem::take(&mut self.row);
+        self.total = self.total.saturating_add(row.saturating_mul(repeats));
+    }
+}
+
 pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
     use quick_xml::events::Event;
     let corrupt = |e: &dyn std::fmt::Display| format!("corrupt ODS workbook: content.xml: {e}");
@@ -104,6 +139,7 @@ pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
     let mut table = OdsTable::default();
     // The row being read: its repeat count, its width so far, and its width up to its last filled cell.
     let mut row: Option<(u64, u64, u64)> = None;
+    let mut text = OdsText::default();
     loop {
         let event = xml.read_event_into(&mut buf).map_err(|e| corrupt(&e))?;
         let (start, empty) = match &event {
@@ -125,20 +161,46 @@ pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
                     if let Some((_, width, filled)) = row.as_mut() {
                         let n = repeats(e, "table:number-columns-repeated");
                         *width = width.saturating_add(n).min(ODS_MAX_COLUMNS);
-                        let has_value = attribute(e, "office:value-type").is_some()
-                            || attribute(e, "table:formula").is_some()
+                        // Calamine fills a cell from any of its value attributes, with or without a type.
+                        let has_value = [
+                            "office:value-type",
+                            "office:value",
+                            "office:string-value",
+                            "office:date-value",
+                            "office:time-value",
+                            "office:boolean-value",
+                            "table:formula",
+                        ]
+                        .iter()
+                        .any(|a| attribute(e, a).is_some())
                             || !empty;
                         if has_value {
                             *filled = *width;
                         }
+                        let value = attribute(e, "office:string-value").map_or(0, |v| v.len());
+                        text.cell = Some((n.min(ODS_MAX_COLUMNS), value as u64));
+                        if empty {
+                            text.end_cell();
+                        }
                     }
                 }
+                "text:s" => text.add(repeats(e, "text:c")),
                 _ => {}
             }
         }
         match &event {
+            Event::Text(t) => text.add(t.len() as u64),
+            Event::End(e)
+                if matches!(
+                    e.name().as_ref(),
+                    "table:table-cell" | "table:covered-table-cell"
+                ) =>
+            {
+                text.end_cell()
+            }
             Event::End(e) if e.name().as_ref() == "table:table-row" => {
                 if let Some((r, _, filled)) = row.take() {
+                    text.end_row(r.min(ODS_MAX_ROWS));
                     table.rows = table.rows.saturating_add(r).min(ODS_MAX_ROWS);
                     if filled > 0 {
                         table.rows_to_last_filled = table.rows;
@@ -155,14 +217,16 @@ pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
         if total.saturating_add(table.cells()) > limit {
             return Err(too_many_cells("ODS", limit));
         }
+        if text.total.saturating_add(text.row) > super::MAX_TEXT_BYTES {
+            return Err(too_much_text("ODS"));
+        }
         buf.clear();
     }
     Ok(())
 }
 
 /// BIFF record types whose first four bytes are the row and column of one cell.
-const XLS_CELL_RECORDS: [u16; 8] = [
-    0x0006, // Formula
+const XLS_CELL_RECORDS: [u16; 7] = [
     0x0203, // Number
     0x0204, // Label
     0x00D6, // RString
@@ -172,19 +236,91 @@ const XLS_CELL_RECORDS: [u16; 8] = [
     0x0201, // Blank
 ];
 
-/// The BIFF records of a workbook stream from `pos`: (type, data), CONTINUE records skipped. Stops at the first
-/// record that runs past the end, as calamine does.
-fn biff_records(stream: &[u8], pos: usize) -> impl Iterator<Item = (u16, &[u8])> {
+/// Every BIFF record of a workbook stream from `pos`, CONTINUE records (0x003C) included: (type, data). Stops at
+/// the first record that runs past the end, as calamine does.
+fn raw_records(stream: &[u8], pos: usize) -> impl Iterator<Item = (u16, &[u8])> {
     let mut rest = stream.get(pos..).unwrap_or_default();
-    std::iter::from_fn(move || loop {
+    std::iter::from_fn(move || {
         let typ = u16::from_le_bytes([*rest.first()?, *rest.get(1)?]);
         let len = usize::from(u16::from_le_bytes([*rest.get(2)?, *rest.get(3)?]));
         let data = rest.get(4..4 + len)?;
         rest = &rest[4 + len..];
-        if typ != 0x003C {
-            return Some((typ, data));
-        }
+        Some((typ, data))
     })
+}
+
+/// The BIFF records of a workbook stream from `pos`, CONTINUE records skipped.
+fn biff_records(stream: &[u8], pos: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    raw_records(stream, pos).filter(|(typ, _)| *typ != 0x003C)
+}
+
+/// The most bytes one shared string can take in UTF-8 (65,535 UTF-16 units of up to 3 bytes each).
+const MAX_SHARED_STRING_BYTES: u64 = 3 * 65_535;
+
+/// An upper bound on the UTF-8 bytes of each shared string in the globals' SST record (and its CONTINUE records),
+/// read as calamine reads it: per string a character count, option flags, then the characters (a CONTINUE record
+/// in the middle of them starts with a new flags byte), rich-text runs and extended data. `None` if there is no SST
+/// or it cannot be read this way.
+fn shared_string_bytes(stream: &[u8]) -> Option<Vec<u64>> {
+    let mut records = raw_records(stream, 0).skip_while(|(typ, _)| *typ != 0x00FC);
+    let (_, first) = records.next()?;
+    let mut segments = std::iter::once(first.get(8..)?)
+        .chain(records.map_while(|(typ, d)| (typ == 0x003C).then_some(d)));
+    let mut data: &[u8] = segments.next()?;
+    let mut out = Vec::new();
+    loop {
+        if data.is_empty() {
+            match segments.next() {
+                Some(next) => data = next,
+                None => return Some(out),
+            }
+            continue;
+        }
+        let head = data.get(..3)?;
+        let mut chars = u64::from(u16::from_le_bytes([head[0], head[1]]));
+        let flags = head[2];
+        data = &data[3..];
+        let runs = if flags & 0x08 != 0 {
+            let r = data.get(..2)?;
+            data = &data[2..];
+            4 * u64::from(u16::from_le_bytes([r[0], r[1]]))
+        } else {
+            0
+        };
+        let ext = if flags & 0x04 != 0 {
+            let e = data.get(..4)?;
+            data = &data[4..];
+            u64::from(u32::from_le_bytes([e[0], e[1], e[2], e[3]]))
+        } else {
+            0
+        };
+        let mut wide = flags & 0x01 != 0;
+        let mut bytes = 0u64;
+        while chars > 0 {
+            let per = if wide { 2 } else { 1 };
+            let take = chars.min((data.len() / per) as u64);
+            bytes += take * if wide { 3 } else { 2 };
+            data = &data[take as usize * per..];
+            chars -= take;
+            if chars > 0 {
+                let next = segments.next()?;
+                wide = next.first()? & 0x01 != 0;
+                data = &next[1..];
+            }
+        }
+        out.push(bytes);
+        // Rich-text runs and extended data follow, across CONTINUE records without a flags byte.
+        let mut skip = runs.saturating_add(ext);
+        while skip > 0 {
+            if data.is_empty() {
+                data = segments.next()?;
+                continue;
+            }
+            let k = skip.min(data.len() as u64);
+            data = &data[k as usize..];
+            skip -= k;
+        }
+    }
 }
 
 fn u16_at(d: &[u8], at: usize) -> u32 {
@@ -244,11 +380,14 @@ impl CellBox {
 
 /// The cells calamine allocates for one worksheet substream at `pos`: the largest of what its DIMENSIONS
 /// records reserve and the box its cells span (calamine builds the sheet as a dense range over that box).
-fn xls_sheet_cells(stream: &[u8], pos: usize) -> u64 {
+fn xls_sheet_cells(stream: &[u8], pos: usize, shared: Option<&[u64]>) -> (u64, u64) {
+    let mut text = 0u64;
     let mut reserved = 0u64;
     let mut cells = CellBox::default();
     let mut seen_bof = false;
     let mut depth = 0usize;
+    // Where calamine puts a STRING record's cell: the last FORMULA's position, (0, 0) before any.
+    let mut formula_at = (0u32, 0u32);
     for (typ, d) in biff_records(stream, pos) {
         if depth > 0 {
             match typ {
@@ -264,13 +403,27 @@ fn xls_sheet_cells(stream: &[u8], pos: usize) -> u64 {
             0x000A => break,
             0x0200 => reserved = reserved.saturating_add(xls_dimension_cells(d)),
             0x00BD if d.len() >= 6 => cells.add(u16_at(d, 0), u16_at(d, 2), u16_at(d, d.len() - 2)),
+            0x0006 if d.len() >= 4 => {
+                formula_at = (u16_at(d, 0), u16_at(d, 2));
+                cells.add(formula_at.0, formula_at.1, formula_at.1);
+            }
+            0x0207 => cells.add(formula_at.0, formula_at.1, formula_at.1),
+            // A LABELSST cell holds a copy of its shared string.
+            0x00FD if d.len() >= 10 => {
+                cells.add(u16_at(d, 0), u16_at(d, 2), u16_at(d, 2));
+                let index = u32_at(d, 6) as usize;
+                let bytes = shared.map_or(MAX_SHARED_STRING_BYTES, |s| {
+                    s.get(index).copied().unwrap_or(0)
+                });
+                text = text.saturating_add(bytes);
+            }
             t if XLS_CELL_RECORDS.contains(&t) && d.len() >= 4 => {
                 cells.add(u16_at(d, 0), u16_at(d, 2), u16_at(d, 2))
             }
             _ => {}
         }
     }
-    reserved.max(cells.cells())
+    (reserved.max(cells.cells()), text)
 }
 
 /// Refuse an `.xls` workbook whose worksheets would make calamine allocate more than `limit` cells: calamine
@@ -292,7 +445,8 @@ pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<Vec<u8>, Strin
         .take(bytes.len() as u64)
         .read_to_end(&mut workbook)
         .map_err(|e| corrupt(&e))?;
-    let mut total = 0u64;
+    let shared = shared_string_bytes(&workbook);
+    let (mut total, mut text) = (0u64, 0u64);
     for (typ, d) in biff_records(&workbook, 0) {
         match typ {
             0x000A => break,
@@ -305,9 +459,14 @@ pub(crate) fn check_xls_cells(bytes: &[u8], limit: u64) -> Result<Vec<u8>, Strin
                         workbook.len()
                     )));
                 }
-                total = total.saturating_add(xls_sheet_cells(&workbook, pos));
+                let (cells, sheet_text) = xls_sheet_cells(&workbook, pos, shared.as_deref());
+                total = total.saturating_add(cells);
+                text = text.saturating_add(sheet_text);
                 if total > limit {
                     return Err(too_many_cells("XLS", limit));
+                }
+                if text > super::MAX_TEXT_BYTES {
+                    return Err(too_much_text("XLS"));
                 }
             }
             _ => {}

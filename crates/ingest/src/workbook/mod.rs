@@ -24,6 +24,10 @@ pub const MAX_INFLATED_BYTES: u64 = 256 << 20;
 /// Most cells (counting the empty cells left of a filled one in its row) read from a workbook: about 440,000
 /// rows of 9 columns, twenty times an LA's largest file.
 pub const MAX_CELLS: u64 = 4_000_000;
+/// Most bytes of text a workbook's cells may hold together (repeated and shared strings counted each time they
+/// are copied into a cell): about 30 bytes for every cell of [`MAX_CELLS`] and more; an LA's largest file holds a
+/// few MB.
+pub const MAX_TEXT_BYTES: u64 = 256 << 20;
 
 /// A worksheet's non-empty rows as (sheet row number, cells from column A).
 pub(crate) struct Sheet {
@@ -232,6 +236,7 @@ fn load_xlsx(bytes: &[u8]) -> Result<Sheet, String> {
     // Cells the rows below will hold: each row holds every column up to its last filled one.
     let mut slots = 0u64;
     let mut row_width = 0u64;
+    let mut text_bytes = 0u64;
     loop {
         let cell = match reader.next_cell() {
             Ok(Some(c)) => c,
@@ -245,6 +250,14 @@ fn load_xlsx(bytes: &[u8]) -> Result<Sheet, String> {
         let text = cell_text(cell.get_value().clone());
         if text.is_empty() {
             continue;
+        }
+        // A shared string is copied into every cell that uses it: count each copy.
+        text_bytes = text_bytes.saturating_add(text.len() as u64);
+        if text_bytes > MAX_TEXT_BYTES {
+            return Err(format!(
+                "sheet {name:?} would hold more than {MAX_TEXT_BYTES} bytes of text (counting every use of a shared \
+                 string): too big to be one LA's file"
+            ));
         }
         if last_row != Some(row) {
             last_row = Some(row);

@@ -186,3 +186,48 @@ pub fn xls_with_sheet_at(mut bytes: Vec<u8>, pos: u32) -> Vec<u8> {
     bytes[at + 4..at + 8].copy_from_slice(&pos.to_le_bytes());
     bytes
 }
+
+/// One BIFF record: type, length, data.
+fn biff(typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = typ.to_le_bytes().to_vec();
+    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// An `.xls` workbook built from BIFF8 records: the globals (`globals` after a BOF, then one BOUNDSHEET and EOF)
+/// and one worksheet (`sheet` between its BOF and EOF), in a compound file. Enough for the bounds, which read it
+/// before calamine does.
+pub fn xls_from_records(globals: &[(u16, Vec<u8>)], sheet: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let bof = |dt: u16| {
+        let mut d = vec![0u8; 16];
+        d[0..2].copy_from_slice(&0x0600u16.to_le_bytes());
+        d[2..4].copy_from_slice(&dt.to_le_bytes());
+        biff(0x0809, &d)
+    };
+    let mut head = bof(0x0005);
+    for (t, d) in globals {
+        head.extend(biff(*t, d));
+    }
+    let boundsheet_len = 4 + 8 + 6; // record header, position + flags + name length and flags, "Sheet1"
+    let pos = (head.len() + boundsheet_len + 4) as u32; // + the globals' EOF
+    let mut bs = pos.to_le_bytes().to_vec();
+    bs.extend_from_slice(&[0, 0, 6, 0]);
+    bs.extend_from_slice(b"Sheet1");
+    head.extend(biff(0x0085, &bs));
+    head.extend(biff(0x000A, &[]));
+    head.extend(bof(0x0010));
+    for (t, d) in sheet {
+        head.extend(biff(*t, d));
+    }
+    head.extend(biff(0x000A, &[]));
+    let mut file =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, std::io::Cursor::new(Vec::new()))
+            .expect("a compound file");
+    {
+        let mut stream = file.create_stream("/Workbook").expect("a stream");
+        stream.write_all(&head).expect("the workbook stream");
+    }
+    file.flush().expect("flush");
+    file.into_inner().into_inner()
+}
