@@ -111,7 +111,10 @@ impl FromStr for Pence {
         let whole_part = t.split_once('.').map_or(t, |(w, _)| w);
         if whole_part.contains(',') {
             let mut groups = whole_part.split(',');
-            let first_ok = groups.next().is_some_and(|g| (1..=3).contains(&g.len()));
+            // The first group: 1-3 digits, not led by a 0 ("0,123" is not how anyone writes £123).
+            let first_ok = groups
+                .next()
+                .is_some_and(|g| (1..=3).contains(&g.len()) && !g.starts_with('0'));
             if !first_ok || !groups.all(|g| g.len() == 3) {
                 return Err(invalid());
             }

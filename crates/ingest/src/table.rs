@@ -140,6 +140,36 @@ fn map_header(
     ok.then_some(cols)
 }
 
+/// The physical line a record starts on, counted from its byte offset. The csv crate's own line number is one
+/// short after a CRLF line end (Excel's on Windows): it records a record's start before it has read the `\n` of
+/// the `\r\n` before it (and any blank lines after), so the offset can point at line ends; the record's first
+/// byte is the first one after them, and its line is one more than the line ends before that byte.
+#[derive(Default)]
+pub(crate) struct LineCounter {
+    upto: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The line of the record starting at byte `offset` (offsets must not go backwards).
+    pub(crate) fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
+        let skipped = bytes.get(offset..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count()
+        });
+        let end = (offset + skipped).min(bytes.len());
+        if end > self.upto {
+            self.newlines += bytes[self.upto..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.upto = end;
+        }
+        self.newlines + 1
+    }
+}
+
 /// Read a CSV or XLSX table, calling `on_row` for each data row. Returns the number of data rows.
 pub(crate) fn read_table(
     name: &str,
@@ -183,7 +213,7 @@ fn read_csv(
         .flexible(true)
         .from_reader(bytes);
     let mut rec = csv::ByteRecord::new();
-    let record_line = |rec: &csv::ByteRecord| rec.position().map(|p| p.line()).unwrap_or(0);
+    let mut lines = LineCounter::default();
 
     // Header.
     let (cols, width) = loop {
@@ -198,7 +228,9 @@ fn read_csv(
                 return 0;
             }
         }
-        let line = record_line(&rec);
+        let line = rec
+            .position()
+            .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
         if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
             report.line(
                 line,
@@ -229,12 +261,16 @@ fn read_csv(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
                 report.line(line, format!("cannot read the row: {e}"));
                 break;
             }
         }
-        let line = record_line(&rec);
+        let line = rec
+            .position()
+            .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
         rows += 1;
         if rows > MAX_ROWS {
             report.line(
@@ -368,6 +404,10 @@ pub(crate) fn header_of(name: &str, bytes: &[u8]) -> Option<Vec<String>> {
     // The header is within the first record's bound: decode no more than that, cut at a line end (a cut inside a
     // UTF-8 character would make the text look like another encoding).
     let head = match bytes.get(..2 * MAX_RECORD_BYTES) {
+        // UTF-16 (a byte-order mark): an even number of bytes, its units whole.
+        Some(head) if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") => {
+            &head[..head.len() & !1]
+        }
         Some(head) => head
             .iter()
             .rposition(|b| *b == b'\n')

@@ -332,3 +332,50 @@ fn ods_spaces_written_out_by_calamine_are_counted_as_text() {
         "ODS workbook would hold more than 268435456 bytes of text",
     );
 }
+
+#[test]
+fn a_long_utf16_file_is_recognised_by_its_header() {
+    // The kind is read from the header within the first 128 KiB: for UTF-16 that cut must keep whole units.
+    let mut text = String::from("financial_year,kind,line,amount\r\n");
+    let mut k = 0;
+    while text.len() < 150_000 {
+        k += 1;
+        text.push_str(&format!(
+            "2024-25,expenditure,Top-up – special school {k},1\r\n"
+        ));
+    }
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("budget-export.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let p = highneeds_ingest::validate_file(&path);
+    assert_eq!(p.value, Some(FileKind::HnbBudget), "{:?}", texts(&p));
+}
+
+#[test]
+fn line_numbers_are_right_in_a_crlf_file_as_excel_saves_it() {
+    // The csv crate counts a CRLF line end late: its line numbers were one short for every Windows-saved file.
+    for (ending, name) in [("\r\n", "crlf"), ("\n", "lf")] {
+        let text = [
+            "financial_year,kind,line,amount",
+            "2024-25,allocation,,5",
+            "",
+            "2024-25,allocation,,x",
+            "2024-25,allocation,,5",
+            "",
+        ]
+        .join(ending);
+        let p = parse_bytes(FileKind::HnbBudget, "hnb-budget.csv", text.as_bytes());
+        assert_eq!(
+            texts(&p),
+            [
+                "hnb-budget.csv:4: column amount: \"x\" is not an amount in pounds with at most 2 decimal places (e.g. 1234.56, £1,234.56, or (1,234.56) for a negative; commas only between thousands)",
+                "hnb-budget.csv:5: duplicate budget line: financial_year 2024-25, kind allocation, line \"\" (first at line 2)",
+            ],
+            "{name}"
+        );
+    }
+}

@@ -103,24 +103,4 @@ pub fn prepare_per_user_folder(db: &Path) -> std::io::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_option_beats_everything() {
-        let (path, chosen) = database(Some(Path::new("/tmp/mine.db")));
-        assert_eq!(path, PathBuf::from("/tmp/mine.db"));
-        assert_eq!(chosen, Chosen::Option);
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn on_linux_the_folders_are_the_xdg_ones() {
-        // The environment is the process's: only check the shape, not HOME itself.
-        let data = data_folder();
-        assert!(data.ends_with("highneeds"), "{}", data.display());
-        let keys = key_folder().expect("a home folder");
-        assert!(keys.ends_with("highneeds"), "{}", keys.display());
-    }
-}
+// Tested from outside, with the environment set as a user sets it: `crates/cli/tests/one_database.rs`.

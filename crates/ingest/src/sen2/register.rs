@@ -49,6 +49,7 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
         .flexible(true)
         .from_reader(body);
     let mut rec = csv::ByteRecord::new();
+    let mut lines = crate::table::LineCounter::default();
     let mut cols: Option<Vec<Option<usize>>> = None;
     let mut any_line = false;
     loop {
@@ -56,12 +57,16 @@ pub fn parse_establishments(name: &str, bytes: &[u8]) -> Parsed<EstablishmentReg
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.line_at(body, p.byte() as usize));
                 report.line(line, format!("cannot read the row: {e}"));
                 break;
             }
         }
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec
+            .position()
+            .map_or(0, |p| lines.line_at(body, p.byte() as usize));
         any_line = true;
         if rec.as_slice().len() > MAX_RECORD_BYTES {
             report.line(

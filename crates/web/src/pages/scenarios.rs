@@ -846,6 +846,33 @@ pub async fn export(
         .into_response())
 }
 
+/// One ledger line by financial year: the unmitigated forecast's, then each scenario's (matched by year: scenarios
+/// may project different years; "-" where one does not reach a year).
+fn ledger_side_by_side(
+    runs: &[ScenarioResult],
+    line: impl Fn(&LedgerYear) -> Pence,
+) -> Vec<Vec<String>> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    first
+        .unmitigated
+        .ledger
+        .iter()
+        .map(|u| {
+            let mut row = vec![u.financial_year.to_string(), m(line(u))];
+            row.extend(runs.iter().map(|r| {
+                r.mitigated
+                    .ledger
+                    .iter()
+                    .find(|x| x.financial_year == u.financial_year)
+                    .map_or("-".into(), |x| m(line(x)))
+            }));
+            row
+        })
+        .collect()
+}
+
 /// `GET /scenarios/compare?name=A&name=B`: the unmitigated forecast and each scenario's in-year position on one
 /// chart and one table.
 pub async fn compare(
@@ -915,39 +942,9 @@ pub async fn compare(
         .collect();
     let mut head = vec!["financial year".to_string(), "without any plan".to_string()];
     head.extend(runs.iter().map(|r| r.scenario.clone()));
-    let rows: Vec<Vec<String>> = runs[0]
-        .unmitigated
-        .ledger
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let mut row = vec![u.financial_year.to_string(), m(u.in_year)];
-            row.extend(runs.iter().map(|r| {
-                r.mitigated
-                    .ledger
-                    .get(i)
-                    .map_or("-".into(), |x| m(x.in_year))
-            }));
-            row
-        })
-        .collect();
+    let rows = ledger_side_by_side(&runs, |y| y.in_year);
     // The cumulative position (closing balance) and the plans, each side by side like the in-year position.
-    let closing_rows: Vec<Vec<String>> = runs[0]
-        .unmitigated
-        .ledger
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let mut row = vec![u.financial_year.to_string(), m(u.closing)];
-            row.extend(runs.iter().map(|r| {
-                r.mitigated
-                    .ledger
-                    .get(i)
-                    .map_or("-".into(), |x| m(x.closing))
-            }));
-            row
-        })
-        .collect();
+    let closing_rows = ledger_side_by_side(&runs, |y| y.closing);
     let mut plans_head = vec![
         "census (January)".to_string(),
         "without any plan".to_string(),
@@ -958,8 +955,7 @@ pub async fn compare(
         .forecast
         .census_years
         .iter()
-        .enumerate()
-        .map(|(i, u)| {
+        .map(|u| {
             let mut row = vec![
                 u.census_year.year().to_string(),
                 format!("{:.0}", u.total.mean),
@@ -968,7 +964,8 @@ pub async fn compare(
                 r.mitigated
                     .forecast
                     .census_years
-                    .get(i)
+                    .iter()
+                    .find(|c| c.census_year == u.census_year)
                     .map_or("-".into(), |c| format!("{:.0}", c.total.mean))
             }));
             row
