@@ -65,7 +65,9 @@ fn threads(s: &str) -> Result<usize, String> {
     about = "Forecast EHC plans and High Needs spending for an English local authority",
     long_about = "Reads an LA's data on children with EHC plans and its High Needs Block budget, checks it, \
                   stores it (SQLite by default) and forecasts plans and costs with honest uncertainty.\n\n\
-                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does.",
+                  Start with `highneeds demo`: it builds the synthetic LA Exampleshire and shows what the tool does. \
+                  The commands' examples use its files: `exampleshire/` is the folder it prints (`files: …`), which \
+                  `highneeds status` shows too.",
     after_help = crate::exit::HELP
 )]
 pub struct Cli {

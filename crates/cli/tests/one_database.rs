@@ -154,3 +154,24 @@ fn without_either_the_per_user_database_is_made_in_the_data_folder() {
         "{text}"
     );
 }
+
+#[test]
+fn status_shows_where_the_demo_wrote_the_help_examples_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_env(None, tmp.path(), &["demo".as_ref(), "--no-serve".as_ref()]).ok();
+    let out = with_env(None, tmp.path(), &["status".as_ref()]);
+    let expected = tmp
+        .path()
+        .join("data")
+        .join("highneeds")
+        .join("exampleshire");
+    assert!(expected.join("plans.csv").is_file());
+    assert!(
+        out.ok().contains(&format!(
+            "the demo's files (the help examples' exampleshire/): {}",
+            expected.display()
+        )),
+        "{}",
+        out.both()
+    );
+}

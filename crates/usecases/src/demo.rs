@@ -43,8 +43,9 @@ pub struct Demo {
     pub key_note: Option<String>,
 }
 
-/// The folder beside the database where the demo writes Exampleshire's files.
-fn files_dir(db_path: &Path) -> PathBuf {
+/// The folder beside the database where the demo writes Exampleshire's files (the `exampleshire/` of the
+/// commands' help examples).
+pub fn files_dir(db_path: &Path) -> PathBuf {
     db_path
         .parent()
         .map(|p| {

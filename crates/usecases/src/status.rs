@@ -32,6 +32,8 @@ pub struct Status {
     pub las: Vec<LaStatus>,
     /// Where SEN2 keys are kept by default.
     pub key_folder: Option<PathBuf>,
+    /// The demo's files beside the database (the help examples' `exampleshire/`), if `highneeds demo` wrote them.
+    pub demo_files: Option<PathBuf>,
 }
 
 /// Look at the database `given` (`--db`) or the one chosen by the usual rule; a missing database is described,
@@ -40,12 +42,15 @@ pub fn status(given: Option<&Path>) -> Result<Status> {
     let (database, chosen) = home::database(given);
     let key_folder = home::key_folder();
     let bytes = std::fs::metadata(&database).ok().map(|m| m.len());
+    let demo_files =
+        Some(crate::demo::files_dir(&database)).filter(|d| d.join("plans.csv").is_file());
     let mut status = Status {
         database,
         chosen,
         bytes,
         las: Vec::new(),
         key_folder,
+        demo_files,
     };
     if status.bytes.is_none() {
         return Ok(status);

@@ -71,6 +71,12 @@ pub fn table(s: &Status) -> String {
     if let Some(folder) = &s.key_folder {
         out.push_str(&format!("\nSEN2 keys are kept in {}\n", folder.display()));
     }
+    if let Some(files) = &s.demo_files {
+        out.push_str(&format!(
+            "the demo's files (the help examples' exampleshire/): {}\n",
+            files.display()
+        ));
+    }
     out
 }
 
@@ -85,6 +91,7 @@ fn to_json(s: &Status) -> serde_json::Value {
         "exists": s.bytes.is_some(),
         "bytes": s.bytes,
         "key_folder": s.key_folder.as_ref().map(|f| f.display().to_string()),
+        "demo_files": s.demo_files.as_ref().map(|f| f.display().to_string()),
         "las": s.las.iter().map(|la| json!({
             "la_code": la.summary.code,
             "la_name": la.summary.name,
