@@ -247,6 +247,15 @@ fn breakdown_table(
 }
 
 /// Plans per projected census with the 90 % interval, joiners and leavers (and any extra quantiles asked for).
+/// A table of plans at each census with their 90% interval (rows pushed by the caller; more columns may follow).
+pub fn plans_at_censuses(sheet: &str, title: &str) -> Table {
+    Table::new(sheet, title)
+        .column("census", Kind::Year)
+        .column("plans", Kind::Count)
+        .column("90% low", Kind::Count)
+        .column("90% high", Kind::Count)
+}
+
 fn plans_table(f: &Forecast) -> Table {
     let extra: Vec<f64> = f
         .census_years
@@ -256,14 +265,10 @@ fn plans_table(f: &Forecast) -> Table {
         .into_iter()
         .filter(|q| ![0.05, 0.5, 0.95].iter().any(|s| (q - s).abs() < 1e-9))
         .collect();
-    let mut t = Table::new(
+    let mut t = plans_at_censuses(
         "Plans",
         "EHC plans at each January census (means, 90% interval)",
-    )
-    .column("census", Kind::Year)
-    .column("plans", Kind::Count)
-    .column("90% low", Kind::Count)
-    .column("90% high", Kind::Count);
+    );
     for q in &extra {
         t = t.column(quantile_key(*q), Kind::Count);
     }
@@ -426,14 +431,10 @@ pub fn aggregate_report(f: &AggregateForecast, source: &str) -> Report {
         f.base_census,
         group_thousands(f.base_total.round() as i128)
     ));
-    let mut t = Table::new(
+    let mut t = plans_at_censuses(
         "Plans",
         "EHC plans at each January census (means, 90% interval)",
-    )
-    .column("census", Kind::Year)
-    .column("plans", Kind::Count)
-    .column("90% low", Kind::Count)
-    .column("90% high", Kind::Count);
+    );
     for (y, s) in &f.census_years {
         t.push(vec![
             y.year().into(),

@@ -176,12 +176,7 @@ fn backtest_report(r: &Report, source: &str, tuning: Option<&PersonTuning>) -> T
         origins.join(", ")
     ));
     if let Some(t) = tuning {
-        out.summary.extend(
-            tuning_line(t)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(String::from),
-        );
+        out.summary_text(&tuning_line(t));
     }
     out.summary.push(
         "(fit on censuses up to the origin, forecast ahead, compare with the actual plans)"

@@ -112,14 +112,10 @@ fn shares(title: &str, key: &str, counts: &BTreeMap<String, u64>, total: u64) ->
 }
 
 fn forecast_table(f: &highneeds_model::Forecast) -> Table {
-    let mut t = Table::new(
+    let mut t = crate::output::plans_at_censuses(
         "Forecast",
         "Forecast (analytic engine, damped joiner trend): plans at each January census",
-    )
-    .column("census", Kind::Year)
-    .column("plans", Kind::Count)
-    .column("90% low", Kind::Count)
-    .column("90% high", Kind::Count);
+    );
     for c in &f.census_years {
         t.push(vec![
             c.census_year.year().into(),

@@ -250,12 +250,7 @@ pub fn backtest_report(r: &PublishedBacktest, tuning: Option<&Tuning>) -> Report
         origins.join(", ")
     ));
     if let Some(t) = tuning {
-        out.summary.extend(
-            tuning_line(t)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(String::from),
-        );
+        out.summary_text(&tuning_line(t));
     }
     out.summary.extend(
         [

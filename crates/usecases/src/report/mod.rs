@@ -218,6 +218,12 @@ impl Report {
     pub fn input(&mut self, label: impl Into<String>, value: impl ToString) {
         self.inputs.push((label.into(), value.to_string()));
     }
+
+    /// Add a block of text to the summary, a line each (blank lines dropped).
+    pub fn summary_text(&mut self, text: &str) {
+        self.summary
+            .extend(text.lines().filter(|l| !l.is_empty()).map(String::from));
+    }
 }
 
 #[cfg(test)]
