@@ -155,14 +155,17 @@ pub struct LeverFile {
     pub needs_schools_forum_approval: Option<bool>,
 }
 
-/// Where a fault is: for TOML, the line of the field (or of its lever or initiative).
+/// Where a fault is, field by field: initiatives and levers by position (from 0), fields by the file's names. For
+/// TOML this gives the line of the field (or of its lever or initiative); a form puts the message by the field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place<'a> {
-    Top(&'a str),
-    Assumption(&'a str),
-    Initiative(usize, &'a str),
-    Lever(usize, usize, &'a str),
+pub enum ScenarioField {
+    Top(&'static str),
+    Assumption(&'static str),
+    Initiative(usize, &'static str),
+    Lever(usize, usize, &'static str),
 }
+
+use ScenarioField as Place;
 
 /// A table's header line and the line of each of its fields.
 type FieldLines = (u64, BTreeMap<String, u64>);
@@ -255,6 +258,8 @@ struct Checker<'a> {
     lines: Option<Lines>,
     file_shape: &'a ScenarioFile,
     issues: Vec<Issue>,
+    /// Each issue's field, in the same order.
+    places: Vec<ScenarioField>,
 }
 
 impl Checker<'_> {
@@ -275,6 +280,7 @@ impl Checker<'_> {
                 self.file_shape.initiatives[i].levers[j].kind
             ),
         };
+        self.places.push(place);
         self.issues.push(Issue {
             file: self.file.to_string(),
             sheet: None,
@@ -289,7 +295,7 @@ impl Checker<'_> {
 
 /// The line of an `[assumptions]` field in a TOML scenario, for faults found once the LA's data is known (a target
 /// year outside the projection).
-pub fn assumption_line(text: &str, field: &str) -> Option<u64> {
+pub fn assumption_line(text: &str, field: &'static str) -> Option<u64> {
     Lines::of(text).line(Place::Assumption(field))
 }
 
@@ -354,17 +360,36 @@ fn line_of(text: &str, byte: usize) -> u64 {
         + 1
 }
 
+/// Check a scenario already in the file's shape (a form's fields): the scenario, or every issue with its field.
+pub fn check_scenario_shape(
+    file: &str,
+    shape: &ScenarioFile,
+    codes: Option<&ScenarioCodes>,
+) -> (Parsed<Scenario>, Vec<ScenarioField>) {
+    build_placed(file, shape, None, codes)
+}
+
 fn build(
     file: &str,
     shape: &ScenarioFile,
     lines: Option<Lines>,
     codes: Option<&ScenarioCodes>,
 ) -> Parsed<Scenario> {
+    build_placed(file, shape, lines, codes).0
+}
+
+fn build_placed(
+    file: &str,
+    shape: &ScenarioFile,
+    lines: Option<Lines>,
+    codes: Option<&ScenarioCodes>,
+) -> (Parsed<Scenario>, Vec<ScenarioField>) {
     let mut c = Checker {
         file,
         lines,
         file_shape: shape,
         issues: Vec::new(),
+        places: Vec::new(),
     };
     if shape.name.trim().is_empty() {
         c.fault(Place::Top("name"), None, "a scenario needs a name".into());
@@ -406,7 +431,7 @@ fn build(
         assumptions,
         initiatives,
     });
-    Parsed::new(value, c.issues, Vec::new())
+    (Parsed::new(value, c.issues, Vec::new()), c.places)
 }
 
 fn assumptions(
@@ -556,8 +581,21 @@ fn join<T: std::fmt::Display>(v: &[T]) -> String {
         .join(", ")
 }
 
+/// Every lever kind, as the file names them.
+pub const LEVER_KINDS: [&str; 9] = [
+    "joiner_rate",
+    "leaver_rate",
+    "redirect",
+    "capacity",
+    "unit_cost",
+    "block_transfer",
+    "grant",
+    "deficit_contribution",
+    "invest_to_save",
+];
+
 /// Which optional fields each kind takes (beyond kind, description, start, ramp_months, end, cost).
-fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
+pub fn lever_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "joiner_rate" | "leaver_rate" => &["change", "needs", "settings", "ncy"],
         "unit_cost" => &["change", "needs", "settings"],
@@ -606,7 +644,7 @@ fn lever(
     codes: Option<&ScenarioCodes>,
 ) -> Option<Lever> {
     let at = |f: &'static str| Place::Lever(i, j, f);
-    let Some(allowed) = fields_of(&l.kind) else {
+    let Some(allowed) = lever_fields(&l.kind) else {
         c.fault(
             at("kind"),
             Some(l.kind.clone()),

@@ -187,3 +187,43 @@ fn any_bytes_are_refused_or_read_without_panicking() {
         let _ = read_scenario_json("x.json", text, None);
     }
 }
+
+/// A scenario in the file's shape (a form's) is checked by the same rules, each fault with its field by position.
+#[test]
+fn a_shapes_faults_come_with_their_fields() {
+    use highneeds_ingest::scenario::{check_scenario_shape, scenario_file, ScenarioField};
+    let example = read_scenario_toml("example.toml", EXAMPLE, Some(&codes()))
+        .value
+        .unwrap();
+    let mut shape = scenario_file(&example);
+    shape.assumptions.uplift = 2.0;
+    shape.initiatives[4].levers[2].share = Some(1.5);
+    shape.initiatives[0].levers[0].needs.push("NOPE".into());
+    shape.initiatives[1].levers[0].kind = "joiner_rates".into();
+    let (parsed, fields) = check_scenario_shape("form", &shape, Some(&codes()));
+    assert!(parsed.value.is_none());
+    let mut fields = fields;
+    fields.sort_by_key(|f| format!("{f:?}"));
+    assert_eq!(
+        fields,
+        vec![
+            ScenarioField::Assumption("uplift"),
+            ScenarioField::Lever(0, 0, "needs"),
+            ScenarioField::Lever(1, 0, "kind"),
+            ScenarioField::Lever(4, 2, "share"),
+        ]
+    );
+    assert_eq!(parsed.issues.len(), 4);
+    assert!(parsed.issues.iter().all(|i| i.line.is_none()));
+}
+
+#[test]
+fn every_lever_kind_has_its_fields() {
+    use highneeds_ingest::scenario::{lever_fields, LEVER_KINDS};
+    assert!(LEVER_KINDS.iter().all(|k| lever_fields(k).is_some()));
+    assert_eq!(
+        lever_fields("capacity"),
+        Some(&["setting", "places", "overflow"][..])
+    );
+    assert_eq!(lever_fields("joiner_rates"), None);
+}

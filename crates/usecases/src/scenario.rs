@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use highneeds_domain::scenario::Scenario;
-use highneeds_domain::{BudgetLine, TransitionHistory};
+use highneeds_domain::{BudgetLine, FinancialYear, TransitionHistory};
 use highneeds_ingest::scenario::{read_scenario_json, read_scenario_toml, ScenarioCodes};
 use highneeds_ingest::Issue;
 use highneeds_model::scenario::{self as plan, ScenarioInputs, ScenarioResult};
@@ -141,33 +141,48 @@ pub fn scenario_from(source: &str, data: &LaData, db: &Path) -> Result<ScenarioR
     })
 }
 
-/// Why a scenario cannot run on this LA's data, if it cannot: its target must be a projected year, known only
-/// with the LA's history (base census) and budget. The message names the file, line and column.
+/// The financial years a scenario over `horizon_years` projects (after the budget's last actual year, up to the
+/// horizon): where its target may be.
+pub fn projected_years(
+    data: &LaData,
+    horizon_years: u32,
+) -> Option<(FinancialYear, FinancialYear)> {
+    let base = data
+        .history
+        .transitions
+        .iter()
+        .map(|t| t.from_census.next())
+        .max()?;
+    plan::projected_financial_years(base, horizon_years, &data.budget)
+}
+
+/// The rule a scenario's target breaks on this LA's data, if it does: the target must be a projected year, known
+/// only with the LA's history (base census) and budget.
+pub fn target_rule(data: &LaData, scenario: &Scenario) -> Option<String> {
+    let a = &scenario.assumptions;
+    let (first, last) = projected_years(data, a.horizon_years)?;
+    if a.target >= first && a.target <= last {
+        return None;
+    }
+    Some(format!(
+        "\"{}\" is outside the projected years ({first} to {last}: after the budget's last actual year, within \
+         horizon_years = {}): choose a year in that range or a longer horizon",
+        a.target, a.horizon_years
+    ))
+}
+
+/// Why a scenario cannot run on this LA's data, if it cannot ([`target_rule`]), naming the file, line and column.
 pub fn target_refusal(
     data: &LaData,
     scenario: &Scenario,
     label: &str,
     text: &str,
 ) -> Option<String> {
-    let base = data
-        .history
-        .transitions
-        .iter()
-        .map(|t| t.from_census.next())
-        .max();
-    let a = &scenario.assumptions;
-    let (first, last) =
-        base.and_then(|b| plan::projected_financial_years(b, a.horizon_years, &data.budget))?;
-    if a.target >= first && a.target <= last {
-        return None;
-    }
+    let rule = target_rule(data, scenario)?;
     let line = highneeds_ingest::scenario::assumption_line(text, "target_financial_year")
         .map_or(String::new(), |l| format!("{l}:"));
     Some(format!(
-        "{label}:{line} column assumptions.target_financial_year: \"{}\" is outside the projected years \
-         ({first} to {last}: after the budget's last actual year, within horizon_years = {}): choose a year \
-         in that range or a longer horizon",
-        a.target, a.horizon_years
+        "{label}:{line} column assumptions.target_financial_year: {rule}"
     ))
 }
 

@@ -33,6 +33,8 @@ const PAGES = [
   ['/scenarios', 'viewer'], [`/scenarios?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'viewer'],
   [`/scenarios/compare?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'viewer'], ['/scenarios/compare', 'viewer'],
   ['/scenarios/edit', 'officer'], [`/scenarios/edit?copy=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'officer'],
+  ['/scenarios/form', 'officer'], [`/scenarios/form?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'officer'],
+  [`/scenarios/form?copy=${encodeURIComponent(process.env.HN_SCENARIO || '')}`, 'officer'],
 ];
 const allowed = (role, least) => ORDER.indexOf(role) >= ORDER.indexOf(least);
 
@@ -75,11 +77,13 @@ async function scenarioRestrictions(page, role) {
   const response = await page.goto(`${base}${scenarioUrl}`);
   check(response.status() === 200, `${role} sees the stored scenario (${response.status()})`);
   check((await page.$('#whatif')) === null, `${role} gets no what-if controls`);
-  check((await page.$('a[href^="/scenarios/edit"]')) === null, `${role} gets no edit or copy link`);
+  check((await page.$('a[href^="/scenarios/edit"], a[href^="/scenarios/form"]')) === null, `${role} gets no edit or copy link`);
   const status = (path, body, type) => page.evaluate(async ([url, b, t]) => (await fetch(url, {
     method: 'POST', body: b, headers: { 'content-type': t }, redirect: 'manual' })).status, [`${base}${path}`, body, type]);
   const save = await status('/scenarios/save', 'toml=name%3D%22x%22', 'application/x-www-form-urlencoded');
   check(save === 403, `${role} cannot save a scenario (${save})`);
+  const form = await status('/scenarios/form', 'name=x&action=save', 'application/x-www-form-urlencoded');
+  check(form === 403, `${role} cannot save from the scenario form (${form})`);
   const preview = await status('/api/v1/scenarios/preview', '{}', 'application/json');
   check(preview === 403, `${role} cannot call the preview (${preview})`);
 }
@@ -116,14 +120,25 @@ async function monteCarlo(page) {
 // An officer edits the Stockton-like example: sliders move, the chart, ledger and balance year redraw without a
 // page load; 50 moves timed from input to redrawn chart; the attribution fills in and adds up.
 async function whatIf(page) {
-  // Edit: what if the Schools Forum agreed a £40m block transfer every year (initiative i)? Saved as a new version.
-  await page.goto(`${base}/scenarios/edit?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`);
-  const toml = await page.inputValue('#toml');
-  const edited = toml.replace(/amount = \{ "2025-26" = 870000, "2026-27" = 870000 \}/,
-    'amount = { "2025-26" = 40000000, "2026-27" = 40000000, "2027-28" = 40000000, "2028-29" = 40000000 }');
-  check(edited !== toml, 'the edit form holds the example\'s TOML');
-  await page.fill('#toml', edited);
-  await Promise.all([page.waitForURL(/\/scenarios\?name=/), page.click('form[action="/scenarios/save"] button[type=submit]')]);
+  // Edit in the form: a fault first (a share of 1.25), named by its field, in a summary that has the focus.
+  await page.goto(`${base}/scenarios/form?name=${encodeURIComponent(process.env.HN_SCENARIO || '')}`);
+  check(await page.inputValue('#f-i-7-l-0-share') === '0.25', 'the form holds the example\'s figures');
+  await page.fill('#f-i-7-l-0-share', '1.25');
+  await Promise.all([page.waitForNavigation(), page.click('button.save')]);
+  const summary = (await page.textContent('#error-summary')) || '';
+  check(summary.includes('lever 1 (Redirection to another setting): share'), `the fault names its initiative, lever and field (${summary.trim().slice(0, 120)})`);
+  check(await page.evaluate(() => document.activeElement?.id === 'error-summary'), 'the fault summary has the focus');
+  check(await page.getAttribute('#f-i-7-l-0-share', 'aria-invalid') === 'true', 'the field is marked invalid');
+  check(await page.evaluate(() => {
+    const ids = (document.querySelector('#f-i-7-l-0-share')?.getAttribute('aria-describedby') || '').split(' ');
+    return ids.some((id) => document.getElementById(id)?.textContent.includes('is not a share between 0 and 1'));
+  }), 'the field\'s message is tied to it (aria-describedby)');
+  await shot(page, 'officer_scenario_form_fault');
+  await axe(page, 'officer scenario form with a fault');
+  // Fixed, and what if the Schools Forum agreed a £40m block transfer every year (initiative i)? Saved as version 2.
+  await page.fill('#f-i-7-l-0-share', '0.25');
+  for (const fy of ['2025-26', '2026-27', '2027-28', '2028-29']) await page.fill(`#f-i-8-l-0-amount-${fy}`, '40000000');
+  await Promise.all([page.waitForURL(/\/scenarios\?name=/), page.click('button.save')]);
   check(/Version 2 of 2/.test(await page.textContent('main')), 'the edit is stored as version 2');
   check((await page.$('#whatif')) !== null, 'officer gets the what-if controls');
   await savingsAddUp(page, 'server-rendered page');

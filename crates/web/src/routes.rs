@@ -73,6 +73,8 @@ fn table() -> Vec<(RouteInfo, MethodRouter<Shared>)> {
         (r("POST", "/data/upload", Least(Officer), false, "import an uploaded file (all or nothing)"), post(pages::data::upload)),
         (r("GET", "/scenarios", Least(Viewer), false, "DBV scenarios: the list; ?name=N[&version=V]: one (ledger, savings, target check, sufficiency, versions; officers: live what-if)"), get(pages::scenarios::page_handler)),
         (r("GET", "/scenarios/edit", Least(Officer), false, "a new scenario (the template); ?name=N to edit, ?copy=N to copy"), get(pages::scenarios::edit)),
+        (r("GET", "/scenarios/form", Least(Officer), false, "a scenario in a form, field by field, every lever kind: new (the template's example); ?name=N[&version=V] to edit, ?copy=N to copy"), get(pages::scenario_form::page_handler)),
+        (r("POST", "/scenarios/form", Least(Officer), false, "the scenario form: add or remove an initiative, lever or places row (the form again), or check and save a new version (422 with each fault by its field)"), post(pages::scenario_form::submit)),
         (r("POST", "/scenarios/save", Least(Officer), false, "check a scenario (TOML, or the what-if's JSON) and store it as a new version"), post(pages::scenarios::save)),
         (r("POST", "/scenarios/import", Least(Officer), false, "import a scenario file as a new version (all or nothing)"), post(pages::scenarios::import)),
         (r("GET", "/scenarios/export", Least(Viewer), false, "a stored scenario version as its TOML file (?name=N&version=V); no name: the commented template"), get(pages::scenarios::export)),

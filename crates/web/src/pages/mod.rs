@@ -9,6 +9,7 @@ pub mod login;
 pub mod overview;
 pub mod public;
 pub mod published;
+pub mod scenario_form;
 pub mod scenarios;
 
 use axum::http::{header, StatusCode};

@@ -23,11 +23,11 @@ use crate::{workspace, Shared};
 /// The commented template a new scenario starts from (what `highneeds scenario new` writes).
 pub const TEMPLATE: &str = include_str!("../../../../examples/scenario-template.toml");
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn not_found(state: &Shared, caller: &Caller, what: &str) -> Response {
+pub(crate) fn not_found(state: &Shared, caller: &Caller, what: &str) -> Response {
     let body = page(
         "Scenario not found",
         Some(caller),
@@ -43,9 +43,9 @@ fn officer(caller: &Caller) -> bool {
 
 #[derive(Deserialize)]
 pub struct Pick {
-    name: Option<String>,
-    version: Option<i64>,
-    copy: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<i64>,
+    pub(crate) copy: Option<String>,
 }
 
 /// `GET /scenarios`: the list; `?name=N[&version=V]`: one scenario.
@@ -64,7 +64,7 @@ async fn list(state: &Shared, caller: &Caller) -> Result<Markup, AppError> {
     let scenarios = state.store.scenarios(&state.la_code).await?;
     let content = html! {
         @if officer(caller) {
-            p { a href="/scenarios/edit" { "New scenario" } " (from the commented template), or import a file below." }
+            p { a href="/scenarios/form" { "New scenario" } " (in a form, from the template's example; or " a href="/scenarios/edit" { "as a TOML file" } "), or import a file below." }
         }
         @if scenarios.is_empty() { p { "No scenario stored yet." } }
         @else {
@@ -531,8 +531,9 @@ async fn show(
         p class="actions" {
             a href=(format!("/scenarios/export?name={q}&version={}", pick.version)) download { "Download this version (TOML)" }
             @if officer(caller) {
-                " · " a href=(format!("/scenarios/edit?name={q}&version={}", pick.version)) { "Edit" }
-                " · " a href=(format!("/scenarios/edit?copy={q}&version={}", pick.version)) { "Copy" }
+                " · " a href=(format!("/scenarios/form?name={q}&version={}", pick.version)) { "Edit" }
+                " (" a href=(format!("/scenarios/edit?name={q}&version={}", pick.version)) { "as TOML" } ")"
+                " · " a href=(format!("/scenarios/form?copy={q}&version={}", pick.version)) { "Copy" }
             }
         }
         @match run.as_ref() {
@@ -711,9 +712,19 @@ async fn save_text(
     } else {
         text.to_string()
     };
+    store_version(state, caller, &scenario.name, &body).await
+}
+
+/// Store a checked scenario's text as a new version of `name` (audited) and go to its page.
+pub(crate) async fn store_version(
+    state: &Shared,
+    caller: &Caller,
+    name: &str,
+    body: &str,
+) -> Result<Response, AppError> {
     let version = state
         .store
-        .save_scenario(&state.la_code, &scenario.name, &body, &caller.actor())
+        .save_scenario(&state.la_code, name, body, &caller.actor())
         .await?;
     state
         .store
@@ -721,10 +732,10 @@ async fn save_text(
             &state.la_code,
             &caller.actor(),
             "scenario saved",
-            &format!("{} version {version}", scenario.name),
+            &format!("{name} version {version}"),
         )
         .await?;
-    Ok(Redirect::to(&format!("/scenarios?name={}", enc(&scenario.name))).into_response())
+    Ok(Redirect::to(&format!("/scenarios?name={}", enc(name))).into_response())
 }
 
 /// `POST /scenarios/save` (officers): `toml` (the edit form) or `json` (the what-if's figures).
