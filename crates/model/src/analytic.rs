@@ -149,7 +149,20 @@ pub fn project_with(
     options: &ProjectionOptions,
     effects: &Effects,
 ) -> Forecast {
-    let (per_year, flows, financial) = summaries_with(params, options, effects);
+    let means = expected_counts_with(params, options.years, effects);
+    project_with_means(params, options, effects, &means)
+}
+
+/// [`project_with`] from the expected plans per state already computed under the same effects
+/// ([`expected_counts_with`], over at least `options.years`): a scenario's run computes them once for its ledger,
+/// its intervals and its sufficiency.
+pub fn project_with_means(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+    means: &[Vec<f64>],
+) -> Forecast {
+    let (per_year, flows, financial) = summaries_from(params, options, effects, means);
     assemble(
         params,
         Engine::Analytic,
@@ -178,11 +191,20 @@ fn summaries_with(
     options: &ProjectionOptions,
     effects: &Effects,
 ) -> AnalyticSummaries {
+    let means = expected_counts_with(params, options.years, effects);
+    summaries_from(params, options, effects, &means)
+}
+
+fn summaries_from(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+    means: &[Vec<f64>],
+) -> AnalyticSummaries {
     let years = options.years;
     let quantiles = options.all_quantiles();
     let cols = Columns::of(params);
-    let means = expected_counts_with(params, years, effects);
-    let pass = VariancePass::new(params, options, effects, &cols, &means);
+    let pass = VariancePass::new(params, options, effects, &cols, means);
     // Each projected year's variances need their own backward pass; they are independent, so run in parallel
     // (the result does not depend on the number of threads: every pass is sequential and self-contained).
     let per_year: Vec<Vec<Summary>> = (1..=years)
@@ -191,7 +213,7 @@ fn summaries_with(
         .collect();
     let financial = financial_years(params, &per_year, &cols, &quantiles);
     let flows = (1..=years)
-        .map(|h| flows_at(params, effects, &means, h, &quantiles))
+        .map(|h| flows_at(params, effects, means, h, &quantiles))
         .collect();
     (per_year, flows, financial)
 }

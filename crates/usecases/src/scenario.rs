@@ -22,6 +22,8 @@ pub struct LaData {
     pub la: String,
     pub history: TransitionHistory,
     pub budget: Vec<BudgetLine>,
+    /// The LA's needs and settings ([`codes_of`] the history), found once: every scenario read checks against them.
+    pub codes: ScenarioCodes,
 }
 
 /// Open the database and load the LA's history and budget (`la`: default the database's only LA).
@@ -55,6 +57,7 @@ pub async fn load_from(store: &Store, la: &str) -> Result<LaData> {
     let budget = store.load_budget(la).await?;
     Ok(LaData {
         la: la.to_string(),
+        codes: codes_of(&history),
         history,
         budget,
     })
@@ -86,11 +89,10 @@ pub fn codes_of(history: &TransitionHistory) -> ScenarioCodes {
 /// A scenario's text read against the LA's codes (JSON if the label ends `.json`, else TOML): every issue, and
 /// the scenario if there is no error.
 pub fn read_text(label: &str, text: &str, data: &LaData) -> (Vec<Issue>, Option<Scenario>) {
-    let codes = codes_of(&data.history);
     let parsed = if label.ends_with(".json") {
-        read_scenario_json(label, text, Some(&codes))
+        read_scenario_json(label, text, Some(&data.codes))
     } else {
-        read_scenario_toml(label, text, Some(&codes))
+        read_scenario_toml(label, text, Some(&data.codes))
     };
     (parsed.issues, parsed.value)
 }

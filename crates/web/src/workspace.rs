@@ -225,8 +225,7 @@ pub async fn preview(
         ));
     };
     let (_, data) = data(&state).await?;
-    let codes = usecase::codes_of(&data.history);
-    let parsed = read_scenario_json(PREVIEW_LABEL, text, Some(&codes));
+    let parsed = read_scenario_json(PREVIEW_LABEL, text, Some(&data.codes));
     let Some(scenario) = parsed.value else {
         let malformed = serde_json::from_str::<Value>(text).is_err()
             || serde_json::from_str::<highneeds_ingest::scenario::ScenarioFile>(text).is_err();

@@ -33,6 +33,16 @@ impl<'a> Compiler<'a> {
                 by_setting
             })
             .collect();
+        Self::with_demand(params, scenario, unmitigated_demand)
+    }
+
+    /// [`Compiler::new`] with the unmitigated demand already known (another compiler's
+    /// [`Compiler::unmitigated_demand`] over the same model and years: it reads no initiative).
+    pub fn with_demand(
+        params: &'a Parameters,
+        scenario: &'a Scenario,
+        unmitigated_demand: Vec<Vec<f64>>,
+    ) -> Self {
         let per_lever = |f: &dyn Fn(&LeverKind) -> Vec<u32>| -> Vec<Vec<Vec<u32>>> {
             scenario
                 .initiatives
@@ -71,6 +81,11 @@ impl<'a> Compiler<'a> {
             cohort_states,
             redirect_pairs,
         }
+    }
+
+    /// Unmitigated mean plans per setting at each projected census (`[h][setting]`, h = 0 the base).
+    pub fn unmitigated_demand(&self) -> &[Vec<f64>] {
+        &self.unmitigated_demand
     }
 
     /// The effects of the initiatives marked `active` over `years` projected years.

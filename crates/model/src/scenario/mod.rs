@@ -191,6 +191,8 @@ pub fn run_attributing(
 /// it once: [`run_with_unmitigated`] with it gives exactly what [`run_attributing`] gives.
 #[derive(Debug, Clone)]
 pub struct UnmitigatedSide {
+    /// Unmitigated mean plans per setting over the sufficiency years (what the levers' compiler reads).
+    demand: Vec<Vec<f64>>,
     placement: Vec<(FinancialYear, f64)>,
     basis: LedgerBasis,
     ledger: Vec<LedgerYear>,
@@ -255,17 +257,20 @@ pub fn unmitigated_side(inputs: &ScenarioInputs) -> Result<UnmitigatedSide, Mode
         seed: a.seed,
         threads: inputs.threads,
     };
+    let none_effects = Effects::none();
+    let means = analytic::expected_counts_with(params, a.horizon_years, &none_effects);
     let outcome = outcome(
         params,
         &options,
         &mc,
         a.engine,
-        &Effects::none(),
+        (&none_effects, &means),
         unmitigated_ledger.clone(),
         &ScenarioMoney::default(),
         a.target,
     );
     Ok(UnmitigatedSide {
+        demand: compiler.unmitigated_demand().to_vec(),
         placement: unmitigated_placement,
         basis,
         ledger: unmitigated_ledger,
@@ -287,15 +292,21 @@ pub fn run_with_unmitigated(
     let n = scenario.initiatives.len();
     let options = run_options(a);
     let all = vec![true; n];
-    let compiler = compile::Compiler::new(params, scenario, a.horizon_years.max(SUFFICIENCY_YEARS));
+    let compiler = compile::Compiler::with_demand(params, scenario, side.demand.clone());
     let placement_of = |active: &[bool]| {
         placement_by_fy(params, &options, &compiler.effects(active, a.horizon_years))
     };
+    // The plan's effects and expected plans over the sufficiency years, computed once: the ledger, the intervals
+    // and the sufficiency read their first years (each step depends on the earlier ones only).
+    let years = a.horizon_years.max(SUFFICIENCY_YEARS);
+    let all_effects = compiler.effects(&all, years);
+    let all_means = analytic::expected_counts_with(params, years, &all_effects);
     let basis = side.basis.clone();
     let unmitigated_placement = &side.placement;
     let unmitigated_ledger = side.ledger.clone();
     let money = scenario_money(scenario, &all);
-    let mitigated_ledger = ledger::project(&basis, &placement_of(&all), &money)?;
+    let mitigated_placement = placement_from_means(params, &options, &all_effects, &all_means).0;
+    let mitigated_ledger = ledger::project(&basis, &mitigated_placement, &money)?;
     // Savings per projected year of each coalition: placement is the only expenditure the levers change.
     let ledger_years: Vec<FinancialYear> = unmitigated_ledger
         .iter()
@@ -332,19 +343,27 @@ pub fn run_with_unmitigated(
         threads: inputs.threads,
     };
     let unmitigated = side.outcome.clone();
-    let mitigated_effects = compiler.effects_for_simulation(&all, a.horizon_years);
+    // Monte-Carlo's place limits carry the expected excess each simulation moves; the analytic engine reads none.
+    let simulated;
+    let mitigated_effects = match a.engine {
+        ScenarioEngine::MonteCarlo => {
+            simulated = compiler.effects_for_simulation(&all, a.horizon_years);
+            &simulated
+        }
+        ScenarioEngine::Analytic => &all_effects,
+    };
     let mitigated = outcome(
         params,
         &options,
         &mc,
         a.engine,
-        &mitigated_effects,
+        (mitigated_effects, &all_means),
         mitigated_ledger,
         &money,
         a.target,
     );
     let (sufficiency, first_shortfall, sufficiency_years) =
-        sufficiency(params, scenario, &compiler);
+        sufficiency(params, scenario, &compiler, &all_means);
     let mut notes = basis.notes.clone();
     notes.extend(money_outside(scenario, &ledger_years));
     if !attribution.exact && !attribution.pending {
@@ -402,6 +421,18 @@ fn placement_by_fy_with_blend(
     effects: &Effects,
 ) -> (Vec<(FinancialYear, f64)>, Vec<f64>) {
     let means = analytic::expected_counts_with(params, options.years, effects);
+    placement_from_means(params, options, effects, &means)
+}
+
+/// [`placement_by_fy_with_blend`] from the expected plans per state under the same effects (over at least
+/// `options.years`).
+fn placement_from_means(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+    means: &[Vec<f64>],
+) -> (Vec<(FinancialYear, f64)>, Vec<f64>) {
+    let means = &means[..means.len().min(options.years as usize + 1)];
     // Each census's cost under a multiplier chosen from the step's effects.
     let cost_with =
         |h: usize, m: &[f64], pick: &dyn Fn(&crate::effects::StepEffects, usize) -> f64| -> f64 {
@@ -594,7 +625,7 @@ fn outcome(
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
     engine: ScenarioEngine,
-    effects: &Effects,
+    (effects, means): (&Effects, &[Vec<f64>]),
     ledger: Vec<LedgerYear>,
     money: &ScenarioMoney,
     target: FinancialYear,
@@ -602,7 +633,7 @@ fn outcome(
     // The engines blend each census's whole-year cost into financial years; the ledger splits it at April (see
     // `placement_by_fy`). Their ratio, a few parts in a thousand where a unit-cost lever starts mid-year, corrects
     // the engine's per-simulation (or per-year spread) figures onto the ledger's basis.
-    let (exact, blend) = placement_by_fy_with_blend(params, options, effects);
+    let (exact, blend) = placement_from_means(params, options, effects, means);
     let factor = |fy: FinancialYear| -> f64 {
         exact
             .iter()
@@ -636,7 +667,7 @@ fn outcome(
             (forecast, Some(samples), range)
         }
         ScenarioEngine::Analytic => {
-            let forecast = analytic::project_with(params, options, effects);
+            let forecast = analytic::project_with_means(params, options, effects, means);
             let z = standard_normal_quantile(0.95);
             let range = ledger
                 .iter()
@@ -829,11 +860,9 @@ fn sufficiency(
     params: &Parameters,
     scenario: &Scenario,
     compiler: &compile::Compiler,
+    means: &[Vec<f64>],
 ) -> Sufficiency {
     let years = scenario.assumptions.horizon_years.max(SUFFICIENCY_YEARS);
-    let all = vec![true; scenario.initiatives.len()];
-    let effects = compiler.effects(&all, years);
-    let means = analytic::expected_counts_with(params, years, &effects);
     let mut settings: Vec<usize> = scenario
         .assumptions
         .places

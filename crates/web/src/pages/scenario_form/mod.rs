@@ -16,7 +16,7 @@ use highneeds_domain::FinancialYear;
 use highneeds_ingest::scenario::{
     check_scenario_shape, read_scenario_toml, scenario_file, ScenarioField, ScenarioFile,
 };
-use highneeds_usecases::scenario::{codes_of, projected_years, target_rule, LaData};
+use highneeds_usecases::scenario::{projected_years, target_rule, LaData};
 
 use super::scenarios::{not_found, store_version, Pick, TEMPLATE};
 use crate::caller::Caller;
@@ -37,7 +37,7 @@ pub struct Choices {
 
 impl Choices {
     fn of(data: &LaData, shape: &ScenarioFile) -> Self {
-        let codes = codes_of(&data.history);
+        let codes = &data.codes;
         let horizon = Some(shape.assumptions.horizon_years)
             .filter(|h| (1..=25).contains(h))
             .unwrap_or(5);
@@ -195,8 +195,7 @@ fn check(
     shape: &ScenarioFile,
     faults: &mut Vec<Fault>,
 ) -> Option<highneeds_domain::scenario::Scenario> {
-    let codes = codes_of(&data.history);
-    let (parsed, places) = check_scenario_shape("form", shape, Some(&codes));
+    let (parsed, places) = check_scenario_shape("form", shape, Some(&data.codes));
     let unread: Vec<ScenarioField> = faults.iter().map(|f| f.0).collect();
     for (issue, place) in parsed.issues.iter().zip(places) {
         if issue.is_error() && !unread.contains(&place) {
