@@ -157,8 +157,10 @@ async fn guard(
     next.run(request).await
 }
 
-/// Largest form body the guard reads for its CSRF field (uploads carry the token in the query string).
-const FORM_LIMIT: usize = 64 * 1024;
+/// Largest form body the guard reads for its CSRF field (uploads carry the token in the query string): axum's own
+/// limit for a form, so a scenario form or TOML editor carrying a large plan is read whole (a bigger file is
+/// imported as a file).
+const FORM_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The CSRF token a request carries, and the request rebuilt (its body read if it is a form).
 async fn csrf_token(request: Request) -> Result<(Option<String>, Request), Response> {

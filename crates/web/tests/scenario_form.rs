@@ -425,3 +425,35 @@ async fn only_officers_and_above_use_the_form() {
     }
     assert!(app.state.store.scenarios(LA).await.unwrap().is_empty());
 }
+
+/// A form of absurd size is refused before it is read; garbage year names get no column of their own but are named.
+#[tokio::test]
+async fn hostile_forms_are_refused_or_named() {
+    let app = spawn_app().await;
+    let officer = app.session(Role::Officer).await;
+    let mut many: Vec<(String, String)> = (0..20_001)
+        .map(|k| (format!("i.{k}.name"), "x".to_string()))
+        .collect();
+    many.push(("csrf".into(), officer.csrf.clone()));
+    let (status, page) = press(&app, &officer, &many, "save").await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.contains("at most 20000"), "{page}");
+    let page = text(app.send(get("/scenarios/form", Some(&officer))).await).await;
+    let mut fields = form_fields(&page);
+    set(&mut fields, "i.0.l.0.cost.not-a-year", "5");
+    set(&mut fields, "i.0.l.0.cost.2025-26", "ten pounds");
+    let (status, page) = press(&app, &officer, &fields, "save").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = Html::parse_document(&page);
+    let cost_error = html
+        .select(&Selector::parse("#f-i-0-l-0-cost-error").unwrap())
+        .next()
+        .map(|e| e.text().collect::<String>())
+        .unwrap_or_default();
+    assert!(
+        cost_error.contains("2025-26: \"ten pounds\" is not an amount"),
+        "{cost_error}"
+    );
+    assert!(!page.contains("f-i-0-l-0-cost-not-a-year"));
+    assert!(app.state.store.scenarios(LA).await.unwrap().is_empty());
+}

@@ -83,26 +83,34 @@ pub fn id(key: &str) -> String {
     format!("f-{}", key.replace('.', "-"))
 }
 
-/// The request's fields, read one by one; faults collected as they are found.
+/// The most fields a form may send: a plan of 50 initiatives of 10 levers with every field filled in is a few
+/// thousand. More is refused before anything is read.
+pub const MAX_FIELDS: usize = 20_000;
+
+/// The request's fields by name (each name's values in the order sent), read one by one; faults collected as they
+/// are found. Every lookup is a search of the sorted names, so a form of any size is read in n log n.
 pub struct Reader<'a> {
-    fields: &'a [(String, String)],
+    by_name: BTreeMap<&'a str, Vec<&'a str>>,
     pub faults: Vec<Fault>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(fields: &'a [(String, String)]) -> Self {
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (k, v) in fields {
+            by_name.entry(k.as_str()).or_default().push(v.trim());
+        }
         Self {
-            fields,
+            by_name,
             faults: Vec::new(),
         }
     }
 
     /// The first value of a field, trimmed; `None` if absent or blank.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
+        self.by_name
+            .get(key)
+            .and_then(|v| v.first().copied())
             .filter(|v| !v.is_empty())
     }
 
@@ -112,10 +120,31 @@ impl<'a> Reader<'a> {
 
     /// Every value of a field (a group of checkboxes).
     fn all(&self, key: &str) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
+        self.by_name
+            .get(key)
+            .map(|v| {
+                v.iter()
+                    .filter(|x| !x.is_empty())
+                    .map(|x| x.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The fields whose names start with `prefix`, with the rest of each name.
+    fn under(&self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &[&'a str])> + '_ {
+        self.by_name
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .map_while(move |(k, v)| Some((k.strip_prefix(prefix)?, v.as_slice())))
+    }
+
+    /// The positions used under a prefix: `i.` gives the `N` of every `i.N.…` field, in order.
+    fn positions(&self, prefix: &'a str) -> BTreeSet<usize> {
+        self.under(prefix)
+            .filter_map(|(rest, _)| rest.split('.').next()?.parse().ok())
             .collect()
     }
 
@@ -156,45 +185,36 @@ impl<'a> Reader<'a> {
     fn pounds_by_year(&mut self, prefix: &str, at: ScenarioField) -> BTreeMap<String, f64> {
         let head = format!("{prefix}.");
         let mut out = BTreeMap::new();
-        for (k, v) in self.fields {
-            let (Some(year), value) = (k.strip_prefix(&head), v.trim()) else {
+        let mut faults = Vec::new();
+        for (year, values) in self.under(&head) {
+            let Some(&value) = values.first().filter(|v| !v.is_empty()) else {
                 continue;
             };
-            if value.is_empty() || out.contains_key(year) {
-                continue;
-            }
             match value.parse::<Pence>() {
                 Ok(p) => {
                     out.insert(year.to_string(), p.as_pounds_f64());
                 }
-                Err(_) => self.fault(
-                    at,
-                    format!(
-                        "{year}: {value:?} is not an amount in pounds (e.g. 100000 or £100,000.50)"
-                    ),
-                ),
+                Err(_) => faults.push(format!(
+                    "{year}: {value:?} is not an amount in pounds (e.g. 100000 or £100,000.50)"
+                )),
             }
+        }
+        for rule in faults {
+            self.fault(at, rule);
         }
         out
     }
 }
 
-/// The positions used under a prefix: `i.` gives the `N` of every `i.N.…` field, in order.
-fn positions(fields: &[(String, String)], prefix: &str) -> BTreeSet<usize> {
-    fields
-        .iter()
-        .filter_map(|(k, _)| k.strip_prefix(prefix)?.split('.').next()?.parse().ok())
-        .collect()
-}
-
 /// The scenario as the form gives it, and the faults in values that could not be read.
 pub fn read(fields: &[(String, String)]) -> (ScenarioFile, Vec<Fault>) {
     let mut r = Reader::new(fields);
-    let assumptions = read_assumptions(&mut r, fields);
-    let initiatives = positions(fields, "i.")
+    let assumptions = read_assumptions(&mut r);
+    let initiatives = r
+        .positions("i.")
         .into_iter()
         .enumerate()
-        .map(|(i, n)| read_initiative(&mut r, fields, i, n))
+        .map(|(i, n)| read_initiative(&mut r, i, n))
         .collect();
     let shape = ScenarioFile {
         name: r.text("name"),
@@ -206,9 +226,10 @@ pub fn read(fields: &[(String, String)]) -> (ScenarioFile, Vec<Fault>) {
     (shape, r.faults)
 }
 
-fn read_assumptions(r: &mut Reader, fields: &[(String, String)]) -> AssumptionsFile {
+fn read_assumptions(r: &mut Reader) -> AssumptionsFile {
     let at = ScenarioField::Assumption;
-    let places = positions(fields, "p.")
+    let places = r
+        .positions("p.")
         .into_iter()
         .filter_map(|n| {
             let setting = r.text(&format!("p.{n}.setting"));
@@ -252,13 +273,10 @@ fn read_assumptions(r: &mut Reader, fields: &[(String, String)]) -> AssumptionsF
     }
 }
 
-fn read_initiative(
-    r: &mut Reader,
-    fields: &[(String, String)],
-    i: usize,
-    n: usize,
-) -> InitiativeFile {
-    let levers = positions(fields, &format!("i.{n}.l."))
+fn read_initiative(r: &mut Reader, i: usize, n: usize) -> InitiativeFile {
+    let prefix = format!("i.{n}.l.");
+    let levers = r
+        .positions(&prefix)
         .into_iter()
         .enumerate()
         .map(|(j, m)| read_lever(r, &format!("i.{n}.l.{m}"), i, j))

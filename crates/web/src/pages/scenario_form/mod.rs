@@ -47,6 +47,8 @@ impl Choices {
             .iter()
             .flat_map(|i| &i.levers)
             .flat_map(|l| l.cost.keys().chain(l.amount.keys()))
+            // Only real years get a column (a form may send any name; the checker names the others).
+            .filter(|y| y.parse::<FinancialYear>().is_ok())
             .cloned()
             .collect();
         if let Some((first, last)) = projected {
@@ -142,6 +144,15 @@ pub async fn submit(
     Extension(caller): Extension<Caller>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    if sent.len() > fields::MAX_FIELDS {
+        let body = crate::views::page(
+            "Scenario not saved",
+            Some(&caller),
+            &state.la_name,
+            maud::html! { p role="alert" { "The form sent " (sent.len()) " fields; a scenario form has at most " (fields::MAX_FIELDS) ". Nothing was read or stored." } },
+        );
+        return Ok((StatusCode::PAYLOAD_TOO_LARGE, body).into_response());
+    }
     let reader = fields::Reader::new(&sent);
     let action = Action::of(reader.get("action"));
     let (mut shape, mut faults) = fields::read(&sent);
