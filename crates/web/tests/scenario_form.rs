@@ -457,3 +457,49 @@ async fn hostile_forms_are_refused_or_named() {
     assert!(!page.contains("f-i-0-l-0-cost-not-a-year"));
     assert!(app.state.store.scenarios(LA).await.unwrap().is_empty());
 }
+
+/// Side by side names the scenarios whose own forecast without a plan differs from the one shown (other
+/// assumptions), and only those.
+#[tokio::test]
+async fn side_by_side_names_scenarios_with_other_assumptions() {
+    let app = spawn_app().await;
+    let officer = app.session(Role::Officer).await;
+    with_example(&app, &officer).await;
+    for (copy, uplift) in [("Same assumptions", "0.03"), ("Dearer", "0.06")] {
+        let page = text(
+            app.send(get(
+                &format!("/scenarios/form?copy={}", enc(NAME)),
+                Some(&officer),
+            ))
+            .await,
+        )
+        .await;
+        let mut fields = form_fields(&page);
+        set(&mut fields, "name", copy);
+        set(&mut fields, "a.uplift", uplift);
+        let (status, _) = press(&app, &officer, &fields, "save").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let url = format!(
+        "/scenarios/compare?name={}&name={}&name={}",
+        enc(NAME),
+        enc("Same assumptions"),
+        enc("Dearer")
+    );
+    let page = text(app.send(get(&url, Some(&officer))).await).await;
+    let html = Html::parse_document(&page);
+    let note = html
+        .select(&Selector::parse("#compare-assumptions").unwrap())
+        .next()
+        .map(|e| e.text().collect::<String>())
+        .unwrap_or_default();
+    assert!(note.contains("Dearer assumes other figures"), "{note}");
+    assert!(!note.contains("Same assumptions"), "{note}");
+    let url = format!(
+        "/scenarios/compare?name={}&name={}",
+        enc(NAME),
+        enc("Same assumptions")
+    );
+    let page = text(app.send(get(&url, Some(&officer))).await).await;
+    assert!(!page.contains("compare-assumptions"));
+}

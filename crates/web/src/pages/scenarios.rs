@@ -993,7 +993,24 @@ pub async fn compare(
             ]
         })
         .collect();
+    // "Without any plan" is the first scenario's unmitigated forecast; a scenario assuming other figures
+    // (uplift, allocation growth, horizon) has its own, and the page says which.
+    let first_in_year = in_year_points(&runs[0].unmitigated.ledger);
+    let other_assumptions: Vec<&str> = runs
+        .iter()
+        .skip(1)
+        .filter(|r| in_year_points(&r.unmitigated.ledger) != first_in_year)
+        .map(|r| r.scenario.as_str())
+        .collect();
     Ok(page("Side by side", Some(&caller), &state.la_name, html! {
+        @if !other_assumptions.is_empty() {
+            p class="note" id="compare-assumptions" {
+                "\"Without any plan\" is " (runs[0].scenario) "'s forecast without its initiatives. "
+                (other_assumptions.join(", ")) (if other_assumptions.len() == 1 { " assumes" } else { " assume" })
+                " other figures (uplift, allocation growth or horizon), so " (if other_assumptions.len() == 1 { "its" } else { "their" })
+                " own positions without a plan differ: see " (if other_assumptions.len() == 1 { "its page" } else { "their pages" }) "."
+            }
+        }
         (ledger_chart("compare-chart", &series_ref))
         (table("compare-table", "In-year position by financial year (£m, means; negative is a deficit)", &head, &rows, None))
         (table("compare-cumulative", "Cumulative position at each financial year's end (£m, means; negative is a deficit)", &head, &closing_rows, None))
