@@ -3,7 +3,7 @@
 //! constant rates, a straight line through the log rates (growth that persists: undamped), or a curve whose
 //! yearly step shrinks by φ ∈ [`DAMPING_GRID`] each year (growth that has been fading at that pace), whichever
 //! has the least BIC (n ln(SSE/n) + k ln n, k = 1, 2, 3 parameters). Histories with fewer than [`MIN_YEARS`]
-//! yearly rates keep the damping they were given (0.2 by default, chosen by backtest on a synthetic family:
+//! yearly rates keep the damping they were given (0.6 by default, chosen by backtest on a synthetic family:
 //! docs/decisions.md).
 
 use highneeds_domain::{Setting, TransitionHistory};
