@@ -1,7 +1,10 @@
-//! Exploration: the all-LA model's blind tuning and its score after the window, from the published folder.
-//! `cargo run --release -p highneeds-model --example published_variants -- DIR UNTIL`
+//! The all-LA model's blind tuning in detail (issue #11): the settings chosen on the censuses up to UNTIL, the
+//! tuning origins' scores with the mean and with the median as the point, and the score after the window.
+//! `cargo run --release -p highneeds-model --example published_variants -- ../shared/data 2017`
 use highneeds_domain::Measure;
-use highneeds_model::published_forecast::{backtest, tune, LaHistory, LaRecords, Method};
+use highneeds_model::published_forecast::{
+    backtest, tune, LaHistory, LaRecords, Method, PublishedForecastOptions, POINT_GRID,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -29,17 +32,26 @@ fn main() {
     let t = tune(&records, &observed, 3, until).expect("tune");
     println!("chosen {:?}", t.chosen);
     println!("early mape {:?} cov {:?}", t.early_mape, t.early_coverage);
-    let early = backtest(&records.known_at(until), &observed, 3, &t.chosen).expect("early");
-    for h in 1..=3 {
-        if let (Some(m), Some(e)) = (
-            early.score(Method::Pooled, h),
-            early.score(Method::EnglandGrowth, h),
-        ) {
-            println!(
-                "early h{h} model MAPE {:.2}% (LA only {:.2}%) bias {:+.2}% cov80 {:.1}% | England {:.2}% (LA only {:.2}%)",
-                m.mape * 100.0, m.mape_england_removed * 100.0, m.bias * 100.0,
-                m.coverage_80.unwrap_or(f64::NAN) * 100.0, e.mape * 100.0, e.mape_england_removed * 100.0
-            );
+    // The tuning origins with each point forecast (the third stage's choice), raw and with England's error removed.
+    for point in POINT_GRID {
+        let options = PublishedForecastOptions { point, ..t.chosen };
+        let early = backtest(&records.known_at(until), &observed, 3, &options).expect("early");
+        for h in 1..=3 {
+            if let (Some(m), Some(e)) = (
+                early.score(Method::Pooled, h),
+                early.score(Method::EnglandGrowth, h),
+            ) {
+                println!(
+                    "early {} h{h} model MAPE {:.2}% (LA only {:.2}%) bias {:+.2}% cov80 {:.1}% | England {:.2}% (LA only {:.2}%)",
+                    point.describe(),
+                    m.mape * 100.0,
+                    m.mape_england_removed * 100.0,
+                    m.bias * 100.0,
+                    m.coverage_80.unwrap_or(f64::NAN) * 100.0,
+                    e.mape * 100.0,
+                    e.mape_england_removed * 100.0
+                );
+            }
         }
     }
     let full = backtest(&records, &observed, 3, &t.chosen).expect("backtest");
