@@ -171,6 +171,29 @@ mod tests {
     }
 
     #[test]
+    fn a_short_history_takes_the_blind_fallback_damping() {
+        // Censuses 2015-2024; fitted only up to 2019: 4 yearly joiner rates, too few to judge the shape, so the
+        // default fallback applies: 0.6, chosen blind on the family's tuning seeds (docs/decisions.md), and the
+        // forecast says so.
+        let h = generate_la_shaped(&SynthConfig::default(), 0, TrendShape::Persistent)
+            .transition_history();
+        let options = FitOptions {
+            base_census: highneeds_domain::CensusYear::new(2019).ok(),
+            ..FitOptions::default()
+        };
+        let p = crate::estimate::fit(&h, &options).unwrap();
+        assert_eq!(p.trend.observed_rates.len(), 4);
+        assert_eq!(p.trend.kind, JoinerTrend::Damped { damping: 0.6 });
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("too few to judge") && n.contains("damped by 0.6")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
     fn persistent_trends_are_damped_less_than_fading_ones() {
         // Seeds 1-3: a persistent trend keeps a damping of 0.6 or more; a flat history never gets one above 0.4.
         for seed in 1..=3 {
