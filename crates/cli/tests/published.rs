@@ -349,10 +349,10 @@ fn forecast_published_writes_one_row_per_la_and_year() {
 #[test]
 fn published_backtest_after_the_tuning_window() {
     // The finish line, scored on the origins after the tuning window (settings chosen on the censuses
-    // up to 2017 only): every method on the same LA-years. What holds: the model beats every baseline at
-    // horizons 1 and 2 and every naive baseline at 3; England's growth for every LA is 0.9 points better at 3
-    // (the log-normal mean of wide intervals sits above the median). Intervals cover more than the 75-85 %
-    // target (docs/decisions.md: the only national shock in the history is the 2014 reform).
+    // up to 2017 only): every method on the same LA-years. What holds: the model (its median, chosen blind)
+    // beats every baseline, England's growth for every LA among them, at horizons 1-3. What does not: its 80 %
+    // intervals cover more than the 75-85 % target (docs/decisions.md: the only national shock in the
+    // history is the 2014 reform).
     let d = data_arg();
     let v = json_of(&run([
         "backtest",
@@ -376,9 +376,7 @@ fn published_backtest_after_the_tuning_window() {
         let mape = model["mape"].as_f64().unwrap();
         for s in &at {
             assert_eq!(s["cases"], model["cases"]);
-            if s["method"] == "model (pooled growth)"
-                || (h == 3 && s["method"] == "England's growth")
-            {
+            if s["method"] == "model (pooled growth)" {
                 continue;
             }
             assert!(mape < s["mape"].as_f64().unwrap(), "horizon {h}: {s}");

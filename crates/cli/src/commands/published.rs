@@ -225,8 +225,8 @@ fn tuning_line(t: &Tuning) -> String {
     let early: Vec<String> = t.early_mape.iter().map(|m| pct(*m)).collect();
     let cov: Vec<String> = t.early_coverage.iter().map(|m| pct(*m)).collect();
     format!(
-        "Settings chosen on the censuses up to {} only ({} sets tried; least mean MAPE over horizons 1-{}, then 80% \
-         coverage nearest 80%, then MAPE with England's error removed):\n  \
+        "Settings chosen on the censuses up to {} only ({} sets tried; least mean MAPE over horizons 1-{},\n  \
+         then 80% coverage nearest 80%, then MAPE with England's error removed):\n  \
          indicators: {}; ridge {}; England's growth over {} year(s); error memory {}; point forecast: the {}\n  \
          (early origins: MAPE {}, 80% coverage {})\n\
          Scored below on the origins after {} only.\n\n",
