@@ -1,9 +1,11 @@
 //! The all-LA model's blind tuning in detail (issue #11): the settings chosen on the censuses up to UNTIL, the
-//! tuning origins' scores with the mean and with the median as the point, and the score after the window.
+//! tuning origins' scores with the mean and with the median as the point, England's share of an LA's error
+//! variance by horizon (national sums' correlation), and the score after the window.
 //! `cargo run --release -p highneeds-model --example published_variants -- ../shared/data 2017`
 use highneeds_domain::Measure;
 use highneeds_model::published_forecast::{
-    backtest, tune, LaHistory, LaRecords, Method, PublishedForecastOptions, POINT_GRID,
+    backtest, national_share, tune, LaHistory, LaRecords, Method, PublishedForecastOptions,
+    POINT_GRID,
 };
 
 fn main() {
@@ -54,6 +56,14 @@ fn main() {
             }
         }
     }
+    // How strongly LAs' errors move together, measured at the last tuning census: England's share of the
+    // median LA's error variance by horizon (the correlation national sums of person-level forecasts use).
+    let share = national_share(&records, until, 5, &t.chosen).expect("national share");
+    let share: Vec<String> = share.iter().map(|r| format!("{r:.3}")).collect();
+    println!(
+        "national share of error variance at {until}, h = 1-5: {}",
+        share.join(" ")
+    );
     let full = backtest(&records, &observed, 3, &t.chosen).expect("backtest");
     let after = full.origins_after(until);
     for h in 1..=3 {

@@ -446,6 +446,32 @@ pub fn project(
     )
 }
 
+/// England's share of the median LA's forecast error variance at horizons 1..=years, measured at `origin` on
+/// the model's errors at earlier origins (what was published by `origin` only): how strongly LAs' errors move
+/// together. National sums of LA forecasts use it as the correlation of their LAs' errors
+/// ([`crate::national`]).
+pub fn national_share(
+    records: &LaRecords,
+    origin: i32,
+    years: u32,
+    options: &PublishedForecastOptions,
+) -> Result<Vec<f64>, ModelError> {
+    options.check()?;
+    let known = records.known_at(origin);
+    let england = England::new(&known);
+    let earlier = intervals::earlier_points(&known, origin, options);
+    let spread = intervals::Spread::measure(&known, origin, years, &earlier, options.error_memory)?;
+    let mut vol: Vec<f64> = volatilities(&known, &england, origin)
+        .into_values()
+        .filter(|v| *v > 0.0)
+        .collect();
+    vol.sort_by(f64::total_cmp);
+    let median = vol.get(vol.len() / 2).copied().unwrap_or(0.0);
+    Ok((1..=years)
+        .map(|h| spread.national_share(h, median))
+        .collect())
+}
+
 /// Intervals around the point forecast `here`, from the errors of the `earlier` origins' forecasts.
 pub(crate) fn assemble(
     known: &LaRecords,
