@@ -22,7 +22,7 @@ fn main() {
                 })
                 .collect()
         })
-        .unwrap_or_else(|| vec![-1.2]);
+        .unwrap_or_else(|| vec![-1.0 - highneeds_model::DEFAULT_FALLBACK_DAMPING]);
     let persistence_sds: Vec<f64> = args.get(4).map_or_else(
         || vec![FitOptions::default().persistence_sd],
         |s| s.split(',').filter_map(|x| x.parse().ok()).collect(),
