@@ -415,7 +415,7 @@ pub struct ModelArgs {
     pub stationary: bool,
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step. Default:
     /// chosen from the history's own forecasts from earlier censuses (constant rates or a damping of 0-0.9;
-    /// 0.2 when the history is too short to judge).
+    /// 0.6 when the history is too short to judge; 0.2 with --totals).
     #[arg(long)]
     pub damping: Option<f64>,
     /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between
@@ -487,7 +487,7 @@ pub struct BacktestArgs {
     pub published: Option<PathBuf>,
     /// Choose the model's settings by backtest on the censuses up to this year only (nothing later is read),
     /// then score them on the origins after it. With --published: the all-LA model's indicators, ridge, England's
-    /// growth and error memory; otherwise the fallback damping and the persistence spread. A year at or after
+    /// growth, error memory and point forecast (mean or median); otherwise the fallback damping and the persistence spread. A year at or after
     /// the last census is refused.
     #[arg(long)]
     pub tune_until: Option<i32>,
@@ -515,7 +515,7 @@ pub struct BacktestArgs {
 #[command(next_help_heading = "Every LA in England (the DfE's published statistics)")]
 pub struct PublishedSource {
     /// Forecast every LA from the DfE's published statistics in this folder (the release's CSV files):
-    /// one row per LA and projected census, `la_code,census_year,mean,p10,p90` (an 80 % interval) with --format csv.
+    /// one row per LA and projected census, `la_code,census_year,mean,median,p10,p90` (an 80 % interval) with --format csv.
     #[arg(long, conflicts_with_all = ["db", "witan_dir", "totals"])]
     pub published: Option<PathBuf>,
     /// With --published: the last census the forecast may use (default: the latest published).

@@ -1,5 +1,7 @@
 //! Backtest the person-level model on a synthetic family of LAs whose joiner trends persist, fade, reverse or
-//! stay flat (issue #11). `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [damping|auto]`
+//! stay flat (issue #11).
+//! `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [DAMPINGS [PERSISTENCE_SDS]]`
+//! (comma-separated lists; `aX` = the trend chosen from the history, damping X where it is too short to judge).
 use highneeds_model::backtest::{backtest, score, BacktestOptions, Method};
 use highneeds_model::estimate::{FitOptions, JoinerTrend};
 use highneeds_model::Engine;
@@ -20,7 +22,11 @@ fn main() {
                 })
                 .collect()
         })
-        .unwrap_or_else(|| vec![-1.2]);
+        .unwrap_or_else(|| vec![-1.0 - highneeds_model::DEFAULT_FALLBACK_DAMPING]);
+    let persistence_sds: Vec<f64> = args.get(4).map_or_else(
+        || vec![FitOptions::default().persistence_sd],
+        |s| s.split(',').filter_map(|x| x.parse().ok()).collect(),
+    );
     for shape in TrendShape::ALL {
         let histories: Vec<_> = (from..=to)
             .map(|seed| {
@@ -31,7 +37,10 @@ fn main() {
                 generate_la_shaped(&config, 0, shape).transition_history()
             })
             .collect();
-        for &damping in &dampings {
+        for (&damping, &persistence_sd) in dampings
+            .iter()
+            .flat_map(|d| persistence_sds.iter().map(move |p| (d, p)))
+        {
             let options = BacktestOptions {
                 engine: Engine::Analytic,
                 min_fit_years: 3,
@@ -44,6 +53,7 @@ fn main() {
                         },
                     },
                     trend_from_history: damping < 0.0,
+                    persistence_sd,
                     ..FitOptions::default()
                 },
                 ..BacktestOptions::default()
@@ -58,7 +68,7 @@ fn main() {
                     Method::Trended | Method::Stationary | Method::LinearTrend | Method::LastGrowth
                 ) {
                     println!(
-                        "{:<10} damping {damping:<4} {:<18} h{} n{:>3} MAPE {:>5.1}% bias {:>+5.1}% cov90 {}",
+                        "{:<10} damping {damping:<4} psd {persistence_sd:<4} {:<18} h{} n{:>3} MAPE {:>5.1}% bias {:>+5.1}% cov90 {}",
                         shape.code(),
                         s.method.code(),
                         s.horizon,

@@ -47,7 +47,9 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             prior_strength: 1.0,
-            joiner_trend: JoinerTrend::Damped { damping: 0.2 },
+            joiner_trend: JoinerTrend::Damped {
+                damping: DEFAULT_FALLBACK_DAMPING,
+            },
             base_census: None,
             persistence_sd: DEFAULT_PERSISTENCE_SD,
             trend_from_history: true,
@@ -156,7 +158,13 @@ impl JoinerNcy {
 /// Default uncertainty of how long a growth trend persists: nobody knows whether growth fades as the damping
 /// assumes or carries on. The log joiner rate gets a normal spread of this share of the gap between the damped
 /// path and an undamped trend (mean-preserving), so intervals reach up towards continued growth.
-pub const DEFAULT_PERSISTENCE_SD: f64 = 1.5;
+/// Chosen blind with the fallback damping on the synthetic family's tuning seeds (docs/decisions.md).
+pub const DEFAULT_PERSISTENCE_SD: f64 = 3.0;
+
+/// The damping assumed where the history is too short to judge its trend ([`crate::trend_choice`]): chosen blind
+/// on the synthetic family's tuning seeds 1-10 as the most accurate over the four trend shapes among those whose
+/// persistent-trend bias was within ±2 % at 1-3 years (docs/decisions.md).
+pub const DEFAULT_FALLBACK_DAMPING: f64 = 0.6;
 
 /// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
 #[derive(Debug, Clone, PartialEq)]

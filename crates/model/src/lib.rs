@@ -27,7 +27,8 @@ pub mod trend_choice;
 
 pub use effects::Effects;
 pub use estimate::{
-    fit, fit_reaching, FitOptions, JoinerTrend, Parameters, DEFAULT_PERSISTENCE_SD,
+    fit, fit_reaching, FitOptions, JoinerTrend, Parameters, DEFAULT_FALLBACK_DAMPING,
+    DEFAULT_PERSISTENCE_SD,
 };
 pub use forecast::{Engine, Forecast, ProjectionOptions, Summary};
 pub use monte_carlo::MonteCarloOptions;

@@ -1,14 +1,19 @@
 //! National (multi-LA) forecasts: each LA is fitted and projected on its own, and the forecasts are combined
 //! into one for the whole set, in the same shape as a single LA's.
 //!
-//! * Analytic: LAs are independent, so means and variances add; quantiles are those of the normal with the
-//!   summed mean and variance. Combine the per-LA pieces ([`AnalyticLa`]) in a fixed order with
-//!   [`combine_analytic`].
-//! * Monte-Carlo: simulation *i* of every LA is summed into national simulation *i*, and quantiles are taken
-//!   over those national sums ([`MonteCarloSums`]). Each LA's random streams are seeded from (seed, the LA's
-//!   position in the caller's order) by [`la_seed`]. Sums are kept as integers (counts exactly, costs in
-//!   fixed point), so adding LAs in any order — from any number of threads — gives bit-identical results, and
-//!   only the running national sums are held, never every LA's simulations.
+//! LAs' errors are not independent: a national shock (the 2014 reform) moves every LA together. Each pair of
+//! LAs' errors is given the correlation [`LA_ERROR_CORRELATION`], so the national variance is
+//! (1 − ρ) Σ var + ρ (Σ sd)² (each LA's own interval is unchanged; with ρ = 0 the LAs are independent).
+//!
+//! * Analytic: means add, variances as above, per series; quantiles are those of the normal with that mean
+//!   and variance. Combine the per-LA pieces ([`AnalyticLa`]) in a fixed order with [`combine_analytic`].
+//! * Monte-Carlo: simulation *i* of every LA is summed into national simulation *i* ([`MonteCarloSums`]);
+//!   then each projected year's national simulations are spread about their mean by the factor that turns
+//!   the independent LAs' variance of the total into the correlated one, √(((1 − ρ) Σ var + ρ (Σ sd)²) / Σ var),
+//!   and quantiles are taken over them. Each LA's random streams are seeded from (seed, the LA's position in
+//!   the caller's order) by [`la_seed`]. Sums are kept as integers (counts exactly, costs, sds and variances
+//!   in fixed point), so adding LAs in any order — from any number of threads — gives bit-identical results,
+//!   and only the running national sums are held, never every LA's simulations.
 //!
 //! By setting and by need use the union of the LAs' codes (an LA without a code contributes zero to it).
 //! Every LA must start from the same base census.
@@ -25,6 +30,14 @@ use crate::forecast::{
 };
 use crate::monte_carlo::{self, MonteCarloOptions};
 use crate::ModelError;
+
+/// The correlation of any two LAs' forecast errors: England's share of the median LA's error variance in the
+/// all-LA model's out-of-sample errors, measured on the censuses up to 2017 only (0.18 / 0.34 / 0.22 at 1 / 2 / 3
+/// years; their mean, 0.25, for every horizon). See docs/decisions.md.
+pub const LA_ERROR_CORRELATION: f64 = 0.25;
+
+/// Fixed-point units per plan for the running sums of LAs' sds and variances (order-independent sums).
+const SPREAD_SCALE: f64 = 1e6;
 
 /// Most distinct LA notes carried into a national forecast (the rest are counted in one line).
 const MAX_NOTES: usize = 12;
@@ -120,24 +133,34 @@ pub fn analytic_la(params: &Parameters, options: &ProjectionOptions) -> Analytic
     }
 }
 
-/// Mean and variance, summed over independent LAs.
+/// Means, variances and sds summed over LAs.
 #[derive(Debug, Clone, Copy, Default)]
 struct Moments {
     mean: f64,
     var: f64,
+    sd: f64,
+}
+
+/// The variance of a sum of LAs whose errors are pairwise correlated ρ: Σ var + ρ Σ_{i≠j} sd_i sd_j =
+/// (1 − ρ) Σ var + ρ (Σ sd)².
+pub fn correlated_variance(var_sum: f64, sd_sum: f64, rho: f64) -> f64 {
+    (1.0 - rho) * var_sum + rho * sd_sum * sd_sum
 }
 
 impl Moments {
     fn add(&mut self, s: &Summary) {
         self.mean += s.mean;
         self.var += s.sd * s.sd;
+        self.sd += s.sd;
     }
     fn summary(self, quantiles: &[f64]) -> Summary {
-        Summary::normal(self.mean, self.var, quantiles)
+        let var = correlated_variance(self.var, self.sd, LA_ERROR_CORRELATION);
+        Summary::normal(self.mean, var, quantiles)
     }
 }
 
-/// Combine LAs' analytic forecasts into one: means and variances add (LAs independent). The result is the
+/// Combine LAs' analytic forecasts into one: means add; variances as for errors correlated
+/// [`LA_ERROR_CORRELATION`]. The result is the
 /// same whatever order the LAs come in up to floating-point rounding; pass them in a fixed order for
 /// bit-identical output.
 pub fn combine_analytic(
@@ -239,8 +262,10 @@ pub fn combine_analytic(
         top_up: Vec::new(),
         notes: national_notes(
             format!(
-                "national forecast: {} LAs combined (each fitted and projected on its own; means and variances summed, LAs independent)",
-                las.len()
+                "national forecast: {} LAs combined (each fitted and projected on its own; means summed; LAs' errors correlated {} \
+                 (England's share of an LA's error in the published data), so national shocks widen the interval)",
+                las.len(),
+                LA_ERROR_CORRELATION
             ),
             &notes,
             las.len(),
@@ -282,7 +307,47 @@ pub struct MonteCarloSums {
     leavers: Vec<u64>,
     /// Cost per simulation and year, fixed point ([`COST_SCALE`] per penny).
     cost: Vec<i128>,
+    /// Per year: the LAs' sds and variances of their total plans, summed ([`SPREAD_SCALE`] fixed point).
+    sd_sum: Vec<u128>,
+    var_sum: Vec<u128>,
     notes: BTreeMap<String, usize>,
+}
+
+/// Sample sd of an LA's simulated values.
+fn sample_sd(x: &[f64]) -> f64 {
+    let n = x.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = x.iter().sum::<f64>() / n as f64;
+    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+}
+
+fn spread_fixed(x: f64) -> u128 {
+    if x.is_finite() && x > 0.0 {
+        (x * SPREAD_SCALE).round() as u128
+    } else {
+        0
+    }
+}
+
+/// The factor that spreads national simulations about their mean so that their variance goes from the
+/// independent LAs' Σ var to the correlated (1 − ρ) Σ var + ρ (Σ sd)²; 1 when there is no variance.
+pub fn correlation_factor(var_sum: f64, sd_sum: f64, rho: f64) -> f64 {
+    if var_sum > 0.0 {
+        (correlated_variance(var_sum, sd_sum, rho) / var_sum).sqrt()
+    } else {
+        1.0
+    }
+}
+
+/// Spread `samples` about their mean by `factor` (mean-preserving).
+fn spread_about_mean(samples: &mut [f64], factor: f64) {
+    let n = samples.len().max(1) as f64;
+    let mean = samples.iter().sum::<f64>() / n;
+    for x in samples.iter_mut() {
+        *x = mean + factor * (*x - mean);
+    }
 }
 
 fn fixed(pence: f64) -> i128 {
@@ -326,6 +391,8 @@ impl MonteCarloSums {
             joiners: vec![0; n],
             leavers: vec![0; n],
             cost: vec![0; n],
+            sd_sum: vec![0; options.years as usize],
+            var_sum: vec![0; options.years as usize],
             notes: BTreeMap::new(),
         }
     }
@@ -375,6 +442,16 @@ impl MonteCarloSums {
                 self.joiners[at] += count(r[f]);
                 self.leavers[at] += count(r[f + 1]);
             }
+        }
+        for h in 0..years {
+            let totals: Vec<f64> = sims
+                .rows
+                .iter()
+                .map(|row| count(row[h * width + Columns::TOTAL]) as f64)
+                .collect();
+            let sd = sample_sd(&totals);
+            self.sd_sum[h] += spread_fixed(sd);
+            self.var_sum[h] += spread_fixed(sd * sd);
         }
         for (code, v) in params.space.settings.iter().zip(&setting_rows) {
             add_into(
@@ -428,6 +505,12 @@ impl MonteCarloSums {
         for (a, b) in self.cost.iter_mut().zip(&other.cost) {
             *a += b;
         }
+        for (a, b) in self.sd_sum.iter_mut().zip(&other.sd_sum) {
+            *a += b;
+        }
+        for (a, b) in self.var_sum.iter_mut().zip(&other.var_sum) {
+            *a += b;
+        }
         self.base_total += other.base_total;
         self.base_cost += other.base_cost;
         for (k, c) in other.notes {
@@ -445,6 +528,18 @@ impl MonteCarloSums {
         let quantiles = self.options.all_quantiles();
         let n_sims = self.mc.sims as usize;
         let years = self.options.years as usize;
+        let factor: Vec<f64> = self
+            .var_sum
+            .iter()
+            .zip(&self.sd_sum)
+            .map(|(v, s)| {
+                correlation_factor(
+                    *v as f64 / SPREAD_SCALE,
+                    *s as f64 / SPREAD_SCALE,
+                    LA_ERROR_CORRELATION,
+                )
+            })
+            .collect();
         let mut samples = vec![0.0f64; n_sims];
         let mut summarise = |series: &[u64], h: usize| {
             for (x, &v) in samples
@@ -453,6 +548,7 @@ impl MonteCarloSums {
             {
                 *x = v as f64;
             }
+            spread_about_mean(&mut samples, factor.get(h).copied().unwrap_or(1.0));
             Summary::of_samples(&mut samples, &quantiles)
         };
         let mut census_years = Vec::with_capacity(years);
@@ -486,15 +582,22 @@ impl MonteCarloSums {
         // Financial years per national simulation: 5/12 of the census before, 7/12 of the census after.
         let pence = |x: i128| x as f64 / COST_SCALE;
         let base_cost = pence(self.base_cost);
+        // Each census's national cost per simulation, spread like its plans.
+        let cost: Vec<Vec<f64>> = (0..years)
+            .map(|h| {
+                let mut c: Vec<f64> = self.cost[h * n_sims..(h + 1) * n_sims]
+                    .iter()
+                    .map(|x| pence(*x))
+                    .collect();
+                spread_about_mean(&mut c, factor.get(h).copied().unwrap_or(1.0));
+                c
+            })
+            .collect();
         let mut fy = Vec::with_capacity(years);
         for h in 0..years {
             for (i, x) in samples.iter_mut().enumerate() {
-                let first = if h == 0 {
-                    base_cost
-                } else {
-                    pence(self.cost[(h - 1) * n_sims + i])
-                };
-                let second = pence(self.cost[h * n_sims + i]);
+                let first = if h == 0 { base_cost } else { cost[h - 1][i] };
+                let second = cost[h][i];
                 *x = (5.0 * first + 7.0 * second) / 12.0;
             }
             fy.push(Summary::of_samples(&mut samples, &quantiles));
@@ -512,8 +615,10 @@ impl MonteCarloSums {
             top_up: Vec::new(),
             notes: national_notes(
                 format!(
-                    "national forecast: {} LAs combined (each fitted and simulated on its own; quantiles of the per-simulation national sums)",
-                    self.las
+                    "national forecast: {} LAs combined (each fitted and simulated on its own; quantiles of the per-simulation national sums, \
+                     spread about their mean for LAs' errors correlated {}: England's share of an LA's error in the published data)",
+                    self.las,
+                    LA_ERROR_CORRELATION
                 ),
                 &self.notes,
                 self.las,
@@ -559,7 +664,8 @@ mod tests {
         assert_eq!(both.base_total, 2 * one.base_total);
         for (a, b) in one.census_years.iter().zip(&both.census_years) {
             assert!((b.total.mean - 2.0 * a.total.mean).abs() < 1e-6 * a.total.mean);
-            assert!((b.total.sd - 2f64.sqrt() * a.total.sd).abs() < 1e-6 * a.total.sd);
+            // Two copies, each sd a, correlated 0.25: 0.75 × 2a² + 0.25 × (2a)² = 2.5 a².
+            assert!((b.total.sd - 2.5f64.sqrt() * a.total.sd).abs() < 1e-6 * a.total.sd);
             assert_eq!(a.by_setting.len(), b.by_setting.len());
             for ((ka, sa), (kb, sb)) in a.by_setting.iter().zip(&b.by_setting) {
                 assert_eq!(ka, kb);
@@ -584,14 +690,19 @@ mod tests {
         let mut sums = MonteCarloSums::new(&options(), &mc);
         sums.add_la(0, &params).unwrap();
         let single = sums.clone().finish().unwrap();
-        // The same LA at the same position twice: every national simulation is exactly twice the LA's.
+        // The same LA at the same position twice: every national simulation is exactly twice the LA's, then
+        // spread about the mean as for two LAs correlated 0.25 (the spread assumes LAs simulated apart, as they
+        // are at different positions): √((0.75 × 2a² + 0.25 × (2a)²) / 2a²) = √1.25. One LA is not spread.
         sums.add_la(0, &params).unwrap();
         let double = sums.finish().unwrap();
+        let f = 1.25f64.sqrt();
         for (a, b) in single.census_years.iter().zip(&double.census_years) {
-            assert!((b.total.mean - 2.0 * a.total.mean).abs() < 1e-9);
+            let m = a.total.mean;
+            assert!((b.total.mean - 2.0 * m).abs() < 1e-9);
             for (&(p, x), &(q, y)) in a.total.quantiles.iter().zip(&b.total.quantiles) {
                 assert_eq!(p, q);
-                assert!((y - 2.0 * x).abs() < 1e-9);
+                let expect = 2.0 * m + f * (2.0 * x - 2.0 * m);
+                assert!((y - expect).abs() < 1e-6 * expect, "{p}: {y} vs {expect}");
             }
         }
         assert!(double.notes[0].contains("2 LAs combined"));
@@ -631,8 +742,33 @@ mod tests {
             .zip(&b.rows)
             .map(|(x, y)| x[h * width + Columns::TOTAL] + y[h * width + Columns::TOTAL])
             .collect();
+        // Spread about their mean for LAs correlated 0.25: factor √((0.75 (s_a² + s_b²) + 0.25 (s_a + s_b)²) /
+        // (s_a² + s_b²)), s = each LA's sample sd of its total.
+        let sd = |x: &[f64]| {
+            let m = x.iter().sum::<f64>() / x.len() as f64;
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+        };
+        let (sa, sb) = (
+            sd(&a.rows.iter().map(|x| x[h * width]).collect::<Vec<_>>()),
+            sd(&b.rows.iter().map(|x| x[h * width]).collect::<Vec<_>>()),
+        );
+        let f =
+            ((0.75 * (sa * sa + sb * sb) + 0.25 * (sa + sb).powi(2)) / (sa * sa + sb * sb)).sqrt();
+        let mean = sums.iter().sum::<f64>() / sums.len() as f64;
+        sums.iter_mut().for_each(|x| *x = mean + f * (*x - mean));
         let expect = Summary::of_samples(&mut sums, &opts.all_quantiles());
-        assert_eq!(national.census_years[h].total, expect);
+        let got = &national.census_years[h].total;
+        assert!((got.mean - expect.mean).abs() < 1e-9 * expect.mean);
+        assert!(
+            (got.sd - expect.sd).abs() < 1e-6 * expect.sd,
+            "{got:?} vs {expect:?}"
+        );
+        for ((p, x), (q, y)) in got.quantiles.iter().zip(&expect.quantiles) {
+            assert_eq!(p, q);
+            assert!((x - y).abs() < 1e-6 * y, "{p}: {x} vs {y}");
+        }
+        // Wider than independent LAs would give.
+        assert!(got.sd > 1.01 * sd(&national_independent_sums(&a, &b, h)));
         // Summing per-LA quantiles instead would give wider intervals than the per-simulation sums.
         let mut la_a: Vec<f64> = a.rows.iter().map(|x| x[h * width]).collect();
         let mut la_b: Vec<f64> = b.rows.iter().map(|x| x[h * width]).collect();
@@ -663,6 +799,38 @@ mod tests {
         right.add_la(0, &params).unwrap();
         let merged = right.merge(left).unwrap();
         assert_eq!(forward.finish().unwrap(), merged.finish().unwrap());
+    }
+
+    fn national_independent_sums(
+        a: &monte_carlo::Simulations,
+        b: &monte_carlo::Simulations,
+        h: usize,
+    ) -> Vec<f64> {
+        let width = a.width();
+        a.rows
+            .iter()
+            .zip(&b.rows)
+            .map(|(x, y)| x[h * width + Columns::TOTAL] + y[h * width + Columns::TOTAL])
+            .collect()
+    }
+
+    #[test]
+    fn correlated_variance_worked_examples() {
+        // Two LAs with sds 3 and 4: independent 9 + 16 = 25; correlated 0.5: 25 + 2 × 0.5 × 3 × 4 = 37
+        // (= 0.5 × 25 + 0.5 × 7²); perfectly correlated: 7² = 49.
+        assert_eq!(correlated_variance(25.0, 7.0, 0.0), 25.0);
+        assert_eq!(correlated_variance(25.0, 7.0, 0.5), 37.0);
+        assert_eq!(correlated_variance(25.0, 7.0, 1.0), 49.0);
+        assert!((correlation_factor(25.0, 7.0, 0.5) - (37.0f64 / 25.0).sqrt()).abs() < 1e-15);
+        assert_eq!(
+            correlation_factor(0.0, 0.0, 0.5),
+            1.0,
+            "no variance, nothing to spread"
+        );
+        // Spreading 1, 2, 3 (mean 2) by 2 gives 0, 2, 4.
+        let mut x = [1.0, 2.0, 3.0];
+        spread_about_mean(&mut x, 2.0);
+        assert_eq!(x, [0.0, 2.0, 4.0]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! constant rates, a straight line through the log rates (growth that persists: undamped), or a curve whose
 //! yearly step shrinks by φ ∈ [`DAMPING_GRID`] each year (growth that has been fading at that pace), whichever
 //! has the least BIC (n ln(SSE/n) + k ln n, k = 1, 2, 3 parameters). Histories with fewer than [`MIN_YEARS`]
-//! yearly rates keep the damping they were given (0.2 by default, chosen by backtest on a synthetic family:
+//! yearly rates keep the damping they were given (0.6 by default, chosen by backtest on a synthetic family:
 //! docs/decisions.md).
 
 use highneeds_domain::{Setting, TransitionHistory};
@@ -168,6 +168,29 @@ mod tests {
         assert_eq!(damped_axis(4, 0.5), vec![0.0, 1.0, 1.5, 1.75]);
         // y = 1, 2, 4 on x = 0, 1, 2: x̄ = 1, ȳ = 7/3, sxx = 2, sxy = 3, syy = 14/3: SSE = 14/3 − 9/2 = 1/6.
         assert!((line_sse(&[0.0, 1.0, 2.0], &[1.0, 2.0, 4.0]) - 1.0 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_short_history_takes_the_blind_fallback_damping() {
+        // Censuses 2015-2024; fitted only up to 2019: 4 yearly joiner rates, too few to judge the shape, so the
+        // default fallback applies: 0.6, chosen blind on the family's tuning seeds (docs/decisions.md), and the
+        // forecast says so.
+        let h = generate_la_shaped(&SynthConfig::default(), 0, TrendShape::Persistent)
+            .transition_history();
+        let options = FitOptions {
+            base_census: highneeds_domain::CensusYear::new(2019).ok(),
+            ..FitOptions::default()
+        };
+        let p = crate::estimate::fit(&h, &options).unwrap();
+        assert_eq!(p.trend.observed_rates.len(), 4);
+        assert_eq!(p.trend.kind, JoinerTrend::Damped { damping: 0.6 });
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("too few to judge") && n.contains("damped by 0.6")),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]

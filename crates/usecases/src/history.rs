@@ -134,8 +134,11 @@ pub async fn only_la(store: &Store, db: &Path) -> Result<String> {
     }
 }
 
-/// The damping assumed when the history is too short to choose one (and for `--totals`).
-pub const DEFAULT_DAMPING: f64 = 0.2;
+/// The damping assumed when the history is too short to choose one (chosen blind: docs/decisions.md).
+pub const DEFAULT_DAMPING: f64 = highneeds_model::DEFAULT_FALLBACK_DAMPING;
+
+/// The damping of `forecast --totals` (an aggregate model of plans by year; not re-tuned with the person-level one).
+pub const TOTALS_DAMPING: f64 = 0.2;
 
 /// Fit options from the model settings, each checked.
 pub fn fit_options(model: &ModelSettings) -> Result<FitOptions> {

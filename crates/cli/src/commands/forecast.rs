@@ -106,7 +106,7 @@ fn aggregate_forecast(path: &Path, args: &ForecastArgs) -> Result<ExitCode> {
     } else {
         args.model
             .damping
-            .unwrap_or(highneeds_usecases::history::DEFAULT_DAMPING)
+            .unwrap_or(highneeds_usecases::history::TOTALS_DAMPING)
     };
     let (issues, f) = highneeds_usecases::forecast::aggregate(
         path,

@@ -55,12 +55,12 @@ pub fn forecast(
     let mut out = String::new();
     match format {
         Format::Csv => {
-            out.push_str("la_code,census_year,mean,p10,p90\n");
+            out.push_str("la_code,census_year,mean,median,p10,p90\n");
             for p in &projections {
                 let _ = writeln!(
                     out,
-                    "{},{},{:.1},{:.1},{:.1}",
-                    p.la, p.census_year, p.mean, p.p10, p.p90
+                    "{},{},{:.1},{:.1},{:.1},{:.1}",
+                    p.la, p.census_year, p.mean, p.median, p.p10, p.p90
                 );
             }
         }
@@ -70,7 +70,8 @@ pub fn forecast(
                 .map(|p| {
                     json!({"la_code": p.la.as_str(), "la_name": stats.name(p.la),
                            "census_year": p.census_year, "base": history.get(&p.la).and_then(|s| s.get(&origin)),
-                           "mean": round1(p.mean), "p10": round1(p.p10), "p90": round1(p.p90)})
+                           "mean": round1(p.mean), "median": round1(p.median),
+                           "p10": round1(p.p10), "p90": round1(p.p90)})
                 })
                 .collect();
             out = serde_json::to_string_pretty(&json!({
@@ -122,13 +123,14 @@ fn forecast_report(
     );
     let mut t = Table::new(
         "Forecast",
-        "EHC plans by LA and January census (mean, 80% interval)",
+        "EHC plans by LA and January census (mean, median, 80% interval)",
     )
     .column("la_code", Kind::Text)
     .column("name", Kind::Text)
     .column("census", Kind::Year)
     .column("base", Kind::Count)
     .column("mean", Kind::Count)
+    .column("median", Kind::Count)
     .column("p10", Kind::Count)
     .column("p90", Kind::Count);
     for p in projections {
@@ -142,6 +144,7 @@ fn forecast_report(
                 .copied()
                 .into(),
             p.mean.into(),
+            p.median.into(),
             p.p10.into(),
             p.p90.into(),
         ]);
@@ -194,6 +197,7 @@ pub fn run_backtest(
             r.input("ridge", opts.ridge);
             r.input("England's growth over years", opts.national_years);
             r.input("error memory", opts.error_memory);
+            r.input("point forecast", opts.point.describe());
             crate::output::workbook::write(workbook, r)?;
         }
         ReportFormat::Json => {
@@ -201,6 +205,7 @@ pub fn run_backtest(
             v["parameters"] = json!({
                 "indicators": opts.indicators.describe(), "ridge": opts.ridge,
                 "national_years": opts.national_years, "error_memory": opts.error_memory,
+                "point": opts.point.describe(),
             });
             if let Some(t) = &tuning {
                 v["tuning"] = json!({
@@ -220,8 +225,9 @@ fn tuning_line(t: &Tuning) -> String {
     let early: Vec<String> = t.early_mape.iter().map(|m| pct(*m)).collect();
     let cov: Vec<String> = t.early_coverage.iter().map(|m| pct(*m)).collect();
     format!(
-        "Settings chosen on the censuses up to {} only ({} sets tried, least mean MAPE over horizons 1-{}):\n  \
-         indicators: {}; ridge {}; England's growth over {} year(s); error memory {}\n  \
+        "Settings chosen on the censuses up to {} only ({} sets tried; least mean MAPE over horizons 1-{},\n  \
+         then 80% coverage nearest 80%, then MAPE with England's error removed):\n  \
+         indicators: {}; ridge {}; England's growth over {} year(s); error memory {}; point forecast: the {}\n  \
          (early origins: MAPE {}, 80% coverage {})\n\
          Scored below on the origins after {} only.\n\n",
         t.until,
@@ -231,6 +237,7 @@ fn tuning_line(t: &Tuning) -> String {
         c.ridge,
         c.national_years,
         c.error_memory,
+        c.point.describe(),
         early.join(" / "),
         cov.join(" / "),
         t.until

@@ -195,6 +195,19 @@ impl Spread {
         Ok(Self { by_horizon })
     }
 
+    /// England's share of the error variance of an LA with volatility `s` at horizon `h`: σ²_nat / (σ²_nat +
+    /// k² s²) (the calibration factor scales both parts alike, so it cancels). 0 where nothing was measured.
+    pub(crate) fn national_share(&self, h: u32, s: f64) -> f64 {
+        self.by_horizon.get(&h).map_or(0.0, |x| {
+            let total = x.national_var + x.la_k2 * s * s;
+            if total > 0.0 {
+                x.national_var / total
+            } else {
+                0.0
+            }
+        })
+    }
+
     /// The log-scale sd of an LA with volatility `s` at horizon `h` (at most [`SD_CAP`]).
     pub(crate) fn sd(&self, h: u32, s: f64) -> f64 {
         self.by_horizon.get(&h).map_or(SD_CAP, |x| {
@@ -228,5 +241,24 @@ mod tests {
         assert!((s.national_var - 0.14 / 3.0).abs() < 1e-12);
         assert_eq!(s.la_k2, 0.0);
         assert_eq!(calibrate(&[e(0.1)]), None, "one origin cannot be left out");
+    }
+
+    #[test]
+    fn national_share_worked_example() {
+        // Two origins: England missed by 0.1 and 0.3 (σ²_nat = (0.01 + 0.09)/2 = 0.05); one LA each, missing by
+        // 0.2 net of England with volatility 1, and by 0.4 with volatility 2 (k² = (0.2² + 0.2²)/2 = 0.04). An LA
+        // of volatility 1: 0.05 / (0.05 + 0.04) = 5/9; of volatility 0.5: 0.05 / (0.05 + 0.01) = 5/6.
+        let origin = |national: f64, u: f64, s: f64| OriginErrors {
+            weight: 1.0,
+            national,
+            las: vec![(u, s)],
+        };
+        let h1 = calibrate(&[origin(0.1, 0.2, 1.0), origin(0.3, 0.4, 2.0)]).unwrap();
+        let spread = Spread {
+            by_horizon: [(1, h1)].into(),
+        };
+        assert!((spread.national_share(1, 1.0) - 5.0 / 9.0).abs() < 1e-12);
+        assert!((spread.national_share(1, 0.5) - 5.0 / 6.0).abs() < 1e-12);
+        assert_eq!(spread.national_share(2, 1.0), 0.0, "not measured");
     }
 }

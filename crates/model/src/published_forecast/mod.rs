@@ -14,8 +14,9 @@
 //! - **Intervals** come from the model's own errors at earlier origins, by horizon ([`intervals`]): a national
 //!   component (England's error, the same for every LA) plus an LA component scaled by the LA's own volatility,
 //!   widened or narrowed by one factor per horizon so that leave-one-origin-out coverage is 80 %.
-//! - Log-normal: `mean` = exp(μ + σ²/2), p10/p90 = exp(μ ∓ 1.2816 σ), σ at most [`SD_CAP`] so that the mean
-//!   never passes p90.
+//! - Log-normal: `median` = exp(μ), `mean` = exp(μ + σ²/2), p10/p90 = exp(μ ∓ 1.2816 σ), σ at most [`SD_CAP`] so
+//!   that the mean never passes p90. Which of mean and median is the point forecast is chosen blind too
+//!   ([`PointEstimate`]).
 //!
 //! Only what was published by the origin's census is read ([`LaRecords::known_at`]), and the backtest scores no
 //! LA whose origin or target value is apportioned across a boundary change, so a backtest cannot leak.
@@ -32,7 +33,7 @@ use crate::ModelError;
 
 pub use backtest::{
     backtest, tune, tuning_grid, BacktestCase, BacktestScore, Method, PublishedBacktest, Tuning,
-    MEMORY_GRID, TUNING_GRID,
+    MEMORY_GRID, POINT_GRID, TUNING_GRID,
 };
 
 /// z for a central 80 % interval.
@@ -141,6 +142,25 @@ impl Indicators {
     }
 }
 
+/// Which summary of an LA's log-normal forecast is its point forecast (scored by the backtest, shown first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PointEstimate {
+    /// exp(μ + σ²/2): what a sum over LAs or a budget needs; lifted above the median as the interval widens.
+    #[default]
+    Mean,
+    /// exp(μ): the middle of the interval, untouched by its width (the best point for an absolute error).
+    Median,
+}
+
+impl PointEstimate {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PointEstimate::Mean => "mean",
+            PointEstimate::Median => "median",
+        }
+    }
+}
+
 /// Settings of the model. The defaults are what `backtest --published DIR --tune-until 2017` chose (censuses
 /// up to 2017 only): see docs/decisions.md.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -153,6 +173,8 @@ pub struct PublishedForecastOptions {
     /// Weight of an earlier origin's errors per year between its target and the current origin (1 = every
     /// past year alike; smaller forgets old shocks).
     pub error_memory: f64,
+    /// The point forecast: the log-normal's mean or its median.
+    pub point: PointEstimate,
 }
 
 impl Default for PublishedForecastOptions {
@@ -166,6 +188,7 @@ impl Default for PublishedForecastOptions {
             ridge: 0.0,
             national_years: 1,
             error_memory: 1.0,
+            point: PointEstimate::Median,
         }
     }
 }
@@ -200,8 +223,19 @@ pub struct LaProjection {
     pub la: LaCode,
     pub census_year: i32,
     pub mean: f64,
+    pub median: f64,
     pub p10: f64,
     pub p90: f64,
+}
+
+impl LaProjection {
+    /// The point forecast the settings ask for.
+    pub fn point(&self, estimate: PointEstimate) -> f64 {
+        match estimate {
+            PointEstimate::Mean => self.mean,
+            PointEstimate::Median => self.median,
+        }
+    }
 }
 
 /// England-level facts derived once per set of records: chained log growth by census year and the
@@ -412,6 +446,32 @@ pub fn project(
     )
 }
 
+/// England's share of the median LA's forecast error variance at horizons 1..=years, measured at `origin` on
+/// the model's errors at earlier origins (what was published by `origin` only): how strongly LAs' errors move
+/// together. National sums of LA forecasts use it as the correlation of their LAs' errors
+/// ([`crate::national`]).
+pub fn national_share(
+    records: &LaRecords,
+    origin: i32,
+    years: u32,
+    options: &PublishedForecastOptions,
+) -> Result<Vec<f64>, ModelError> {
+    options.check()?;
+    let known = records.known_at(origin);
+    let england = England::new(&known);
+    let earlier = intervals::earlier_points(&known, origin, options);
+    let spread = intervals::Spread::measure(&known, origin, years, &earlier, options.error_memory)?;
+    let mut vol: Vec<f64> = volatilities(&known, &england, origin)
+        .into_values()
+        .filter(|v| *v > 0.0)
+        .collect();
+    vol.sort_by(f64::total_cmp);
+    let median = vol.get(vol.len() / 2).copied().unwrap_or(0.0);
+    Ok((1..=years)
+        .map(|h| spread.national_share(h, median))
+        .collect())
+}
+
 /// Intervals around the point forecast `here`, from the errors of the `earlier` origins' forecasts.
 pub(crate) fn assemble(
     known: &LaRecords,
@@ -434,6 +494,7 @@ pub(crate) fn assemble(
             la: *la,
             census_year: origin + *h as i32,
             mean: (mu + sd * sd / 2.0).exp(),
+            median: mu.exp(),
             p10: (mu - Z80 * sd).exp(),
             p90: (mu + Z80 * sd).exp(),
         });
@@ -446,6 +507,7 @@ pub(crate) fn assemble(
                     la: *la,
                     census_year: origin + h,
                     mean: 0.0,
+                    median: 0.0,
                     p10: 0.0,
                     p90: 0.0,
                 });

@@ -22,6 +22,7 @@ fn england_only() -> PublishedForecastOptions {
         ridge: 0.0,
         national_years: 1,
         error_memory: 1.0,
+        point: PointEstimate::Mean,
     }
 }
 
@@ -42,6 +43,9 @@ fn england_growth_worked_example() {
             ((x.p10 * x.p90).sqrt() / median - 1.0).abs() < 1e-9,
             "{x:?} vs median {median}"
         );
+        assert!((x.median / median - 1.0).abs() < 1e-9, "{x:?}");
+        assert_eq!(x.point(PointEstimate::Median), x.median);
+        assert_eq!(x.point(PointEstimate::Mean), x.mean);
         let sd = (x.p90 / x.p10).ln() / (2.0 * Z80);
         assert!(sd > 0.0);
         assert!((x.mean / (median * (sd * sd / 2.0).exp()) - 1.0).abs() < 1e-9);
@@ -150,6 +154,40 @@ fn backtest_scores_every_method_on_the_same_cases() {
 }
 
 #[test]
+fn backtest_scores_the_point_the_settings_ask_for() {
+    // Two LAs at +10 % and +20 % a year: England's growth misses both, so the intervals have width and the mean
+    // sits above the median. Each LA-year's median is its origin plans × exp(h·G), G = England's growth in the
+    // origin year (no indicators); the median setting scores exactly that, the mean setting something larger.
+    let r = constant_growth(&[1.1, 1.2], 8);
+    let median = PublishedForecastOptions {
+        point: PointEstimate::Median,
+        ..england_only()
+    };
+    let a = backtest(&r, &|_, _| true, 1, &median).unwrap();
+    let b = backtest(&r, &|_, _| true, 1, &england_only()).unwrap();
+    let pooled = |x: &PublishedBacktest| -> Vec<BacktestCase> {
+        x.cases
+            .iter()
+            .copied()
+            .filter(|c| c.method == Method::Pooled)
+            .collect()
+    };
+    let (ma, mb) = (pooled(&a), pooled(&b));
+    assert!(!ma.is_empty() && ma.len() == mb.len());
+    for (x, y) in ma.iter().zip(&mb) {
+        let plans = |la: LaCode, year: i32| r.plans[&la][&year];
+        let total = |year: i32| plans(la("E06000001"), year) + plans(la("E06000002"), year);
+        let g = (total(x.origin) / total(x.origin - 1)).ln();
+        let expected = plans(x.la, x.origin) * g.exp();
+        assert!(
+            (x.forecast / expected - 1.0).abs() < 1e-9,
+            "{x:?} vs {expected}"
+        );
+        assert!(y.forecast > x.forecast, "mean {y:?} above median {x:?}");
+    }
+}
+
+#[test]
 fn england_removed_mape_worked_example() {
     // Two cases at one origin: actual 100 and 300, forecast 110 and 330 (both +10 %): MAPE 10 %; rescaled to the
     // true total (400/440) both are exact, so 0 %. Bias +10 %.
@@ -181,7 +219,10 @@ fn tuning_reads_nothing_after_its_year() {
     }
     let b = tune(&r, &|_, _| true, 1, 2016).unwrap();
     assert_eq!(a, b);
-    assert_eq!(a.tried, tuning_grid().len() + MEMORY_GRID.len());
+    assert_eq!(
+        a.tried,
+        tuning_grid().len() + MEMORY_GRID.len() + POINT_GRID.len()
+    );
     assert!(tune(&r, &|_, _| true, 1, 2018)
         .unwrap_err()
         .to_string()
@@ -208,7 +249,8 @@ proptest::proptest! {
         let p = project(&r, origin, 10, &PublishedForecastOptions::default()).unwrap();
         proptest::prop_assert_eq!(p.len(), 30);
         for p in p {
-            let median = (p.p10 * p.p90).sqrt();
+            let median = p.median;
+            proptest::prop_assert!(((p.p10 * p.p90).sqrt() / median - 1.0).abs() < 1e-9, "{:?}", p);
             proptest::prop_assert!(p.p10.is_finite() && p.p90.is_finite() && p.mean.is_finite());
             proptest::prop_assert!(p.p10 > 0.0 && p.p10 <= median * (1.0 + 1e-12));
             proptest::prop_assert!(median <= p.mean * (1.0 + 1e-12) && p.mean <= p.p90 * (1.0 + 1e-12), "{:?}", p);
