@@ -55,6 +55,8 @@ const moved = (k) => {
   return JSON.stringify(s);
 };
 // Warm the fitted model.
-await fetch(`${base}/api/v1/scenarios/preview?attribution=later`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: moved(0) });
-await run('?attribution=later (the slider path)', '?attribution=later', moved);
-await run('full contract (exact Shapley attribution)', '', moved);
+await (await fetch(`${base}/api/v1/scenarios/preview?attribution=later`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: moved(0) })).arrayBuffer();
+// PHASE: `warm` (the warm-up only), `later` (the slider path only), `full` (the full contract only), else both.
+const phase = process.env.PHASE || 'both';
+if (phase !== 'full' && phase !== 'warm') await run('?attribution=later (the slider path)', '?attribution=later', moved);
+if (phase !== 'later' && phase !== 'warm') await run('full contract (exact Shapley attribution)', '', moved);
