@@ -125,6 +125,12 @@ fn in_code_order(mut s: Scenario) -> Scenario {
     s
 }
 
+/// The form's fields for the example, opened to edit (`name`) or to copy (`copy`).
+async fn opened(app: &TestApp, who: &Session, how: &str) -> Vec<(String, String)> {
+    let url = format!("/scenarios/form?{how}={}", enc(NAME));
+    form_fields(&text(app.send(get(&url, Some(who))).await).await)
+}
+
 async fn with_example(app: &TestApp, officer: &Session) {
     let form = format!("toml={}", enc(EXAMPLE));
     let r = app
@@ -140,30 +146,14 @@ async fn the_example_saved_from_the_form_unchanged_is_the_same_scenario() {
     let app = spawn_app().await;
     let officer = app.session(Role::Officer).await;
     with_example(&app, &officer).await;
-    let page = text(
-        app.send(get(
-            &format!("/scenarios/form?name={}", enc(NAME)),
-            Some(&officer),
-        ))
-        .await,
-    )
-    .await;
-    let fields = form_fields(&page);
+    let fields = opened(&app, &officer, "name").await;
     let (status, location) = press(&app, &officer, &fields, "save").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     assert_eq!(location, format!("/scenarios?name={}", enc(NAME)));
     let (before, after) = (stored(&app, NAME, 1).await, stored(&app, NAME, 2).await);
     assert_eq!(in_code_order(after), in_code_order(before.clone()));
     // A copy starts as "Copy of …" and is stored under that name.
-    let page = text(
-        app.send(get(
-            &format!("/scenarios/form?copy={}", enc(NAME)),
-            Some(&officer),
-        ))
-        .await,
-    )
-    .await;
-    let fields = form_fields(&page);
+    let fields = opened(&app, &officer, "copy").await;
     assert!(fields.contains(&("name".into(), format!("Copy of {NAME}"))));
     let (status, _) = press(&app, &officer, &fields, "save").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -181,15 +171,7 @@ async fn faults_are_named_by_their_field_and_nothing_is_stored() {
     let app = spawn_app().await;
     let officer = app.session(Role::Officer).await;
     with_example(&app, &officer).await;
-    let page = text(
-        app.send(get(
-            &format!("/scenarios/form?name={}", enc(NAME)),
-            Some(&officer),
-        ))
-        .await,
-    )
-    .await;
-    let mut fields = form_fields(&page);
+    let mut fields = opened(&app, &officer, "name").await;
     // Initiative h (the 8th) redirects a share of 0.25: make it 1.25; the uplift not a number; the target years
     // after the horizon.
     assert!(
@@ -466,15 +448,7 @@ async fn side_by_side_names_scenarios_with_other_assumptions() {
     let officer = app.session(Role::Officer).await;
     with_example(&app, &officer).await;
     for (copy, uplift) in [("Same assumptions", "0.03"), ("Dearer", "0.06")] {
-        let page = text(
-            app.send(get(
-                &format!("/scenarios/form?copy={}", enc(NAME)),
-                Some(&officer),
-            ))
-            .await,
-        )
-        .await;
-        let mut fields = form_fields(&page);
+        let mut fields = opened(&app, &officer, "copy").await;
         set(&mut fields, "name", copy);
         set(&mut fields, "a.uplift", uplift);
         let (status, _) = press(&app, &officer, &fields, "save").await;

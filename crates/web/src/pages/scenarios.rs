@@ -625,6 +625,27 @@ fn edit_page(
     )
 }
 
+/// A stored version of a scenario to edit or copy (the latest without `version`), or the page saying there is none.
+pub(crate) async fn stored_version(
+    state: &Shared,
+    caller: &Caller,
+    name: &str,
+    version: Option<i64>,
+) -> Result<Result<highneeds_store::ScenarioVersion, Response>, AppError> {
+    let versions = state.store.scenario_versions(&state.la_code, name).await?;
+    let pick = match version {
+        Some(v) => versions.into_iter().find(|x| x.version == v),
+        None => versions.into_iter().last(),
+    };
+    Ok(pick.ok_or_else(|| {
+        not_found(
+            state,
+            caller,
+            &format!("There is no stored scenario {name:?}."),
+        )
+    }))
+}
+
 /// `GET /scenarios/edit`: a new scenario (the template), `?name=N[&version=V]` to edit, `?copy=N` to copy.
 pub async fn edit(
     State(state): State<Shared>,
@@ -634,19 +655,9 @@ pub async fn edit(
     let Some(source) = q.name.as_ref().or(q.copy.as_ref()) else {
         return Ok(edit_page(&state, &caller, "New scenario", TEMPLATE, &[]).into_response());
     };
-    let versions = state
-        .store
-        .scenario_versions(&state.la_code, source)
-        .await?;
-    let Some(pick) = (match q.version {
-        Some(v) => versions.iter().find(|x| x.version == v),
-        None => versions.last(),
-    }) else {
-        return Ok(not_found(
-            &state,
-            &caller,
-            &format!("There is no stored scenario {source:?}."),
-        ));
+    let pick = match stored_version(&state, &caller, source, q.version).await? {
+        Ok(pick) => pick,
+        Err(not_found) => return Ok(not_found),
     };
     Ok(match &q.copy {
         Some(c) => edit_page(

@@ -18,11 +18,11 @@ use highneeds_ingest::scenario::{
 };
 use highneeds_usecases::scenario::{projected_years, target_rule, LaData};
 
-use super::scenarios::{not_found, store_version, Pick, TEMPLATE};
+use super::scenarios::{not_found, store_version, stored_version, Pick, TEMPLATE};
 use crate::caller::Caller;
 use crate::views::AppError;
 use crate::{workspace, Shared};
-pub use fields::{Action, Fault};
+use fields::{Action, Fault};
 
 /// What the form offers: the LA's codes and the financial years amounts are entered for.
 pub struct Choices {
@@ -81,19 +81,9 @@ pub async fn page_handler(
             render::page(&state, &caller, "New scenario", &shape, &[], &choices).into_response(),
         );
     };
-    let versions = state
-        .store
-        .scenario_versions(&state.la_code, source)
-        .await?;
-    let Some(pick) = (match q.version {
-        Some(v) => versions.iter().find(|x| x.version == v),
-        None => versions.last(),
-    }) else {
-        return Ok(not_found(
-            &state,
-            &caller,
-            &format!("There is no stored scenario {source:?}."),
-        ));
+    let pick = match stored_version(&state, &caller, source, q.version).await? {
+        Ok(pick) => pick,
+        Err(not_found) => return Ok(not_found),
     };
     let label = format!("{source} (stored version {})", pick.version);
     let Some(mut shape) = read_scenario_toml(&label, &pick.body, None)

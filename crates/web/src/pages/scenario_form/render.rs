@@ -51,16 +51,21 @@ impl<'a> Faults<'a> {
     }
 }
 
+/// The kind of lever `j` of initiative `i` ("" if there is none).
+fn kind_of(shape: &ScenarioFile, i: usize, j: usize) -> &str {
+    shape
+        .initiatives
+        .get(i)
+        .and_then(|x| x.levers.get(j))
+        .map_or("", |l| l.kind.as_str())
+}
+
 /// The key of the element a fault is shown by: its field, or its lever when the form has no such field (the kind,
 /// or a field the kind does not take), or the scenario's name for the LA code.
 fn shown_at(field: ScenarioField, shape: &ScenarioFile) -> String {
     match field {
         ScenarioField::Lever(i, j, f) => {
-            let kind = shape
-                .initiatives
-                .get(i)
-                .and_then(|x| x.levers.get(j))
-                .map_or("", |l| l.kind.as_str());
+            let kind = kind_of(shape, i, j);
             let always = ["description", "start", "ramp_months", "end", "cost"];
             let takes = lever_fields(kind).unwrap_or(&[]);
             let rendered = always.contains(&f)
@@ -93,11 +98,7 @@ fn place_name(field: ScenarioField, shape: &ScenarioFile) -> String {
         ScenarioField::Assumption(f) => format!("Assumptions: {}", f.replace('_', " ")),
         ScenarioField::Initiative(i, f) => format!("{}: {}", initiative(i), f.replace('_', " ")),
         ScenarioField::Lever(i, j, f) => {
-            let kind = shape
-                .initiatives
-                .get(i)
-                .and_then(|x| x.levers.get(j))
-                .map_or("", |l| l.kind.as_str());
+            let kind = kind_of(shape, i, j);
             format!(
                 "{}, lever {} ({}): {}",
                 initiative(i),
