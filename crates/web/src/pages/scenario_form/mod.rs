@@ -180,11 +180,12 @@ pub async fn submit(
     }
 }
 
+/// The title of the form shown again after a button (the name may not be stored yet, so no "Edit").
 fn title_of(shape: &ScenarioFile) -> String {
     if shape.name.trim().is_empty() {
         "New scenario".into()
     } else {
-        format!("Edit {}", shape.name.trim())
+        format!("Scenario: {}", shape.name.trim())
     }
 }
 
