@@ -89,13 +89,13 @@ pub const MAX_FIELDS: usize = 20_000;
 
 /// The request's fields by name (each name's values in the order sent), read one by one; faults collected as they
 /// are found. Every lookup is a search of the sorted names, so a form of any size is read in n log n.
-pub struct Reader<'a> {
+struct Reader<'a> {
     by_name: BTreeMap<&'a str, Vec<&'a str>>,
-    pub faults: Vec<Fault>,
+    faults: Vec<Fault>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(fields: &'a [(String, String)]) -> Self {
+    fn new(fields: &'a [(String, String)]) -> Self {
         let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (k, v) in fields {
             by_name.entry(k.as_str()).or_default().push(v.trim());
@@ -107,7 +107,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The first value of a field, trimmed; `None` if absent or blank.
-    pub fn get(&self, key: &str) -> Option<&'a str> {
+    fn get(&self, key: &str) -> Option<&'a str> {
         self.by_name
             .get(key)
             .and_then(|v| v.first().copied())
@@ -206,9 +206,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The scenario as the form gives it, and the faults in values that could not be read.
-pub fn read(fields: &[(String, String)]) -> (ScenarioFile, Vec<Fault>) {
+/// What a form sent: the scenario as it gives it, the faults in values that could not be read, the button
+/// pressed, and the kind chosen for a lever to add.
+pub struct Sent {
+    pub shape: ScenarioFile,
+    pub faults: Vec<Fault>,
+    pub action: Action,
+    pub new_kind: Option<String>,
+}
+
+/// Read a form's fields (indexed once).
+pub fn read(fields: &[(String, String)]) -> Sent {
     let mut r = Reader::new(fields);
+    let action = Action::of(r.get("action"));
+    let new_kind = match action {
+        Action::AddLever(i) => r.get(&format!("i.{i}.new_kind")).map(str::to_string),
+        _ => None,
+    };
     let assumptions = read_assumptions(&mut r);
     let initiatives = r
         .positions("i.")
@@ -223,7 +237,12 @@ pub fn read(fields: &[(String, String)]) -> (ScenarioFile, Vec<Fault>) {
         assumptions,
         initiatives,
     };
-    (shape, r.faults)
+    Sent {
+        shape,
+        faults: r.faults,
+        action,
+        new_kind,
+    }
 }
 
 fn read_assumptions(r: &mut Reader) -> AssumptionsFile {

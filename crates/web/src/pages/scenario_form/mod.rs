@@ -143,16 +143,15 @@ pub async fn submit(
         );
         return Ok((StatusCode::PAYLOAD_TOO_LARGE, body).into_response());
     }
-    let reader = fields::Reader::new(&sent);
-    let action = Action::of(reader.get("action"));
-    let (mut shape, mut faults) = fields::read(&sent);
+    let fields::Sent {
+        mut shape,
+        mut faults,
+        action,
+        new_kind,
+    } = fields::read(&sent);
     let (_, data) = workspace::data(&state).await?;
     if action != Action::Save {
-        let new_kind = match action {
-            Action::AddLever(i) => reader.get(&format!("i.{i}.new_kind")),
-            _ => None,
-        };
-        fields::apply(&mut shape, action, new_kind);
+        fields::apply(&mut shape, action, new_kind.as_deref());
         let choices = Choices::of(&data, &shape);
         let title = title_of(&shape);
         return Ok(

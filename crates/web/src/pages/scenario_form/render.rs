@@ -68,11 +68,7 @@ fn shown_at(field: ScenarioField, shape: &ScenarioFile) -> String {
             let kind = kind_of(shape, i, j);
             let always = ["description", "start", "ramp_months", "end", "cost"];
             let takes = lever_fields(kind).unwrap_or(&[]);
-            let rendered = always.contains(&f)
-                || takes.contains(&f)
-                || (takes.contains(&"from") && matches!(f, "to" | "share" | "joiners" | "movers"))
-                || (takes.contains(&"setting") && matches!(f, "places" | "overflow"));
-            if rendered {
+            if always.contains(&f) || takes.contains(&f) {
                 key(field)
             } else {
                 format!("i.{i}.l.{j}")
@@ -300,11 +296,11 @@ pub fn page(
         form method="post" action="/scenarios/form" class="scenario-form" novalidate {
             input type="hidden" name="csrf" value=(caller.csrf());
             @if let Some(la) = &shape.la { input type="hidden" name="la" value=(la); }
-            button type="submit" name="action" value="save" class="save" { "Check and save" }
+            button type="submit" name="action" value=(Action::Save.value()) class="save" { "Check and save" }
             (scenario_part(&f, shape, choices))
             @for (i, ini) in shape.initiatives.iter().enumerate() { (initiative(&f, i, ini, choices)) }
             p { (button(Action::AddInitiative, "Add an initiative", "secondary")) }
-            p { button type="submit" name="action" value="save" { "Check and save" } }
+            p { button type="submit" name="action" value=(Action::Save.value()) { "Check and save" } }
         }
     };
     views::page(title, Some(caller), &state.la_name, content)

@@ -31,7 +31,7 @@ fn a_form_reads_into_the_files_shape_renumbering_gaps() {
         // A field the kind does not take is not read.
         ("i.3.l.5.change", "0.5"),
     ]);
-    let (shape, faults) = read(&form);
+    let Sent { shape, faults, .. } = read(&form);
     assert!(faults.is_empty(), "{faults:?}");
     assert_eq!(shape.name, "Plan A");
     assert_eq!(shape.assumptions.horizon_years, 6);
@@ -63,7 +63,7 @@ fn values_that_are_not_numbers_are_faults_of_their_renumbered_field() {
         ("i.2.l.4.cost.2025-26", "1,23"),
         ("i.2.l.4.ramp_months", "-3"),
     ]);
-    let (_, faults) = read(&form);
+    let Sent { faults, .. } = read(&form);
     let at: Vec<ScenarioField> = faults.iter().map(|f| f.0).collect();
     assert_eq!(
         at,
@@ -86,7 +86,7 @@ fn values_that_are_not_numbers_are_faults_of_their_renumbered_field() {
 
 #[test]
 fn a_blank_horizon_is_named_rather_than_read_as_zero() {
-    let (shape, faults) = read(&sent(&[("name", "x")]));
+    let Sent { shape, faults, .. } = read(&sent(&[("name", "x")]));
     assert_eq!(faults.len(), 1);
     assert_eq!(faults[0].0, ScenarioField::Assumption("horizon_years"));
     assert_eq!(shape.assumptions.horizon_years, 0);
@@ -105,7 +105,7 @@ fn redirection_checkboxes_read_as_ticked_or_not() {
         ("i.0.l.0.needs", "ASD"),
         ("i.0.l.0.needs", "SEMH"),
     ]);
-    let (shape, faults) = read(&form);
+    let Sent { shape, faults, .. } = read(&form);
     assert!(faults.is_empty(), "{faults:?}");
     let l = &shape.initiatives[0].levers[0];
     assert_eq!((l.joiners, l.movers), (Some(false), Some(true)));
@@ -128,11 +128,22 @@ fn buttons_name_their_action_and_anything_else_saves() {
     assert_eq!(Action::of(Some("remove-lever.2")), Action::Save);
     assert_eq!(Action::of(Some("drop table")), Action::Save);
     assert_eq!(Action::of(None), Action::Save);
+    // The kind to add is read with the button that adds it, for that initiative only.
+    let sent_form = sent(&[
+        ("action", "add-lever.1"),
+        ("i.0.new_kind", "grant"),
+        ("i.1.new_kind", "capacity"),
+    ]);
+    let Sent {
+        action, new_kind, ..
+    } = read(&sent_form);
+    assert_eq!(action, Action::AddLever(1));
+    assert_eq!(new_kind.as_deref(), Some("capacity"));
 }
 
 #[test]
 fn add_and_remove_change_only_what_they_name() {
-    let (mut shape, _) = read(&sent(&[
+    let Sent { mut shape, .. } = read(&sent(&[
         ("a.horizon_years", "5"),
         ("i.0.name", "A"),
         ("i.1.name", "B"),
