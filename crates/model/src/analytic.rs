@@ -209,7 +209,9 @@ fn summaries_from(
     // (the result does not depend on the number of threads: every pass is sequential and self-contained).
     let per_year: Vec<Vec<Summary>> = (1..=years)
         .into_par_iter()
-        .map(|target| pass.summaries_at(target, &quantiles))
+        .map_init(Scratch::default, |scratch, target| {
+            pass.summaries_at(target, &quantiles, scratch)
+        })
         .collect();
     let financial = financial_years(params, &per_year, &cols, &quantiles);
     let flows = (1..=years)
@@ -255,16 +257,37 @@ fn flows_at(
     )
 }
 
+/// Columns are processed in blocks of this many: a block's sums over one state's outcomes stay in registers
+/// (the pass is bound by loads and stores of these sums, not by the arithmetic). Rows are padded with zero columns
+/// to a whole number of blocks.
+const BLOCK: usize = 8;
+type Block = [f64; BLOCK];
+
 /// What every target year's backward variance pass shares.
 struct VariancePass<'a> {
     params: &'a Parameters,
     effects: &'a Effects,
     cols: &'a Columns,
     means: &'a [Vec<f64>],
-    /// Column membership of each state (fixed over time), and the states with outcomes.
+    /// Column membership of each state (fixed over time).
     members: Vec<[usize; 4]>,
-    has_edges: Vec<usize>,
     cost_uplift: f64,
+    /// Blocks per state's row.
+    blocks: usize,
+    /// Expected joiners arriving at each step 1..=years (index step − 1), the states with any, in state order:
+    /// the same for every target year, so computed once.
+    joiners: Vec<Vec<(usize, f64)>>,
+    /// The states with outcomes.
+    has_edges: Vec<usize>,
+}
+
+/// One pass's working rows, reused from one target year to the next on the same thread.
+#[derive(Default)]
+struct Scratch {
+    g: Vec<Block>,
+    next_g: Vec<Block>,
+    /// One state's destinations over a step (other than leaving), with their probabilities.
+    outcomes: Vec<(u32, f64)>,
 }
 
 impl<'a> VariancePass<'a> {
@@ -276,16 +299,31 @@ impl<'a> VariancePass<'a> {
         means: &'a [Vec<f64>],
     ) -> Self {
         let k = params.space.len();
+        let has_edges: Vec<usize> = (0..k)
+            .filter(|&s| !params.outcomes.edges(s).is_empty())
+            .collect();
+        let mut expected = vec![0.0; k];
+        let joiners = (1..=options.years)
+            .map(|step| {
+                expected_joiners(params, effects.step(step), step, &mut expected);
+                expected
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &lambda)| lambda != 0.0)
+                    .map(|(s, &lambda)| (s, lambda))
+                    .collect()
+            })
+            .collect();
         Self {
             params,
             effects,
             cols,
             means,
             members: (0..k).map(|s| cols.of_state(params, s)).collect(),
-            has_edges: (0..k)
-                .filter(|&s| !params.outcomes.edges(s).is_empty())
-                .collect(),
             cost_uplift: options.cost_uplift,
+            blocks: cols.len().div_ceil(BLOCK),
+            has_edges,
+            joiners,
         }
     }
 
@@ -298,56 +336,71 @@ impl<'a> VariancePass<'a> {
                 .map_or(1.0, |e| e.cost_multiplier(s))
     }
 
-    /// g at `target`: each state's contribution to each column of one child there.
-    fn initial_g(&self, target: u32) -> Vec<f64> {
-        let (k, f, cols) = (self.params.space.len(), self.cols.len(), self.cols);
-        let mut g = vec![0.0f64; k * f];
+    /// g at `target` into `g`: each state's contribution to each column of one child there.
+    fn initial_g(&self, target: u32, g: &mut Vec<Block>) {
+        let (k, cols) = (self.params.space.len(), self.cols);
+        g.clear();
+        g.resize(k * self.blocks, [0.0; BLOCK]);
+        let mut set = |s: usize, c: usize, v: f64| g[s * self.blocks + c / BLOCK][c % BLOCK] = v;
         for s in 0..k {
             for &c in &self.members[s] {
-                g[s * f + c] = 1.0;
+                set(s, c, 1.0);
             }
             let factor = self.cost_factor(s, target);
-            g[s * f + cols.cost()] = self.params.unit_cost_pence[s] * factor;
+            set(s, cols.cost(), self.params.unit_cost_pence[s] * factor);
             if let Some(place) = &self.params.place_funding_pence {
-                g[s * f + cols.place_funding()] = place[s] * factor;
-                g[s * f + cols.top_up()] = (self.params.unit_cost_pence[s] - place[s]) * factor;
+                set(s, cols.place_funding(), place[s] * factor);
+                set(
+                    s,
+                    cols.top_up(),
+                    (self.params.unit_cost_pence[s] - place[s]) * factor,
+                );
             }
         }
-        g
     }
 
     /// Means, spreads and quantiles of every column at census `target`.
-    fn summaries_at(&self, target: u32, quantiles: &[f64]) -> Vec<Summary> {
+    fn summaries_at(&self, target: u32, quantiles: &[f64], scratch: &mut Scratch) -> Vec<Summary> {
         let params = self.params;
-        let (k, f) = (params.space.len(), self.cols.len());
-        let mut joiners = vec![0.0; k];
-        // g[s * f + c]: expected contribution to column c at `target` of one child in state s at step k.
-        let mut g = self.initial_g(target);
-        let mut var = vec![0.0f64; f];
-        let (mut sum_c, mut sum_cx, mut sum_cg) =
-            (vec![0.0f64; f], vec![0.0f64; f], vec![0.0f64; f]);
-        let mut next_g = vec![0.0f64; k * f];
-        let mut e2 = vec![0.0f64; f];
+        let (nb, width) = (self.blocks, self.blocks * BLOCK);
+        // g[s * nb + b][i]: expected contribution to column b·BLOCK + i at `target` of one child in state s at
+        // step k.
+        self.initial_g(target, &mut scratch.g);
+        let Scratch {
+            g,
+            next_g,
+            outcomes,
+        } = scratch;
+        // Zeroed as for a fresh pass: a row read before it is written (a destination a place limit emptied) must
+        // not depend on which target year this thread ran before.
+        next_g.clear();
+        next_g.resize(g.len(), [0.0; BLOCK]);
+        let mut var = vec![0.0f64; width];
+        let (mut sum_c, mut sum_cx, mut sum_cg) = (
+            vec![0.0f64; width],
+            vec![0.0f64; width],
+            vec![0.0f64; width],
+        );
         for step in (1..=target).rev() {
-            let effects = self.effects.step(step);
             // Joiners arriving at `step`: Poisson per state (redirection splits a Poisson into Poissons).
-            expected_joiners(params, effects, step, &mut joiners);
             let x = params.trend.damped_time(step);
             let grad = params.trend.persistence_gradient(step);
             let noise = params.trend.yearly_sd.powi(2).exp_m1();
-            let mut c_step = vec![0.0f64; f];
-            for (s, &lambda) in joiners.iter().enumerate() {
-                if lambda == 0.0 {
-                    continue;
-                }
-                // Zipped slices (no indexing) so the loops over columns vectorise.
-                let gs = &g[s * f..(s + 1) * f];
-                for ((cs, v), &gv) in c_step.iter_mut().zip(var.iter_mut()).zip(gs) {
-                    *cs += lambda * gv;
-                    *v += lambda * gv * gv;
+            let mut c_step = vec![0.0f64; width];
+            for &(s, lambda) in &self.joiners[step as usize - 1] {
+                let row = &g[s * nb..(s + 1) * nb];
+                for ((cs, v), gs) in c_step
+                    .chunks_exact_mut(BLOCK)
+                    .zip(var.chunks_exact_mut(BLOCK))
+                    .zip(row)
+                {
+                    for i in 0..BLOCK {
+                        cs[i] += lambda * gs[i];
+                        v[i] += lambda * gs[i] * gs[i];
+                    }
                 }
             }
-            for c in 0..f {
+            for c in 0..width {
                 var[c] += noise * c_step[c] * c_step[c];
                 sum_c[c] += c_step[c];
                 sum_cx[c] += c_step[c] * x;
@@ -356,45 +409,52 @@ impl<'a> VariancePass<'a> {
             // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
             // only ones whose variance term is weighted, and every state read from `g` next time round (a
             // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
+            let effects = self.effects.step(step);
             let m_prev = &self.means[step as usize - 1];
             for &s in &self.has_edges {
                 let m = m_prev[s];
                 if m == 0.0 {
                     continue;
                 }
-                e2.iter_mut().for_each(|v| *v = 0.0);
-                let row = &mut next_g[s * f..(s + 1) * f];
-                row.iter_mut().for_each(|v| *v = 0.0);
+                outcomes.clear();
                 for_each_outcome(params, effects, step, s, |d, p| {
-                    if d == LEAVE {
-                        return;
-                    }
-                    let gd = &g[d as usize * f..(d as usize + 1) * f];
-                    for ((r, e), &gv) in row.iter_mut().zip(e2.iter_mut()).zip(gd) {
-                        *r += p * gv;
-                        *e += p * gv * gv;
+                    if d != LEAVE {
+                        outcomes.push((d, p));
                     }
                 });
                 let a = params.outcomes.concentration[s];
                 // Dirichlet-multinomial overdispersion for a cohort of about m children.
                 let dm = (m + a) / (1.0 + a);
-                for ((v, &e), &r) in var.iter_mut().zip(e2.iter()).zip(row.iter()) {
-                    *v += m * (e - r * r).max(0.0) * dm;
+                let row = &mut next_g[s * nb..(s + 1) * nb];
+                for ((b, out), v) in row.iter_mut().enumerate().zip(var.chunks_exact_mut(BLOCK)) {
+                    let (mut r, mut e) = ([0.0f64; BLOCK], [0.0f64; BLOCK]);
+                    for &(d, p) in outcomes.iter() {
+                        let gd = &g[d as usize * nb + b];
+                        for i in 0..BLOCK {
+                            let pg = p * gd[i];
+                            r[i] += pg;
+                            e[i] += pg * gd[i];
+                        }
+                    }
+                    for i in 0..BLOCK {
+                        v[i] += m * (e[i] - r[i] * r[i]).max(0.0) * dm;
+                    }
+                    *out = r;
                 }
             }
-            std::mem::swap(&mut g, &mut next_g);
+            std::mem::swap(g, next_g);
         }
         // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
         let cov = &params.trend.covariance;
         let ps2 = params.trend.persistence_sd * params.trend.persistence_sd;
-        for c in 0..f {
+        for c in 0..width {
             var[c] += sum_c[c] * sum_c[c] * cov[0][0]
                 + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
                 + sum_cx[c] * sum_cx[c] * cov[1][1]
                 + sum_cg[c] * sum_cg[c] * ps2;
         }
         let col_mean = self.column_means(target);
-        (0..f)
+        (0..self.cols.len())
             .map(|c| Summary::normal(col_mean[c], var[c], quantiles))
             .collect()
     }
