@@ -67,17 +67,21 @@ pub(crate) fn for_each_outcome(
         return;
     };
     let lm = params.leave_multiplier(h) * e.leave_multiplier(s);
-    let from_setting = params.space.setting_of(s);
     for edge in o.edges(s) {
         let d = o.destination[edge];
         let p = o.adjusted_probability(s, edge, lm);
-        if d == LEAVE
-            || e.mover_redirect.is_empty()
-            || params.space.setting_of(d as usize) == from_setting
+        // Movers into a redirected state from another setting are sent on; the setting is found only for a
+        // destination with redirects (it costs a division, and most have none).
+        let redirects = if d == LEAVE {
+            &[][..]
+        } else {
+            e.mover_redirects(d as usize)
+        };
+        if redirects.is_empty() || params.space.setting_of(d as usize) == params.space.setting_of(s)
         {
             f(d, p);
         } else {
-            split_flow(d, p, e.mover_redirects(d as usize), &mut f);
+            split_flow(d, p, redirects, &mut f);
         }
     }
 }

@@ -1,11 +1,20 @@
 //! A scenario run as JSON: the contract `highneeds scenario run --format json` prints and the web's preview API
 //! returns (other tools read it: fields are only ever added).
 
+//!
+//! The run is written straight from the model's result ([`ScenarioJson`]), keys in each object in sorted order
+//! (as a `serde_json::Value` writes them, which the contract's first form was): the preview answers every slider
+//! move with it, and building a `Value` tree first cost about a tenth of the request. The tests check the bytes
+//! against that tree, built the plain way.
+
+use std::collections::BTreeMap;
+
 use highneeds_domain::scenario::ScenarioEngine;
 use highneeds_domain::Pence;
 use highneeds_model::scenario::{LedgerYear, Outcome, ScenarioResult};
 use highneeds_model::Summary;
-use serde_json::{json, Map, Value};
+use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 
 /// `{"mean": …, "p05": …, "p50": …, "p95": …}` plus any extra quantiles as `pNN`.
 pub fn quantile_key(p: f64) -> String {
@@ -42,144 +51,320 @@ pub fn engine_code(e: ScenarioEngine) -> &'static str {
     }
 }
 
-fn ledger_json(row: &LedgerYear, range: Option<&(f64, f64)>) -> Value {
-    json!({
-        "financial_year": row.financial_year.to_string(),
-        "expenditure_pence": row.expenditure.pence(),
-        "income_pence": row.income.pence(),
-        "in_year_pence": row.in_year.pence(),
-        "closing_balance_pence": row.closing.pence(),
-        "opening_balance_pence": row.opening.pence(),
-        "placement_pence": row.placement.pence(),
-        "other_expenditure_pence": row.other_expenditure.pence(),
-        "initiative_cost_pence": row.initiative_cost.pence(),
-        "allocation_pence": row.allocation.pence(),
-        "block_transfer_pence": row.block_transfers.pence(),
-        "grant_pence": row.grants.pence(),
-        "deduction_pence": row.deductions.pence(),
-        "contribution_pence": row.contributions.pence(),
-        "total_dsg_pence": row.total_dsg.map(Pence::pence),
-        "deficit_share_of_dsg": row.deficit_share_of_dsg,
-        "in_year_p05_pence": range.map(|r| r.0.round() as i64),
-        "in_year_p95_pence": range.map(|r| r.1.round() as i64),
-    })
-}
-
-fn means(items: &[(String, highneeds_model::Summary)]) -> Value {
-    Value::Object(
-        items
-            .iter()
-            .map(|(k, s)| (k.clone(), summary_json(s)))
-            .collect::<Map<String, Value>>(),
-    )
-}
-
-fn gap_json(g: (f64, f64, f64)) -> Value {
-    json!({"mean": g.0.round() as i64, "p05": g.1.round() as i64, "p95": g.2.round() as i64})
-}
-
-fn outcome_json(o: &Outcome) -> Value {
-    let census_years: Vec<Value> = o
-        .forecast
-        .census_years
-        .iter()
-        .map(|c| {
-            json!({
-                "census_year": c.census_year.year(),
-                "total": summary_json(&c.total),
-                "by_setting": means(&c.by_setting),
-                "by_need": means(&c.by_need),
-                "by_age_group": means(&c.by_age_group.iter().map(|(g, s)| (g.code().to_string(), s.clone())).collect::<Vec<_>>()),
-            })
-        })
-        .collect();
-    let financial_years: Vec<Value> = o
-        .ledger
-        .iter()
-        .zip(&o.in_year_range)
-        .zip(&o.placement_range)
-        .map(|((r, q), p)| {
-            let mut row = ledger_json(r, Some(q));
-            // The placement cost's 90 % range that year, from the scenario's engine.
-            row["placement_p05_pence"] = json!(p.0.round() as i64);
-            row["placement_p95_pence"] = json!(p.1.round() as i64);
-            row
-        })
-        .collect();
-    json!({
-        "financial_years": financial_years,
-        "census_years": census_years,
-        "balance_financial_year": o.balance_financial_year.map(|f| f.to_string()),
-        "probability_balanced_by_target": o.probability_balanced_by_target,
-        "probability_deficit_cleared_by_target": o.probability_deficit_cleared_by_target,
-        "target_gap_pence": gap_json(o.target_gap),
-    })
-}
-
-/// The run as the JSON contract (`highneeds scenario run --format json`, the web's preview).
+/// The run as the JSON contract (`highneeds scenario run --format json`, the web's preview), as a tree.
 pub fn json_value(r: &ScenarioResult) -> Value {
-    let pending = r.attribution.pending;
-    let initiatives: Vec<Value> = r
-        .initiatives
-        .iter()
-        .map(|i| {
-            if pending {
-                // Not attributed yet: the savings are unknown, never zero.
-                return json!({
-                    "name": i.name,
-                    "saving_pence": null,
-                    "cost_pence": i.cost.pence(),
-                    "income_pence": i.income.pence(),
-                    "net_saving_pence": null,
-                    "saving_by_financial_year": null,
-                    "needs_schools_forum_approval": i.needs_schools_forum_approval,
-                });
-            }
-            json!({
-                "name": i.name,
-                "saving_pence": i.saving.pence(),
-                "cost_pence": i.cost.pence(),
-                "income_pence": i.income.pence(),
-                "net_saving_pence": i.net_saving.pence(),
-                "saving_by_financial_year": i.saving_by_financial_year.iter().map(|(fy, p)| (fy.to_string(), json!(p.pence()))).collect::<Map<String, Value>>(),
-                "needs_schools_forum_approval": i.needs_schools_forum_approval,
-            })
-        })
-        .collect();
-    let sufficiency: Vec<Value> = r
-        .sufficiency
-        .iter()
-        .map(|s| json!({"setting": s.setting, "census_year": s.census_year.year(), "demand": (s.demand * 10.0).round() / 10.0, "places": s.places}))
-        .collect();
-    json!({
-        "scenario": r.scenario,
-        "target_financial_year": r.target.to_string(),
-        "engine": engine_code(r.engine),
-        "sims": r.sims,
-        "seed": r.seed,
-        "unmitigated": outcome_json(&r.unmitigated),
-        "mitigated": outcome_json(&r.mitigated),
-        "initiatives": initiatives,
-        "total_saving_pence": r.total_saving.pence(),
-        "balance_financial_year": r.mitigated.balance_financial_year.map(|f| f.to_string()),
-        "probability_balanced_by_target": r.mitigated.probability_balanced_by_target,
-        "probability_deficit_cleared_by_target": r.mitigated.probability_deficit_cleared_by_target,
-        "target_gap_pence": gap_json(r.mitigated.target_gap),
-        "attribution": {
-            "method": if pending { "pending" } else if r.attribution.exact { "shapley-exact" } else { "shapley-sampled" },
-            "orders_sampled": r.attribution.orders,
-            "standard_error_pence": r.attribution.standard_error,
-        },
-        "sufficiency": sufficiency,
-        "first_shortfall": r.first_shortfall.iter().map(|(s, y)| (s.clone(), json!(y.map(|c| c.year())))).collect::<Map<String, Value>>(),
-        "sufficiency_years": r.sufficiency_years,
-        "ledger_basis": {
-            "last_actual_financial_year": r.basis.last_actual.to_string(),
-            "opening_balance_pence": r.basis.opening.pence(),
-            "other_expenditure_pence": r.basis.other_expenditure.pence(),
-            "allocation_growth": r.basis.allocation_growth,
-            "uplift": r.basis.uplift,
-        },
-        "notes": r.notes,
-    })
+    // Writing numbers and strings into a tree cannot fail; were it to, the error is the contract's text.
+    serde_json::to_value(ScenarioJson(r)).unwrap_or_else(|e| Value::String(e.to_string()))
 }
+
+/// The run as the JSON contract, written as it is serialised (`serde_json::to_vec(&ScenarioJson(&r))`).
+pub struct ScenarioJson<'a>(pub &'a ScenarioResult);
+
+/// A number rounded to three decimals (a non-finite one is written `null`, as a tree writes it).
+struct Round3(f64);
+
+impl Serialize for Round3 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(round3(self.0))
+    }
+}
+
+/// A summary: `mean`, the quantiles' keys, `sd`, in sorted order.
+struct SummaryJson<'a>(&'a Summary);
+
+impl Serialize for SummaryJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // "mean" < every "p…" < "sd"; the quantiles' own keys sorted as text (a later duplicate wins, as in a tree).
+        let quantiles: BTreeMap<String, f64> = self
+            .0
+            .quantiles
+            .iter()
+            .map(|&(p, v)| (quantile_key(p), v))
+            .collect();
+        let mut m = s.serialize_map(Some(quantiles.len() + 2))?;
+        m.serialize_entry("mean", &Round3(self.0.mean))?;
+        for (k, v) in &quantiles {
+            m.serialize_entry(k, &Round3(*v))?;
+        }
+        m.serialize_entry("sd", &Round3(self.0.sd))?;
+        m.end()
+    }
+}
+
+/// Summaries by name, keys sorted (a later duplicate wins).
+struct SummariesJson<'a, K: AsRef<str>>(&'a [(K, Summary)]);
+
+impl<K: AsRef<str>> Serialize for SummariesJson<'_, K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sorted: BTreeMap<&str, &Summary> =
+            self.0.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        let mut m = s.serialize_map(Some(sorted.len()))?;
+        for (k, v) in sorted {
+            m.serialize_entry(k, &SummaryJson(v))?;
+        }
+        m.end()
+    }
+}
+
+/// The 90 % ranges a ledger row carries from the scenario's engine: in-year position, then placement cost.
+type Ranges = ((f64, f64), (f64, f64));
+
+/// One ledger year with its ranges.
+struct LedgerJson<'a>(&'a LedgerYear, Ranges);
+
+impl Serialize for LedgerJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (row, (in_year, placement)) = (self.0, self.1);
+        let mut m = s.serialize_map(Some(20))?;
+        m.serialize_entry("allocation_pence", &row.allocation.pence())?;
+        m.serialize_entry("block_transfer_pence", &row.block_transfers.pence())?;
+        m.serialize_entry("closing_balance_pence", &row.closing.pence())?;
+        m.serialize_entry("contribution_pence", &row.contributions.pence())?;
+        m.serialize_entry("deduction_pence", &row.deductions.pence())?;
+        m.serialize_entry("deficit_share_of_dsg", &row.deficit_share_of_dsg)?;
+        m.serialize_entry("expenditure_pence", &row.expenditure.pence())?;
+        m.serialize_entry("financial_year", &row.financial_year.to_string())?;
+        m.serialize_entry("grant_pence", &row.grants.pence())?;
+        m.serialize_entry("in_year_p05_pence", &(in_year.0.round() as i64))?;
+        m.serialize_entry("in_year_p95_pence", &(in_year.1.round() as i64))?;
+        m.serialize_entry("in_year_pence", &row.in_year.pence())?;
+        m.serialize_entry("income_pence", &row.income.pence())?;
+        m.serialize_entry("initiative_cost_pence", &row.initiative_cost.pence())?;
+        m.serialize_entry("opening_balance_pence", &row.opening.pence())?;
+        m.serialize_entry("other_expenditure_pence", &row.other_expenditure.pence())?;
+        // The placement cost's 90 % range that year, from the scenario's engine.
+        m.serialize_entry("placement_p05_pence", &(placement.0.round() as i64))?;
+        m.serialize_entry("placement_p95_pence", &(placement.1.round() as i64))?;
+        m.serialize_entry("placement_pence", &row.placement.pence())?;
+        m.serialize_entry("total_dsg_pence", &row.total_dsg.map(Pence::pence))?;
+        m.end()
+    }
+}
+
+/// The target gap's mean and 90 % range (pence).
+struct GapJson((f64, f64, f64));
+
+impl Serialize for GapJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let g = self.0;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("mean", &(g.0.round() as i64))?;
+        m.serialize_entry("p05", &(g.1.round() as i64))?;
+        m.serialize_entry("p95", &(g.2.round() as i64))?;
+        m.end()
+    }
+}
+
+/// One census year of a side's forecast.
+struct CensusJson<'a>(&'a highneeds_model::forecast::CensusForecast);
+
+impl Serialize for CensusJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let by_age_group: Vec<(&str, Summary)> = c
+            .by_age_group
+            .iter()
+            .map(|(g, s)| (g.code(), s.clone()))
+            .collect();
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("by_age_group", &SummariesJson(&by_age_group))?;
+        m.serialize_entry("by_need", &SummariesJson(&c.by_need))?;
+        m.serialize_entry("by_setting", &SummariesJson(&c.by_setting))?;
+        m.serialize_entry("census_year", &c.census_year.year())?;
+        m.serialize_entry("total", &SummaryJson(&c.total))?;
+        m.end()
+    }
+}
+
+/// A sequence written from an iterator of serialisable items.
+struct Items<I>(std::cell::Cell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for Items<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let items = self
+            .0
+            .take()
+            .ok_or_else(|| S::Error::custom("a sequence written twice"))?;
+        let mut seq = s.serialize_seq(None)?;
+        for item in items {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
+
+fn items<I: Iterator<Item = T>, T: Serialize>(iter: I) -> Items<I> {
+    Items(std::cell::Cell::new(Some(iter)))
+}
+
+/// One side (unmitigated or mitigated) of the run.
+struct OutcomeJson<'a>(&'a Outcome);
+
+impl Serialize for OutcomeJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let o = self.0;
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry(
+            "balance_financial_year",
+            &o.balance_financial_year.map(|f| f.to_string()),
+        )?;
+        m.serialize_entry(
+            "census_years",
+            &items(o.forecast.census_years.iter().map(CensusJson)),
+        )?;
+        m.serialize_entry(
+            "financial_years",
+            &items(
+                o.ledger
+                    .iter()
+                    .zip(o.in_year_range.iter().zip(&o.placement_range))
+                    .map(|(r, (q, p))| LedgerJson(r, (*q, *p))),
+            ),
+        )?;
+        m.serialize_entry(
+            "probability_balanced_by_target",
+            &o.probability_balanced_by_target,
+        )?;
+        m.serialize_entry(
+            "probability_deficit_cleared_by_target",
+            &o.probability_deficit_cleared_by_target,
+        )?;
+        m.serialize_entry("target_gap_pence", &GapJson(o.target_gap))?;
+        m.end()
+    }
+}
+
+/// One initiative's money; its savings `null` while the attribution is pending (unknown, never zero).
+struct InitiativeJson<'a>(&'a highneeds_model::scenario::InitiativeResult, bool);
+
+impl Serialize for InitiativeJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (i, pending) = (self.0, self.1);
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("cost_pence", &i.cost.pence())?;
+        m.serialize_entry("income_pence", &i.income.pence())?;
+        m.serialize_entry("name", &i.name)?;
+        m.serialize_entry(
+            "needs_schools_forum_approval",
+            &i.needs_schools_forum_approval,
+        )?;
+        if pending {
+            m.serialize_entry("net_saving_pence", &None::<i64>)?;
+            m.serialize_entry("saving_by_financial_year", &None::<i64>)?;
+            m.serialize_entry("saving_pence", &None::<i64>)?;
+        } else {
+            m.serialize_entry("net_saving_pence", &i.net_saving.pence())?;
+            let by_year: BTreeMap<String, i64> = i
+                .saving_by_financial_year
+                .iter()
+                .map(|(fy, p)| (fy.to_string(), p.pence()))
+                .collect();
+            m.serialize_entry("saving_by_financial_year", &by_year)?;
+            m.serialize_entry("saving_pence", &i.saving.pence())?;
+        }
+        m.end()
+    }
+}
+
+/// The run's savings attribution: its method, orders sampled, standard errors.
+struct AttributionJson<'a>(&'a highneeds_model::scenario::Attribution);
+
+impl Serialize for AttributionJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let method = if a.pending {
+            "pending"
+        } else if a.exact {
+            "shapley-exact"
+        } else {
+            "shapley-sampled"
+        };
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("method", method)?;
+        m.serialize_entry("orders_sampled", &a.orders)?;
+        m.serialize_entry("standard_error_pence", &a.standard_error)?;
+        m.end()
+    }
+}
+
+/// Demand against places in one setting and census year (demand to one decimal).
+struct SufficiencyJson<'a>(&'a highneeds_model::scenario::SufficiencyRow);
+
+impl Serialize for SufficiencyJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("census_year", &r.census_year.year())?;
+        m.serialize_entry("demand", &((r.demand * 10.0).round() / 10.0))?;
+        m.serialize_entry("places", &r.places)?;
+        m.serialize_entry("setting", &r.setting)?;
+        m.end()
+    }
+}
+
+/// What the ledger's projection rests on.
+struct BasisJson<'a>(&'a highneeds_model::scenario::LedgerBasis);
+
+impl Serialize for BasisJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b = self.0;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("allocation_growth", &b.allocation_growth)?;
+        m.serialize_entry("last_actual_financial_year", &b.last_actual.to_string())?;
+        m.serialize_entry("opening_balance_pence", &b.opening.pence())?;
+        m.serialize_entry("other_expenditure_pence", &b.other_expenditure.pence())?;
+        m.serialize_entry("uplift", &b.uplift)?;
+        m.end()
+    }
+}
+
+impl Serialize for ScenarioJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let pending = r.attribution.pending;
+        let first_shortfall: BTreeMap<&str, Option<i32>> = r
+            .first_shortfall
+            .iter()
+            .map(|(s, y)| (s.as_str(), y.map(|c| c.year())))
+            .collect();
+        let mut m = s.serialize_map(Some(19))?;
+        m.serialize_entry("attribution", &AttributionJson(&r.attribution))?;
+        m.serialize_entry(
+            "balance_financial_year",
+            &r.mitigated.balance_financial_year.map(|f| f.to_string()),
+        )?;
+        m.serialize_entry("engine", engine_code(r.engine))?;
+        m.serialize_entry("first_shortfall", &first_shortfall)?;
+        m.serialize_entry(
+            "initiatives",
+            &items(r.initiatives.iter().map(|i| InitiativeJson(i, pending))),
+        )?;
+        m.serialize_entry("ledger_basis", &BasisJson(&r.basis))?;
+        m.serialize_entry("mitigated", &OutcomeJson(&r.mitigated))?;
+        m.serialize_entry("notes", &r.notes)?;
+        m.serialize_entry(
+            "probability_balanced_by_target",
+            &r.mitigated.probability_balanced_by_target,
+        )?;
+        m.serialize_entry(
+            "probability_deficit_cleared_by_target",
+            &r.mitigated.probability_deficit_cleared_by_target,
+        )?;
+        m.serialize_entry("scenario", &r.scenario)?;
+        m.serialize_entry("seed", &r.seed)?;
+        m.serialize_entry("sims", &r.sims)?;
+        m.serialize_entry(
+            "sufficiency",
+            &items(r.sufficiency.iter().map(SufficiencyJson)),
+        )?;
+        m.serialize_entry("sufficiency_years", &r.sufficiency_years)?;
+        m.serialize_entry("target_financial_year", &r.target.to_string())?;
+        m.serialize_entry("target_gap_pence", &GapJson(r.mitigated.target_gap))?;
+        m.serialize_entry("total_saving_pence", &r.total_saving.pence())?;
+        m.serialize_entry("unmitigated", &OutcomeJson(&r.unmitigated))?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -128,13 +128,14 @@ fn unmitigated(
     Ok(side)
 }
 
-/// Run a scenario on the analytic engine (on the blocking pool), with the fitted model kept per data version.
+/// Run a scenario on the analytic engine (on the blocking pool), with the fitted model kept per data version
+/// (`version` and `data`: what [`data`] gave the caller, read once per request).
 pub async fn run_analytic(
     state: &Shared,
+    (version, data): (Option<i64>, Arc<LaData>),
     scenario: Scenario,
     when: Attributing,
 ) -> Result<ScenarioResult> {
-    let (version, data) = data(state).await?;
     let state = state.clone();
     tokio::task::spawn_blocking(move || {
         let mut scenario = scenario;
@@ -149,19 +150,18 @@ pub async fn run_analytic(
 
 /// A stored version's analytic run, savings attributed; kept until the data changes.
 pub async fn stored_run(state: &Shared, name: &str, version: i64, body: &str) -> Result<StoredRun> {
-    let data_version = state.store.latest_import_id(&state.la_code).await?;
+    let (data_version, data) = data(state).await?;
     let key = (data_version, name.to_string(), version);
     if let Some(r) = state.workspace.runs.lock().await.get(&key) {
         return Ok(r.clone());
     }
-    let (_, data) = data(state).await?;
     let label = format!("{name} (stored version {version})");
     let (issues, scenario) = usecase::read_text(&label, body, &data);
     let result = match scenario {
         None => Err(errors(&issues).join("; ")),
         Some(s) => match usecase::target_refusal(&data, &s, &label, body) {
             Some(why) => Err(why),
-            None => run_analytic(state, s, Attributing::Now)
+            None => run_analytic(state, (data_version, data.clone()), s, Attributing::Now)
                 .await
                 .map_err(|e| format!("{e:#}")),
         },
@@ -224,7 +224,7 @@ pub async fn preview(
             Vec::new(),
         ));
     };
-    let (_, data) = data(&state).await?;
+    let (version, data) = data(&state).await?;
     let parsed = read_scenario_json(PREVIEW_LABEL, text, Some(&data.codes));
     let Some(scenario) = parsed.value else {
         let malformed = serde_json::from_str::<Value>(text).is_err()
@@ -247,8 +247,9 @@ pub async fn preview(
             vec![why],
         ));
     }
-    match run_analytic(&state, scenario, when).await {
-        Ok(r) => Ok(Json(highneeds_usecases::scenario_json::json_value(&r)).into_response()),
+    match run_analytic(&state, (version, data), scenario, when).await {
+        // Written straight from the result (no `Value` tree): the same bytes as the command line's JSON.
+        Ok(r) => Ok(Json(highneeds_usecases::scenario_json::ScenarioJson(&r)).into_response()),
         Err(e) => Ok(refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the scenario could not be run",
