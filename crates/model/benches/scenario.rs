@@ -147,6 +147,7 @@ fn scenario_run_analytic(bencher: Bencher) {
             budget: &f.budget,
             scenario: &f.scenario,
             threads: None,
+            progress: None,
         })
     });
 }
@@ -164,6 +165,7 @@ fn scenario_preview_without_attribution(bencher: Bencher) {
                 budget: &f.budget,
                 scenario: &f.scenario,
                 threads: None,
+                progress: None,
             },
             scenario::Attributing::Later,
         )
@@ -181,6 +183,7 @@ fn scenario_preview_unmitigated_kept(bencher: Bencher) {
         budget: &f.budget,
         scenario: &f.scenario,
         threads: None,
+        progress: None,
     };
     let side = match scenario::unmitigated_side(&inputs) {
         Ok(s) => s,

@@ -10,6 +10,8 @@
 //! states in a fixed order, so the output does not depend on the number of threads, the machine or the order
 //! simulations run in.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Hypergeometric, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -403,7 +405,7 @@ pub fn project_with(
     mc: &MonteCarloOptions,
     effects: &Effects,
 ) -> Forecast {
-    let sims = simulate_with(params, options, mc, effects);
+    let sims = simulate_with(params, options, mc, effects, None);
     forecast_of(params, options, mc, &sims)
 }
 
@@ -506,15 +508,16 @@ pub(crate) fn simulate(
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
 ) -> Simulations {
-    simulate_with(params, options, mc, &Effects::none())
+    simulate_with(params, options, mc, &Effects::none(), None)
 }
 
-/// Every simulation's yearly rows under a scenario's levers.
+/// Every simulation's yearly rows under a scenario's levers; `progress` (if any) counts the simulations finished.
 pub(crate) fn simulate_with(
     params: &Parameters,
     options: &ProjectionOptions,
     mc: &MonteCarloOptions,
     effects: &Effects,
+    progress: Option<&AtomicU64>,
 ) -> Simulations {
     let cols = Columns::of(params);
     let compiled = Compiled::new(params, &cols);
@@ -524,7 +527,13 @@ pub(crate) fn simulate_with(
             .into_par_iter()
             .map_init(
                 || Scratch::new(&compiled, &cols),
-                |scratch, sim| run.simulate_one(scratch, mc.seed, sim),
+                |scratch, sim| {
+                    let rows = run.simulate_one(scratch, mc.seed, sim);
+                    if let Some(done) = progress {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    rows
+                },
             )
             .collect()
     };

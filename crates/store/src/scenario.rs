@@ -175,6 +175,70 @@ impl Store {
         Ok(())
     }
 
+    /// Mark a stored version's Monte-Carlo run as started (who, when), replacing an earlier mark.
+    pub async fn simulation_started(
+        &self,
+        la_code: &str,
+        (name, version): (&str, i64),
+        started_at: &str,
+        started_by: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO scenario_simulation_starts (la_code, name, version, started_at, started_by)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (la_code, name, version) DO UPDATE SET started_at = excluded.started_at,
+                started_by = excluded.started_by",
+        )
+        .bind(la_code)
+        .bind(name)
+        .bind(version)
+        .bind(started_at)
+        .bind(started_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A stored version's run marked as started and not ended: `(started_at, started_by)`.
+    pub async fn simulation_start(
+        &self,
+        la_code: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT started_at, started_by FROM scenario_simulation_starts
+             WHERE la_code = ? AND name = ? AND version = ?",
+        )
+        .bind(la_code)
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// A stored version's run has ended (kept or failed): its start mark goes.
+    pub async fn simulation_ended(
+        &self,
+        la_code: &str,
+        name: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM scenario_simulation_starts WHERE la_code = ? AND name = ? AND version = ?",
+        )
+        .bind(la_code)
+        .bind(name)
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The kept Monte-Carlo run of a stored version, if any.
     pub async fn simulation(
         &self,

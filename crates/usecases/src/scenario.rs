@@ -2,6 +2,7 @@
 //! version), run it. The command line (`highneeds scenario`) and the server's overview (target check) call these.
 
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 
 use anyhow::{anyhow, bail, Context, Result};
 use highneeds_domain::scenario::Scenario;
@@ -194,8 +195,19 @@ pub fn run_scenario(
     scenario: &Scenario,
     threads: Option<usize>,
 ) -> Result<ScenarioResult> {
+    run_scenario_counting(data, scenario, threads, None)
+}
+
+/// [`run_scenario`], counting each Monte-Carlo simulation as it finishes into `progress` (2 × the scenario's sims
+/// in all: the unmitigated side's and the plan's), for a progress indicator.
+pub fn run_scenario_counting(
+    data: &LaData,
+    scenario: &Scenario,
+    threads: Option<usize>,
+    progress: Option<&AtomicU64>,
+) -> Result<ScenarioResult> {
     let started = std::time::Instant::now();
-    let result = run_scenario_once(data, scenario, threads);
+    let result = run_scenario_once(data, scenario, threads, progress);
     tracing::info!(
         "scenario {:?}: {} initiative(s) run in {:.3} s",
         scenario.name,
@@ -209,6 +221,7 @@ fn run_scenario_once(
     data: &LaData,
     scenario: &Scenario,
     threads: Option<usize>,
+    progress: Option<&AtomicU64>,
 ) -> Result<ScenarioResult> {
     let params = fit_reaching(
         &data.history,
@@ -222,6 +235,7 @@ fn run_scenario_once(
         budget: &data.budget,
         scenario,
         threads,
+        progress,
     };
     plan::run(&inputs).with_context(|| format!("cannot run scenario {:?}", scenario.name))
 }
@@ -268,6 +282,7 @@ fn fitted_inputs<'a>(
         budget: &data.budget,
         scenario,
         threads: None,
+        progress: None,
     }
 }
 

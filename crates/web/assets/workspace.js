@@ -166,18 +166,32 @@
   form.addEventListener('submit', () => { document.getElementById('whatif-json').value = JSON.stringify(scenario()); });
 })();
 
-// Monte-Carlo on demand (simulation.rs): while a run of this version is going, ask every second how it is; when
-// it has finished (or failed), reload the page to show it.
+// Monte-Carlo on demand (simulation.rs): while a run of this version is going, ask every second how it is and move
+// the progress bar (simulations finished of both sides'); when it has finished (or failed), reload the page to show
+// it. The words match the server's (`progress_text`).
 (function () {
   const section = document.getElementById('simulation');
   if (!section || section.dataset.status !== 'running') return;
   const url = `/api/v1/scenarios/simulation?name=${encodeURIComponent(section.dataset.name)}&version=${section.dataset.version}`;
+  const bar = document.getElementById('simulation-progress');
+  const text = document.getElementById('simulation-progress-text');
+  function show(done, total) {
+    if (!bar || !text || !(total > 0)) return;
+    bar.max = total;
+    bar.value = Math.min(done, total);
+    text.textContent = done >= total
+      ? `all ${total} simulations done; attributing the savings…`
+      : `${done} of ${total} simulations done…`;
+  }
   function poll() {
     fetch(url, { credentials: 'same-origin' })
       .then((r) => (r.ok ? r.json() : null))
       .then((s) => {
         if (s && s.status !== 'running') window.location.reload();
-        else window.setTimeout(poll, 1000);
+        else {
+          if (s) show(s.simulations_done, s.simulations_total);
+          window.setTimeout(poll, 1000);
+        }
       })
       .catch(() => window.setTimeout(poll, 2000));
   }

@@ -5,6 +5,8 @@
 //! probability of an in-year balance by the target year and the intervals.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -23,11 +25,32 @@ use crate::caller::Caller;
 use crate::views::AppError;
 use crate::{workspace, Shared};
 
-/// A background run: still going (since when), or why it failed.
+/// A background run: still going (since when, how far), or why it failed.
 #[derive(Debug, Clone)]
 pub enum Job {
-    Running { started_at: String },
+    Running {
+        started_at: String,
+        progress: Arc<Progress>,
+    },
     Failed(String),
+}
+
+/// How far a run has gone: simulations finished of the total (both sides: 2 × the scenario's sims; 0 until the
+/// scenario has been read).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+impl Progress {
+    /// `(done, total)`.
+    pub fn read(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// The runs going on or failed, by scenario name and version (a finished run is in the database).
@@ -52,7 +75,12 @@ fn set_job(state: &Shared, name: &str, version: i64, job: Option<Job>) {
 }
 
 /// Run a stored version on the Monte-Carlo engine and keep the result.
-async fn run_and_keep(state: &Shared, name: &str, version: i64, actor: &str) -> Result<()> {
+async fn run_and_keep(
+    state: &Shared,
+    (name, version): (&str, i64),
+    actor: &str,
+    progress: Arc<Progress>,
+) -> Result<()> {
     let versions = state.store.scenario_versions(&state.la_code, name).await?;
     let pick = versions
         .iter()
@@ -69,10 +97,13 @@ async fn run_and_keep(state: &Shared, name: &str, version: i64, actor: &str) -> 
     }
     scenario.assumptions.engine = ScenarioEngine::MonteCarlo;
     let (sims, seed) = (scenario.assumptions.sims, scenario.assumptions.seed);
+    progress.total.store(2 * u64::from(sims), Ordering::Relaxed);
     let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || usecase::run_scenario(&data, &scenario, None))
-        .await
-        .context("the simulation stopped unexpectedly")??;
+    let result = tokio::task::spawn_blocking(move || {
+        usecase::run_scenario_counting(&data, &scenario, None, Some(&progress.done))
+    })
+    .await
+    .context("the simulation stopped unexpectedly")??;
     let run = ScenarioSimulation {
         la_code: state.la_code.clone(),
         name: name.to_string(),
@@ -100,6 +131,7 @@ async fn run_and_keep(state: &Shared, name: &str, version: i64, actor: &str) -> 
 
 /// Start a run in the background unless one of that version is going; `false` if one was.
 pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
+    let progress = Arc::new(Progress::default());
     // Checked and marked under one lock: two officers (or a double click) cannot start the same run twice.
     {
         let Ok(mut jobs) = state.simulations.lock() else {
@@ -113,12 +145,36 @@ pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
             key,
             Job::Running {
                 started_at: highneeds_store::now(),
+                progress: progress.clone(),
             },
         );
     }
     let (state, name, actor) = (state.clone(), name.to_string(), actor.to_string());
     tokio::spawn(async move {
-        match run_and_keep(&state, &name, version, &actor).await {
+        // Marked in the database too: if the server stops before the run ends, the page says so (see `shown`).
+        let marked = state
+            .store
+            .simulation_started(
+                &state.la_code,
+                (&name, version),
+                &highneeds_store::now(),
+                &actor,
+            )
+            .await;
+        let ran = match marked {
+            Ok(()) => run_and_keep(&state, (&name, version), &actor, progress).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = state
+            .store
+            .simulation_ended(&state.la_code, &name, version)
+            .await
+        {
+            tracing::error!(
+                "the end of the simulation of {name:?} version {version} was not recorded: {e:#}"
+            );
+        }
+        match ran {
             Ok(()) => set_job(&state, &name, version, None),
             Err(e) => {
                 tracing::error!("the simulation of {name:?} version {version} failed: {e:#}");
@@ -184,11 +240,24 @@ pub async fn shown(state: &Shared, name: &str, version: i64) -> Result<Shown> {
     let current = kept
         .as_ref()
         .is_some_and(|k| k.data_version == data_version);
-    Ok(Shown {
-        job: job(state, name, version),
-        kept,
-        current,
-    })
+    let job = match job(state, name, version) {
+        Some(j) => Some(j),
+        // Marked as started but not going on in this server: the server stopped while it ran.
+        None => state
+            .store
+            .simulation_start(&state.la_code, name, version)
+            .await?
+            .map(|(at, by)| Job::Failed(interrupted(&at, &by))),
+    };
+    Ok(Shown { job, kept, current })
+}
+
+/// Why a run marked as started is not going on.
+fn interrupted(started_at: &str, started_by: &str) -> String {
+    format!(
+        "it was interrupted: the server stopped while it ran (started {started_at} UTC by {started_by}). Run it \
+         again."
+    )
 }
 
 fn status_code(s: &Shown) -> &'static str {
@@ -201,7 +270,7 @@ fn status_code(s: &Shown) -> &'static str {
 }
 
 /// `GET /api/v1/scenarios/simulation?name=N&version=V` (viewers and above): the version's Monte-Carlo run:
-/// `status` none, running, failed (with `error`) or done (with `result`, the CLI's JSON, and who, when, how long,
+/// `status` none, running (with `started_at`, `simulations_done` of `simulations_total`), failed (with `error`) or done (with `result`, the CLI's JSON, and who, when, how long,
 /// whether the data has changed since). Without them: every kept run, without results.
 pub async fn api_status(
     State(state): State<Shared>,
@@ -215,8 +284,15 @@ pub async fn api_status(
     if let Some(Job::Failed(why)) = &s.job {
         v["error"] = json!(why);
     }
-    if let Some(Job::Running { started_at }) = &s.job {
+    if let Some(Job::Running {
+        started_at,
+        progress,
+    }) = &s.job
+    {
+        let (done, total) = progress.read();
         v["started_at"] = json!(started_at);
+        v["simulations_done"] = json!(done);
+        v["simulations_total"] = json!(total);
     }
     if let Some(k) = &s.kept {
         v["run_at"] = json!(k.run_at);
@@ -238,6 +314,15 @@ async fn kept_runs(state: &Shared) -> Result<Value> {
         "name": r.name, "version": r.version, "sims": r.sims, "run_at": r.run_at, "run_by": r.run_by,
         "current_data": r.data_version == data_version,
     })).collect::<Vec<_>>()}))
+}
+
+/// What the page says of a run going on (the page's script says the same as it polls).
+fn progress_text((done, total): (u64, u64)) -> String {
+    match (done, total) {
+        (_, 0) => "starting…".into(),
+        (d, t) if d >= t => format!("all {t} simulations done; attributing the savings…"),
+        (d, t) => format!("{d} of {t} simulations done…"),
+    }
 }
 
 fn pct(p: f64) -> String {
@@ -287,9 +372,16 @@ pub fn section(caller: &Caller, name: &str, version: i64, s: &Shown) -> Markup {
             h2 id="simulation-h" { "Monte-Carlo simulation" }
             p { "The figures above are means from the analytic engine. The full simulation gives the probability of balance and the ranges." }
             @match &s.job {
-                Some(Job::Running { started_at }) => {
-                    p role="status" { "Running since " (started_at) " UTC… "
-                        progress aria-label="Monte-Carlo simulation running" {} }
+                Some(Job::Running { started_at, progress }) => {
+                    p role="status" { "Running since " (started_at) " UTC: "
+                        span id="simulation-progress-text" { (progress_text(progress.read())) } " "
+                        @match progress.read() {
+                            (done, total) if total > 0 => {
+                                progress id="simulation-progress" aria-label="Monte-Carlo simulations finished" value=(done) max=(total) {}
+                            }
+                            _ => { progress id="simulation-progress" aria-label="Monte-Carlo simulations finished" {} }
+                        }
+                    }
                     noscript { p { a href=(back_to(name, version)) { "Refresh" } " to see the result." } }
                 }
                 Some(Job::Failed(why)) => { p class="note" role="alert" { "The last run failed: " (why) } }

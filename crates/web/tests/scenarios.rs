@@ -453,14 +453,37 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
         .send(post("/scenarios/simulate", Some(&officer), &start, true))
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Going on, the page and the API say how far: simulations finished of both sides' (2 × the example's 1,000),
+    // never going back. The job is marked before the answer, and 2,000 simulations take far longer than a request.
+    let first = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
+    assert_eq!(first["status"], "running", "{first}");
+    let page = text(
+        app.send(get(
+            &format!("/scenarios?name={q}&version=1"),
+            Some(&viewer),
+        ))
+        .await,
+    )
+    .await;
+    assert!(page.contains("id=\"simulation-progress\""), "{page}");
     let mut done = Value::Null;
+    let mut last_count = 0;
     for _ in 0..600 {
         let s = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
         assert_ne!(s["status"], "failed", "{s}");
         if s["status"] == "done" {
+            assert!(s.get("simulations_done").is_none(), "{s}");
             done = s;
             break;
         }
+        let (count, total) = (
+            s["simulations_done"].as_u64().unwrap(),
+            s["simulations_total"].as_u64().unwrap(),
+        );
+        assert!(total == 0 || total == 2_000, "{s}");
+        assert!(count <= total, "{s}");
+        assert!(count >= last_count, "{s}");
+        last_count = count;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(done["status"], "done", "not done within a minute");
@@ -529,4 +552,71 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     )
     .await;
     assert!(page.contains("Run the simulation again"));
+}
+
+/// A run the server stopped during is not forgotten: its start is marked in the database, and a later server (here:
+/// the same one without the job in memory) says it was interrupted, with who started it; running it again clears it.
+#[tokio::test]
+async fn a_simulation_the_server_stopped_during_is_reported_interrupted() {
+    let app = spawn_app().await;
+    let officer = app.session(Role::Officer).await;
+    let form = format!(
+        "toml={}",
+        form_urlencoded::byte_serialize(EXAMPLE.as_bytes()).collect::<String>()
+    );
+    app.send(post("/scenarios/save", Some(&officer), &form, true))
+        .await;
+    let name = "Exampleshire DBV plan (Stockton-like)";
+    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let status_url = format!("/api/v1/scenarios/simulation?name={q}&version=1");
+    app.state
+        .store
+        .simulation_started(LA, (name, 1), "2026-12-02T09:00:00Z", "someone")
+        .await
+        .unwrap();
+    let s = json_of(app.send(get(&status_url, Some(&officer))).await).await;
+    assert_eq!(s["status"], "failed", "{s}");
+    let error = s["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("interrupted")
+            && error.contains("2026-12-02T09:00:00Z")
+            && error.contains("someone"),
+        "{error}"
+    );
+    let page = text(
+        app.send(get(
+            &format!("/scenarios?name={q}&version=1"),
+            Some(&officer),
+        ))
+        .await,
+    )
+    .await;
+    assert!(page.contains("interrupted"), "{page}");
+    assert!(
+        page.contains("id=\"simulate\""),
+        "no button to run it again"
+    );
+
+    let r = app
+        .send(post(
+            "/scenarios/simulate",
+            Some(&officer),
+            &format!("name={q}&version=1"),
+            true,
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = json_of(app.send(get(&status_url, Some(&officer))).await).await;
+        if last["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["status"], "done", "{last}");
+    assert_eq!(
+        app.state.store.simulation_start(LA, name, 1).await.unwrap(),
+        None
+    );
 }

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod shapley;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
 
 use highneeds_domain::scenario::{LeverKind, Scenario, ScenarioEngine};
 use highneeds_domain::{BudgetLine, CensusYear, FinancialYear, Pence, Setting, TransitionHistory};
@@ -120,6 +121,9 @@ pub struct ScenarioInputs<'a> {
     pub scenario: &'a Scenario,
     /// Worker threads for Monte-Carlo (`None`: every core).
     pub threads: Option<usize>,
+    /// Counted up by one as each Monte-Carlo simulation finishes, on both sides (2 × sims in all), for a progress
+    /// indicator; `None`: not counted. The analytic engine does not touch it.
+    pub progress: Option<&'a AtomicU64>,
 }
 
 /// The financial years a scenario's ledger projects: after the budget's last actual year, up to the one starting in
@@ -268,6 +272,7 @@ pub fn unmitigated_side(inputs: &ScenarioInputs) -> Result<UnmitigatedSide, Mode
         unmitigated_ledger.clone(),
         &ScenarioMoney::default(),
         a.target,
+        inputs.progress,
     );
     Ok(UnmitigatedSide {
         demand: compiler.unmitigated_demand().to_vec(),
@@ -361,6 +366,7 @@ pub fn run_with_unmitigated(
         mitigated_ledger,
         &money,
         a.target,
+        inputs.progress,
     );
     let (sufficiency, first_shortfall, sufficiency_years) =
         sufficiency(params, scenario, &compiler, &all_means);
@@ -629,6 +635,7 @@ fn outcome(
     ledger: Vec<LedgerYear>,
     money: &ScenarioMoney,
     target: FinancialYear,
+    progress: Option<&AtomicU64>,
 ) -> Outcome {
     // The engines blend each census's whole-year cost into financial years; the ledger splits it at April (see
     // `placement_by_fy`). Their ratio, a few parts in a thousand where a unit-cost lever starts mid-year, corrects
@@ -643,7 +650,7 @@ fn outcome(
     };
     let (forecast, in_year_samples, placement_range) = match engine {
         ScenarioEngine::MonteCarlo => {
-            let sims = monte_carlo::simulate_with(params, options, mc, effects);
+            let sims = monte_carlo::simulate_with(params, options, mc, effects, progress);
             let forecast = monte_carlo::forecast_of(params, options, mc, &sims);
             let mut placement = monte_carlo::placement_by_fy_per_simulation(params, &sims);
             for (fy, per_sim) in &mut placement {

@@ -3,6 +3,7 @@
 //! redirection, places never exceeded with an overflow, the engines agree).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 use highneeds_domain::scenario::*;
 use highneeds_domain::{
@@ -147,6 +148,7 @@ fn run_on(h: &TransitionHistory, s: &Scenario) -> ScenarioResult {
         budget: &budget(),
         scenario: s,
         threads: Some(1),
+        progress: None,
     })
     .unwrap()
 }
@@ -305,7 +307,7 @@ fn redirection_conserves_children() {
         years: 1,
         ..ProjectionOptions::default()
     };
-    let sims = monte_carlo::simulate_with(&params, &options, &mc, &e);
+    let sims = monte_carlo::simulate_with(&params, &options, &mc, &e, None);
     let mean = sims.rows.iter().map(|r| r[Columns::TOTAL]).sum::<f64>() / 400.0;
     let sd = (sims
         .rows
@@ -353,7 +355,7 @@ fn places_are_never_exceeded_with_an_overflow() {
         seed: 9,
         threads: Some(1),
     };
-    let sims = monte_carlo::simulate_with(&params, &options, &mc, &e);
+    let sims = monte_carlo::simulate_with(&params, &options, &mc, &e, None);
     let cols = Columns::of(&params);
     let width = sims.width();
     for row in &sims.rows {
@@ -499,7 +501,7 @@ proptest! {
         let s = scenario(levers, ScenarioEngine::Analytic);
         let params = fit_reaching(&h, &FitOptions::default(), &settings_reached(&s)).unwrap();
         let budget = budget();
-        let inputs = ScenarioInputs { params: &params, history: &h, budget: &budget, scenario: &s, threads: Some(1) };
+        let inputs = ScenarioInputs { params: &params, history: &h, budget: &budget, scenario: &s, threads: Some(1), progress: None };
         let whole = run_attributing(&inputs, Attributing::Later).unwrap();
         let mut bare = s.clone();
         bare.initiatives.clear();
@@ -571,7 +573,7 @@ proptest! {
         prop_assert!(setting_total(params, &moved[1], special) <= places as f64 + 1e-6);
         let options = ProjectionOptions { years: 3, ..ProjectionOptions::default() };
         let mc = MonteCarloOptions { sims: 20, seed, threads: Some(1) };
-        let sims = monte_carlo::simulate_with(params, &options, &mc, &Effects { steps: vec![step; 3] });
+        let sims = monte_carlo::simulate_with(params, &options, &mc, &Effects { steps: vec![step; 3] }, None);
         let cols = Columns::of(params);
         let width = sims.width();
         for row in &sims.rows {
@@ -793,6 +795,7 @@ fn a_gap_between_the_budget_and_the_forecast_is_refused() {
         budget: &old,
         scenario: &s,
         threads: Some(1),
+        progress: None,
     })
     .unwrap_err();
     assert!(
@@ -828,4 +831,42 @@ fn money_outside_the_projected_years_is_named() {
         "{:?}",
         r.notes
     );
+}
+
+/// The progress counter a page shows while Monte-Carlo runs: every simulation of both sides counted once, the
+/// result unchanged by counting; the analytic engine counts nothing.
+#[test]
+fn the_progress_counter_counts_each_side_s_simulations_once() {
+    let h = la();
+    let mut lever_a = lever(LeverKind::JoinerRate {
+        change: Change::new(-0.1).unwrap(),
+        cohort: Cohort::default(),
+    });
+    lever_a.timing = Timing::new("2022-09".parse().unwrap(), 0, None).unwrap();
+    for (engine, expected) in [
+        (ScenarioEngine::MonteCarlo, 2 * 37),
+        (ScenarioEngine::Analytic, 0),
+    ] {
+        let mut s = scenario(vec![vec![lever_a.clone()]], engine);
+        s.assumptions.sims = 37;
+        let params = fit_reaching(&h, &FitOptions::default(), &settings_reached(&s)).unwrap();
+        let done = AtomicU64::new(0);
+        let inputs = ScenarioInputs {
+            params: &params,
+            history: &h,
+            budget: &budget(),
+            scenario: &s,
+            threads: Some(2),
+            progress: Some(&done),
+        };
+        let counted = run(&inputs).unwrap();
+        assert_eq!(done.load(Ordering::Relaxed), expected, "{engine:?}");
+        let uncounted = run(&ScenarioInputs {
+            progress: None,
+            ..inputs
+        })
+        .unwrap();
+        assert_eq!(counted.mitigated.ledger, uncounted.mitigated.ledger);
+        assert_eq!(counted.total_saving, uncounted.total_saving);
+    }
 }
