@@ -411,8 +411,10 @@ impl<'a> VariancePass<'a> {
                 sum_cg[c] += c_step[c] * grad;
             }
             // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
-            // only ones whose variance term is weighted, and every state read from `g` next time round (a
-            // destination or a joiner cell one step earlier) is one of them, so other rows may hold stale values.
+            // only ones whose variance term is weighted, and a state read from `g` next time round (a destination
+            // or a joiner cell one step earlier) is one of them — except a destination a place limit emptied (its
+            // children moved on the means), whose row still holds what the buffer held (zero, or the row from two
+            // steps later). A known approximation, kept as it was: the variance ignores the place limits' moves.
             let effects = self.effects.step(step);
             let m_prev = &self.means[step as usize - 1];
             for &s in &self.has_edges {

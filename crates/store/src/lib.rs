@@ -76,7 +76,9 @@ use sqlx::Row;
 pub use accounts::{ApiToken, AuditEntry, Session, User};
 pub use error::StoreError;
 pub use published::{measure_code, measure_of};
-pub use scenario::{now, ScenarioSimulation, ScenarioSummary, ScenarioVersion, SimulationSummary};
+pub use scenario::{
+    now, ScenarioSimulation, ScenarioSummary, ScenarioVersion, SimulationStart, SimulationSummary,
+};
 pub use sen2::{Sen2Import, Sen2ReturnSummary};
 
 /// The file name the CLI uses for the database, next to the user's data.

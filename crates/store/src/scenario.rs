@@ -146,6 +146,16 @@ pub struct ScenarioSimulation {
     pub result_json: String,
 }
 
+/// A Monte-Carlo run marked as going on: when, by whom, and in which server process (so that another process can
+/// tell a run its predecessor stopped during from one going on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulationStart {
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub started_by: String,
+    pub server: String,
+}
+
 impl Store {
     /// Keep a Monte-Carlo run of a stored version (replacing an earlier run of that version). The version must
     /// exist.
@@ -175,39 +185,40 @@ impl Store {
         Ok(())
     }
 
-    /// Mark a stored version's Monte-Carlo run as started (who, when), replacing an earlier mark.
+    /// Mark a stored version's Monte-Carlo run as started (when, by whom, in which server process), replacing an
+    /// earlier mark.
     pub async fn simulation_started(
         &self,
         la_code: &str,
         (name, version): (&str, i64),
-        started_at: &str,
-        started_by: &str,
+        start: &SimulationStart,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO scenario_simulation_starts (la_code, name, version, started_at, started_by)
-             VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO scenario_simulation_starts (la_code, name, version, started_at, started_by, server)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (la_code, name, version) DO UPDATE SET started_at = excluded.started_at,
-                started_by = excluded.started_by",
+                started_by = excluded.started_by, server = excluded.server",
         )
         .bind(la_code)
         .bind(name)
         .bind(version)
-        .bind(started_at)
-        .bind(started_by)
+        .bind(&start.started_at)
+        .bind(&start.started_by)
+        .bind(&start.server)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// A stored version's run marked as started and not ended: `(started_at, started_by)`.
+    /// A stored version's run marked as started and not ended.
     pub async fn simulation_start(
         &self,
         la_code: &str,
         name: &str,
         version: i64,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<SimulationStart>, StoreError> {
         let row = sqlx::query(
-            "SELECT started_at, started_by FROM scenario_simulation_starts
+            "SELECT started_at, started_by, server FROM scenario_simulation_starts
              WHERE la_code = ? AND name = ? AND version = ?",
         )
         .bind(la_code)
@@ -216,7 +227,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Some((row.try_get(0)?, row.try_get(1)?))),
+            Some(row) => Ok(Some(SimulationStart {
+                started_at: row.try_get(0)?,
+                started_by: row.try_get(1)?,
+                server: row.try_get(2)?,
+            })),
             None => Ok(None),
         }
     }

@@ -51,10 +51,10 @@ pub fn engine_code(e: ScenarioEngine) -> &'static str {
     }
 }
 
-/// The run as the JSON contract (`highneeds scenario run --format json`, the web's preview), as a tree.
-pub fn json_value(r: &ScenarioResult) -> Value {
-    // Writing numbers and strings into a tree cannot fail; were it to, the error is the contract's text.
-    serde_json::to_value(ScenarioJson(r)).unwrap_or_else(|e| Value::String(e.to_string()))
+/// The run as the JSON contract (`highneeds scenario run --format json`, the web's preview), as a tree. Writing
+/// numbers and strings cannot fail; were it to, the error is returned, never a stand-in.
+pub fn json_value(r: &ScenarioResult) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(ScenarioJson(r))
 }
 
 /// The run as the JSON contract, written as it is serialised (`serde_json::to_vec(&ScenarioJson(&r))`).

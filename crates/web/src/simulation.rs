@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use highneeds_domain::scenario::ScenarioEngine;
-use highneeds_store::ScenarioSimulation;
+use highneeds_store::{ScenarioSimulation, SimulationStart};
 use highneeds_usecases::scenario as usecase;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -114,7 +114,9 @@ async fn run_and_keep(
         run_at: highneeds_store::now(),
         run_by: actor.to_string(),
         milliseconds: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        result_json: highneeds_usecases::scenario_json::json_value(&result).to_string(),
+        result_json: serde_json::to_string(&highneeds_usecases::scenario_json::ScenarioJson(
+            &result,
+        ))?,
     };
     state.store.save_simulation(&run).await?;
     state
@@ -152,14 +154,14 @@ pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
     let (state, name, actor) = (state.clone(), name.to_string(), actor.to_string());
     tokio::spawn(async move {
         // Marked in the database too: if the server stops before the run ends, the page says so (see `shown`).
+        let start = SimulationStart {
+            started_at: highneeds_store::now(),
+            started_by: actor.clone(),
+            server: this_server().to_string(),
+        };
         let marked = state
             .store
-            .simulation_started(
-                &state.la_code,
-                (&name, version),
-                &highneeds_store::now(),
-                &actor,
-            )
+            .simulation_started(&state.la_code, (&name, version), &start)
             .await;
         let ran = match marked {
             Ok(()) => run_and_keep(&state, (&name, version), &actor, progress).await,
@@ -242,21 +244,28 @@ pub async fn shown(state: &Shared, name: &str, version: i64) -> Result<Shown> {
         .is_some_and(|k| k.data_version == data_version);
     let job = match job(state, name, version) {
         Some(j) => Some(j),
-        // Marked as started but not going on in this server: the server stopped while it ran.
+        // Marked as started by another server process (this one holds its runs in memory): that process stopped
+        // while it ran. A mark of this process with no job is a run ending just now.
         None => state
             .store
             .simulation_start(&state.la_code, name, version)
             .await?
-            .map(|(at, by)| Job::Failed(interrupted(&at, &by))),
+            .filter(|m| m.server != this_server())
+            .map(|m| Job::Failed(interrupted(&m.started_at, &m.started_by))),
     };
     Ok(Shown { job, kept, current })
+}
+
+/// This server process, as its run marks name it: its start time and process id.
+fn this_server() -> &'static str {
+    static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| format!("{} pid {}", highneeds_store::now(), std::process::id()))
 }
 
 /// Why a run marked as started is not going on.
 fn interrupted(started_at: &str, started_by: &str) -> String {
     format!(
-        "it was interrupted: the server stopped while it ran (started {started_at} UTC by {started_by}). Run it \
-         again."
+        "it was interrupted: the server stopped while it ran (started {started_at} by {started_by}). Run it again."
     )
 }
 
@@ -373,7 +382,7 @@ pub fn section(caller: &Caller, name: &str, version: i64, s: &Shown) -> Markup {
             p { "The figures above are means from the analytic engine. The full simulation gives the probability of balance and the ranges." }
             @match &s.job {
                 Some(Job::Running { started_at, progress }) => {
-                    p role="status" { "Running since " (started_at) " UTC: "
+                    p role="status" { "Running since " (started_at) ": "
                         span id="simulation-progress-text" { (progress_text(progress.read())) } " "
                         @match progress.read() {
                             (done, total) if total > 0 => {

@@ -73,7 +73,7 @@ fn run_one(args: ScenarioRunArgs) -> Result<ExitCode> {
     let scenario = with_engine(scenario, args.engine);
     let result = run_scenario(&data, &scenario, args.threads)?;
     let text = match args.format {
-        Format::Json => render::json(&result),
+        Format::Json => render::json(&result)?,
         Format::Csv => render::csv(&result),
         Format::Table => text::render(&render::report(&result, &data.la)),
         Format::Xlsx => {
@@ -103,7 +103,7 @@ fn compare(args: ScenarioCompareArgs) -> Result<ExitCode> {
         results.push(run_scenario(&data, &scenario, None)?);
     }
     let text = match args.format {
-        Format::Json => render::compare_json(&results),
+        Format::Json => render::compare_json(&results)?,
         Format::Csv => render::compare_csv(&results),
         Format::Table => text::render(&render::compare_report(&results)),
         Format::Xlsx => {

@@ -6,13 +6,12 @@ use highneeds_domain::scenario::ScenarioEngine;
 use highneeds_domain::Pence;
 use highneeds_model::scenario::{Outcome, ScenarioResult};
 use highneeds_usecases::report::{Cell, Kind, Report, Table};
-use serde_json::Value;
 
-use highneeds_usecases::scenario_json::{engine_code, json_value};
+use highneeds_usecases::scenario_json::{engine_code, ScenarioJson};
 
 /// The run as the JSON contract.
-pub fn json(r: &ScenarioResult) -> String {
-    serde_json::to_string_pretty(&json_value(r)).unwrap_or_default()
+pub fn json(r: &ScenarioResult) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&ScenarioJson(r))
 }
 
 /// Both ledgers as rows.
@@ -229,9 +228,9 @@ pub fn report(r: &ScenarioResult, la: &str) -> Report {
 }
 
 /// Several runs side by side.
-pub fn compare_json(rs: &[ScenarioResult]) -> String {
-    serde_json::to_string_pretty(&Value::Array(rs.iter().map(json_value).collect()))
-        .unwrap_or_default()
+pub fn compare_json(rs: &[ScenarioResult]) -> serde_json::Result<String> {
+    let runs: Vec<ScenarioJson> = rs.iter().map(ScenarioJson).collect();
+    serde_json::to_string_pretty(&runs)
 }
 
 pub fn compare_csv(rs: &[ScenarioResult]) -> String {
