@@ -817,8 +817,9 @@ fn required<T: Clone>(c: &mut Checker, place: Place, v: &Option<T>) -> Option<T>
 
 fn change(c: &mut Checker, place: Place, v: &Option<f64>) -> Option<Change> {
     let x = required(c, place, v)?;
+    // The rule names the value itself ("1.25 is not a change …"): not given again.
     Change::new(x)
-        .map_err(|rule| c.fault(place, Some(x.to_string()), rule))
+        .map_err(|rule| c.fault(place, None, rule))
         .ok()
 }
 
@@ -849,8 +850,9 @@ fn lever_kind(
             let from = from.and_then(|s| setting_code(c, at("from"), &s, codes));
             let to = to.and_then(|s| setting_code(c, at("to"), &s, codes));
             let share = required(c, at("share"), &l.share).and_then(|x| {
+                // The rule names the value itself.
                 Share::new(x)
-                    .map_err(|rule| c.fault(at("share"), Some(x.to_string()), rule))
+                    .map_err(|rule| c.fault(at("share"), None, rule))
                     .ok()
             });
             let (joiners, movers) = (l.joiners.unwrap_or(true), l.movers.unwrap_or(false));

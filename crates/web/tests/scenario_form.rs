@@ -200,7 +200,7 @@ async fn faults_are_named_by_their_field_and_nothing_is_stored() {
     );
     assert_eq!(
         summary[1],
-        "Initiative 8 (h. Post-16 pathways), lever 1 (Redirection to another setting): share: \"1.25\": 1.25 is not a share between 0 and 1 (0.5 = 50 %) -> #f-i-7-l-0-share"
+        "Initiative 8 (h. Post-16 pathways), lever 1 (Redirection to another setting): share: 1.25 is not a share between 0 and 1 (0.5 = 50 %) -> #f-i-7-l-0-share"
     );
     let share = html
         .select(&Selector::parse("#f-i-7-l-0-share").unwrap())
