@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{get, post, spawn_app, text, TestApp, LA};
+use common::{get, post, spawn_app, text, Session, TestApp, LA};
 use highneeds_domain::scenario::ScenarioEngine;
 use highneeds_ingest::scenario::scenario_to_json;
 use highneeds_usecases::scenario::{read_text, run_scenario, EXAMPLE};
@@ -412,6 +412,21 @@ fn differences(a: &Value, b: &Value, at: &str) -> Vec<String> {
     }
 }
 
+/// The shipped example saved by `officer` as version 1: its name, the name as a query value, and the URL of its
+/// simulation's status.
+async fn example_saved(app: &TestApp, officer: &Session) -> (&'static str, String, String) {
+    let form = format!(
+        "toml={}",
+        form_urlencoded::byte_serialize(EXAMPLE.as_bytes()).collect::<String>()
+    );
+    app.send(post("/scenarios/save", Some(officer), &form, true))
+        .await;
+    let name = "Exampleshire DBV plan (Stockton-like)";
+    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let status_url = format!("/api/v1/scenarios/simulation?name={q}&version=1");
+    (name, q, status_url)
+}
+
 /// Monte-Carlo on demand (item 6): an officer starts the full simulation of a stored version; it runs in the
 /// background, the API says `running` then `done`, and the result (the CLI's JSON for that version on the
 /// Monte-Carlo engine: same seed, same figures) is kept with the version, audited, and shown on the page with its
@@ -421,15 +436,7 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     let app = spawn_app().await;
     let officer = app.session(Role::Officer).await;
     let viewer = app.session(Role::Viewer).await;
-    let form = format!(
-        "toml={}",
-        form_urlencoded::byte_serialize(EXAMPLE.as_bytes()).collect::<String>()
-    );
-    app.send(post("/scenarios/save", Some(&officer), &form, true))
-        .await;
-    let name = "Exampleshire DBV plan (Stockton-like)";
-    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let status_url = format!("/api/v1/scenarios/simulation?name={q}&version=1");
+    let (name, q, status_url) = example_saved(&app, &officer).await;
     let status = json_of(app.send(get(&status_url, Some(&viewer))).await).await;
     assert_eq!(status["status"], "none");
 
@@ -557,21 +564,12 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
 }
 
 /// A run the server stopped during is not forgotten: its start is marked in the database with the server process,
-/// and another process says it was interrupted, with who started it and when; running it again clears it. A mark
-/// of the process itself with no run in memory (a run ending just now) is not called interrupted.
+/// and another process says it was interrupted, with who started it and when; running it again clears it.
 #[tokio::test]
 async fn a_simulation_the_server_stopped_during_is_reported_interrupted() {
     let app = spawn_app().await;
     let officer = app.session(Role::Officer).await;
-    let form = format!(
-        "toml={}",
-        form_urlencoded::byte_serialize(EXAMPLE.as_bytes()).collect::<String>()
-    );
-    app.send(post("/scenarios/save", Some(&officer), &form, true))
-        .await;
-    let name = "Exampleshire DBV plan (Stockton-like)";
-    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let status_url = format!("/api/v1/scenarios/simulation?name={q}&version=1");
+    let (name, q, status_url) = example_saved(&app, &officer).await;
     // A mark left by another server process.
     let left = highneeds_store::SimulationStart {
         started_at: "2026-12-02T09:00:00Z".into(),
