@@ -285,7 +285,7 @@ struct VariancePass<'a> {
     has_edges: Vec<usize>,
 }
 
-/// One pass's working rows, reused from one target year to the next on the same thread.
+/// One pass's working rows, reused from one target year to the next within a rayon split (`map_init`).
 #[derive(Default)]
 struct Scratch {
     g: Vec<Block>,
