@@ -285,6 +285,14 @@ struct VariancePass<'a> {
     has_edges: Vec<usize>,
 }
 
+/// The joiners' contribution to each column summed over the steps so far: as it is, × the trend's damped time,
+/// × its persistence gradient (the delta method's terms for the trend's uncertainty).
+struct JoinerSums {
+    c: Vec<f64>,
+    cx: Vec<f64>,
+    cg: Vec<f64>,
+}
+
 /// One pass's working rows, reused from one target year to the next within a rayon split (`map_init`).
 #[derive(Default)]
 struct Scratch {
@@ -366,93 +374,34 @@ impl<'a> VariancePass<'a> {
     /// Means, spreads and quantiles of every column at census `target`.
     fn summaries_at(&self, target: u32, quantiles: &[f64], scratch: &mut Scratch) -> Vec<Summary> {
         let params = self.params;
-        let (nb, width) = (self.blocks, self.blocks * BLOCK);
-        // g[s * nb + b][i]: expected contribution to column b·BLOCK + i at `target` of one child in state s at
-        // step k.
+        let width = self.blocks * BLOCK;
+        // g[s * blocks + b][i]: expected contribution to column b·BLOCK + i at `target` of one child in state s
+        // at step k.
         self.initial_g(target, &mut scratch.g);
-        let Scratch {
-            g,
-            next_g,
-            outcomes,
-        } = scratch;
         // Zeroed as for a fresh pass: a row read before it is written (a destination a place limit emptied) must
         // not depend on which target year this thread ran before.
-        next_g.clear();
-        next_g.resize(g.len(), [0.0; BLOCK]);
+        scratch.next_g.clear();
+        scratch.next_g.resize(scratch.g.len(), [0.0; BLOCK]);
         let mut var = vec![0.0f64; width];
-        let (mut sum_c, mut sum_cx, mut sum_cg) = (
-            vec![0.0f64; width],
-            vec![0.0f64; width],
-            vec![0.0f64; width],
-        );
+        // Σ over steps of the joiners' contribution, × the damped time, × the persistence gradient.
+        let mut sums = JoinerSums {
+            c: vec![0.0f64; width],
+            cx: vec![0.0f64; width],
+            cg: vec![0.0f64; width],
+        };
         for step in (1..=target).rev() {
-            // Joiners arriving at `step`: Poisson per state (redirection splits a Poisson into Poissons).
-            let x = params.trend.damped_time(step);
-            let grad = params.trend.persistence_gradient(step);
-            let noise = params.trend.yearly_sd.powi(2).exp_m1();
-            let mut c_step = vec![0.0f64; width];
-            for &(s, lambda) in &self.joiners[step as usize - 1] {
-                let row = &g[s * nb..(s + 1) * nb];
-                for ((cs, v), gs) in c_step
-                    .chunks_exact_mut(BLOCK)
-                    .zip(var.chunks_exact_mut(BLOCK))
-                    .zip(row)
-                {
-                    for i in 0..BLOCK {
-                        cs[i] += lambda * gs[i];
-                        v[i] += lambda * gs[i] * gs[i];
-                    }
-                }
-            }
-            for c in 0..width {
-                var[c] += noise * c_step[c] * c_step[c];
-                sum_c[c] += c_step[c];
-                sum_cx[c] += c_step[c] * x;
-                sum_cg[c] += c_step[c] * grad;
-            }
-            // Transitions from step − 1 to step. Only states holding children at step − 1 matter: they are the
-            // only ones whose variance term is weighted, and a state read from `g` next time round (a destination
-            // or a joiner cell one step earlier) is one of them — except a destination a place limit emptied (its
-            // children moved on the means), whose row still holds what the buffer held (zero, or the row from two
-            // steps later). A known approximation, kept as it was: the variance ignores the place limits' moves.
-            let effects = self.effects.step(step);
-            let m_prev = &self.means[step as usize - 1];
-            for &s in &self.has_edges {
-                let m = m_prev[s];
-                if m == 0.0 {
-                    continue;
-                }
-                outcomes.clear();
-                for_each_outcome(params, effects, step, s, |d, p| {
-                    if d != LEAVE {
-                        outcomes.push((d, p));
-                    }
-                });
-                let a = params.outcomes.concentration[s];
-                // Dirichlet-multinomial overdispersion for a cohort of about m children.
-                let dm = (m + a) / (1.0 + a);
-                let row = &mut next_g[s * nb..(s + 1) * nb];
-                for ((b, out), v) in row.iter_mut().enumerate().zip(var.chunks_exact_mut(BLOCK)) {
-                    let (mut r, mut e) = ([0.0f64; BLOCK], [0.0f64; BLOCK]);
-                    for &(d, p) in outcomes.iter() {
-                        let gd = &g[d as usize * nb + b];
-                        for i in 0..BLOCK {
-                            let pg = p * gd[i];
-                            r[i] += pg;
-                            e[i] += pg * gd[i];
-                        }
-                    }
-                    for i in 0..BLOCK {
-                        v[i] += m * (e[i] - r[i] * r[i]).max(0.0) * dm;
-                    }
-                    *out = r;
-                }
-            }
-            std::mem::swap(g, next_g);
+            self.add_joiners(step, &scratch.g, &mut var, &mut sums);
+            self.add_transitions(step, scratch, &mut var);
+            std::mem::swap(&mut scratch.g, &mut scratch.next_g);
         }
         // Uncertainty of the joiner trend's level and slope (delta method on the log rate).
         let cov = &params.trend.covariance;
         let ps2 = params.trend.persistence_sd * params.trend.persistence_sd;
+        let JoinerSums {
+            c: sum_c,
+            cx: sum_cx,
+            cg: sum_cg,
+        } = &sums;
         for c in 0..width {
             var[c] += sum_c[c] * sum_c[c] * cov[0][0]
                 + 2.0 * sum_c[c] * sum_cx[c] * cov[0][1]
@@ -463,6 +412,85 @@ impl<'a> VariancePass<'a> {
         (0..self.cols.len())
             .map(|c| Summary::normal(col_mean[c], var[c], quantiles))
             .collect()
+    }
+
+    /// Joiners arriving at `step`: Poisson per state (redirection splits a Poisson into Poissons), with the joiner
+    /// rate's yearly noise; their contribution kept in `sums` for the trend's uncertainty.
+    fn add_joiners(&self, step: u32, g: &[Block], var: &mut [f64], sums: &mut JoinerSums) {
+        let trend = &self.params.trend;
+        let (nb, width) = (self.blocks, self.blocks * BLOCK);
+        let x = trend.damped_time(step);
+        let grad = trend.persistence_gradient(step);
+        let noise = trend.yearly_sd.powi(2).exp_m1();
+        let mut c_step = vec![0.0f64; width];
+        for &(s, lambda) in &self.joiners[step as usize - 1] {
+            let row = &g[s * nb..(s + 1) * nb];
+            for ((cs, v), gs) in c_step
+                .chunks_exact_mut(BLOCK)
+                .zip(var.chunks_exact_mut(BLOCK))
+                .zip(row)
+            {
+                for i in 0..BLOCK {
+                    cs[i] += lambda * gs[i];
+                    v[i] += lambda * gs[i] * gs[i];
+                }
+            }
+        }
+        for c in 0..width {
+            var[c] += noise * c_step[c] * c_step[c];
+            sums.c[c] += c_step[c];
+            sums.cx[c] += c_step[c] * x;
+            sums.cg[c] += c_step[c] * grad;
+        }
+    }
+
+    /// Transitions from step − 1 to `step`: each state's row one step earlier into `next_g`, and its variance
+    /// term. Only states holding children at step − 1 matter: they are the only ones whose variance term is
+    /// weighted, and a state read from `g` next time round (a destination or a joiner cell one step earlier) is
+    /// one of them — except a destination a place limit emptied (its children moved on the means), whose row still
+    /// holds what the buffer held (zero, or the row from two steps later). A known approximation, kept as it was:
+    /// the variance ignores the place limits' moves.
+    fn add_transitions(&self, step: u32, scratch: &mut Scratch, var: &mut [f64]) {
+        let params = self.params;
+        let nb = self.blocks;
+        let Scratch {
+            g,
+            next_g,
+            outcomes,
+        } = scratch;
+        let effects = self.effects.step(step);
+        let m_prev = &self.means[step as usize - 1];
+        for &s in &self.has_edges {
+            let m = m_prev[s];
+            if m == 0.0 {
+                continue;
+            }
+            outcomes.clear();
+            for_each_outcome(params, effects, step, s, |d, p| {
+                if d != LEAVE {
+                    outcomes.push((d, p));
+                }
+            });
+            let a = params.outcomes.concentration[s];
+            // Dirichlet-multinomial overdispersion for a cohort of about m children.
+            let dm = (m + a) / (1.0 + a);
+            let row = &mut next_g[s * nb..(s + 1) * nb];
+            for ((b, out), v) in row.iter_mut().enumerate().zip(var.chunks_exact_mut(BLOCK)) {
+                let (mut r, mut e) = ([0.0f64; BLOCK], [0.0f64; BLOCK]);
+                for &(d, p) in outcomes.iter() {
+                    let gd = &g[d as usize * nb + b];
+                    for i in 0..BLOCK {
+                        let pg = p * gd[i];
+                        r[i] += pg;
+                        e[i] += pg * gd[i];
+                    }
+                }
+                for i in 0..BLOCK {
+                    v[i] += m * (e[i] - r[i] * r[i]).max(0.0) * dm;
+                }
+                *out = r;
+            }
+        }
     }
 
     /// Every column's mean at census `target`.
