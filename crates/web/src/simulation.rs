@@ -279,8 +279,9 @@ fn status_code(s: &Shown) -> &'static str {
 }
 
 /// `GET /api/v1/scenarios/simulation?name=N&version=V` (viewers and above): the version's Monte-Carlo run:
-/// `status` none, running (with `started_at`, `simulations_done` of `simulations_total`), failed (with `error`) or done (with `result`, the CLI's JSON, and who, when, how long,
-/// whether the data has changed since). Without them: every kept run, without results.
+/// `status` none, running (with `started_at`, `simulations_done` of `simulations_total`), failed (with `error`) or
+/// done (with `result`, the CLI's JSON, and who, when, how long, whether the data has changed since). Without them:
+/// every kept run, without results.
 pub async fn api_status(
     State(state): State<Shared>,
     Query(q): Query<Which>,
