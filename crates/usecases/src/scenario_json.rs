@@ -13,7 +13,7 @@ use highneeds_domain::scenario::ScenarioEngine;
 use highneeds_domain::Pence;
 use highneeds_model::scenario::{LedgerYear, Outcome, ScenarioResult};
 use highneeds_model::Summary;
-use serde::ser::{Error as _, Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 /// `{"mean": …, "p05": …, "p50": …, "p95": …}` plus any extra quantiles as `pNN`.
@@ -92,17 +92,17 @@ impl Serialize for SummaryJson<'_> {
 }
 
 /// Summaries by name, keys sorted (a later duplicate wins).
-struct SummariesJson<'a, K: AsRef<str>>(&'a [(K, Summary)]);
+struct SummariesJson<'a>(BTreeMap<&'a str, &'a Summary>);
 
-impl<K: AsRef<str>> Serialize for SummariesJson<'_, K> {
+impl<'a> SummariesJson<'a> {
+    fn of(items: impl Iterator<Item = (&'a str, &'a Summary)>) -> Self {
+        Self(items.collect())
+    }
+}
+
+impl Serialize for SummariesJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let sorted: BTreeMap<&str, &Summary> =
-            self.0.iter().map(|(k, v)| (k.as_ref(), v)).collect();
-        let mut m = s.serialize_map(Some(sorted.len()))?;
-        for (k, v) in sorted {
-            m.serialize_entry(k, &SummaryJson(v))?;
-        }
-        m.end()
+        s.collect_map(self.0.iter().map(|(k, v)| (k, SummaryJson(v))))
     }
 }
 
@@ -158,43 +158,23 @@ impl Serialize for GapJson {
 /// One census year of a side's forecast.
 struct CensusJson<'a>(&'a highneeds_model::forecast::CensusForecast);
 
-impl Serialize for CensusJson<'_> {
+impl<'a> Serialize for CensusJson<'a> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = self.0;
-        let by_age_group: Vec<(&str, Summary)> = c
-            .by_age_group
-            .iter()
-            .map(|(g, s)| (g.code(), s.clone()))
-            .collect();
+        let named = |items: &'a [(String, Summary)]| {
+            SummariesJson::of(items.iter().map(|(k, v)| (k.as_str(), v)))
+        };
         let mut m = s.serialize_map(Some(5))?;
-        m.serialize_entry("by_age_group", &SummariesJson(&by_age_group))?;
-        m.serialize_entry("by_need", &SummariesJson(&c.by_need))?;
-        m.serialize_entry("by_setting", &SummariesJson(&c.by_setting))?;
+        m.serialize_entry(
+            "by_age_group",
+            &SummariesJson::of(c.by_age_group.iter().map(|(g, v)| (g.code(), v))),
+        )?;
+        m.serialize_entry("by_need", &named(&c.by_need))?;
+        m.serialize_entry("by_setting", &named(&c.by_setting))?;
         m.serialize_entry("census_year", &c.census_year.year())?;
         m.serialize_entry("total", &SummaryJson(&c.total))?;
         m.end()
     }
-}
-
-/// A sequence written from an iterator of serialisable items.
-struct Items<I>(std::cell::Cell<Option<I>>);
-
-impl<I: Iterator<Item = T>, T: Serialize> Serialize for Items<I> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let items = self
-            .0
-            .take()
-            .ok_or_else(|| S::Error::custom("a sequence written twice"))?;
-        let mut seq = s.serialize_seq(None)?;
-        for item in items {
-            seq.serialize_element(&item)?;
-        }
-        seq.end()
-    }
-}
-
-fn items<I: Iterator<Item = T>, T: Serialize>(iter: I) -> Items<I> {
-    Items(std::cell::Cell::new(Some(iter)))
 }
 
 /// One side (unmitigated or mitigated) of the run.
@@ -210,16 +190,19 @@ impl Serialize for OutcomeJson<'_> {
         )?;
         m.serialize_entry(
             "census_years",
-            &items(o.forecast.census_years.iter().map(CensusJson)),
+            &o.forecast
+                .census_years
+                .iter()
+                .map(CensusJson)
+                .collect::<Vec<_>>(),
         )?;
         m.serialize_entry(
             "financial_years",
-            &items(
-                o.ledger
-                    .iter()
-                    .zip(o.in_year_range.iter().zip(&o.placement_range))
-                    .map(|(r, (q, p))| LedgerJson(r, (*q, *p))),
-            ),
+            &o.ledger
+                .iter()
+                .zip(o.in_year_range.iter().zip(&o.placement_range))
+                .map(|(r, (q, p))| LedgerJson(r, (*q, *p)))
+                .collect::<Vec<_>>(),
         )?;
         m.serialize_entry(
             "probability_balanced_by_target",
@@ -337,7 +320,10 @@ impl Serialize for ScenarioJson<'_> {
         m.serialize_entry("first_shortfall", &first_shortfall)?;
         m.serialize_entry(
             "initiatives",
-            &items(r.initiatives.iter().map(|i| InitiativeJson(i, pending))),
+            &r.initiatives
+                .iter()
+                .map(|i| InitiativeJson(i, pending))
+                .collect::<Vec<_>>(),
         )?;
         m.serialize_entry("ledger_basis", &BasisJson(&r.basis))?;
         m.serialize_entry("mitigated", &OutcomeJson(&r.mitigated))?;
@@ -355,7 +341,10 @@ impl Serialize for ScenarioJson<'_> {
         m.serialize_entry("sims", &r.sims)?;
         m.serialize_entry(
             "sufficiency",
-            &items(r.sufficiency.iter().map(SufficiencyJson)),
+            &r.sufficiency
+                .iter()
+                .map(SufficiencyJson)
+                .collect::<Vec<_>>(),
         )?;
         m.serialize_entry("sufficiency_years", &r.sufficiency_years)?;
         m.serialize_entry("target_financial_year", &r.target.to_string())?;

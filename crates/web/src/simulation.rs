@@ -134,6 +134,7 @@ async fn run_and_keep(
 /// Start a run in the background unless one of that version is going; `false` if one was.
 pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
     let progress = Arc::new(Progress::default());
+    let started_at = highneeds_store::now();
     // Checked and marked under one lock: two officers (or a double click) cannot start the same run twice.
     {
         let Ok(mut jobs) = state.simulations.lock() else {
@@ -146,7 +147,7 @@ pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
         jobs.insert(
             key,
             Job::Running {
-                started_at: highneeds_store::now(),
+                started_at: started_at.clone(),
                 progress: progress.clone(),
             },
         );
@@ -155,7 +156,7 @@ pub fn start(state: &Shared, name: &str, version: i64, actor: &str) -> bool {
     tokio::spawn(async move {
         // Marked in the database too: if the server stops before the run ends, the page says so (see `shown`).
         let start = SimulationStart {
-            started_at: highneeds_store::now(),
+            started_at,
             started_by: actor.clone(),
             server: this_server().to_string(),
         };

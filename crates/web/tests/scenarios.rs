@@ -427,6 +427,15 @@ async fn example_saved(app: &TestApp, officer: &Session) -> (&'static str, Strin
     (name, q, status_url)
 }
 
+/// The stored example's version 1 page as `who` sees it (`q`: the name as a query value).
+async fn version_page(app: &TestApp, q: &str, who: &Session) -> String {
+    text(
+        app.send(get(&format!("/scenarios?name={q}&version=1"), Some(who)))
+            .await,
+    )
+    .await
+}
+
 /// Monte-Carlo on demand (item 6): an officer starts the full simulation of a stored version; it runs in the
 /// background, the API says `running` then `done`, and the result (the CLI's JSON for that version on the
 /// Monte-Carlo engine: same seed, same figures) is kept with the version, audited, and shown on the page with its
@@ -463,14 +472,7 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Going on, the page and the API say how far: simulations finished of both sides' (2 × the example's 1,000),
     // never going back (in a debug build the run takes seconds, so this is seen running).
-    let page = text(
-        app.send(get(
-            &format!("/scenarios?name={q}&version=1"),
-            Some(&viewer),
-        ))
-        .await,
-    )
-    .await;
+    let page = version_page(&app, &q, &viewer).await;
     if page.contains("data-status=\"running\"") {
         assert!(page.contains("id=\"simulation-progress\""), "{page}");
     }
@@ -537,14 +539,7 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     let p = expected["mitigated"]["probability_balanced_by_target"]
         .as_f64()
         .unwrap();
-    let page = text(
-        app.send(get(
-            &format!("/scenarios?name={q}&version=1"),
-            Some(&viewer),
-        ))
-        .await,
-    )
-    .await;
+    let page = version_page(&app, &q, &viewer).await;
     assert!(page.contains("data-status=\"done\""), "{page}");
     assert!(
         page.contains(&format!("id=\"mc-p-balanced\">{:.0} %", p * 100.0)),
@@ -552,14 +547,7 @@ async fn monte_carlo_on_demand_is_kept_with_its_version() {
     );
     assert!(page.contains("id=\"mc-table\""));
     assert!(!page.contains("id=\"simulate\""), "a viewer has the button");
-    let page = text(
-        app.send(get(
-            &format!("/scenarios?name={q}&version=1"),
-            Some(&officer),
-        ))
-        .await,
-    )
-    .await;
+    let page = version_page(&app, &q, &officer).await;
     assert!(page.contains("Run the simulation again"));
 }
 
@@ -590,14 +578,7 @@ async fn a_simulation_the_server_stopped_during_is_reported_interrupted() {
             && error.contains("someone"),
         "{error}"
     );
-    let page = text(
-        app.send(get(
-            &format!("/scenarios?name={q}&version=1"),
-            Some(&officer),
-        ))
-        .await,
-    )
-    .await;
+    let page = version_page(&app, &q, &officer).await;
     assert!(page.contains("interrupted"), "{page}");
     assert!(
         page.contains("id=\"simulate\""),
