@@ -414,8 +414,9 @@ pub struct ModelArgs {
     #[arg(long)]
     pub stationary: bool,
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step. Default:
-    /// chosen from the history's own forecasts from earlier censuses (constant rates or a damping of 0-0.9;
-    /// 0.6 when the history is too short to judge; 0.2 with --totals).
+    /// weighed from the shape of the history's joiner rate (the best-fitting trend, undamped or damped by
+    /// 0-0.8, mixed with constant rates by how well each fits; 0.6 when the history has under 5 years of
+    /// joiners, too few to judge; 0.2 with --totals).
     #[arg(long)]
     pub damping: Option<f64>,
     /// How unsure the joiner trend's fading is: the spread of the joiner rate, as a share of the gap between

@@ -1,7 +1,8 @@
 //! Backtest the person-level model on a synthetic family of LAs whose joiner trends persist, fade, reverse or
 //! stay flat (issue #11).
-//! `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [DAMPINGS [PERSISTENCE_SDS]]`
-//! (comma-separated lists; `aX` = the trend chosen from the history, damping X where it is too short to judge).
+//! `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [DAMPINGS [PERSISTENCE_SDS
+//! [MIN_YEARS]]]` (comma-separated lists; `aX` = the trend chosen from the history, damping X where it is too short
+//! to judge; MIN_YEARS = fewest transition years an origin's fit has, 3 by default).
 use highneeds_model::backtest::{backtest, score, BacktestOptions, Method};
 use highneeds_model::estimate::{FitOptions, JoinerTrend};
 use highneeds_model::Engine;
@@ -27,6 +28,7 @@ fn main() {
         || vec![FitOptions::default().persistence_sd],
         |s| s.split(',').filter_map(|x| x.parse().ok()).collect(),
     );
+    let min_fit_years: usize = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(3);
     for shape in TrendShape::ALL {
         let histories: Vec<_> = (from..=to)
             .map(|seed| {
@@ -43,7 +45,7 @@ fn main() {
         {
             let options = BacktestOptions {
                 engine: Engine::Analytic,
-                min_fit_years: 3,
+                min_fit_years,
                 fit: FitOptions {
                     joiner_trend: JoinerTrend::Damped {
                         damping: if damping < 0.0 {
@@ -68,14 +70,14 @@ fn main() {
                     Method::Trended | Method::Stationary | Method::LinearTrend | Method::LastGrowth
                 ) {
                     println!(
-                        "{:<10} damping {damping:<4} psd {persistence_sd:<4} {:<18} h{} n{:>3} MAPE {:>5.1}% bias {:>+5.1}% cov90 {}",
+                        "{:<10} damping {damping:<4} psd {persistence_sd:<4} {:<18} h{} n{:>3} MAPE {:>5.1}% bias {:>+6.2}% cov90 {}",
                         shape.code(),
                         s.method.code(),
                         s.horizon,
                         s.cases,
                         s.mape * 100.0,
                         s.bias * 100.0,
-                        s.coverage.map_or("-".into(), |c| format!("{:.0}%", c[2] * 100.0))
+                        s.coverage.map_or("-".into(), |c| format!("{:.1}%", c[2] * 100.0))
                     );
                 }
             }

@@ -37,9 +37,9 @@ pub struct FitOptions {
     /// Spread of the trend's persistence, as a share of the gap between the damped and an undamped trend
     /// (see [`DEFAULT_PERSISTENCE_SD`]).
     pub persistence_sd: f64,
-    /// Choose the joiner trend (constant rates, undamped or a damping) from the shape of the history instead of
-    /// a damped `joiner_trend`, which stays the fallback for histories too short to judge
-    /// ([`crate::trend_choice`]). A stationary `joiner_trend` is always kept.
+    /// Weigh the joiner trend (the best-fitting undamped or damped curve, mixed with constant rates) from the
+    /// shape of the history instead of a damped `joiner_trend`, which stays the fallback for histories too short
+    /// to judge ([`crate::trend_choice`]). A stationary `joiner_trend` is always kept.
     pub trend_from_history: bool,
 }
 

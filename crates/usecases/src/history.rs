@@ -27,7 +27,8 @@ pub struct ModelSettings {
     pub seed: u64,
     pub threads: Option<usize>,
     pub stationary: bool,
-    /// `None`: chosen from the history's own forecasts from earlier censuses ([`DEFAULT_DAMPING`] when too short).
+    /// `None`: weighed from the shape of the history's joiner rate (`highneeds_model::trend_choice`;
+    /// [`DEFAULT_DAMPING`] when too short to judge).
     pub damping: Option<f64>,
     pub persistence_sd: f64,
     pub prior_strength: f64,
