@@ -657,7 +657,7 @@ fn tuning_on_early_censuses_is_reproducible_and_refuses_the_future() {
     assert_eq!(v["parameters"]["indicators"], "own trend + new plans");
     assert_eq!(v["parameters"]["ridge"], 0.0);
     assert_eq!(v["parameters"]["national_years"], 1);
-    assert_eq!(v["parameters"]["error_memory"], 1.0);
+    assert_eq!(v["parameters"]["error_memory"], 0.4);
     assert_eq!(v["parameters"]["point"], "median");
     // The defaults are what it chose.
     let v = json_of(&run([

@@ -187,7 +187,7 @@ impl Default for PublishedForecastOptions {
             },
             ridge: 0.0,
             national_years: 1,
-            error_memory: 1.0,
+            error_memory: 0.4,
             point: PointEstimate::Median,
         }
     }
@@ -338,37 +338,46 @@ fn indicators_at(
     ]
 }
 
-/// The LA's volatility at the origin: root mean square of its deviations from England over the last 5 years,
-/// pooled with the median LA's (3 pseudo-years). Used to scale the LA part of its interval.
+/// The LA's volatility at the origin: the standard deviation of its deviations from England over the last 5
+/// years about their own mean, pooled with the median LA's (3 pseudo-years). Used to scale the LA part of its
+/// interval. About their mean, not about zero: the point forecast already carries the LA's mean deviation (its own
+/// trend), so what its errors scale with is how much the deviations wander round it (chosen blind:
+/// docs/decisions.md).
 fn volatilities(records: &LaRecords, england: &England, origin: i32) -> BTreeMap<LaCode, f64> {
-    let own: BTreeMap<LaCode, (usize, f64)> = records
+    let own: BTreeMap<LaCode, (f64, f64)> = records
         .plans
         .keys()
         .map(|la| {
             let d: Vec<f64> = (origin - 4..=origin)
                 .filter_map(|y| deviation(records, england, *la, y))
                 .collect();
-            let ms = if d.is_empty() {
-                0.0
-            } else {
-                d.iter().map(|x| x * x).sum::<f64>() / d.len() as f64
-            };
-            (*la, (d.len(), ms))
+            (*la, spread_about_mean(&d))
         })
         .collect();
     let mut all: Vec<f64> = own
         .values()
-        .filter(|(n, _)| *n > 0)
-        .map(|(_, m)| *m)
+        .filter(|(df, _)| *df > 0.0)
+        .map(|(_, v)| *v)
         .collect();
     all.sort_by(f64::total_cmp);
     let pooled = all.get(all.len() / 2).copied().unwrap_or(0.0);
     own.into_iter()
-        .map(|(la, (n, ms))| {
-            let n = n as f64;
-            (la, ((n * ms + 3.0 * pooled) / (n + 3.0)).sqrt())
-        })
+        .map(|(la, (df, v))| (la, ((df * v + 3.0 * pooled) / (df + 3.0)).sqrt()))
         .collect()
+}
+
+/// (degrees of freedom, variance about the mean) of `d`: (n − 1, Σ(d − d̄)² / (n − 1)); one value, whose mean is
+/// itself, counts as one degree of freedom about zero (d², so a first year is not taken as calm); none, (0, 0).
+fn spread_about_mean(d: &[f64]) -> (f64, f64) {
+    match d {
+        [] => return (0.0, 0.0),
+        [x] => return (1.0, x * x),
+        _ => {}
+    }
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let ss: f64 = d.iter().map(|x| (x - mean) * (x - mean)).sum();
+    (n - 1.0, ss / (n - 1.0))
 }
 
 /// Log-scale point forecasts (medians) from `origin`, every LA with plans there, horizons 1..=years.

@@ -257,3 +257,26 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn volatility_is_the_spread_about_the_las_own_mean_deviation() {
+    // Deviations 0.1, 0.3, 0.2, 0.4, 0.0: mean 0.2, squares about it 0.01 + 0.01 + 0 + 0.04 + 0.04 = 0.10 over 4
+    // degrees of freedom: 0.025. One value counts as one degree of freedom about zero.
+    let (df, v) = spread_about_mean(&[0.1, 0.3, 0.2, 0.4, 0.0]);
+    assert_eq!(df, 4.0);
+    assert!((v - 0.025).abs() < 1e-15, "{v}");
+    assert_eq!(spread_about_mean(&[0.3]), (1.0, 0.09));
+    assert_eq!(spread_about_mean(&[]), (0.0, 0.0));
+    // Three LAs growing steadily at 0, 5 and 10 % a year: the fastest outgrows England by about 5 % every year
+    // (root mean square ≈ 0.047), but steadily, so its volatility is near 0: its own trend is in the point
+    // forecast, not in its errors.
+    let records = constant_growth(&[1.0, 1.05, 1.10], 8);
+    let england = England::new(&records);
+    let vol = volatilities(&records, &england, 2017);
+    let fastest = vol[&la("E06000003")];
+    assert!(fastest < 0.01, "{fastest}");
+    let d: Vec<f64> = (2013..=2017)
+        .filter_map(|y| deviation(&records, &england, la("E06000003"), y))
+        .collect();
+    assert!(d.iter().all(|x| *x > 0.03), "{d:?}");
+}
