@@ -1,7 +1,7 @@
 //! Backtest the person-level model on a synthetic family of LAs whose joiner trends persist, fade, reverse or
 //! stay flat (issue #11).
 //! `cargo run --release -p highneeds-model --example trend_family -- SEED_FROM SEED_TO [DAMPINGS [PERSISTENCE_SDS
-//! [MIN_YEARS]]]` (comma-separated lists; `aX` = the trend chosen from the history, damping X where it is too short
+//! [MIN_YEARS]]]` (comma-separated lists; `aX` = the trend weighed from the history, damping X where it is too short
 //! to judge; MIN_YEARS = fewest transition years an origin's fit has, 3 by default).
 use highneeds_model::backtest::{backtest, score, BacktestOptions, Method};
 use highneeds_model::estimate::{FitOptions, JoinerTrend};
@@ -12,7 +12,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let from: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let to: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    // Dampings to try; "aX" = chosen from the history, X where it is too short (written as −1 − X).
+    // Dampings to try; "aX" = weighed from the history, X where it is too short (written as −1 − X).
     let dampings: Vec<f64> = args
         .get(3)
         .map(|s| {

@@ -205,7 +205,7 @@ pub fn backtest(
             continue;
         }
         origins.push(origin);
-        // "Trended" is the model as asked (a trend chosen from the history by default, else the damping given),
+        // "Trended" is the model as asked (a trend weighed from the history by default, else the damping given),
         // never the stationary model even if the options ask for one; "constant rates" is always stationary.
         let trended = match options.fit.joiner_trend {
             JoinerTrend::Stationary => FitOptions::default().joiner_trend,

@@ -125,6 +125,12 @@ pub(crate) fn fit_with_chosen_trend(
         reach,
     )?;
     blend_with_constant(&mut params.trend, judgement.trend_weight);
+    // Leaving rates trend only in the world where joiners do (as before, when constant rates were picked, the
+    // leaver trend was dropped): its mean path is weighed alike.
+    if let Some(leaving) = params.leaver_trend.as_mut() {
+        leaving.level *= judgement.trend_weight;
+        leaving.slope *= judgement.trend_weight;
+    }
     params.notes.push(format!(
         "joiner trend weighed from the shape of the history's joiner rate over {} years: {:.0} % {}, {:.0} % \
          constant rates (weights by how well each fits, BIC)",
@@ -140,7 +146,9 @@ pub(crate) fn fit_with_chosen_trend(
 /// with weight 1 − w it stays at the pooled rate's log ℓ₀ (no slope). Both share the damped axis D, so the mean
 /// path of the mixture is itself a curve: level w ℓ + (1 − w) ℓ₀, slope w b; its (level, slope) covariance is the
 /// mixture's: w Σ plus the spread between the two means, w (1 − w) (Δℓ, b)(Δℓ, b)ᵀ, except that the level keeps
-/// the trended curve's whole variance (the constant model's own, smaller, is not at hand).
+/// the trended curve's whole variance (the constant model's own, smaller, is not at hand), as does the yearly
+/// noise. The persistence spread (sd `persistence_sd` × |slope| × gap) exists only in the trended world, so its
+/// variance is w × the trended curve's: with the slope now w b, `persistence_sd` is divided by √w.
 fn blend_with_constant(trend: &mut crate::estimate::Trend, w: f64) {
     let l0 = if trend.pooled_rate > 0.0 {
         trend.pooled_rate.ln()
@@ -159,6 +167,9 @@ fn blend_with_constant(trend: &mut crate::estimate::Trend, w: f64) {
     ];
     trend.log_level = l0 + w * dl;
     trend.slope = w * b;
+    if w > 0.0 {
+        trend.persistence_sd /= w.sqrt();
+    }
 }
 
 fn describe(kind: JoinerTrend) -> String {
@@ -277,6 +288,53 @@ mod tests {
             "{:?}",
             p.notes
         );
+    }
+
+    proptest::proptest! {
+        /// The blend of a trended fit with constant rates: its mean log rate at every step lies between the two
+        /// models' (a weighted mean of them), and its (level, slope) covariance stays a covariance (non-negative
+        /// variances and determinant), whatever the weight.
+        #[test]
+        fn a_blend_lies_between_its_models_and_keeps_a_valid_covariance(
+            w in 0.0f64..=1.0,
+            level in -7.0f64..-3.0,
+            slope in -0.3f64..0.3,
+            pooled_log in -7.0f64..-3.0,
+            sl in 0.0f64..0.3,
+            ss in 0.0f64..0.1,
+            corr in -1.0f64..=1.0,
+            damping in 0.0f64..=1.0,
+        ) {
+            let cov = [[sl * sl, corr * sl * ss], [corr * sl * ss, ss * ss]];
+            let trended = crate::estimate::Trend {
+                kind: JoinerTrend::Damped { damping },
+                log_level: level,
+                slope,
+                covariance: cov,
+                yearly_sd: 0.0,
+                pooled_rate: pooled_log.exp(),
+                observed_rates: Vec::new(),
+                persistence_sd: 1.5,
+            };
+            let mut blended = trended.clone();
+            blend_with_constant(&mut blended, w);
+            for h in 1..=10u32 {
+                let d = trended.damped_time(h);
+                let (with_trend, constant) = (level + slope * d, pooled_log);
+                let mixed = blended.log_level + blended.slope * d;
+                let (lo, hi) = (with_trend.min(constant), with_trend.max(constant));
+                proptest::prop_assert!(mixed >= lo - 1e-9 && mixed <= hi + 1e-9, "h {h}: {mixed} outside [{lo}, {hi}]");
+            }
+            // The persistence spread's variance is w × the trended curve's (it exists only in that world).
+            for h in 1..=10u32 {
+                let (t, b) = (trended.persistence_gradient(h) * trended.persistence_sd, blended.persistence_gradient(h) * blended.persistence_sd);
+                proptest::prop_assert!((b * b - w * t * t).abs() <= 1e-12 * (1.0 + t * t), "h {h}: {b} vs √w × {t}");
+            }
+            let c = blended.covariance;
+            proptest::prop_assert!(c[0][0] >= 0.0 && c[1][1] >= 0.0);
+            proptest::prop_assert_eq!(c[0][1], c[1][0]);
+            proptest::prop_assert!(c[0][0] * c[1][1] - c[0][1] * c[1][0] >= -1e-12, "{c:?}");
+        }
     }
 
     #[test]

@@ -340,9 +340,9 @@ fn indicators_at(
 
 /// The LA's volatility at the origin: the standard deviation of its deviations from England over the last 5
 /// years about their own mean, pooled with the median LA's (3 pseudo-years). Used to scale the LA part of its
-/// interval. About their mean, not about zero: the point forecast already carries the LA's mean deviation (its own
-/// trend), so what its errors scale with is how much the deviations wander round it (chosen blind:
-/// docs/decisions.md).
+/// interval. About their mean, not about zero: the point forecast already carries the LA's recent mean deviation
+/// (the own-trend indicator: a fitted share of its last 3 years' mean), so what its errors scale with is how much
+/// the deviations wander round it (chosen blind: docs/decisions.md).
 fn volatilities(records: &LaRecords, england: &England, origin: i32) -> BTreeMap<LaCode, f64> {
     let own: BTreeMap<LaCode, (f64, f64)> = records
         .plans
