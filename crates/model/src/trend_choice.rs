@@ -199,7 +199,13 @@ mod tests {
         )
         .transition_history();
         let p = crate::estimate::fit(&h, &FitOptions::default()).unwrap();
-        let y: Vec<f64> = p.trend.observed_rates.iter().map(|(_, r)| r.ln()).collect();
+        let y: Vec<f64> = p
+            .trend
+            .observed_rates
+            .iter()
+            .filter(|(_, r)| *r > 0.0)
+            .map(|(_, r)| r.ln())
+            .collect();
         weigh(&y).unwrap()
     }
 
