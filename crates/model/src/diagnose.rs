@@ -252,6 +252,60 @@ pub fn diagnose(
     to: i32,
     budget: Option<&[BudgetLine]>,
 ) -> Result<Diagnosis, DiagnoseError> {
+    check_years(s, la, from, to)?;
+    let mut notes = Vec::new();
+    let caseload = caseload(s, la, from, to, &mut notes);
+    let total = table(
+        s,
+        la,
+        from,
+        to,
+        &[("total".into(), "all EHC plans".into(), vec![Measure::Plans])],
+    )
+    .remove(0);
+    let by_setting = by_setting(s, la, from, to, &mut notes);
+    let by_age = by_age(s, la, from, to, &mut notes);
+    let focus = focus(s, la, from, to, &total);
+    let new_plans = latest_new_plans(s, la, from, to, &mut notes);
+    let process = process(s, la, from, to);
+    let spend = match budget {
+        Some(lines) => spend(s, la, lines, &mut notes),
+        None => {
+            notes.push("no budget file given (--budget): spend, unit cost and the volume × mix × rate decomposition need the LA's High Needs spend, which is not published in this data (nor are allocations, outturn or population)".into());
+            None
+        }
+    };
+    let drivers = drivers(
+        from,
+        to,
+        &total,
+        &by_setting,
+        &by_age,
+        &focus,
+        &new_plans,
+        &process,
+        &spend,
+    );
+    Ok(Diagnosis {
+        la,
+        from,
+        to,
+        caseload,
+        total,
+        by_setting,
+        by_age,
+        focus,
+        new_plans,
+        process,
+        spend,
+        person_level: None,
+        drivers,
+        notes,
+    })
+}
+
+/// `from` before `to`, and the LA's plans published in both.
+fn check_years(s: &CurrentSeries, la: LaCode, from: i32, to: i32) -> Result<(), DiagnoseError> {
     if from >= to {
         return Err(DiagnoseError::Order { from, to });
     }
@@ -272,9 +326,19 @@ pub fn diagnose(
             });
         }
     }
-    let england = LaCode::england();
-    let mut notes = Vec::new();
+    Ok(())
+}
 
+/// Plans at each census from `from` to `to`, with the year's growth beside England's (and a note naming the
+/// censuses estimated across a boundary change).
+fn caseload(
+    s: &CurrentSeries,
+    la: LaCode,
+    from: i32,
+    to: i32,
+    notes: &mut Vec<String>,
+) -> Vec<CensusPlans> {
+    let england = LaCode::england();
     let caseload: Vec<CensusPlans> = (from..=to)
         .filter_map(|y| {
             let plans = s.get(la, Measure::Plans, y)?;
@@ -310,15 +374,18 @@ pub fn diagnose(
                 .unwrap_or_default()
         ));
     }
-    let total = table(
-        s,
-        la,
-        from,
-        to,
-        &[("total".into(), "all EHC plans".into(), vec![Measure::Plans])],
-    )
-    .remove(0);
+    caseload
+}
 
+/// Growth by canonical setting (settings with plans in either year), with notes where the release has none or
+/// its setting rows do not add up to the headline.
+fn by_setting(
+    s: &CurrentSeries,
+    la: LaCode,
+    from: i32,
+    to: i32,
+    notes: &mut Vec<String>,
+) -> Vec<GrowthLine> {
     let setting_lines: Vec<(String, String, Vec<Measure>)> = CanonicalSetting::ALL
         .iter()
         .map(|c| {
@@ -351,6 +418,17 @@ pub fn diagnose(
             }
         }
     }
+    by_setting
+}
+
+/// Growth by age group (groups published in either year), with notes on what the release lacks.
+fn by_age(
+    s: &CurrentSeries,
+    la: LaCode,
+    from: i32,
+    to: i32,
+    notes: &mut Vec<String>,
+) -> Vec<GrowthLine> {
     let age_lines: Vec<(String, String, Vec<Measure>)> = AgeGroup::ALL
         .iter()
         .map(|g| {
@@ -374,7 +452,13 @@ pub fn diagnose(
                 .to_string(),
         );
     }
+    by_age
+}
 
+/// The three lines the seeds watch (specialist settings, independent special, age 20-25): they overlap, so each
+/// one's contribution and share are against all plans.
+fn focus(s: &CurrentSeries, la: LaCode, from: i32, to: i32, total: &GrowthLine) -> Vec<GrowthLine> {
+    let england = LaCode::england();
     let mut focus = table(
         s,
         la,
@@ -413,8 +497,19 @@ pub fn diagnose(
         l.share = ratio(l.after, total.after);
         l.england_share = ratio(l.england_after, s.get(england, Measure::Plans, to));
     }
+    focus
+}
 
-    // New plans: the latest calendar year up to `to - 1` (the year before the census).
+/// New plans in the latest calendar year up to `to - 1` (the year before the census), by age beside England's
+/// shares, and their growth since `from - 1`; notes say what the release cannot show.
+fn latest_new_plans(
+    s: &CurrentSeries,
+    la: LaCode,
+    from: i32,
+    to: i32,
+    notes: &mut Vec<String>,
+) -> Option<NewPlans> {
+    let england = LaCode::england();
     let new_plans = (from..to).rev().find_map(|y| {
         let total = s.get(la, Measure::NewPlans, y)?;
         let e_total = s.get(england, Measure::NewPlans, y);
@@ -447,8 +542,14 @@ pub fn diagnose(
         "new plans are published by age group only: the share at transition years (NCY -1/0, 6/7, 11/12) and by primary need needs person-level data (SEN2 or plans.csv); the published release has no primary need by LA before 2025"
             .into(),
     );
+    new_plans
+}
 
-    let process: Vec<ProcessYear> = (from - 1..to)
+/// Requests, refusals, plans issued (and within 20 weeks), mediations and tribunals by calendar year, from
+/// `from - 1` to `to - 1`, beside England's shares.
+fn process(s: &CurrentSeries, la: LaCode, from: i32, to: i32) -> Vec<ProcessYear> {
+    let england = LaCode::england();
+    (from - 1..to)
         .filter_map(|y| {
             let g = |m| s.get(la, m, y);
             let e = |m| s.get(england, m, y);
@@ -468,43 +569,7 @@ pub fn diagnose(
             };
             (p.requests.is_some() || p.plans_issued.is_some()).then_some(p)
         })
-        .collect();
-
-    let spend = match budget {
-        Some(lines) => spend(s, la, lines, &mut notes),
-        None => {
-            notes.push("no budget file given (--budget): spend, unit cost and the volume × mix × rate decomposition need the LA's High Needs spend, which is not published in this data (nor are allocations, outturn or population)".into());
-            None
-        }
-    };
-
-    let drivers = drivers(
-        from,
-        to,
-        &total,
-        &by_setting,
-        &by_age,
-        &focus,
-        &new_plans,
-        &process,
-        &spend,
-    );
-    Ok(Diagnosis {
-        la,
-        from,
-        to,
-        caseload,
-        total,
-        by_setting,
-        by_age,
-        focus,
-        new_plans,
-        process,
-        spend,
-        person_level: None,
-        drivers,
-        notes,
-    })
+        .collect()
 }
 
 /// The note that says transition years and needs need person-level data.
