@@ -612,9 +612,15 @@ pub fn add_person_level(d: &mut Diagnosis, history: &highneeds_domain::Transitio
     d.person_level = Some(p);
 }
 
-/// One financial year of the budget file: (expenditure, allocation, expenditure by setting, whether every
-/// expenditure line names a setting).
-type FyBudget = (f64, Option<f64>, BTreeMap<CanonicalSetting, f64>, bool);
+/// One financial year of the budget file.
+#[derive(Debug, Default)]
+struct FinancialYearBudget {
+    expenditure: f64,
+    allocation: Option<f64>,
+    expenditure_by_setting: BTreeMap<CanonicalSetting, f64>,
+    /// Whether every expenditure line names a canonical setting.
+    every_line_a_setting: bool,
+}
 
 /// Spend per financial year from the budget lines; unit cost against the January census inside the year.
 fn spend(
@@ -623,187 +629,233 @@ fn spend(
     lines: &[BudgetLine],
     notes: &mut Vec<String>,
 ) -> Option<Spend> {
-    let mut by_year: BTreeMap<i32, FyBudget> = BTreeMap::new();
-    for l in lines {
-        let e = by_year.entry(l.financial_year.start_year()).or_insert((
-            0.0,
-            None,
-            BTreeMap::new(),
-            true,
-        ));
-        match l.kind {
-            BudgetKind::Expenditure => {
-                let pounds = l.amount.as_pounds_f64();
-                e.0 += pounds;
-                match l.line.parse::<CanonicalSetting>() {
-                    Ok(c) => *e.2.entry(c).or_insert(0.0) += pounds,
-                    Err(_) => e.3 = false,
-                }
-            }
-            BudgetKind::Allocation => *e.1.get_or_insert(0.0) += l.amount.as_pounds_f64(),
-            _ => {}
-        }
-    }
-    let years: Vec<SpendYear> = by_year
-        .iter()
-        .filter(|(_, (exp, ..))| *exp != 0.0)
-        .map(|(start, (exp, alloc, ..))| {
-            let census_year = start + 1;
-            let plans = s.get(la, Measure::Plans, census_year);
-            SpendYear {
-                financial_year: format!("{start}-{:02}", (start + 1).rem_euclid(100)),
-                census_year,
-                expenditure: *exp,
-                allocation: *alloc,
-                plans,
-                unit_cost: ratio(Some(*exp), plans),
-            }
-        })
-        .collect();
+    let by_year = budget_by_year(lines);
+    let years = spend_years(s, la, &by_year);
     if years.is_empty() {
         notes.push("the budget file has no expenditure lines: no spend figures".into());
         return None;
     }
-    let with_plans: Vec<&SpendYear> = years.iter().filter(|y| y.plans.is_some()).collect();
-    let decomposition = match (with_plans.first(), with_plans.last()) {
-        (Some(a), Some(b)) if a.census_year < b.census_year => {
-            let (ya, yb) = (a.census_year - 1, b.census_year - 1);
-            let (sa, sb) = (&by_year[&ya], &by_year[&yb]);
-            let by_setting = sa.3 && sb.3 && !sa.2.is_empty();
-            if by_setting {
-                let unpriced: Vec<&str> = CanonicalSetting::ALL
-                    .iter()
-                    .filter(|c| {
-                        let plans = |y| s.get(la, Measure::PlansBySetting(**c), y).unwrap_or(0.0);
-                        (plans(a.census_year) > 0.0 && !sa.2.contains_key(c))
-                            || (plans(b.census_year) > 0.0 && !sb.2.contains_key(c))
-                    })
-                    .map(|c| c.code())
-                    .collect();
-                if !unpriced.is_empty() {
-                    notes.push(format!(
-                        "the budget has no spend line for settings that have plans ({}): they count as £0 a plan, so the mix factor shows plans moving into or out of them",
-                        unpriced.join(", ")
-                    ));
-                }
-            }
-            if by_setting {
-                // Spend on a setting with no published plans in either year has no unit cost: it cannot enter
-                // volume × mix × rate, which then explains the rest of the spend. Said, not dropped silently.
-                let outside: Vec<String> = CanonicalSetting::ALL
-                    .iter()
-                    .filter(|c| {
-                        let plans = |y| s.get(la, Measure::PlansBySetting(**c), y).unwrap_or(0.0);
-                        plans(a.census_year) <= 0.0
-                            && plans(b.census_year) <= 0.0
-                            && (sa.2.get(*c).copied().unwrap_or(0.0) != 0.0
-                                || sb.2.get(*c).copied().unwrap_or(0.0) != 0.0)
-                    })
-                    .map(|c| {
-                        let pounds = |v: Option<&f64>| format!("£{:.0}", v.copied().unwrap_or(0.0));
-                        format!(
-                            "{} {} → {}",
-                            c.code(),
-                            pounds(sa.2.get(c)),
-                            pounds(sb.2.get(c))
-                        )
-                    })
-                    .collect();
-                if !outside.is_empty() {
-                    notes.push(format!(
-                        "spend on settings with no published plans ({}) is outside volume × mix × rate, which explains the growth of the rest of the spend",
-                        outside.join("; ")
-                    ));
-                }
-            }
-            let cells: Vec<SettingSpend> = if by_setting {
-                CanonicalSetting::ALL
-                    .iter()
-                    .filter_map(|c| {
-                        let n0 = s
-                            .get(la, Measure::PlansBySetting(*c), a.census_year)
-                            .unwrap_or(0.0);
-                        let n1 = s
-                            .get(la, Measure::PlansBySetting(*c), b.census_year)
-                            .unwrap_or(0.0);
-                        let s0 = sa.2.get(c).copied().unwrap_or(0.0);
-                        let s1 = sb.2.get(c).copied().unwrap_or(0.0);
-                        (n0 > 0.0 || n1 > 0.0).then(|| SettingSpend {
-                            plans_before: n0,
-                            unit_cost_before: if n0 > 0.0 { s0 / n0 } else { 0.0 },
-                            plans_after: n1,
-                            unit_cost_after: if n1 > 0.0 { s1 / n1 } else { 0.0 },
-                        })
-                    })
-                    .collect()
-            } else {
-                vec![SettingSpend {
-                    plans_before: a.plans.unwrap_or(0.0),
-                    unit_cost_before: a.unit_cost.unwrap_or(0.0),
-                    plans_after: b.plans.unwrap_or(0.0),
-                    unit_cost_after: b.unit_cost.unwrap_or(0.0),
-                }]
-            };
-            if !by_setting {
-                notes.push("the budget's expenditure lines do not all name a canonical setting (mainstream, special_maintained, …): spend growth splits into volume × unit cost only; mix and rate are together in the unit cost".into());
-            }
-            decompose(&cells).map(|factors| SpendGrowth {
-                from: a.financial_year.clone(),
-                to: b.financial_year.clone(),
-                factors,
-                by_setting,
-            })
-        }
-        _ => None,
-    };
-    let by_setting = match (years.first(), years.last()) {
-        (Some(a), Some(b)) if a.census_year < b.census_year => {
-            let (sa, sb) = (
-                &by_year[&(a.census_year - 1)],
-                &by_year[&(b.census_year - 1)],
-            );
-            if sa.3 && sb.3 {
-                let change = b.expenditure - a.expenditure;
-                CanonicalSetting::ALL
-                    .iter()
-                    .filter_map(|c| {
-                        let before = sa.2.get(c).copied().unwrap_or(0.0);
-                        let after = sb.2.get(c).copied().unwrap_or(0.0);
-                        if before == 0.0 && after == 0.0 {
-                            return None;
-                        }
-                        let per_plan = |spend: f64, census: i32| {
-                            ratio(Some(spend), s.get(la, Measure::PlansBySetting(*c), census))
-                        };
-                        Some(SettingSpendLine {
-                            setting: *c,
-                            from: a.financial_year.clone(),
-                            to: b.financial_year.clone(),
-                            spend_before: before,
-                            spend_after: after,
-                            share: if b.expenditure != 0.0 {
-                                after / b.expenditure
-                            } else {
-                                0.0
-                            },
-                            cagr: cagr(Some(before), Some(after), b.census_year - a.census_year),
-                            contribution: (change != 0.0).then(|| (after - before) / change),
-                            unit_cost_before: per_plan(before, a.census_year),
-                            unit_cost_after: per_plan(after, b.census_year),
-                        })
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        }
-        _ => Vec::new(),
-    };
+    let decomposition = spend_decomposition(s, la, &years, &by_year, notes);
+    let by_setting = spend_by_setting(s, la, &years, &by_year);
     Some(Spend {
         years,
         decomposition,
         by_setting,
     })
+}
+
+/// The budget lines summed by financial year (keyed by its start year).
+fn budget_by_year(lines: &[BudgetLine]) -> BTreeMap<i32, FinancialYearBudget> {
+    let mut by_year: BTreeMap<i32, FinancialYearBudget> = BTreeMap::new();
+    for l in lines {
+        let e = by_year
+            .entry(l.financial_year.start_year())
+            .or_insert_with(|| FinancialYearBudget {
+                every_line_a_setting: true,
+                ..FinancialYearBudget::default()
+            });
+        match l.kind {
+            BudgetKind::Expenditure => {
+                let pounds = l.amount.as_pounds_f64();
+                e.expenditure += pounds;
+                match l.line.parse::<CanonicalSetting>() {
+                    Ok(c) => *e.expenditure_by_setting.entry(c).or_insert(0.0) += pounds,
+                    Err(_) => e.every_line_a_setting = false,
+                }
+            }
+            BudgetKind::Allocation => *e.allocation.get_or_insert(0.0) += l.amount.as_pounds_f64(),
+            _ => {}
+        }
+    }
+    by_year
+}
+
+/// Each financial year with spend, its January census's plans and the unit cost.
+fn spend_years(
+    s: &CurrentSeries,
+    la: LaCode,
+    by_year: &BTreeMap<i32, FinancialYearBudget>,
+) -> Vec<SpendYear> {
+    by_year
+        .iter()
+        .filter(|(_, b)| b.expenditure != 0.0)
+        .map(|(start, b)| {
+            let census_year = start + 1;
+            let plans = s.get(la, Measure::Plans, census_year);
+            SpendYear {
+                financial_year: format!("{start}-{:02}", (start + 1).rem_euclid(100)),
+                census_year,
+                expenditure: b.expenditure,
+                allocation: b.allocation,
+                plans,
+                unit_cost: ratio(Some(b.expenditure), plans),
+            }
+        })
+        .collect()
+}
+
+/// Volume × mix × rate between the first and the last financial year with plans (by setting where every
+/// expenditure line names one, else volume × unit cost), with notes on what it leaves out.
+fn spend_decomposition(
+    s: &CurrentSeries,
+    la: LaCode,
+    years: &[SpendYear],
+    by_year: &BTreeMap<i32, FinancialYearBudget>,
+    notes: &mut Vec<String>,
+) -> Option<SpendGrowth> {
+    let with_plans: Vec<&SpendYear> = years.iter().filter(|y| y.plans.is_some()).collect();
+    let (Some(a), Some(b)) = (with_plans.first(), with_plans.last()) else {
+        return None;
+    };
+    if a.census_year >= b.census_year {
+        return None;
+    }
+    let (sa, sb) = (
+        by_year.get(&(a.census_year - 1))?,
+        by_year.get(&(b.census_year - 1))?,
+    );
+    let by_setting =
+        sa.every_line_a_setting && sb.every_line_a_setting && !sa.expenditure_by_setting.is_empty();
+    let plans =
+        |c: CanonicalSetting, y: i32| s.get(la, Measure::PlansBySetting(c), y).unwrap_or(0.0);
+    let cells: Vec<SettingSpend> = if by_setting {
+        note_settings_unpriced_or_unplanned(a.census_year, b.census_year, sa, sb, &plans, notes);
+        CanonicalSetting::ALL
+            .iter()
+            .filter_map(|c| {
+                let (n0, n1) = (plans(*c, a.census_year), plans(*c, b.census_year));
+                let s0 = sa.expenditure_by_setting.get(c).copied().unwrap_or(0.0);
+                let s1 = sb.expenditure_by_setting.get(c).copied().unwrap_or(0.0);
+                (n0 > 0.0 || n1 > 0.0).then(|| SettingSpend {
+                    plans_before: n0,
+                    unit_cost_before: if n0 > 0.0 { s0 / n0 } else { 0.0 },
+                    plans_after: n1,
+                    unit_cost_after: if n1 > 0.0 { s1 / n1 } else { 0.0 },
+                })
+            })
+            .collect()
+    } else {
+        notes.push("the budget's expenditure lines do not all name a canonical setting (mainstream, special_maintained, …): spend growth splits into volume × unit cost only; mix and rate are together in the unit cost".into());
+        vec![SettingSpend {
+            plans_before: a.plans.unwrap_or(0.0),
+            unit_cost_before: a.unit_cost.unwrap_or(0.0),
+            plans_after: b.plans.unwrap_or(0.0),
+            unit_cost_after: b.unit_cost.unwrap_or(0.0),
+        }]
+    };
+    decompose(&cells).map(|factors| SpendGrowth {
+        from: a.financial_year.clone(),
+        to: b.financial_year.clone(),
+        factors,
+        by_setting,
+    })
+}
+
+/// Notes for the by-setting decomposition between censuses `ca` and `cb`: settings with plans but no spend line
+/// (priced at £0 a plan), and spend on settings with no published plans (outside volume × mix × rate).
+fn note_settings_unpriced_or_unplanned(
+    ca: i32,
+    cb: i32,
+    sa: &FinancialYearBudget,
+    sb: &FinancialYearBudget,
+    plans: &dyn Fn(CanonicalSetting, i32) -> f64,
+    notes: &mut Vec<String>,
+) {
+    let unpriced: Vec<&str> = CanonicalSetting::ALL
+        .iter()
+        .filter(|c| {
+            (plans(**c, ca) > 0.0 && !sa.expenditure_by_setting.contains_key(c))
+                || (plans(**c, cb) > 0.0 && !sb.expenditure_by_setting.contains_key(c))
+        })
+        .map(|c| c.code())
+        .collect();
+    if !unpriced.is_empty() {
+        notes.push(format!(
+            "the budget has no spend line for settings that have plans ({}): they count as £0 a plan, so the mix factor shows plans moving into or out of them",
+            unpriced.join(", ")
+        ));
+    }
+    // Spend on a setting with no published plans in either year has no unit cost: it cannot enter
+    // volume × mix × rate, which then explains the rest of the spend. Said, not dropped silently.
+    let outside: Vec<String> = CanonicalSetting::ALL
+        .iter()
+        .filter(|c| {
+            plans(**c, ca) <= 0.0
+                && plans(**c, cb) <= 0.0
+                && (sa.expenditure_by_setting.get(*c).copied().unwrap_or(0.0) != 0.0
+                    || sb.expenditure_by_setting.get(*c).copied().unwrap_or(0.0) != 0.0)
+        })
+        .map(|c| {
+            let pounds = |v: Option<&f64>| format!("£{:.0}", v.copied().unwrap_or(0.0));
+            format!(
+                "{} {} → {}",
+                c.code(),
+                pounds(sa.expenditure_by_setting.get(c)),
+                pounds(sb.expenditure_by_setting.get(c))
+            )
+        })
+        .collect();
+    if !outside.is_empty() {
+        notes.push(format!(
+            "spend on settings with no published plans ({}) is outside volume × mix × rate, which explains the growth of the rest of the spend",
+            outside.join("; ")
+        ));
+    }
+}
+
+/// Spend by setting between the first and the last financial year (where every expenditure line names a
+/// setting in both): share, growth, contribution and unit cost.
+fn spend_by_setting(
+    s: &CurrentSeries,
+    la: LaCode,
+    years: &[SpendYear],
+    by_year: &BTreeMap<i32, FinancialYearBudget>,
+) -> Vec<SettingSpendLine> {
+    let (Some(a), Some(b)) = (years.first(), years.last()) else {
+        return Vec::new();
+    };
+    if a.census_year >= b.census_year {
+        return Vec::new();
+    }
+    let (Some(sa), Some(sb)) = (
+        by_year.get(&(a.census_year - 1)),
+        by_year.get(&(b.census_year - 1)),
+    ) else {
+        return Vec::new();
+    };
+    if !(sa.every_line_a_setting && sb.every_line_a_setting) {
+        return Vec::new();
+    }
+    let change = b.expenditure - a.expenditure;
+    CanonicalSetting::ALL
+        .iter()
+        .filter_map(|c| {
+            let before = sa.expenditure_by_setting.get(c).copied().unwrap_or(0.0);
+            let after = sb.expenditure_by_setting.get(c).copied().unwrap_or(0.0);
+            if before == 0.0 && after == 0.0 {
+                return None;
+            }
+            let per_plan = |spend: f64, census: i32| {
+                ratio(Some(spend), s.get(la, Measure::PlansBySetting(*c), census))
+            };
+            Some(SettingSpendLine {
+                setting: *c,
+                from: a.financial_year.clone(),
+                to: b.financial_year.clone(),
+                spend_before: before,
+                spend_after: after,
+                share: if b.expenditure != 0.0 {
+                    after / b.expenditure
+                } else {
+                    0.0
+                },
+                cagr: cagr(Some(before), Some(after), b.census_year - a.census_year),
+                contribution: (change != 0.0).then(|| (after - before) / change),
+                unit_cost_before: per_plan(before, a.census_year),
+                unit_cost_after: per_plan(after, b.census_year),
+            })
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
