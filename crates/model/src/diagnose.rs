@@ -254,7 +254,8 @@ pub fn diagnose(
 ) -> Result<Diagnosis, DiagnoseError> {
     check_years(s, la, from, to)?;
     let mut notes = Vec::new();
-    let caseload = caseload(s, la, from, to, &mut notes);
+    let period = Period { s, la, from, to };
+    let caseload = caseload(period, &mut notes);
     let total = table(
         s,
         la,
@@ -263,11 +264,11 @@ pub fn diagnose(
         &[("total".into(), "all EHC plans".into(), vec![Measure::Plans])],
     )
     .remove(0);
-    let by_setting = by_setting(s, la, from, to, &mut notes);
-    let by_age = by_age(s, la, from, to, &mut notes);
-    let focus = focus(s, la, from, to, &total);
-    let new_plans = latest_new_plans(s, la, from, to, &mut notes);
-    let process = process(s, la, from, to);
+    let by_setting = by_setting(period, &mut notes);
+    let by_age = by_age(period, &mut notes);
+    let focus = focus(period, &total);
+    let new_plans = latest_new_plans(period, &mut notes);
+    let process = process(period);
     let spend = match budget {
         Some(lines) => spend(s, la, lines, &mut notes),
         None => {
@@ -304,6 +305,15 @@ pub fn diagnose(
     })
 }
 
+/// What one diagnosis reads: an LA's published series from census `from` to census `to`.
+#[derive(Clone, Copy)]
+struct Period<'a> {
+    s: &'a CurrentSeries,
+    la: LaCode,
+    from: i32,
+    to: i32,
+}
+
 /// `from` before `to`, and the LA's plans published in both.
 fn check_years(s: &CurrentSeries, la: LaCode, from: i32, to: i32) -> Result<(), DiagnoseError> {
     if from >= to {
@@ -331,13 +341,8 @@ fn check_years(s: &CurrentSeries, la: LaCode, from: i32, to: i32) -> Result<(), 
 
 /// Plans at each census from `from` to `to`, with the year's growth beside England's (and a note naming the
 /// censuses estimated across a boundary change).
-fn caseload(
-    s: &CurrentSeries,
-    la: LaCode,
-    from: i32,
-    to: i32,
-    notes: &mut Vec<String>,
-) -> Vec<CensusPlans> {
+fn caseload(period: Period, notes: &mut Vec<String>) -> Vec<CensusPlans> {
+    let Period { s, la, from, to } = period;
     let england = LaCode::england();
     let caseload: Vec<CensusPlans> = (from..=to)
         .filter_map(|y| {
@@ -379,13 +384,8 @@ fn caseload(
 
 /// Growth by canonical setting (settings with plans in either year), with notes where the release has none or
 /// its setting rows do not add up to the headline.
-fn by_setting(
-    s: &CurrentSeries,
-    la: LaCode,
-    from: i32,
-    to: i32,
-    notes: &mut Vec<String>,
-) -> Vec<GrowthLine> {
+fn by_setting(period: Period, notes: &mut Vec<String>) -> Vec<GrowthLine> {
+    let Period { s, la, from, to } = period;
     let setting_lines: Vec<(String, String, Vec<Measure>)> = CanonicalSetting::ALL
         .iter()
         .map(|c| {
@@ -422,13 +422,8 @@ fn by_setting(
 }
 
 /// Growth by age group (groups published in either year), with notes on what the release lacks.
-fn by_age(
-    s: &CurrentSeries,
-    la: LaCode,
-    from: i32,
-    to: i32,
-    notes: &mut Vec<String>,
-) -> Vec<GrowthLine> {
+fn by_age(period: Period, notes: &mut Vec<String>) -> Vec<GrowthLine> {
+    let Period { s, la, from, to } = period;
     let age_lines: Vec<(String, String, Vec<Measure>)> = AgeGroup::ALL
         .iter()
         .map(|g| {
@@ -457,7 +452,8 @@ fn by_age(
 
 /// The three lines the seeds watch (specialist settings, independent special, age 20-25): they overlap, so each
 /// one's contribution and share are against all plans.
-fn focus(s: &CurrentSeries, la: LaCode, from: i32, to: i32, total: &GrowthLine) -> Vec<GrowthLine> {
+fn focus(period: Period, total: &GrowthLine) -> Vec<GrowthLine> {
+    let Period { s, la, from, to } = period;
     let england = LaCode::england();
     let mut focus = table(
         s,
@@ -502,13 +498,8 @@ fn focus(s: &CurrentSeries, la: LaCode, from: i32, to: i32, total: &GrowthLine) 
 
 /// New plans in the latest calendar year up to `to - 1` (the year before the census), by age beside England's
 /// shares, and their growth since `from - 1`; notes say what the release cannot show.
-fn latest_new_plans(
-    s: &CurrentSeries,
-    la: LaCode,
-    from: i32,
-    to: i32,
-    notes: &mut Vec<String>,
-) -> Option<NewPlans> {
+fn latest_new_plans(period: Period, notes: &mut Vec<String>) -> Option<NewPlans> {
+    let Period { s, la, from, to } = period;
     let england = LaCode::england();
     let new_plans = (from..to).rev().find_map(|y| {
         let total = s.get(la, Measure::NewPlans, y)?;
@@ -547,7 +538,8 @@ fn latest_new_plans(
 
 /// Requests, refusals, plans issued (and within 20 weeks), mediations and tribunals by calendar year, from
 /// `from - 1` to `to - 1`, beside England's shares.
-fn process(s: &CurrentSeries, la: LaCode, from: i32, to: i32) -> Vec<ProcessYear> {
+fn process(period: Period) -> Vec<ProcessYear> {
+    let Period { s, la, from, to } = period;
     let england = LaCode::england();
     (from - 1..to)
         .filter_map(|y| {

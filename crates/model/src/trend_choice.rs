@@ -100,13 +100,7 @@ pub(crate) fn fit_with_chosen_trend(
         ..options.clone()
     };
     let first = fit_reaching(history, &fixed, reach)?;
-    let y: Vec<f64> = first
-        .trend
-        .observed_rates
-        .iter()
-        .filter(|(_, r)| *r > 0.0)
-        .map(|(_, r)| r.ln())
-        .collect();
+    let y = log_rates(&first.trend);
     let Some(judgement) = weigh(&y) else {
         let mut p = first;
         p.notes.push(format!(
@@ -140,6 +134,16 @@ pub(crate) fn fit_with_chosen_trend(
         (1.0 - judgement.trend_weight) * 100.0
     ));
     Ok(params)
+}
+
+/// The log of the history's yearly joiner rates that are above 0, oldest first: what the shape is judged on.
+fn log_rates(trend: &crate::estimate::Trend) -> Vec<f64> {
+    trend
+        .observed_rates
+        .iter()
+        .filter(|(_, r)| *r > 0.0)
+        .map(|(_, r)| r.ln())
+        .collect()
 }
 
 /// Mix a fitted trended curve with constant rates: with weight `w` the log rate follows level ℓ + slope b × D(h),
@@ -199,14 +203,7 @@ mod tests {
         )
         .transition_history();
         let p = crate::estimate::fit(&h, &FitOptions::default()).unwrap();
-        let y: Vec<f64> = p
-            .trend
-            .observed_rates
-            .iter()
-            .filter(|(_, r)| *r > 0.0)
-            .map(|(_, r)| r.ln())
-            .collect();
-        weigh(&y).unwrap()
+        weigh(&log_rates(&p.trend)).unwrap()
     }
 
     #[test]
