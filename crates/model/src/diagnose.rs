@@ -276,18 +276,7 @@ pub fn diagnose(
             None
         }
     };
-    let drivers = drivers(
-        from,
-        to,
-        &total,
-        &by_setting,
-        &by_age,
-        &focus,
-        &new_plans,
-        &process,
-        &spend,
-    );
-    Ok(Diagnosis {
+    let mut diagnosis = Diagnosis {
         la,
         from,
         to,
@@ -300,9 +289,11 @@ pub fn diagnose(
         process,
         spend,
         person_level: None,
-        drivers,
+        drivers: Vec::new(),
         notes,
-    })
+    };
+    diagnosis.drivers = drivers(&diagnosis);
+    Ok(diagnosis)
 }
 
 /// What one diagnosis reads: an LA's published series from census `from` to census `to`.
@@ -851,46 +842,59 @@ fn spend_by_setting(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn drivers(
-    from: i32,
-    to: i32,
-    total: &GrowthLine,
-    by_setting: &[GrowthLine],
-    by_age: &[GrowthLine],
-    focus: &[GrowthLine],
-    new_plans: &Option<NewPlans>,
-    process: &[ProcessYear],
-    spend: &Option<Spend>,
-) -> Vec<String> {
+/// The drivers as sentences, largest first: growth of all plans, spend's decomposition, the settings and ages
+/// that contributed most, the seeds' focus lines, new plans and requests for assessment.
+fn drivers(d: &Diagnosis) -> Vec<String> {
     let mut out = Vec::new();
-    let vs_england = |l: &GrowthLine| match l.england_cagr {
+    out.extend(caseload_sentence(d));
+    out.extend(spend_sentence(d.spend.as_ref()));
+    out.extend(contribution_sentences(&d.by_setting, &d.by_age));
+    out.extend(focus_sentences(&d.focus));
+    out.extend(d.new_plans.as_ref().map(new_plans_sentence));
+    out.extend(requests_sentence(&d.process));
+    out
+}
+
+/// " (England x a year)" where England's growth is known.
+fn vs_england(l: &GrowthLine) -> String {
+    match l.england_cagr {
         Some(e) => format!(" (England {} a year)", pct(e)),
         None => String::new(),
+    }
+}
+
+fn caseload_sentence(d: &Diagnosis) -> Option<String> {
+    let (from, to, total) = (d.from, d.to, &d.total);
+    let (Some(b), Some(a), Some(g)) = (total.before, total.after, total.cagr) else {
+        return None;
     };
-    if let (Some(b), Some(a), Some(g)) = (total.before, total.after, total.cagr) {
-        out.push(format!(
-            "EHC plans rose from {} in January {from} to {} in January {to}, {} a year{}.",
-            count(b),
-            count(a),
-            pct(g),
-            vs_england(total)
-        ));
-    }
-    if let Some(d) = spend.as_ref().and_then(|s| s.decomposition.as_ref()) {
-        let f = &d.factors;
-        out.push(if d.by_setting {
-            format!(
-                "High Needs spend changed by {} from {} to {}: {} from the number of plans, {} from the mix of settings and {} from unit costs within settings.",
-                pct(f.spend - 1.0), d.from, d.to, pct(f.volume - 1.0), pct(f.mix - 1.0), pct(f.rate - 1.0)
-            )
-        } else {
-            format!(
-                "High Needs spend changed by {} from {} to {}: {} from the number of plans and {} from the average cost per plan.",
-                pct(f.spend - 1.0), d.from, d.to, pct(f.volume - 1.0), pct(f.mix * f.rate - 1.0)
-            )
-        });
-    }
-    // Settings and ages ranked by their contribution to growth.
+    Some(format!(
+        "EHC plans rose from {} in January {from} to {} in January {to}, {} a year{}.",
+        count(b),
+        count(a),
+        pct(g),
+        vs_england(total)
+    ))
+}
+
+fn spend_sentence(spend: Option<&Spend>) -> Option<String> {
+    let d = spend?.decomposition.as_ref()?;
+    let f = &d.factors;
+    Some(if d.by_setting {
+        format!(
+            "High Needs spend changed by {} from {} to {}: {} from the number of plans, {} from the mix of settings and {} from unit costs within settings.",
+            pct(f.spend - 1.0), d.from, d.to, pct(f.volume - 1.0), pct(f.mix - 1.0), pct(f.rate - 1.0)
+        )
+    } else {
+        format!(
+            "High Needs spend changed by {} from {} to {}: {} from the number of plans and {} from the average cost per plan.",
+            pct(f.spend - 1.0), d.from, d.to, pct(f.volume - 1.0), pct(f.mix * f.rate - 1.0)
+        )
+    })
+}
+
+/// The four settings and ages that contributed most to growth.
+fn contribution_sentences(by_setting: &[GrowthLine], by_age: &[GrowthLine]) -> Vec<String> {
     let mut ranked: Vec<(&GrowthLine, &str)> = by_setting
         .iter()
         .map(|l| (l, "setting"))
@@ -902,29 +906,40 @@ fn drivers(
             .unwrap_or(0.0)
             .total_cmp(&a.0.contribution.unwrap_or(0.0))
     });
-    for (l, kind) in ranked.iter().take(4) {
-        let (Some(b), Some(a), Some(c)) = (l.before, l.after, l.contribution) else {
-            continue;
-        };
-        let growth = l
-            .cagr
-            .map(|g| format!(", {} a year{}", pct(g), vs_england(l)))
-            .unwrap_or_else(|| " (none before)".into());
-        let what = if *kind == "setting" {
-            format!("Plans in {}", l.label)
-        } else {
-            format!("Plans for {}", l.label.replace("age ", "ages "))
-        };
-        out.push(format!(
-            "{what} grew from {} to {}{growth}: {:.0}% of the {kind} growth.",
-            count(b),
-            count(a),
-            c * 100.0,
-        ));
-    }
-    for l in focus {
-        if let (Some(b), Some(a), Some(g)) = (l.before, l.after, l.cagr) {
-            out.push(format!(
+    ranked
+        .iter()
+        .take(4)
+        .filter_map(|(l, kind)| {
+            let (Some(b), Some(a), Some(c)) = (l.before, l.after, l.contribution) else {
+                return None;
+            };
+            let growth = l
+                .cagr
+                .map(|g| format!(", {} a year{}", pct(g), vs_england(l)))
+                .unwrap_or_else(|| " (none before)".into());
+            let what = if *kind == "setting" {
+                format!("Plans in {}", l.label)
+            } else {
+                format!("Plans for {}", l.label.replace("age ", "ages "))
+            };
+            Some(format!(
+                "{what} grew from {} to {}{growth}: {:.0}% of the {kind} growth.",
+                count(b),
+                count(a),
+                c * 100.0,
+            ))
+        })
+        .collect()
+}
+
+fn focus_sentences(focus: &[GrowthLine]) -> Vec<String> {
+    focus
+        .iter()
+        .filter_map(|l| {
+            let (Some(b), Some(a), Some(g)) = (l.before, l.after, l.cagr) else {
+                return None;
+            };
+            Some(format!(
                 "{} grew from {} to {} plans, {} a year{}, now {:.0}% of all plans.",
                 capitalise(&l.label),
                 count(b),
@@ -932,89 +947,81 @@ fn drivers(
                 pct(g),
                 vs_england(l),
                 l.share.unwrap_or(0.0) * 100.0
-            ));
-        }
-    }
-    if let Some(n) = new_plans {
-        let top = n
-            .by_age
-            .iter()
-            .max_by(|a, b| a.2.total_cmp(&b.2))
-            .map(|(g, _, sh, e)| {
-                format!(
-                    "; the largest group is age {} ({:.0}%{})",
-                    g.label(),
-                    sh * 100.0,
-                    e.map(|e| format!(", England {:.0}%", e * 100.0))
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_default();
-        let growth = n
-            .cagr
-            .map(|g| {
-                format!(
-                    ", {} a year since {}{}",
-                    pct(g),
-                    n.since,
-                    n.england_cagr
-                        .map(|e| format!(" (England {})", pct(e)))
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_default();
-        out.push(format!(
-            "{} new EHC plans were made in {}{growth}{top}.",
-            count(n.total),
-            n.calendar_year
-        ));
-    }
-    if let Some(p) = process.iter().rev().find(|p| p.requests.is_some()) {
-        let first = process.iter().find(|p| p.requests.is_some());
-        let trend = match (
-            first.and_then(|f| f.requests.map(|r0| (f.calendar_year, r0))),
-            p.requests,
-        ) {
-            (Some((y0, r0)), Some(r)) if y0 < p.calendar_year => format!(
-                " ({} from {} in {y0})",
-                if r >= r0 { "up" } else { "down" },
-                count(r0)
-            ),
-            _ => String::new(),
-        };
-        let refused = p
-            .refused_share
-            .map(|r| {
-                format!(
-                    "; {:.0}% were refused{}",
-                    r * 100.0,
-                    p.england_refused_share
-                        .map(|e| format!(" (England {:.0}%)", e * 100.0))
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_default();
-        let timely = p
-            .within_20_weeks
-            .map(|w| {
-                format!(
-                    "; {:.0}% of plans were issued within 20 weeks{}",
-                    w * 100.0,
-                    p.england_within_20_weeks
-                        .map(|e| format!(" (England {:.0}%)", e * 100.0))
-                        .unwrap_or_default()
-                )
-            })
-            .unwrap_or_default();
-        if let Some(r) = p.requests {
-            out.push(format!(
-                "{} requests for an EHC needs assessment were made in {}{trend}{refused}{timely}.",
-                count(r),
-                p.calendar_year
-            ));
-        }
-    }
-    out
+            ))
+        })
+        .collect()
+}
+
+fn new_plans_sentence(n: &NewPlans) -> String {
+    let top = n
+        .by_age
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(g, _, sh, e)| {
+            format!(
+                "; the largest group is age {} ({:.0}%{})",
+                g.label(),
+                sh * 100.0,
+                e.map(|e| format!(", England {:.0}%", e * 100.0))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    let growth = n
+        .cagr
+        .map(|g| {
+            format!(
+                ", {} a year since {}{}",
+                pct(g),
+                n.since,
+                n.england_cagr
+                    .map(|e| format!(" (England {})", pct(e)))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{} new EHC plans were made in {}{growth}{top}.",
+        count(n.total),
+        n.calendar_year
+    )
+}
+
+/// Requests for assessment in the latest year that has them: the change since the first, refusals and timeliness.
+fn requests_sentence(process: &[ProcessYear]) -> Option<String> {
+    let p = process.iter().rev().find(|p| p.requests.is_some())?;
+    let r = p.requests?;
+    let first = process.iter().find(|p| p.requests.is_some());
+    let trend = match first.and_then(|f| f.requests.map(|r0| (f.calendar_year, r0))) {
+        Some((y0, r0)) if y0 < p.calendar_year => format!(
+            " ({} from {} in {y0})",
+            if r >= r0 { "up" } else { "down" },
+            count(r0)
+        ),
+        _ => String::new(),
+    };
+    let share = |v: Option<f64>, e: Option<f64>, what: &str| {
+        v.map(|v| {
+            format!(
+                "; {:.0}% {what}{}",
+                v * 100.0,
+                e.map(|e| format!(" (England {:.0}%)", e * 100.0))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default()
+    };
+    let refused = share(p.refused_share, p.england_refused_share, "were refused");
+    let timely = share(
+        p.within_20_weeks,
+        p.england_within_20_weeks,
+        "of plans were issued within 20 weeks",
+    );
+    Some(format!(
+        "{} requests for an EHC needs assessment were made in {}{trend}{refused}{timely}.",
+        count(r),
+        p.calendar_year
+    ))
 }
 
 fn capitalise(s: &str) -> String {
