@@ -80,6 +80,39 @@ pub fn project(
     damping: f64,
     quantiles: &[f64],
 ) -> Result<AggregateForecast, ModelError> {
+    let h = checked_history(history)?;
+    let last = h[h.len() - 1];
+    let mut notes = Vec::new();
+    let flows: Option<Vec<f64>> = h[1..].iter().map(|c| c.new_plans).collect();
+    let (model, path) = match flows {
+        Some(joiners) if joiners.iter().all(|j| *j >= 0.0) => (
+            AggregateModel::StockAndFlow,
+            stock_and_flow(&h, &joiners, years, damping, &mut notes),
+        ),
+        _ => (
+            AggregateModel::Growth,
+            growth_path(&h, years, damping, &mut notes),
+        ),
+    };
+    let census_years = path
+        .into_iter()
+        .filter_map(|(k, mean, var_log)| {
+            let year = CensusYear::new(last.census_year.year() + k as i32).ok()?;
+            Some((year, log_normal_summary(mean, var_log, quantiles)))
+        })
+        .collect();
+    Ok(AggregateForecast {
+        model,
+        base_census: last.census_year,
+        base_total: last.plans,
+        census_years,
+        notes,
+    })
+}
+
+/// The history sorted by census, refused if it has fewer than 3 censuses, a gap or a plans figure that is not a
+/// positive number.
+fn checked_history(history: &[CensusTotal]) -> Result<Vec<CensusCount>, ModelError> {
     let mut h: Vec<CensusCount> = history
         .iter()
         .map(|c| CensusCount {
@@ -109,115 +142,119 @@ pub fn project(
             c.census_year, c.plans
         )));
     }
+    Ok(h)
+}
+
+/// Stock and flow: leaving rates from the stock identity (their mean, with its year-to-year spread), new plans on
+/// a damped log-linear trend. (step, mean plans, log variance) for each projected year.
+fn stock_and_flow(
+    h: &[CensusCount],
+    joiners: &[f64],
+    years: u32,
+    damping: f64,
+    notes: &mut Vec<String>,
+) -> Vec<(u32, f64, f64)> {
     let last = h[h.len() - 1];
     let damped = |k: u32| -> f64 { (1..=k).map(|i| damping.powi(i as i32)).sum() };
-    let mut notes = Vec::new();
-    let flows: Option<Vec<f64>> = h[1..].iter().map(|c| c.new_plans).collect();
-    let mut out = Vec::new();
-    let model = match flows {
-        Some(joiners) if joiners.iter().all(|j| *j >= 0.0) => {
-            // Leaving rates from the stock identity.
-            let rates: Vec<f64> = h
-                .windows(2)
-                .zip(&joiners)
-                .map(|(w, j)| ((w[0].plans + j - w[1].plans) / w[0].plans).clamp(0.0, 1.0))
-                .collect();
-            let leave = rates.iter().sum::<f64>() / rates.len() as f64;
-            // Year-to-year spread of the leaving rate, plus the uncertainty of its mean.
-            let nr = rates.len() as f64;
-            let leave_var = if rates.len() > 1 {
-                rates.iter().map(|r| (r - leave).powi(2)).sum::<f64>() / (nr - 1.0)
-                    * (1.0 + 1.0 / nr)
-            } else {
-                leave * (1.0 - leave) / last.plans
-            };
-            // New plans: damped log-linear trend, t = 0 at the last census.
-            let pts: Vec<(f64, f64)> = h[1..]
-                .iter()
-                .zip(&joiners)
-                .map(|(c, j)| {
-                    (
-                        f64::from(c.census_year.year() - last.census_year.year()),
-                        j.max(1.0).ln(),
-                    )
-                })
-                .collect();
-            let (a, b, s2, va, vb) = line(&pts);
-            let mut stock = last.plans;
-            let mut var_log = 0.0;
-            for k in 1..=years {
-                let d = damped(k);
-                let joiners = (a + b * d).exp();
-                stock = stock * (1.0 - leave) + joiners;
-                // Joiners' log uncertainty (trend + yearly residual), carried into the stock by their share.
-                let share = joiners / stock;
-                let stayed = 1.0 - share;
-                var_log += share * share * (s2 + va + d * d * vb)
-                    + stayed * stayed * leave_var / (1.0 - leave).powi(2).max(1e-9)
-                    + joiners / (stock * stock);
-                out.push((k, stock, var_log));
-            }
-            notes.push(format!(
-                "stock-and-flow: mean leaving rate {:.1} % a year, new plans trend {:+.1} % a year (damped {damping})",
-                leave * 100.0,
-                b.exp_m1() * 100.0
-            ));
-            AggregateModel::StockAndFlow
-        }
-        _ => {
-            let pts: Vec<(f64, f64)> = h
-                .windows(2)
-                .map(|w| {
-                    (
-                        f64::from(w[1].census_year.year() - last.census_year.year()),
-                        (w[1].plans / w[0].plans).ln(),
-                    )
-                })
-                .collect();
-            let mean_growth = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
-            let (_, _, s2, _, _) = line(&pts);
-            let latest = pts.last().map_or(mean_growth, |p| p.1);
-            let mut log_stock = last.plans.ln();
-            let mut var_log = 0.0;
-            for k in 1..=years {
-                // Growth moves from the latest rate towards the mean rate, by the damping each year.
-                let g = mean_growth + (latest - mean_growth) * damping.powi(k as i32);
-                log_stock += g;
-                var_log += s2 + s2 / pts.len() as f64;
-                out.push((k, log_stock.exp(), var_log));
-            }
-            notes.push(format!(
-                "growth model (no new-plan counts): mean growth {:+.1} % a year",
-                mean_growth.exp_m1() * 100.0
-            ));
-            AggregateModel::Growth
-        }
+    // Leaving rates from the stock identity.
+    let rates: Vec<f64> = h
+        .windows(2)
+        .zip(joiners)
+        .map(|(w, j)| ((w[0].plans + j - w[1].plans) / w[0].plans).clamp(0.0, 1.0))
+        .collect();
+    let leave = rates.iter().sum::<f64>() / rates.len() as f64;
+    // Year-to-year spread of the leaving rate, plus the uncertainty of its mean.
+    let nr = rates.len() as f64;
+    let leave_var = if rates.len() > 1 {
+        rates.iter().map(|r| (r - leave).powi(2)).sum::<f64>() / (nr - 1.0) * (1.0 + 1.0 / nr)
+    } else {
+        leave * (1.0 - leave) / last.plans
     };
-    let census_years = out
-        .into_iter()
-        .filter_map(|(k, mean, var_log)| {
-            let year = CensusYear::new(last.census_year.year() + k as i32).ok()?;
-            // Log-normal with this mean and log variance.
-            let sigma = var_log.max(0.0).sqrt();
-            let mu = mean.ln() - 0.5 * sigma * sigma;
-            let summary = Summary {
-                mean,
-                sd: mean * (sigma * sigma).exp_m1().sqrt(),
-                quantiles: quantiles
-                    .iter()
-                    .map(|&p| (p, (mu + sigma * standard_normal_quantile(p)).exp()))
-                    .collect(),
-            };
-            Some((year, summary))
+    // New plans: damped log-linear trend, t = 0 at the last census.
+    let pts: Vec<(f64, f64)> = h[1..]
+        .iter()
+        .zip(joiners)
+        .map(|(c, j)| {
+            (
+                f64::from(c.census_year.year() - last.census_year.year()),
+                j.max(1.0).ln(),
+            )
         })
         .collect();
-    Ok(AggregateForecast {
-        model,
-        base_census: last.census_year,
-        base_total: last.plans,
-        census_years,
-        notes,
-    })
+    let (a, b, s2, va, vb) = line(&pts);
+    let mut stock = last.plans;
+    let mut var_log = 0.0;
+    let mut out = Vec::new();
+    for k in 1..=years {
+        let d = damped(k);
+        let joiners = (a + b * d).exp();
+        stock = stock * (1.0 - leave) + joiners;
+        // Joiners' log uncertainty (trend + yearly residual), carried into the stock by their share.
+        let share = joiners / stock;
+        let stayed = 1.0 - share;
+        var_log += share * share * (s2 + va + d * d * vb)
+            + stayed * stayed * leave_var / (1.0 - leave).powi(2).max(1e-9)
+            + joiners / (stock * stock);
+        out.push((k, stock, var_log));
+    }
+    notes.push(format!(
+        "stock-and-flow: mean leaving rate {:.1} % a year, new plans trend {:+.1} % a year (damped {damping})",
+        leave * 100.0,
+        b.exp_m1() * 100.0
+    ));
+    out
+}
+
+/// Growth alone (no new-plan counts): growth moves from the latest year's towards the mean by the damping each
+/// year. (step, mean plans, log variance) for each projected year.
+fn growth_path(
+    h: &[CensusCount],
+    years: u32,
+    damping: f64,
+    notes: &mut Vec<String>,
+) -> Vec<(u32, f64, f64)> {
+    let last = h[h.len() - 1];
+    let pts: Vec<(f64, f64)> = h
+        .windows(2)
+        .map(|w| {
+            (
+                f64::from(w[1].census_year.year() - last.census_year.year()),
+                (w[1].plans / w[0].plans).ln(),
+            )
+        })
+        .collect();
+    let mean_growth = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
+    let (_, _, s2, _, _) = line(&pts);
+    let latest = pts.last().map_or(mean_growth, |p| p.1);
+    let mut log_stock = last.plans.ln();
+    let mut var_log = 0.0;
+    let mut out = Vec::new();
+    for k in 1..=years {
+        // Growth moves from the latest rate towards the mean rate, by the damping each year.
+        let g = mean_growth + (latest - mean_growth) * damping.powi(k as i32);
+        log_stock += g;
+        var_log += s2 + s2 / pts.len() as f64;
+        out.push((k, log_stock.exp(), var_log));
+    }
+    notes.push(format!(
+        "growth model (no new-plan counts): mean growth {:+.1} % a year",
+        mean_growth.exp_m1() * 100.0
+    ));
+    out
+}
+
+/// A log-normal with this mean and log variance: its sd and quantiles.
+fn log_normal_summary(mean: f64, var_log: f64, quantiles: &[f64]) -> Summary {
+    let sigma = var_log.max(0.0).sqrt();
+    let mu = mean.ln() - 0.5 * sigma * sigma;
+    Summary {
+        mean,
+        sd: mean * (sigma * sigma).exp_m1().sqrt(),
+        quantiles: quantiles
+            .iter()
+            .map(|&p| (p, (mu + sigma * standard_normal_quantile(p)).exp()))
+            .collect(),
+    }
 }
 
 #[cfg(test)]
