@@ -246,88 +246,134 @@ pub fn benchmark(
         }
     }
     let las = s.las_in(Measure::Plans, year);
-    let value_of = |who: LaCode, k: IndicatorKind| -> Option<f64> {
-        let v = indicator(s, who, k, year)?;
-        Some(if k == IndicatorKind::Plans {
-            v.max(1.0).ln()
-        } else {
-            v
-        })
-    };
-    // z-scores of the similarity indicators over every LA with a value.
-    let stats: Vec<(f64, f64)> = IndicatorKind::SIMILARITY
-        .iter()
-        .map(|k| {
-            let v: Vec<f64> = las.iter().filter_map(|l| value_of(*l, *k)).collect();
-            let n = v.len().max(1) as f64;
-            let mean = v.iter().sum::<f64>() / n;
-            let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
-            (mean, if sd > 0.0 { sd } else { 1.0 })
-        })
-        .collect();
-    let z = |who: LaCode| -> Vec<Option<f64>> {
-        IndicatorKind::SIMILARITY
+    let similarity = Similarity::new(s, &las, la, year);
+    let neighbour = |l: LaCode, distance: Option<f64>| Neighbour {
+        la: l,
+        distance,
+        values: IndicatorKind::SIMILARITY
             .iter()
-            .zip(&stats)
-            .map(|(k, (m, sd))| value_of(who, *k).map(|v| (v - m) / sd))
-            .collect()
-    };
-    let me = z(la);
-    let distance = |who: LaCode| -> Option<f64> {
-        let other = z(who);
-        let pairs: Vec<f64> = me
-            .iter()
-            .zip(&other)
-            .filter_map(|(a, b)| Some((a.as_ref()? - b.as_ref()?).powi(2)))
-            .collect();
-        // Only comparable on every indicator the LA itself has.
-        (pairs.len() == me.iter().filter(|v| v.is_some()).count() && !pairs.is_empty())
-            .then(|| pairs.iter().sum::<f64>().sqrt())
-    };
-    let closest = |who: LaCode| -> Vec<IndicatorKind> {
-        let other = z(who);
-        let mut gaps: Vec<(f64, IndicatorKind)> = IndicatorKind::SIMILARITY
-            .iter()
-            .zip(me.iter().zip(&other))
-            .filter_map(|(k, (a, b))| Some(((a.as_ref()? - b.as_ref()?).abs(), *k)))
-            .collect();
-        gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        gaps.into_iter().take(2).map(|g| g.1).collect()
-    };
-    let raw = |who: LaCode| -> Vec<Option<f64>> {
-        IndicatorKind::SIMILARITY
-            .iter()
-            .map(|k| indicator(s, who, *k, year))
-            .collect()
+            .map(|k| indicator(s, l, *k, year))
+            .collect(),
+        closest: similarity.closest(l),
     };
     let neighbours: Vec<Neighbour> = if given.is_empty() {
         let mut all: Vec<(LaCode, f64)> = las
             .iter()
             .filter(|l| **l != la)
-            .filter_map(|l| Some((*l, distance(*l)?)))
+            .filter_map(|l| Some((*l, similarity.distance(*l)?)))
             .collect();
         all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         all.into_iter()
             .take(count)
-            .map(|(l, d)| Neighbour {
-                la: l,
-                distance: Some(d),
-                values: raw(l),
-                closest: closest(l),
-            })
+            .map(|(l, d)| neighbour(l, Some(d)))
             .collect()
     } else {
         given
             .iter()
-            .map(|l| Neighbour {
-                la: *l,
-                distance: distance(*l),
-                values: raw(*l),
-                closest: closest(*l),
-            })
+            .map(|l| neighbour(*l, similarity.distance(*l)))
             .collect()
     };
-    let positions = IndicatorKind::ALL
+    let positions = positions(s, &las, la, year, &neighbours);
+    let notes = notes(s, la, year, given, count, &neighbours);
+    Ok(Benchmark {
+        la,
+        year,
+        given: !given.is_empty(),
+        neighbours,
+        positions,
+        notes,
+    })
+}
+
+/// How alike two LAs are: z-scores of the similarity indicators over every LA with a value (size in logs),
+/// measured from the LA being benchmarked.
+struct Similarity<'a> {
+    s: &'a CurrentSeries,
+    year: i32,
+    /// (mean, sd) of each similarity indicator.
+    stats: Vec<(f64, f64)>,
+    /// The benchmarked LA's z-scores.
+    me: Vec<Option<f64>>,
+}
+
+impl<'a> Similarity<'a> {
+    fn new(s: &'a CurrentSeries, las: &[LaCode], la: LaCode, year: i32) -> Self {
+        let stats = IndicatorKind::SIMILARITY
+            .iter()
+            .map(|k| {
+                let v: Vec<f64> = las
+                    .iter()
+                    .filter_map(|l| similarity_value(s, *l, *k, year))
+                    .collect();
+                let n = v.len().max(1) as f64;
+                let mean = v.iter().sum::<f64>() / n;
+                let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+                (mean, if sd > 0.0 { sd } else { 1.0 })
+            })
+            .collect();
+        let mut this = Self {
+            s,
+            year,
+            stats,
+            me: Vec::new(),
+        };
+        this.me = this.z(la);
+        this
+    }
+
+    fn z(&self, who: LaCode) -> Vec<Option<f64>> {
+        IndicatorKind::SIMILARITY
+            .iter()
+            .zip(&self.stats)
+            .map(|(k, (m, sd))| similarity_value(self.s, who, *k, self.year).map(|v| (v - m) / sd))
+            .collect()
+    }
+
+    /// Euclidean distance of z-scores; only comparable on every indicator the benchmarked LA has.
+    fn distance(&self, who: LaCode) -> Option<f64> {
+        let other = self.z(who);
+        let pairs: Vec<f64> = self
+            .me
+            .iter()
+            .zip(&other)
+            .filter_map(|(a, b)| Some((a.as_ref()? - b.as_ref()?).powi(2)))
+            .collect();
+        (pairs.len() == self.me.iter().filter(|v| v.is_some()).count() && !pairs.is_empty())
+            .then(|| pairs.iter().sum::<f64>().sqrt())
+    }
+
+    /// The two indicators on which `who` is nearest.
+    fn closest(&self, who: LaCode) -> Vec<IndicatorKind> {
+        let other = self.z(who);
+        let mut gaps: Vec<(f64, IndicatorKind)> = IndicatorKind::SIMILARITY
+            .iter()
+            .zip(self.me.iter().zip(&other))
+            .filter_map(|(k, (a, b))| Some(((a.as_ref()? - b.as_ref()?).abs(), *k)))
+            .collect();
+        gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        gaps.into_iter().take(2).map(|g| g.1).collect()
+    }
+}
+
+/// An indicator as the similarity measures it: size in logs, the shares and growth as they are.
+fn similarity_value(s: &CurrentSeries, who: LaCode, k: IndicatorKind, year: i32) -> Option<f64> {
+    let v = indicator(s, who, k, year)?;
+    Some(if k == IndicatorKind::Plans {
+        v.max(1.0).ln()
+    } else {
+        v
+    })
+}
+
+/// The LA's value of every indicator, with its rank and quartile in England and its rank among its neighbours.
+fn positions(
+    s: &CurrentSeries,
+    las: &[LaCode],
+    la: LaCode,
+    year: i32,
+    neighbours: &[Neighbour],
+) -> Vec<Position> {
+    IndicatorKind::ALL
         .iter()
         .map(|k| {
             let value = indicator(s, la, *k, year);
@@ -352,7 +398,18 @@ pub fn benchmark(
                 rank_neighbours: value.map(|v| rank(v, &with_me)),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// How the neighbours were chosen, and what was estimated or left out.
+fn notes(
+    s: &CurrentSeries,
+    la: LaCode,
+    year: i32,
+    given: &[LaCode],
+    count: usize,
+    neighbours: &[Neighbour],
+) -> Vec<String> {
     let mut notes = vec![
         "neighbours are the LAs nearest on size, 5-year growth, share aged 16-25, and shares in mainstream, specialist and independent settings (z-scores, equal weights); deprivation and region are not in the published EHC plan data".to_string(),
     ];
@@ -374,14 +431,7 @@ pub fn benchmark(
             neighbours.len()
         ));
     }
-    Ok(Benchmark {
-        la,
-        year,
-        given: !given.is_empty(),
-        neighbours,
-        positions,
-        notes,
-    })
+    notes
 }
 
 #[cfg(test)]
