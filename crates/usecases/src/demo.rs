@@ -11,8 +11,9 @@ use highneeds_model::{analytic, fit, FitOptions, Forecast, ProjectionOptions};
 use highneeds_store::{LaRef, Store};
 use highneeds_synth::{generate_la, SynthConfig};
 
-use crate::import::{imported_files, read, store, user_name, ImportKind};
+use crate::import::{imported_files, read, store, user_name, ImportKind, Readied};
 use crate::{runtime, sen2, synth, Rejected};
+use highneeds_store::ImportedFile;
 
 /// Exampleshire's code: not a real ONS code (no E99 LAs exist).
 pub const EXAMPLESHIRE: &str = "E99999999";
@@ -85,42 +86,93 @@ pub fn build(db_path: &Path) -> Result<Demo> {
     let sen2_dir = files_dir.join("sen2");
     let sen2_paths = sen2::write_synthetic(&la, 3, config.seed, &sen2_dir)?;
     let mut key = sen2::load_key(&sen2_dir.join("exampleshire.sen2-key"))?;
-    let (sen2_parsed, register) = sen2::read_returns(
-        &sen2_paths,
-        Some(&sen2_dir.join("establishments.csv")),
-        &key.keyer,
-    );
-    if sen2_parsed.has_errors() {
-        return Err(demo_bug(
-            sen2_parsed.errors().cloned(),
-            "the demo's SEN2 returns did not validate",
-        ));
-    }
-    let Some(sen2_read) = sen2_parsed.value else {
-        bail!("the demo's SEN2 returns could not be read (a bug: please report it)");
-    };
-    let sen2_names: Vec<String> = sen2_read
-        .files
-        .iter()
-        .map(|f| f.file_name.clone())
-        .collect();
-    let derived = sen2::derive(
-        &sen2_read.returns,
-        &sen2_names,
-        &register,
-        &highneeds_domain::SettingMap::shipped(),
-    );
+    let returns = read_demo_returns(&sen2_paths, &sen2_dir, &key.keyer)?;
 
     // Read the files back exactly as an LA's files are read, then import them.
     let la_ref = LaRef {
         code: EXAMPLESHIRE.to_string(),
         name: la.name.clone(),
     };
-    let user = user_name(None);
+    let (readied, mut warnings) = read_demo_files(&files_dir)?;
+    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let key_note = key.save()?.then(|| key.made_note());
+    let stored =
+        runtime()?.block_on(store_demo(db_path, &la_ref, &readied, &returns, &key.keyer))?;
+    let sen2_lines = sen2::summary_lines(
+        &returns.derived.censuses,
+        &returns.derived.flows,
+        &stored.sen2_summaries,
+    );
+    warnings.extend(returns.derived.warnings.iter().map(ToString::to_string));
+
+    let last = config.last_census;
+    let (plans, by_setting, by_need) = plans_at(&stored.plans, last);
+    // The forecast runs on the stored history: witan.send transitions up to 2022, then the transitions derived
+    // from the SEN2 returns (2022 → 2023 → 2024), with the witan set's population and costs.
+    let params = fit(&stored.history, &FitOptions::default())?;
+    let forecast = analytic::project(&params, &ProjectionOptions::default());
+    Ok(Demo {
+        la_name: la.name.clone(),
+        db_path: db_path.to_path_buf(),
+        files_dir,
+        sen2_dir,
+        census_year: last,
+        plans,
+        by_setting,
+        by_need,
+        warnings,
+        sen2_lines,
+        forecast,
+        ledger: dsg_ledger(&stored.budget),
+        key_note,
+    })
+}
+
+/// The demo's SEN2 returns, read and derived as `import sen2` does.
+struct DemoReturns {
+    read: sen2::ReadReturns,
+    derived: sen2::Derived,
+}
+
+fn read_demo_returns(
+    paths: &[PathBuf],
+    sen2_dir: &Path,
+    keyer: &highneeds_ingest::sen2::PersonKeyer,
+) -> Result<DemoReturns> {
+    let (parsed, register) =
+        sen2::read_returns(paths, Some(&sen2_dir.join("establishments.csv")), keyer);
+    if parsed.has_errors() {
+        return Err(demo_bug(
+            parsed.errors().cloned(),
+            "the demo's SEN2 returns did not validate",
+        ));
+    }
+    let Some(read) = parsed.value else {
+        bail!("the demo's SEN2 returns could not be read (a bug: please report it)");
+    };
+    let names: Vec<String> = read.files.iter().map(|f| f.file_name.clone()).collect();
+    let derived = sen2::derive(
+        &read.returns,
+        &names,
+        &register,
+        &highneeds_domain::SettingMap::shipped(),
+    );
+    Ok(DemoReturns { read, derived })
+}
+
+/// One kind of file read, with the files it came from.
+type ReadFiles = (Readied, Vec<ImportedFile>);
+
+/// The demo's witan.send set, plans and budget, read as an LA's files are read: each with the files it came
+/// from, and the readers' warnings.
+fn read_demo_files(files_dir: &Path) -> Result<(Vec<ReadFiles>, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut readied = Vec::new();
     for (kind, path) in [
-        (ImportKind::Witan, files_dir.clone()),
+        (ImportKind::Witan, files_dir.to_path_buf()),
         (ImportKind::Plans, files_dir.join("plans.csv")),
         (ImportKind::Budget, files_dir.join("hnb-budget.csv")),
     ] {
@@ -137,96 +189,97 @@ pub fn build(db_path: &Path) -> Result<Demo> {
             readied.push((v, files));
         }
     }
-    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create {}", dir.display()))?;
-    }
-    let rt = runtime()?;
-    let key_note = key.save()?.then(|| key.made_note());
-    let (plans, budget, history, sen2_summaries) = rt.block_on(async {
-        let db = Store::open(db_path).await?;
-        // A second demo finds its own imports as the LA's latest four (witan set, plans, budget, SEN2 returns)
-        // and changes nothing; otherwise each import runs (the store re-imports anything not its kind's latest).
-        let mut wanted: Vec<&[highneeds_store::ImportedFile]> =
-            readied.iter().map(|(_, files)| files.as_slice()).collect();
-        wanted.push(&sen2_read.files);
-        let log = db.import_log(Some(EXAMPLESHIRE)).await?;
-        let summaries = if latest_imports_are(&log, &wanted) {
-            sen2::transition_summaries(&db, &la_ref, &derived).await?
-        } else {
-            for (v, files) in &readied {
-                store(&db, &la_ref, v, files, &user).await?;
-            }
-            sen2::store_returns(
-                &db,
-                &la_ref,
-                &derived,
-                &sen2_read.files,
-                &user,
-                Some(key.keyer.fingerprint()),
-            )
-            .await?
-            .1
-        };
-        let plans = db.load_plans(EXAMPLESHIRE).await?;
-        let budget = db.load_budget(EXAMPLESHIRE).await?;
-        let history = db.require_history(EXAMPLESHIRE).await?;
-        // The worked DBV example is there from the first run (a new version only if the shipped file changed).
-        let example = crate::scenario::EXAMPLE;
-        let Some(s) = read_scenario_toml("exampleshire-dbv-stockton.toml", example, None).value
-        else {
-            bail!("the shipped example scenario does not read (a bug: please report it)");
-        };
-        let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
-        if versions.last().is_none_or(|v| v.body != example) {
-            let version = db
-                .save_scenario(EXAMPLESHIRE, &s.name, example, &user)
-                .await?;
-            db.audit(
-                EXAMPLESHIRE,
-                &user,
-                "scenario saved",
-                &format!("{} version {version}", s.name),
-            )
-            .await?;
-        }
-        db.close().await;
-        anyhow::Ok((plans, budget, history, summaries))
-    })?;
-    let sen2_lines = sen2::summary_lines(&derived.censuses, &derived.flows, &sen2_summaries);
-    warnings.extend(derived.warnings.iter().map(ToString::to_string));
+    Ok((readied, warnings))
+}
 
-    // Plans at the last census by setting and need.
-    let last = config.last_census;
+/// What the demo reads back from the store.
+struct StoredDemo {
+    plans: Vec<highneeds_domain::PlanHistory>,
+    budget: Vec<highneeds_domain::BudgetLine>,
+    history: highneeds_domain::TransitionHistory,
+    sen2_summaries: Vec<highneeds_domain::sen2::TransitionSummary>,
+}
+
+/// Import the demo's files and SEN2 returns (unless they are already the LA's latest imports), save the worked
+/// DBV example if the shipped one changed, and read back what the demo shows.
+async fn store_demo(
+    db_path: &Path,
+    la_ref: &LaRef,
+    readied: &[ReadFiles],
+    returns: &DemoReturns,
+    keyer: &highneeds_ingest::sen2::PersonKeyer,
+) -> Result<StoredDemo> {
+    let user = user_name(None);
+    let db = Store::open(db_path).await?;
+    // A second demo finds its own imports as the LA's latest four (witan set, plans, budget, SEN2 returns)
+    // and changes nothing; otherwise each import runs (the store re-imports anything not its kind's latest).
+    let mut wanted: Vec<&[ImportedFile]> =
+        readied.iter().map(|(_, files)| files.as_slice()).collect();
+    wanted.push(&returns.read.files);
+    let log = db.import_log(Some(EXAMPLESHIRE)).await?;
+    let sen2_summaries = if latest_imports_are(&log, &wanted) {
+        sen2::transition_summaries(&db, la_ref, &returns.derived).await?
+    } else {
+        for (v, files) in readied {
+            store(&db, la_ref, v, files, &user).await?;
+        }
+        sen2::store_returns(
+            &db,
+            la_ref,
+            &returns.derived,
+            &returns.read.files,
+            &user,
+            Some(keyer.fingerprint()),
+        )
+        .await?
+        .1
+    };
+    let plans = db.load_plans(EXAMPLESHIRE).await?;
+    let budget = db.load_budget(EXAMPLESHIRE).await?;
+    let history = db.require_history(EXAMPLESHIRE).await?;
+    // The worked DBV example is there from the first run (a new version only if the shipped file changed).
+    let example = crate::scenario::EXAMPLE;
+    let Some(s) = read_scenario_toml("exampleshire-dbv-stockton.toml", example, None).value else {
+        bail!("the shipped example scenario does not read (a bug: please report it)");
+    };
+    let versions = db.scenario_versions(EXAMPLESHIRE, &s.name).await?;
+    if versions.last().is_none_or(|v| v.body != example) {
+        let version = db
+            .save_scenario(EXAMPLESHIRE, &s.name, example, &user)
+            .await?;
+        db.audit(
+            EXAMPLESHIRE,
+            &user,
+            "scenario saved",
+            &format!("{} version {version}", s.name),
+        )
+        .await?;
+    }
+    db.close().await;
+    Ok(StoredDemo {
+        plans,
+        budget,
+        history,
+        sen2_summaries,
+    })
+}
+
+/// Plans at census `last`: in all, by setting and by primary need.
+fn plans_at(
+    plans: &[highneeds_domain::PlanHistory],
+    last: CensusYear,
+) -> (u64, BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let mut by_setting: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_need: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = 0u64;
-    for h in &plans {
+    for h in plans {
         if let Some(r) = h.at(last) {
             total += 1;
             *by_setting.entry(r.state.setting.to_string()).or_default() += 1;
             *by_need.entry(r.state.need.to_string()).or_default() += 1;
         }
     }
-    // The forecast runs on the stored history: witan.send transitions up to 2022, then the transitions derived
-    // from the SEN2 returns (2022 → 2023 → 2024), with the witan set's population and costs.
-    let params = fit(&history, &FitOptions::default())?;
-    let forecast = analytic::project(&params, &ProjectionOptions::default());
-    Ok(Demo {
-        la_name: la.name.clone(),
-        db_path: db_path.to_path_buf(),
-        files_dir,
-        sen2_dir,
-        census_year: last,
-        plans: total,
-        by_setting,
-        by_need,
-        warnings,
-        sen2_lines,
-        forecast,
-        ledger: dsg_ledger(&budget),
-        key_note,
-    })
+    (total, by_setting, by_need)
 }
 
 /// The DSG high needs ledger of an LA's budget lines: income, spend, in-year and cumulative balance per
