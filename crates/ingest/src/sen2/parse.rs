@@ -215,6 +215,26 @@ fn entity(name: &str) -> Option<String> {
 }
 
 impl<'k> Reader<'k> {
+    fn new(name: &str, keyer: &'k PersonKeyer) -> Self {
+        Self {
+            check: Check::new(name, keyer),
+            open: Vec::new(),
+            capture: None,
+            stack: Vec::new(),
+            captured: 0,
+            skipped: 0,
+            header: None,
+            header_seen: false,
+            persons_seen: false,
+            message_closed: false,
+            persons: Vec::new(),
+            keys: rustc_hash::FxHashSet::default(),
+            person_no: 0,
+            line: 1,
+            stop: false,
+        }
+    }
+
     fn error(&mut self, line: Option<u64>, element: Option<String>, rule: String) {
         self.check.error(line, element, None, rule);
         self.stop = true;
@@ -412,6 +432,29 @@ impl<'k> Reader<'k> {
 /// Parse a SEN2 return from a stream. Person identities are replaced by keys made with `keyer` as each person
 /// is read. The file's SHA-256 covers every byte read.
 pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<Sen2Return> {
+    let (mut xml, utf16) = open_xml(input);
+    let mut r = Reader::new(name, keyer);
+    if utf16 {
+        r.error(
+            Some(1),
+            None,
+            "the file is UTF-16 text: a SEN2 return is UTF-8 XML (save or export it as UTF-8)"
+                .into(),
+        );
+    }
+    let saw_root = read_events(&mut xml, &mut r);
+    if !r.stop {
+        check_structure(&mut r, saw_root);
+    }
+    finish(name, xml, r)
+}
+
+/// The XML reader over an input of at most [`MAX_FILE_BYTES`] + 1 bytes.
+type Xml<R> = quick_xml::Reader<Source<io::Take<R>>>;
+
+/// The XML reader over the input, counted and hashed as it is read (at most [`MAX_FILE_BYTES`] + 1 bytes),
+/// decoded from Windows-1252 when its declaration says so; and whether the input looks like UTF-16.
+fn open_xml<R: Read>(input: R) -> (Xml<R>, bool) {
     let hashing = Hashing {
         inner: input.take(MAX_FILE_BYTES + 1),
         hasher: Sha256::new(),
@@ -447,55 +490,21 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
         c.check_end_names = true;
         c.expand_empty_elements = false;
     }
-    let mut r = Reader {
-        check: Check::new(name, keyer),
-        open: Vec::new(),
-        capture: None,
-        stack: Vec::new(),
-        captured: 0,
-        skipped: 0,
-        header: None,
-        header_seen: false,
-        persons_seen: false,
-        message_closed: false,
-        persons: Vec::new(),
-        keys: rustc_hash::FxHashSet::default(),
-        person_no: 0,
-        line: 1,
-        stop: false,
-    };
+    (xml, utf16)
+}
+
+/// Feed every XML event to the reader until the end, the first fatal error or the reader's stop; whether any
+/// element was seen.
+fn read_events<R: Read>(xml: &mut Xml<R>, r: &mut Reader) -> bool {
     let mut buf = Vec::with_capacity(4096);
     let mut saw_root = false;
-    if utf16 {
-        r.error(
-            Some(1),
-            None,
-            "the file is UTF-16 text: a SEN2 return is UTF-8 XML (save or export it as UTF-8)"
-                .into(),
-        );
-    }
     while !r.stop {
         buf.clear();
         let line = r.line;
         let event = match xml.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => {
-                // quick-xml's own message can quote the text it choked on (a name, a UPN): it is only
-                // classified here, never shown.
-                let msg = e.to_string();
-                let lower = msg.to_lowercase();
-                let rule = if msg.contains("end of input") || lower.contains("eof") {
-                    "the file ends in the middle of a tag: it is truncated".to_string()
-                } else if lower.contains("utf-8") || lower.contains("decode") {
-                    "is not UTF-8 text here: a SEN2 return is UTF-8 XML (was it saved as Windows-1252 or \
-                     Latin-1? export or save it as UTF-8)"
-                        .to_string()
-                } else {
-                    format!(
-                        "not well-formed XML at byte {} (a tag not closed, mismatched or broken)",
-                        xml.error_position()
-                    )
-                };
+                let rule = xml_error_rule(&e, xml.error_position());
                 r.error(Some(r.line), None, rule);
                 break;
             }
@@ -540,46 +549,66 @@ pub fn parse_sen2<R: Read>(name: &str, input: R, keyer: &PersonKeyer) -> Parsed<
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
             Event::Eof => break,
         }
-        if r.stop {
-            break;
-        }
     }
-    if !r.stop {
-        if !saw_root {
+    saw_root
+}
+
+/// The rule broken where quick-xml stopped. Its own message can quote the text it choked on (a name, a UPN): it
+/// is only classified here, never shown.
+fn xml_error_rule(e: &quick_xml::Error, position: u64) -> String {
+    let msg = e.to_string();
+    let lower = msg.to_lowercase();
+    if msg.contains("end of input") || lower.contains("eof") {
+        "the file ends in the middle of a tag: it is truncated".to_string()
+    } else if lower.contains("utf-8") || lower.contains("decode") {
+        "is not UTF-8 text here: a SEN2 return is UTF-8 XML (was it saved as Windows-1252 or \
+         Latin-1? export or save it as UTF-8)"
+            .to_string()
+    } else {
+        format!("not well-formed XML at byte {position} (a tag not closed, mismatched or broken)")
+    }
+}
+
+/// After a read that did not stop early: an empty file, a truncated one, or one without a header or persons.
+fn check_structure(r: &mut Reader, saw_root: bool) {
+    if !saw_root {
+        r.check.error(
+            None,
+            None,
+            None,
+            "empty: no XML elements (a SEN2 return starts with <Message>)".into(),
+        );
+    } else if !r.open.is_empty() || !r.message_closed {
+        let inside = r.open.last().cloned().unwrap_or_else(|| "message".into());
+        r.check.error(
+            Some(r.line),
+            None,
+            None,
+            format!("the file ends inside <{inside}> before </Message>: it is truncated"),
+        );
+    } else {
+        if !r.header_seen {
             r.check.error(
                 None,
+                Some("Header".into()),
                 None,
-                None,
-                "empty: no XML elements (a SEN2 return starts with <Message>)".into(),
+                "no <Header>: not a SEN2 return".into(),
             );
-        } else if !r.open.is_empty() || !r.message_closed {
-            let inside = r.open.last().cloned().unwrap_or_else(|| "message".into());
+        }
+        if !r.persons_seen {
             r.check.error(
-                Some(r.line),
                 None,
+                Some("Persons".into()),
                 None,
-                format!("the file ends inside <{inside}> before </Message>: it is truncated"),
+                "no <Persons>: not a SEN2 return".into(),
             );
-        } else {
-            if !r.header_seen {
-                r.check.error(
-                    None,
-                    Some("Header".into()),
-                    None,
-                    "no <Header>: not a SEN2 return".into(),
-                );
-            }
-            if !r.persons_seen {
-                r.check.error(
-                    None,
-                    Some("Persons".into()),
-                    None,
-                    "no <Persons>: not a SEN2 return".into(),
-                );
-            }
         }
     }
-    // Hash the rest of the file too, so the hash is of every byte.
+}
+
+/// Hash the rest of the file (so the hash is of every byte), refuse one over [`MAX_FILE_BYTES`], and return the
+/// return with its issues and source file.
+fn finish<R: Read>(name: &str, xml: Xml<R>, mut r: Reader) -> Parsed<Sen2Return> {
     let mut inner = xml.into_inner();
     let _ = io::copy(&mut inner, &mut io::sink());
     let hashing = match inner {
