@@ -825,121 +825,19 @@ fn convert_request(
             "received before the person was born",
         );
     }
-
-    let mut assessment = None;
-    if let Some(a) = node.first("assessment") {
-        at.path = format!("{base}/Assessment");
-        at.unknown_children(a);
-        let outcome_a = at.code(a, "assessmentoutcome", true, AssessmentOutcome::from_code);
-        let a_date = at.date(a, "assessmentoutcomedate", false);
-        for f in [
-            "assessmentmediation",
-            "assessmenttribunal",
-            "othermediation",
-            "othertribunal",
-        ] {
-            let _ = at.flag(a, f);
-        }
-        let week20_exception = at.flag(a, "week20");
-        if matches!(
+    let assessment = match node.first("assessment") {
+        Some(a) => Some(convert_assessment(
+            a,
+            at,
+            &base,
             outcome,
-            Some(RequestOutcome::NotAssess | RequestOutcome::Withdrawn)
-        ) {
-            at.warn(
-                a.line,
-                "assessment",
-                ("request", "requests"),
-                "with an Assessment though the RequestOutcome is N or W",
-            );
+            [received, outcome_date],
+        )),
+        None => {
+            check_request_without_assessment(node, at, outcome, [received, outcome_date]);
+            None
         }
-        let mut named_plan = None;
-        if let Some(p) = a.first("namedplan") {
-            at.path = format!("{base}/Assessment/NamedPlan");
-            at.unknown_children(p);
-            let start = at.date(p, "startdate", true);
-            for (i, d) in p.all("plandetail").enumerate() {
-                at.path = format!("{base}/Assessment/NamedPlan/PlanDetail {}", i + 1);
-                at.unknown_children(d);
-                let _ = place(d, at);
-                for f in ["senunitindicator", "resourcedprovisionindicator"] {
-                    let _ = at.flag(d, f);
-                }
-            }
-            at.path = format!("{base}/Assessment/NamedPlan");
-            let _ = at.code(p, "planres", false, |v| {
-                matches!(v, "A" | "B").then_some(())
-            });
-            if p.first("planwbp").is_some() {
-                let _ = at.code(p, "planwbp", false, |v| {
-                    matches!(v, "A" | "T" | "S").then_some(())
-                });
-            } else {
-                let _ = at.code(p, "planwpb", false, |v| {
-                    matches!(v, "A" | "T" | "S").then_some(())
-                });
-            }
-            let _ = at.code(p, "dp", false, |v| {
-                matches!(v, "E" | "S" | "H" | "I").then_some(())
-            });
-            for f in ["pb", "oa"] {
-                let _ = at.flag(p, f);
-            }
-            let cease_date = at.date(p, "ceasedate", false);
-            let cease_reason = at.code(p, "ceasereason", false, |v| {
-                v.parse::<u8>().ok().and_then(CeaseReason::from_code)
-            });
-            if cease_date.is_some() != cease_reason.is_some() {
-                at.warn(
-                    p.line,
-                    "namedplan",
-                    ("plan", "plans"),
-                    "with a CeaseDate but no CeaseReason, or a reason but no date",
-                );
-            }
-            if !ordered(&[received, outcome_date, a_date, start, cease_date]) {
-                at.warn(p.line, "namedplan", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate ≤ StartDate ≤ CeaseDate)");
-            }
-            named_plan = Some(NamedPlan {
-                start,
-                cease_date,
-                cease_reason,
-            });
-        } else if !ordered(&[received, outcome_date, a_date]) {
-            at.warn(a.line, "assessment", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate)");
-        }
-        if outcome_a == Some(AssessmentOutcome::Issue) && named_plan.is_none() {
-            at.warn(
-                a.line,
-                "assessment",
-                ("assessment", "assessments"),
-                "with outcome Y (issue a plan) but no NamedPlan",
-            );
-        }
-        assessment = Some(Assessment {
-            outcome: outcome_a,
-            outcome_date: a_date,
-            week20_exception,
-            named_plan,
-        });
-    } else {
-        if outcome == Some(RequestOutcome::Assess) {
-            at.warn(
-                node.line,
-                "requests",
-                ("request", "requests"),
-                "with RequestOutcome Y (assess) but no Assessment",
-            );
-        }
-        if !ordered(&[received, outcome_date]) {
-            at.warn(
-                node.line,
-                "requests",
-                ("request", "requests"),
-                "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate)",
-            );
-        }
-    }
-
+    };
     let mut active_plan = None;
     if let Some(a) = node.first("activeplans") {
         at.path = format!("{base}/ActivePlans");
@@ -961,6 +859,154 @@ fn convert_request(
         exported_to,
         assessment,
         active_plan,
+    }
+}
+
+/// A request with no Assessment: its outcome should not be "assess", and its two dates should be in order.
+fn check_request_without_assessment(
+    node: &Node,
+    at: &mut At<'_, '_>,
+    outcome: Option<RequestOutcome>,
+    [received, outcome_date]: [Option<NaiveDate>; 2],
+) {
+    if outcome == Some(RequestOutcome::Assess) {
+        at.warn(
+            node.line,
+            "requests",
+            ("request", "requests"),
+            "with RequestOutcome Y (assess) but no Assessment",
+        );
+    }
+    if !ordered(&[received, outcome_date]) {
+        at.warn(
+            node.line,
+            "requests",
+            ("request", "requests"),
+            "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate)",
+        );
+    }
+}
+
+/// A request's Assessment (and its NamedPlan), checked against the request's outcome and dates.
+fn convert_assessment(
+    a: &Node,
+    at: &mut At<'_, '_>,
+    base: &str,
+    outcome: Option<RequestOutcome>,
+    [received, outcome_date]: [Option<NaiveDate>; 2],
+) -> Assessment {
+    at.path = format!("{base}/Assessment");
+    at.unknown_children(a);
+    let outcome_a = at.code(a, "assessmentoutcome", true, AssessmentOutcome::from_code);
+    let a_date = at.date(a, "assessmentoutcomedate", false);
+    for f in [
+        "assessmentmediation",
+        "assessmenttribunal",
+        "othermediation",
+        "othertribunal",
+    ] {
+        let _ = at.flag(a, f);
+    }
+    let week20_exception = at.flag(a, "week20");
+    if matches!(
+        outcome,
+        Some(RequestOutcome::NotAssess | RequestOutcome::Withdrawn)
+    ) {
+        at.warn(
+            a.line,
+            "assessment",
+            ("request", "requests"),
+            "with an Assessment though the RequestOutcome is N or W",
+        );
+    }
+    let named_plan = match a.first("namedplan") {
+        Some(p) => Some(convert_named_plan(
+            p,
+            at,
+            base,
+            [received, outcome_date, a_date],
+        )),
+        None => {
+            if !ordered(&[received, outcome_date, a_date]) {
+                at.warn(a.line, "assessment", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate)");
+            }
+            None
+        }
+    };
+    if outcome_a == Some(AssessmentOutcome::Issue) && named_plan.is_none() {
+        at.warn(
+            a.line,
+            "assessment",
+            ("assessment", "assessments"),
+            "with outcome Y (issue a plan) but no NamedPlan",
+        );
+    }
+    Assessment {
+        outcome: outcome_a,
+        outcome_date: a_date,
+        week20_exception,
+        named_plan,
+    }
+}
+
+/// An Assessment's NamedPlan: its details are checked (places, flags, codes) but only its start and cease are
+/// kept; `earlier` are the request's and assessment's dates, which must come before its start.
+fn convert_named_plan(
+    p: &Node,
+    at: &mut At<'_, '_>,
+    base: &str,
+    earlier: [Option<NaiveDate>; 3],
+) -> NamedPlan {
+    at.path = format!("{base}/Assessment/NamedPlan");
+    at.unknown_children(p);
+    let start = at.date(p, "startdate", true);
+    for (i, d) in p.all("plandetail").enumerate() {
+        at.path = format!("{base}/Assessment/NamedPlan/PlanDetail {}", i + 1);
+        at.unknown_children(d);
+        let _ = place(d, at);
+        for f in ["senunitindicator", "resourcedprovisionindicator"] {
+            let _ = at.flag(d, f);
+        }
+    }
+    at.path = format!("{base}/Assessment/NamedPlan");
+    let _ = at.code(p, "planres", false, |v| {
+        matches!(v, "A" | "B").then_some(())
+    });
+    if p.first("planwbp").is_some() {
+        let _ = at.code(p, "planwbp", false, |v| {
+            matches!(v, "A" | "T" | "S").then_some(())
+        });
+    } else {
+        let _ = at.code(p, "planwpb", false, |v| {
+            matches!(v, "A" | "T" | "S").then_some(())
+        });
+    }
+    let _ = at.code(p, "dp", false, |v| {
+        matches!(v, "E" | "S" | "H" | "I").then_some(())
+    });
+    for f in ["pb", "oa"] {
+        let _ = at.flag(p, f);
+    }
+    let cease_date = at.date(p, "ceasedate", false);
+    let cease_reason = at.code(p, "ceasereason", false, |v| {
+        v.parse::<u8>().ok().and_then(CeaseReason::from_code)
+    });
+    if cease_date.is_some() != cease_reason.is_some() {
+        at.warn(
+            p.line,
+            "namedplan",
+            ("plan", "plans"),
+            "with a CeaseDate but no CeaseReason, or a reason but no date",
+        );
+    }
+    let [received, outcome_date, a_date] = earlier;
+    if !ordered(&[received, outcome_date, a_date, start, cease_date]) {
+        at.warn(p.line, "namedplan", ("request", "requests"), "whose dates are out of order (ReceivedDate ≤ RequestOutcomeDate ≤ AssessmentOutcomeDate ≤ StartDate ≤ CeaseDate)");
+    }
+    NamedPlan {
+        start,
+        cease_date,
+        cease_reason,
     }
 }
 
