@@ -298,7 +298,7 @@ struct Similarity<'a> {
 
 impl<'a> Similarity<'a> {
     fn new(s: &'a CurrentSeries, las: &[LaCode], la: LaCode, year: i32) -> Self {
-        let stats = IndicatorKind::SIMILARITY
+        let stats: Vec<(f64, f64)> = IndicatorKind::SIMILARITY
             .iter()
             .map(|k| {
                 let v: Vec<f64> = las
@@ -311,22 +311,12 @@ impl<'a> Similarity<'a> {
                 (mean, if sd > 0.0 { sd } else { 1.0 })
             })
             .collect();
-        let mut this = Self {
-            s,
-            year,
-            stats,
-            me: Vec::new(),
-        };
-        this.me = this.z(la);
-        this
+        let me = z_scores(s, &stats, la, year);
+        Self { s, year, stats, me }
     }
 
     fn z(&self, who: LaCode) -> Vec<Option<f64>> {
-        IndicatorKind::SIMILARITY
-            .iter()
-            .zip(&self.stats)
-            .map(|(k, (m, sd))| similarity_value(self.s, who, *k, self.year).map(|v| (v - m) / sd))
-            .collect()
+        z_scores(self.s, &self.stats, who, self.year)
     }
 
     /// Euclidean distance of z-scores; only comparable on every indicator the benchmarked LA has.
@@ -353,6 +343,15 @@ impl<'a> Similarity<'a> {
         gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         gaps.into_iter().take(2).map(|g| g.1).collect()
     }
+}
+
+/// `who`'s similarity indicators as z-scores against (mean, sd) `stats`.
+fn z_scores(s: &CurrentSeries, stats: &[(f64, f64)], who: LaCode, year: i32) -> Vec<Option<f64>> {
+    IndicatorKind::SIMILARITY
+        .iter()
+        .zip(stats)
+        .map(|(k, (m, sd))| similarity_value(s, who, *k, year).map(|v| (v - m) / sd))
+        .collect()
 }
 
 /// An indicator as the similarity measures it: size in logs, the shares and growth as they are.
