@@ -328,7 +328,7 @@ pub fn tuning_grid() -> Vec<PublishedForecastOptions> {
 pub const TUNING_GRID: [f64; 4] = [0.0, 0.3, 1.0, 3.0];
 
 /// Error memories tried by [`tune`] (its second stage).
-pub const MEMORY_GRID: [f64; 4] = [1.0, 0.8, 0.6, 0.4];
+pub const MEMORY_GRID: [f64; 6] = [1.0, 0.8, 0.6, 0.4, 0.2, 0.1];
 
 /// Point forecasts tried by [`tune`] (its third stage), the mean first.
 pub const POINT_GRID: [PointEstimate; 2] = [PointEstimate::Mean, PointEstimate::Median];
