@@ -1011,44 +1011,80 @@ fn fit_trend(
     persistence_sd: f64,
     notes: &mut Vec<String>,
 ) -> Trend {
-    let total_j: f64 = joiners.iter().map(|j| j.observed).sum();
-    let total_e: f64 = joiners.iter().map(|j| j.exposure).sum();
-    let pooled_rate = if total_e > 0.0 {
-        total_j / total_e
-    } else {
-        0.0
-    };
-    let last = years.last().map_or(0, |y| y.year());
-    let mut points = Vec::new();
-    for &y in years {
-        let j: f64 = joiners
-            .iter()
-            .map(|jn| by_year_ncy.get(&(y, jn.ncy)).copied().unwrap_or(0.0))
-            .sum();
-        let e: f64 = joiners
-            .iter()
-            .map(|jn| population.at(y.year() + 1, jn.ncy))
-            .sum();
-        if e > 0.0 {
-            points.push((y, f64::from(y.year() - last), j, e));
+    let rates = YearlyJoinerRates::new(years, joiners, by_year_ncy, population);
+    match kind {
+        JoinerTrend::Stationary => rates.constant(None, persistence_sd, notes),
+        JoinerTrend::Damped { .. } if rates.logs.len() < 3 => rates.constant(
+            Some("fewer than 3 years of joiners, too few to fit a trend"),
+            persistence_sd,
+            notes,
+        ),
+        JoinerTrend::Damped { .. } => rates.line(kind, persistence_sd),
+    }
+}
+
+/// The history's overall joiner rate per head, year by year: what a joiner trend is fitted to.
+struct YearlyJoinerRates {
+    /// Joiners over exposure, pooled over every fitted year.
+    pooled_rate: f64,
+    /// Each fitted year with an exposure, and its rate.
+    observed_rates: Vec<(CensusYear, f64)>,
+    /// Poisson part of the variance of a yearly log rate: about 1 / joiners.
+    poisson_var: f64,
+    /// (years before the last fitted year, log rate) of the years with joiners.
+    logs: Vec<(f64, f64)>,
+}
+
+impl YearlyJoinerRates {
+    fn new(
+        years: &[CensusYear],
+        joiners: &[JoinerNcy],
+        by_year_ncy: &BTreeMap<(CensusYear, usize), f64>,
+        population: &PopulationTable,
+    ) -> Self {
+        let total_j: f64 = joiners.iter().map(|j| j.observed).sum();
+        let total_e: f64 = joiners.iter().map(|j| j.exposure).sum();
+        let pooled_rate = if total_e > 0.0 {
+            total_j / total_e
+        } else {
+            0.0
+        };
+        let last = years.last().map_or(0, |y| y.year());
+        let mut points = Vec::new();
+        for &y in years {
+            let j: f64 = joiners
+                .iter()
+                .map(|jn| by_year_ncy.get(&(y, jn.ncy)).copied().unwrap_or(0.0))
+                .sum();
+            let e: f64 = joiners
+                .iter()
+                .map(|jn| population.at(y.year() + 1, jn.ncy))
+                .sum();
+            if e > 0.0 {
+                points.push((y, f64::from(y.year() - last), j, e));
+            }
+        }
+        let poisson_var = if points.is_empty() {
+            0.0
+        } else {
+            points.iter().map(|p| 1.0 / p.2.max(1.0)).sum::<f64>() / points.len() as f64
+        };
+        Self {
+            pooled_rate,
+            observed_rates: points.iter().map(|p| (p.0, p.2 / p.3)).collect(),
+            poisson_var,
+            logs: points
+                .iter()
+                .filter(|p| p.2 > 0.0)
+                .map(|p| (p.1, (p.2 / p.3).ln()))
+                .collect(),
         }
     }
-    let observed_rates: Vec<(CensusYear, f64)> = points.iter().map(|p| (p.0, p.2 / p.3)).collect();
-    // Poisson part of the variance of a yearly log rate: about 1 / joiners.
-    let poisson_var = if points.is_empty() {
-        0.0
-    } else {
-        points.iter().map(|p| 1.0 / p.2.max(1.0)).sum::<f64>() / points.len() as f64
-    };
-    let logs: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|p| p.2 > 0.0)
-        .map(|p| (p.1, (p.2 / p.3).ln()))
-        .collect();
-    let n = logs.len() as f64;
-    let stationary = |notes: &mut Vec<String>, why: Option<&str>| {
-        // When a trend was wanted but cannot be fitted, growth is unknown rather than zero: the slope gets a
-        // prior of mean 0 and sd UNKNOWN_SLOPE_SD, so the intervals say so.
+
+    /// Constant rates: chosen (`why` is `None`), or a wanted trend that cannot be fitted, whose growth is unknown
+    /// rather than zero: the slope gets a prior of mean 0 and sd UNKNOWN_SLOPE_SD, so the intervals say so.
+    fn constant(self, why: Option<&str>, persistence_sd: f64, notes: &mut Vec<String>) -> Trend {
+        let n = self.logs.len() as f64;
         let slope_var = if why.is_some() {
             UNKNOWN_SLOPE_SD * UNKNOWN_SLOPE_SD
         } else {
@@ -1057,20 +1093,21 @@ fn fit_trend(
         if let Some(why) = why {
             notes.push(format!("joiner rate held constant: {why}"));
         }
-        let mean_log = if pooled_rate > 0.0 {
-            pooled_rate.ln()
+        let mean_log = if self.pooled_rate > 0.0 {
+            self.pooled_rate.ln()
         } else {
             0.0
         };
-        let resid_var = if logs.len() >= 2 {
-            logs.iter()
+        let resid_var = if self.logs.len() >= 2 {
+            self.logs
+                .iter()
                 .map(|(_, l)| (l - mean_log).powi(2))
                 .sum::<f64>()
                 / (n - 1.0)
         } else {
-            poisson_var
+            self.poisson_var
         };
-        let extra = (resid_var - poisson_var).max(0.0);
+        let extra = (resid_var - self.poisson_var).max(0.0);
         Trend {
             // A wanted-but-unfittable trend keeps its damped time axis (slope 0) so the slope's prior variance
             // widens the intervals; a chosen stationary model has no slope at all.
@@ -1083,48 +1120,45 @@ fn fit_trend(
             log_level: mean_log,
             slope: 0.0,
             covariance: [
-                [resid_var.max(poisson_var) / n.max(1.0), 0.0],
+                [resid_var.max(self.poisson_var) / n.max(1.0), 0.0],
                 [0.0, slope_var],
             ],
             yearly_sd: extra.sqrt(),
-            pooled_rate,
-            observed_rates: observed_rates.clone(),
+            pooled_rate: self.pooled_rate,
+            observed_rates: self.observed_rates,
             persistence_sd,
         }
-    };
-    match kind {
-        JoinerTrend::Stationary => stationary(notes, None),
-        JoinerTrend::Damped { .. } if logs.len() < 3 => stationary(
-            notes,
-            Some("fewer than 3 years of joiners, too few to fit a trend"),
-        ),
-        JoinerTrend::Damped { .. } => {
-            let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
-            let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
-            let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
-            let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-            let slope = sxy / sxx;
-            let level = my - slope * mx; // at t = 0, the last fitted year
-            let rss: f64 = logs
-                .iter()
-                .map(|p| (p.1 - level - slope * p.0).powi(2))
-                .sum();
-            let s2 = (rss / (n - 2.0)).max(poisson_var);
-            // Var(level at t=0) = s²(1/n + mx²/sxx); Var(slope) = s²/sxx; Cov = −s² mx / sxx.
-            let covariance = [
-                [s2 * (1.0 / n + mx * mx / sxx), -s2 * mx / sxx],
-                [-s2 * mx / sxx, s2 / sxx],
-            ];
-            Trend {
-                kind,
-                log_level: level,
-                slope,
-                covariance,
-                yearly_sd: (s2 - poisson_var).max(0.0).sqrt(),
-                pooled_rate,
-                observed_rates,
-                persistence_sd,
-            }
+    }
+
+    /// A straight line through the log rates (least squares; 3 years or more), level at the last fitted year.
+    fn line(self, kind: JoinerTrend, persistence_sd: f64) -> Trend {
+        let logs = &self.logs;
+        let n = logs.len() as f64;
+        let mx = logs.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let slope = sxy / sxx;
+        let level = my - slope * mx; // at t = 0, the last fitted year
+        let rss: f64 = logs
+            .iter()
+            .map(|p| (p.1 - level - slope * p.0).powi(2))
+            .sum();
+        let s2 = (rss / (n - 2.0)).max(self.poisson_var);
+        // Var(level at t=0) = s²(1/n + mx²/sxx); Var(slope) = s²/sxx; Cov = −s² mx / sxx.
+        let covariance = [
+            [s2 * (1.0 / n + mx * mx / sxx), -s2 * mx / sxx],
+            [-s2 * mx / sxx, s2 / sxx],
+        ];
+        Trend {
+            kind,
+            log_level: level,
+            slope,
+            covariance,
+            yearly_sd: (s2 - self.poisson_var).max(0.0).sqrt(),
+            pooled_rate: self.pooled_rate,
+            observed_rates: self.observed_rates,
+            persistence_sd,
         }
     }
 }
