@@ -172,93 +172,29 @@ pub fn combine_analytic(
     let years = las.iter().map(|l| l.per_year.len()).max().unwrap_or(0);
     let mut base = None;
     let mut base_total = 0u64;
-    let mut total = vec![Moments::default(); years];
-    let mut by_setting: BTreeMap<Setting, Vec<Moments>> = BTreeMap::new();
-    let mut by_need: BTreeMap<Need, Vec<Moments>> = BTreeMap::new();
-    let mut by_age = vec![vec![Moments::default(); AgeGroup::ALL.len()]; years];
-    let mut joiners = vec![Moments::default(); years];
-    let mut leavers = vec![Moments::default(); years];
-    let mut financial = vec![Moments::default(); years];
+    let mut sums = MomentSums::new(years);
     let mut notes = BTreeMap::new();
     for la in las {
         check_base(&mut base, la.base_census)?;
         base_total += la.base_total;
-        let cols = Columns {
-            settings: la.settings.len(),
-            needs: la.needs.len(),
-            split: false,
-        };
-        for (h, col) in la.per_year.iter().enumerate() {
-            if col.len() != cols.len() {
-                return Err(ModelError::Invalid(
-                    "an LA's analytic forecast has the wrong number of columns".into(),
-                ));
-            }
-            total[h].add(&col[Columns::TOTAL]);
-            for (i, s) in la.settings.iter().enumerate() {
-                by_setting
-                    .entry(s.clone())
-                    .or_insert_with(|| vec![Moments::default(); years])[h]
-                    .add(&col[cols.setting(i)]);
-            }
-            for (i, n) in la.needs.iter().enumerate() {
-                by_need
-                    .entry(n.clone())
-                    .or_insert_with(|| vec![Moments::default(); years])[h]
-                    .add(&col[cols.need(i)]);
-            }
-            for (g, m) in by_age[h].iter_mut().enumerate() {
-                m.add(&col[cols.age_group(g)]);
-            }
-        }
-        for (h, (j, l)) in la.flows.iter().enumerate() {
-            joiners[h].add(j);
-            leavers[h].add(l);
-        }
-        for (h, s) in la.financial.iter().enumerate() {
-            financial[h].add(s);
-        }
+        sums.add_la(la)?;
         add_notes(&mut notes, &la.notes);
     }
     let Some(base) = base else {
         return Err(ModelError::Invalid("no LAs to combine".into()));
     };
-    let census_years = (0..years)
-        .map(|h| CensusForecast {
-            census_year: census_after(base, h),
-            total: total[h].summary(&quantiles),
-            by_setting: by_setting
-                .iter()
-                .map(|(k, v)| (k.to_string(), v[h].summary(&quantiles)))
-                .collect(),
-            by_need: by_need
-                .iter()
-                .map(|(k, v)| (k.to_string(), v[h].summary(&quantiles)))
-                .collect(),
-            by_age_group: AgeGroup::ALL
-                .iter()
-                .zip(&by_age[h])
-                .map(|(g, m)| (*g, m.summary(&quantiles)))
-                .collect(),
-        })
-        .collect();
-    let flows = (0..years)
-        .map(|h| Flows {
-            census_year: census_after(base, h),
-            joiners: joiners[h].summary(&quantiles),
-            leavers: leavers[h].summary(&quantiles),
-        })
-        .collect();
-    let financial_years = financial_years(base, financial.iter().map(|m| m.summary(&quantiles)));
     Ok(Forecast {
         engine: Engine::Analytic,
         sims: None,
         seed: None,
         base_census: base,
         base_total,
-        census_years,
-        flows,
-        financial_years,
+        census_years: sums.census_years(base, &quantiles),
+        flows: sums.flows(base, &quantiles),
+        financial_years: financial_years(
+            base,
+            sums.financial.iter().map(|m| m.summary(&quantiles)),
+        ),
         place_funding: Vec::new(),
         top_up: Vec::new(),
         notes: national_notes(
@@ -272,6 +208,109 @@ pub fn combine_analytic(
             las.len(),
         ),
     })
+}
+
+/// The LAs' analytic moments summed, per census year ahead: the total, each setting, need and age group, the
+/// flows and the financial years.
+struct MomentSums {
+    total: Vec<Moments>,
+    by_setting: BTreeMap<Setting, Vec<Moments>>,
+    by_need: BTreeMap<Need, Vec<Moments>>,
+    by_age: Vec<Vec<Moments>>,
+    joiners: Vec<Moments>,
+    leavers: Vec<Moments>,
+    financial: Vec<Moments>,
+}
+
+impl MomentSums {
+    fn new(years: usize) -> Self {
+        Self {
+            total: vec![Moments::default(); years],
+            by_setting: BTreeMap::new(),
+            by_need: BTreeMap::new(),
+            by_age: vec![vec![Moments::default(); AgeGroup::ALL.len()]; years],
+            joiners: vec![Moments::default(); years],
+            leavers: vec![Moments::default(); years],
+            financial: vec![Moments::default(); years],
+        }
+    }
+
+    /// Add one LA's moments (refused if its columns do not match its settings and needs).
+    fn add_la(&mut self, la: &AnalyticLa) -> Result<(), ModelError> {
+        let years = self.total.len();
+        let cols = Columns {
+            settings: la.settings.len(),
+            needs: la.needs.len(),
+            split: false,
+        };
+        for (h, col) in la.per_year.iter().enumerate() {
+            if col.len() != cols.len() {
+                return Err(ModelError::Invalid(
+                    "an LA's analytic forecast has the wrong number of columns".into(),
+                ));
+            }
+            self.total[h].add(&col[Columns::TOTAL]);
+            for (i, s) in la.settings.iter().enumerate() {
+                self.by_setting
+                    .entry(s.clone())
+                    .or_insert_with(|| vec![Moments::default(); years])[h]
+                    .add(&col[cols.setting(i)]);
+            }
+            for (i, n) in la.needs.iter().enumerate() {
+                self.by_need
+                    .entry(n.clone())
+                    .or_insert_with(|| vec![Moments::default(); years])[h]
+                    .add(&col[cols.need(i)]);
+            }
+            for (g, m) in self.by_age[h].iter_mut().enumerate() {
+                m.add(&col[cols.age_group(g)]);
+            }
+        }
+        for (h, (j, l)) in la.flows.iter().enumerate() {
+            self.joiners[h].add(j);
+            self.leavers[h].add(l);
+        }
+        for (h, s) in la.financial.iter().enumerate() {
+            self.financial[h].add(s);
+        }
+        Ok(())
+    }
+
+    /// The stock forecast of each census year after `base`.
+    fn census_years(&self, base: CensusYear, quantiles: &[f64]) -> Vec<CensusForecast> {
+        (0..self.total.len())
+            .map(|h| CensusForecast {
+                census_year: census_after(base, h),
+                total: self.total[h].summary(quantiles),
+                by_setting: self
+                    .by_setting
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v[h].summary(quantiles)))
+                    .collect(),
+                by_need: self
+                    .by_need
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v[h].summary(quantiles)))
+                    .collect(),
+                by_age_group: AgeGroup::ALL
+                    .iter()
+                    .zip(&self.by_age[h])
+                    .map(|(g, m)| (*g, m.summary(quantiles)))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Joiners and leavers of each year after `base`.
+    fn flows(&self, base: CensusYear, quantiles: &[f64]) -> Vec<Flows> {
+        (0..self.total.len())
+            .map(|h| Flows {
+                census_year: census_after(base, h),
+                joiners: self.joiners[h].summary(quantiles),
+                leavers: self.leavers[h].summary(quantiles),
+            })
+            .collect()
+    }
 }
 
 fn financial_years(
@@ -526,83 +565,13 @@ impl MonteCarloSums {
         let Some(base) = self.base_census else {
             return Err(ModelError::Invalid("no LAs to combine".into()));
         };
-        let quantiles = self.options.all_quantiles();
-        let n_sims = self.mc.sims as usize;
-        let years = self.options.years as usize;
-        let factor: Vec<f64> = self
-            .var_sum
-            .iter()
-            .zip(&self.sd_sum)
-            .map(|(v, s)| {
-                correlation_factor(
-                    *v as f64 / SPREAD_SCALE,
-                    *s as f64 / SPREAD_SCALE,
-                    LA_ERROR_CORRELATION,
-                )
-            })
-            .collect();
-        let mut samples = vec![0.0f64; n_sims];
-        let mut summarise = |series: &[u64], h: usize| {
-            for (x, &v) in samples
-                .iter_mut()
-                .zip(&series[h * n_sims..(h + 1) * n_sims])
-            {
-                *x = v as f64;
-            }
-            spread_about_mean(&mut samples, factor.get(h).copied().unwrap_or(1.0));
-            Summary::of_samples(&mut samples, &quantiles)
+        let mut summaries = SampleSummaries {
+            samples: vec![0.0f64; self.mc.sims as usize],
+            factor: self.correlation_factors(),
+            quantiles: self.options.all_quantiles(),
         };
-        let mut census_years = Vec::with_capacity(years);
-        let mut flows = Vec::with_capacity(years);
-        for h in 0..years {
-            census_years.push(CensusForecast {
-                census_year: census_after(base, h),
-                total: summarise(&self.total, h),
-                by_setting: self
-                    .by_setting
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), summarise(v, h)))
-                    .collect(),
-                by_need: self
-                    .by_need
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), summarise(v, h)))
-                    .collect(),
-                by_age_group: AgeGroup::ALL
-                    .iter()
-                    .zip(&self.by_age)
-                    .map(|(g, v)| (*g, summarise(v, h)))
-                    .collect(),
-            });
-            flows.push(Flows {
-                census_year: census_after(base, h),
-                joiners: summarise(&self.joiners, h),
-                leavers: summarise(&self.leavers, h),
-            });
-        }
-        // Financial years per national simulation: 5/12 of the census before, 7/12 of the census after.
-        let pence = |x: i128| x as f64 / COST_SCALE;
-        let base_cost = pence(self.base_cost);
-        // Each census's national cost per simulation, spread like its plans.
-        let cost: Vec<Vec<f64>> = (0..years)
-            .map(|h| {
-                let mut c: Vec<f64> = self.cost[h * n_sims..(h + 1) * n_sims]
-                    .iter()
-                    .map(|x| pence(*x))
-                    .collect();
-                spread_about_mean(&mut c, factor.get(h).copied().unwrap_or(1.0));
-                c
-            })
-            .collect();
-        let mut fy = Vec::with_capacity(years);
-        for h in 0..years {
-            for (i, x) in samples.iter_mut().enumerate() {
-                let first = if h == 0 { base_cost } else { cost[h - 1][i] };
-                let second = cost[h][i];
-                *x = (5.0 * first + 7.0 * second) / 12.0;
-            }
-            fy.push(Summary::of_samples(&mut samples, &quantiles));
-        }
+        let (census_years, flows) = self.census_years_and_flows(base, &mut summaries);
+        let fy = self.financial_year_summaries(&mut summaries);
         Ok(Forecast {
             engine: Engine::MonteCarlo,
             sims: Some(self.mc.sims),
@@ -625,6 +594,119 @@ impl MonteCarloSums {
                 self.las,
             ),
         })
+    }
+
+    /// Per census year ahead, how far the per-simulation national sums are spread about their mean so that the
+    /// LAs' errors are correlated [`LA_ERROR_CORRELATION`] (they were simulated independently).
+    fn correlation_factors(&self) -> Vec<f64> {
+        self.var_sum
+            .iter()
+            .zip(&self.sd_sum)
+            .map(|(v, s)| {
+                correlation_factor(
+                    *v as f64 / SPREAD_SCALE,
+                    *s as f64 / SPREAD_SCALE,
+                    LA_ERROR_CORRELATION,
+                )
+            })
+            .collect()
+    }
+
+    /// The stock and the flows of each census year after `base`.
+    fn census_years_and_flows(
+        &self,
+        base: CensusYear,
+        summaries: &mut SampleSummaries,
+    ) -> (Vec<CensusForecast>, Vec<Flows>) {
+        let years = self.options.years as usize;
+        let mut census_years = Vec::with_capacity(years);
+        let mut flows = Vec::with_capacity(years);
+        for h in 0..years {
+            census_years.push(CensusForecast {
+                census_year: census_after(base, h),
+                total: summaries.of(&self.total, h),
+                by_setting: self
+                    .by_setting
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), summaries.of(v, h)))
+                    .collect(),
+                by_need: self
+                    .by_need
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), summaries.of(v, h)))
+                    .collect(),
+                by_age_group: AgeGroup::ALL
+                    .iter()
+                    .zip(&self.by_age)
+                    .map(|(g, v)| (*g, summaries.of(v, h)))
+                    .collect(),
+            });
+            flows.push(Flows {
+                census_year: census_after(base, h),
+                joiners: summaries.of(&self.joiners, h),
+                leavers: summaries.of(&self.leavers, h),
+            });
+        }
+        (census_years, flows)
+    }
+
+    /// Financial years per national simulation: 5/12 of the census before, 7/12 of the census after.
+    fn financial_year_summaries(&self, summaries: &mut SampleSummaries) -> Vec<Summary> {
+        let n_sims = self.mc.sims as usize;
+        let years = self.options.years as usize;
+        let pence = |x: i128| x as f64 / COST_SCALE;
+        let base_cost = pence(self.base_cost);
+        // Each census's national cost per simulation, spread like its plans.
+        let cost: Vec<Vec<f64>> = (0..years)
+            .map(|h| {
+                let mut c: Vec<f64> = self.cost[h * n_sims..(h + 1) * n_sims]
+                    .iter()
+                    .map(|x| pence(*x))
+                    .collect();
+                spread_about_mean(&mut c, summaries.factor.get(h).copied().unwrap_or(1.0));
+                c
+            })
+            .collect();
+        let mut fy = Vec::with_capacity(years);
+        for h in 0..years {
+            for (i, x) in summaries.samples.iter_mut().enumerate() {
+                let first = if h == 0 { base_cost } else { cost[h - 1][i] };
+                let second = cost[h][i];
+                *x = (5.0 * first + 7.0 * second) / 12.0;
+            }
+            fy.push(Summary::of_samples(
+                &mut summaries.samples,
+                &summaries.quantiles,
+            ));
+        }
+        fy
+    }
+}
+
+/// Summaries of per-simulation national sums, spread by the correlation factor of their year (one buffer
+/// reused for every series).
+struct SampleSummaries {
+    samples: Vec<f64>,
+    factor: Vec<f64>,
+    quantiles: Vec<f64>,
+}
+
+impl SampleSummaries {
+    /// The summary of year `h` of `series` (simulations of each year side by side).
+    fn of(&mut self, series: &[u64], h: usize) -> Summary {
+        let n_sims = self.samples.len();
+        for (x, &v) in self
+            .samples
+            .iter_mut()
+            .zip(&series[h * n_sims..(h + 1) * n_sims])
+        {
+            *x = v as f64;
+        }
+        spread_about_mean(
+            &mut self.samples,
+            self.factor.get(h).copied().unwrap_or(1.0),
+        );
+        Summary::of_samples(&mut self.samples, &self.quantiles)
     }
 }
 
