@@ -653,7 +653,7 @@ fn tuning_on_early_censuses_is_reproducible_and_refuses_the_future() {
         "json",
     ]));
     assert_eq!(v["tuning"]["until"], 2017);
-    assert_eq!(v["tuning"]["tried"], 45);
+    assert_eq!(v["tuning"]["tried"], 47);
     assert_eq!(v["parameters"]["indicators"], "own trend + new plans");
     assert_eq!(v["parameters"]["ridge"], 0.0);
     assert_eq!(v["parameters"]["national_years"], 1);
