@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use highneeds_domain::{
-    AgeGroup, CensusYear, Ncy, Need, PopulationCount, Setting, State, Transition,
+    AgeGroup, CensusYear, Ncy, Need, Pence, PopulationCount, Setting, State, Transition,
     TransitionHistory, UnitCost, ValidSetting,
 };
 
@@ -367,64 +367,26 @@ pub fn read_population(path: &Path) -> Parsed<Vec<PopulationCount>> {
 // ---------------------------------------------------------------------------------------------------------
 // costs.csv
 
-pub(crate) fn costs_from_bytes(
-    name: &str,
-    bytes: &[u8],
-    index: Option<&ValidIndex<'_>>,
-) -> Parsed<Vec<UnitCost>> {
-    let mut report = Report::new(name);
-    let mut codes = Codes::default();
-    let mut out = Vec::new();
-    let mut seen: HashMap<(Need, Setting, Option<AgeGroup>), u64> = HashMap::default();
-    let columns = Columns {
-        names: &COST_COLUMNS,
-        required: 3,
-    };
-    let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let need = codes.need(report, row, 0, "need");
-        let setting = codes.setting(report, row, 1, "setting");
-        let non_negative =
-            |report: &mut Report, k: usize, col: &str| match fields::money(report, row, k, col) {
-                Some(c) if c.is_negative() => {
-                    report.cell(
-                        row.line,
-                        col,
-                        row.get(k),
-                        "is negative: a cost is 0 or more",
-                    );
-                    None
-                }
-                Some(c) if c.pence() > MAX_UNIT_COST_PENCE => {
-                    report.cell(row.line, col, row.get(k), RULE_UNIT_COST_MAX);
-                    None
-                }
-                c => c,
-            };
-        let cost = non_negative(report, 2, "cost");
-        let age_text = row.get(3);
-        let age_group = if age_text.is_empty() {
-            Some(None)
-        } else {
-            let g = AgeGroup::from_code(age_text);
-            if g.is_none() {
-                report.cell(
-                    row.line,
-                    "age-group",
-                    age_text,
-                    "is not an age group: under_5, 5_10, 11_15, 16_19 or 20_25 (empty = every age)",
-                );
-            }
-            g.map(Some)
-        };
-        let part = |report: &mut Report, k: usize, col: &str| {
-            if row.get(k).is_empty() {
-                Some(None)
-            } else {
-                non_negative(report, k, col).map(Some)
-            }
-        };
-        let place = part(report, 4, "place-funding");
-        let top_up = part(report, 5, "top-up");
+/// A need, setting and age group: what one `costs.csv` row prices (one row each).
+type CostKey = (Need, Setting, Option<AgeGroup>);
+
+/// The `costs.csv` rows read so far: the codes met, the line each key was first priced at, and the costs.
+#[derive(Default)]
+struct CostRows {
+    codes: Codes,
+    first_lines: HashMap<CostKey, u64>,
+    costs: Vec<UnitCost>,
+}
+
+impl CostRows {
+    /// Read one row: its need, setting, cost, age group and split, checked against valid states if given.
+    fn read_row(&mut self, report: &mut Report, row: &Row<'_>, index: Option<&ValidIndex<'_>>) {
+        let need = self.codes.need(report, row, 0, "need");
+        let setting = self.codes.setting(report, row, 1, "setting");
+        let cost = cost_cell(report, row, 2, "cost");
+        let age_group = age_group_cell(report, row);
+        let place = cost_part_cell(report, row, 4, "place-funding");
+        let top_up = cost_part_cell(report, row, 5, "top-up");
         let (Some(need), Some(setting)) = (need, setting) else {
             return;
         };
@@ -441,65 +403,151 @@ pub(crate) fn costs_from_bytes(
         else {
             return;
         };
-        // The split: either part gives the other; both must add up to the cost.
-        let place_funding = match (place, top_up) {
-            (None, None) => None,
-            (Some(p), None) if p.pence() <= annual.pence() => Some(p),
-            (None, Some(t)) if t.pence() <= annual.pence() => Some(annual - t),
-            (Some(p), Some(t)) if p.pence() + t.pence() == annual.pence() => Some(p),
-            (Some(p), Some(t)) => {
-                report.line(
-                    row.line,
-                    format!(
-                        "place-funding {p} + top-up {t} = {} is not the cost {annual}: the two parts must add up to it",
-                        p + t
-                    ),
-                );
-                return;
-            }
-            (Some(_), None) => {
-                report.cell(
-                    row.line,
-                    "place-funding",
-                    row.get(4),
-                    format!("is more than the cost {annual}"),
-                );
-                return;
-            }
-            (None, Some(_)) => {
-                report.cell(
-                    row.line,
-                    "top-up",
-                    row.get(5),
-                    format!("is more than the cost {annual}"),
-                );
-                return;
-            }
+        let Some(place_funding) = place_funding_of(report, row, annual, (place, top_up)) else {
+            return;
         };
         let key = (need, setting, age_group);
-        if let Some(first) = seen.get(&key) {
-            let ages = key
-                .2
-                .map_or(String::new(), |g| format!(" and age group {}", g.code()));
-            report.line(
-                row.line,
-                format!(
-                    "duplicate cost for need {} and setting {}{ages} (first at line {first})",
-                    key.0, key.1
-                ),
-            );
+        if let Some(first) = self.first_lines.get(&key) {
+            report_duplicate_cost(report, row.line, &key, *first);
             return;
         }
-        seen.insert(key.clone(), row.line);
-        out.push(UnitCost {
+        self.first_lines.insert(key.clone(), row.line);
+        self.costs.push(UnitCost {
             need: key.0,
             setting: key.1,
             age_group: key.2,
             annual,
             place_funding,
         });
+    }
+}
+
+/// A cost cell in pounds: an error if it is not money, negative, or more than one plan could cost.
+fn cost_cell(report: &mut Report, row: &Row<'_>, k: usize, col: &str) -> Option<Pence> {
+    match fields::money(report, row, k, col) {
+        Some(c) if c.is_negative() => {
+            report.cell(
+                row.line,
+                col,
+                row.get(k),
+                "is negative: a cost is 0 or more",
+            );
+            None
+        }
+        Some(c) if c.pence() > MAX_UNIT_COST_PENCE => {
+            report.cell(row.line, col, row.get(k), RULE_UNIT_COST_MAX);
+            None
+        }
+        c => c,
+    }
+}
+
+/// The age-group cell: `Some(None)` if empty (every age), `None` (and an error) if not an age group.
+fn age_group_cell(report: &mut Report, row: &Row<'_>) -> Option<Option<AgeGroup>> {
+    let age_text = row.get(3);
+    if age_text.is_empty() {
+        return Some(None);
+    }
+    let g = AgeGroup::from_code(age_text);
+    if g.is_none() {
+        report.cell(
+            row.line,
+            "age-group",
+            age_text,
+            "is not an age group: under_5, 5_10, 11_15, 16_19 or 20_25 (empty = every age)",
+        );
+    }
+    g.map(Some)
+}
+
+/// A place-funding or top-up cell: `Some(None)` if empty, else checked as a [`cost_cell`].
+fn cost_part_cell(
+    report: &mut Report,
+    row: &Row<'_>,
+    k: usize,
+    col: &str,
+) -> Option<Option<Pence>> {
+    if row.get(k).is_empty() {
+        Some(None)
+    } else {
+        cost_cell(report, row, k, col).map(Some)
+    }
+}
+
+/// The place-funding part of the cost: either part gives the other; both must add up to the cost. `None` (and an
+/// error) if the split does not fit the cost.
+fn place_funding_of(
+    report: &mut Report,
+    row: &Row<'_>,
+    annual: Pence,
+    (place, top_up): (Option<Pence>, Option<Pence>),
+) -> Option<Option<Pence>> {
+    match (place, top_up) {
+        (None, None) => Some(None),
+        (Some(p), None) if p.pence() <= annual.pence() => Some(Some(p)),
+        (None, Some(t)) if t.pence() <= annual.pence() => Some(Some(annual - t)),
+        (Some(p), Some(t)) if p.pence() + t.pence() == annual.pence() => Some(Some(p)),
+        (Some(p), Some(t)) => {
+            report.line(
+                row.line,
+                format!(
+                    "place-funding {p} + top-up {t} = {} is not the cost {annual}: the two parts must add up to it",
+                    p + t
+                ),
+            );
+            None
+        }
+        (Some(_), None) => {
+            report.cell(
+                row.line,
+                "place-funding",
+                row.get(4),
+                format!("is more than the cost {annual}"),
+            );
+            None
+        }
+        (None, Some(_)) => {
+            report.cell(
+                row.line,
+                "top-up",
+                row.get(5),
+                format!("is more than the cost {annual}"),
+            );
+            None
+        }
+    }
+}
+
+/// The error for a second row pricing the same need, setting and age group.
+fn report_duplicate_cost(report: &mut Report, line: u64, key: &CostKey, first: u64) {
+    let ages = key
+        .2
+        .map_or(String::new(), |g| format!(" and age group {}", g.code()));
+    report.line(
+        line,
+        format!(
+            "duplicate cost for need {} and setting {}{ages} (first at line {first})",
+            key.0, key.1
+        ),
+    );
+}
+
+/// Read a `costs.csv` (or `.xlsx`), checking needs and settings against the valid-states index if given.
+pub(crate) fn costs_from_bytes(
+    name: &str,
+    bytes: &[u8],
+    index: Option<&ValidIndex<'_>>,
+) -> Parsed<Vec<UnitCost>> {
+    let mut report = Report::new(name);
+    let mut costs = CostRows::default();
+    let columns = Columns {
+        names: &COST_COLUMNS,
+        required: 3,
+    };
+    let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
+        costs.read_row(report, row, index);
     });
-    finish(name, bytes, Some(out), report, rows)
+    finish(name, bytes, Some(costs.costs), report, rows)
 }
 
 /// Parse a `costs.csv`: annual cost per plan by need and setting, in pounds (at most 2 d.p.).
@@ -520,39 +568,56 @@ pub fn read_costs(path: &Path, valid_states: Option<&[ValidSetting]>) -> Parsed<
 // ---------------------------------------------------------------------------------------------------------
 // valid-states.csv
 
-/// Parse a `valid-states.csv`: per setting, its NCY range, allowed needs and the settings it may move to.
-pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>> {
-    let mut report = Report::new(name);
-    let mut codes = Codes::default();
-    let mut out: Vec<ValidSetting> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
-    let mut seen: HashMap<Setting, u64> = HashMap::default();
-    let columns = Columns {
-        names: &VALID_STATE_COLUMNS,
-        required: 6,
-    };
-    let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
-        let setting = codes.setting(report, row, 0, "setting");
+/// The `valid-states.csv` rows read so far: the codes met, the line each setting was first at, and the settings
+/// kept with their lines (for the cross-row checks).
+#[derive(Default)]
+struct ValidStateRows {
+    codes: Codes,
+    first_lines: HashMap<Setting, u64>,
+    settings: Vec<ValidSetting>,
+    lines: Vec<u64>,
+}
+
+impl ValidStateRows {
+    /// Read one row: its setting, group, NCY range, allowed needs and the settings it may move to.
+    fn read_row(&mut self, report: &mut Report, row: &Row<'_>) {
+        let setting = self.codes.setting(report, row, 0, "setting");
         let group = row.get(1).to_string();
-        let min = fields::ncy(report, row, 2, "min-academic-year");
-        let max = fields::ncy(report, row, 3, "max-academic-year");
-        if let (Some(a), Some(b)) = (min, max) {
-            if a > b {
-                report.line(
-                    row.line,
-                    format!("min-academic-year {a} is above max-academic-year {b}"),
-                );
-            }
+        let (min, max) = ncy_range_cells(report, row);
+        let (needs, needs_ok) = self.allowed_needs(report, row);
+        let (moves_to, moves_ok) = self.allowed_moves(report, row);
+        let (Some(setting), Some(min_ncy), Some(max_ncy)) = (setting, min, max) else {
+            return;
+        };
+        if let Some(first) = self.first_lines.get(&setting) {
+            report.cell(
+                row.line,
+                "setting",
+                setting.as_str(),
+                format!("appears twice: a setting has one row (first at line {first})"),
+            );
+            return;
         }
+        self.first_lines.insert(setting.clone(), row.line);
+        if needs_ok && moves_ok && min_ncy <= max_ncy {
+            self.lines.push(row.line);
+            self.settings.push(ValidSetting {
+                setting,
+                group,
+                min_ncy,
+                max_ncy,
+                needs,
+                moves_to,
+            });
+        }
+    }
+
+    /// The needs cell: its distinct need codes, and whether every code is a need and there is at least one.
+    fn allowed_needs(&mut self, report: &mut Report, row: &Row<'_>) -> (Vec<Need>, bool) {
         let mut ok = true;
         let mut needs = Vec::new();
-        for item in row
-            .get(4)
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            match codes.need_str(item) {
+        for item in listed_codes(row.get(4)) {
+            match self.codes.need_str(item) {
                 Some(n) if !needs.contains(&n) => needs.push(n),
                 Some(_) => {}
                 None => {
@@ -570,14 +635,15 @@ pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>>
             );
             ok = false;
         }
+        (needs, ok)
+    }
+
+    /// The setting->setting cell: the distinct settings a child may move to, and whether every code is a setting.
+    fn allowed_moves(&mut self, report: &mut Report, row: &Row<'_>) -> (Vec<Setting>, bool) {
+        let mut ok = true;
         let mut moves_to = Vec::new();
-        for item in row
-            .get(5)
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            match codes.setting_str(item) {
+        for item in listed_codes(row.get(5)) {
+            match self.codes.setting_str(item) {
                 Some(s) if !moves_to.contains(&s) => moves_to.push(s),
                 Some(_) => {}
                 None => {
@@ -586,36 +652,52 @@ pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>>
                 }
             }
         }
-        let (Some(setting), Some(min_ncy), Some(max_ncy)) = (setting, min, max) else {
-            return;
-        };
-        if let Some(first) = seen.get(&setting) {
-            report.cell(
+        (moves_to, ok)
+    }
+}
+
+/// The min and max academic-year (NCY) cells, with an error if the minimum is above the maximum.
+fn ncy_range_cells(report: &mut Report, row: &Row<'_>) -> (Option<Ncy>, Option<Ncy>) {
+    let min = fields::ncy(report, row, 2, "min-academic-year");
+    let max = fields::ncy(report, row, 3, "max-academic-year");
+    if let (Some(a), Some(b)) = (min, max) {
+        if a > b {
+            report.line(
                 row.line,
-                "setting",
-                setting.as_str(),
-                format!("appears twice: a setting has one row (first at line {first})"),
+                format!("min-academic-year {a} is above max-academic-year {b}"),
             );
-            return;
         }
-        seen.insert(setting.clone(), row.line);
-        if ok && min_ncy <= max_ncy {
-            lines.push(row.line);
-            out.push(ValidSetting {
-                setting,
-                group,
-                min_ncy,
-                max_ncy,
-                needs,
-                moves_to,
-            });
-        }
-    });
-    // Cross-row checks: moves to settings that are not rows, and settings nobody may move into.
-    let known: HashSet<&Setting> = out.iter().map(|v| &v.setting).collect();
+    }
+    (min, max)
+}
+
+/// The codes of a comma-separated cell, trimmed, empty ones skipped.
+fn listed_codes(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Cross-row checks: moves to settings that are not rows, and settings nobody may move into.
+fn check_moves_across_settings(report: &mut Report, settings: &[ValidSetting], lines: &[u64]) {
+    warn_moves_to_unknown_settings(report, settings, lines);
+    let any_moves = settings.iter().any(|v| !v.moves_to.is_empty());
+    if !any_moves && settings.len() > 1 {
+        report.warn_file(format!(
+            "no setting lists another in setting->setting: all {} settings forbid every move, so a child who \
+             changes setting is an error in transitions.csv",
+            settings.len()
+        ));
+    }
+    if any_moves {
+        warn_unreachable_settings(report, settings);
+    }
+}
+
+/// A warning naming the settings in setting->setting lists that are not rows of the file.
+fn warn_moves_to_unknown_settings(report: &mut Report, settings: &[ValidSetting], lines: &[u64]) {
+    let known: HashSet<&Setting> = settings.iter().map(|v| &v.setting).collect();
     let mut unknown: BTreeSet<&str> = BTreeSet::new();
     let mut first_unknown_line = None;
-    for (v, line) in out.iter().zip(&lines) {
+    for (v, line) in settings.iter().zip(lines) {
         for m in &v.moves_to {
             if !known.contains(m) {
                 unknown.insert(m.as_str());
@@ -636,35 +718,43 @@ pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>>
             list.join(", ")
         ));
     }
-    let any_moves = out.iter().any(|v| !v.moves_to.is_empty());
-    if !any_moves && out.len() > 1 {
+}
+
+/// A warning naming the settings in no setting->setting list, which nobody can move into.
+fn warn_unreachable_settings(report: &mut Report, settings: &[ValidSetting]) {
+    let reachable: HashSet<&Setting> = settings.iter().flat_map(|v| v.moves_to.iter()).collect();
+    let unreachable: Vec<&str> = settings
+        .iter()
+        .filter(|v| !reachable.contains(&v.setting))
+        .map(|v| v.setting.as_str())
+        .collect();
+    if !unreachable.is_empty() {
         report.warn_file(format!(
-            "no setting lists another in setting->setting: all {} settings forbid every move, so a child who \
-             changes setting is an error in transitions.csv",
-            out.len()
+            "{} in no setting->setting list, so nobody can move into {}: {}",
+            if unreachable.len() == 1 {
+                "a setting is"
+            } else {
+                "settings are"
+            },
+            if unreachable.len() == 1 { "it" } else { "them" },
+            unreachable.join(", ")
         ));
     }
-    if any_moves {
-        let reachable: HashSet<&Setting> = out.iter().flat_map(|v| v.moves_to.iter()).collect();
-        let unreachable: Vec<&str> = out
-            .iter()
-            .filter(|v| !reachable.contains(&v.setting))
-            .map(|v| v.setting.as_str())
-            .collect();
-        if !unreachable.is_empty() {
-            report.warn_file(format!(
-                "{} in no setting->setting list, so nobody can move into {}: {}",
-                if unreachable.len() == 1 {
-                    "a setting is"
-                } else {
-                    "settings are"
-                },
-                if unreachable.len() == 1 { "it" } else { "them" },
-                unreachable.join(", ")
-            ));
-        }
-    }
-    finish(name, bytes, Some(out), report, rows)
+}
+
+/// Parse a `valid-states.csv`: per setting, its NCY range, allowed needs and the settings it may move to.
+pub fn parse_valid_states(name: &str, bytes: &[u8]) -> Parsed<Vec<ValidSetting>> {
+    let mut report = Report::new(name);
+    let mut valid = ValidStateRows::default();
+    let columns = Columns {
+        names: &VALID_STATE_COLUMNS,
+        required: 6,
+    };
+    let rows = read_table(name, bytes, &columns, &mut report, &mut |report, row| {
+        valid.read_row(report, row);
+    });
+    check_moves_across_settings(&mut report, &valid.settings, &valid.lines);
+    finish(name, bytes, Some(valid.settings), report, rows)
 }
 
 /// Read a `valid-states.csv` (or `.xlsx`) file.
@@ -730,6 +820,153 @@ fn absorb<T>(
     parsed.value
 }
 
+/// One of the four files as read from the folder: its name as shown and its rows (`None` if it could not be read
+/// or has errors).
+struct WitanFile<T> {
+    name: String,
+    rows: Option<T>,
+}
+
+impl<T> WitanFile<T> {
+    /// A file not in the folder (or not readable), shown by its CSV name, with `rows` standing in for it.
+    fn absent(stem: &str, rows: Option<T>) -> Self {
+        Self {
+            name: format!("{stem}.csv"),
+            rows,
+        }
+    }
+}
+
+/// The folder being read: where it is, the encoding stated, and the issues and sources gathered so far.
+struct WitanFolder<'a> {
+    dir: &'a Path,
+    options: &'a ReadOptions,
+    shown: String,
+    issues: Vec<Issue>,
+    sources: Vec<SourceFile>,
+}
+
+impl<'a> WitanFolder<'a> {
+    /// A folder to read, with no issues or sources yet.
+    fn new(dir: &'a Path, options: &'a ReadOptions) -> Self {
+        Self {
+            dir,
+            options,
+            shown: dir.display().to_string(),
+            issues: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Find, load and parse `stem.csv` or `stem.xlsx`; `None`, with an issue of `severity` saying `consequence`,
+    /// if neither is in the folder.
+    fn read<T>(
+        &mut self,
+        stem: &str,
+        (severity, consequence): (Severity, &str),
+        parse: impl FnOnce(&str, &[u8]) -> Parsed<T>,
+    ) -> Option<WitanFile<T>> {
+        let Some(path) = find_file(self.dir, stem, &mut self.issues) else {
+            self.issues.push(Issue::about_file(
+                &format!("{stem}.csv"),
+                severity,
+                format!("not found in {}: {consequence}", self.shown),
+            ));
+            return None;
+        };
+        let mut file = WitanFile::absent(stem, None);
+        if let Some((name, bytes, sha256)) = load(&path, self.options, &mut self.issues) {
+            let parsed = parse(&name, &bytes);
+            file.rows = absorb(
+                parsed,
+                (&path, &sha256),
+                &mut self.sources,
+                &mut self.issues,
+            );
+            file.name = name;
+        }
+        Some(file)
+    }
+
+    /// `valid-states`, read first: the other files are checked against it (a warning if it is missing or empty).
+    fn read_valid_states_file(&mut self) -> WitanFile<Vec<ValidSetting>> {
+        let unchecked = "settings, needs and NCY ranges are not checked";
+        let file = self
+            .read(
+                "valid-states",
+                (Severity::Warning, unchecked),
+                parse_valid_states,
+            )
+            .unwrap_or_else(|| WitanFile::absent("valid-states", None));
+        if file.rows.as_ref().is_some_and(Vec::is_empty) {
+            self.issues.push(Issue::about_file(
+                &file.name,
+                Severity::Warning,
+                format!("has no rows: {unchecked}"),
+            ));
+        }
+        file
+    }
+}
+
+/// A warning on the population file if it has no rows for a census year that transitions start from.
+fn missing_population_years(
+    transitions: &[Transition],
+    population: &[PopulationCount],
+    population_name: &str,
+) -> Option<Issue> {
+    let have: HashSet<CensusYear> = population.iter().map(|c| c.census_year).collect();
+    let missing: BTreeSet<CensusYear> = transitions
+        .iter()
+        .map(|t| t.from_census)
+        .filter(|y| !have.contains(y))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = missing.iter().map(|y| y.to_string()).collect();
+    Some(Issue::about_file(
+        population_name,
+        Severity::Warning,
+        format!(
+            "no rows for calendar-year {} that transitions start from: joiner rates there have no population",
+            list.join(", ")
+        ),
+    ))
+}
+
+/// A warning on the costs file if plans at the latest census are in a need and setting it gives no cost for.
+fn uncosted_plans(
+    transitions: &[Transition],
+    costs: &[UnitCost],
+    costs_name: &str,
+) -> Option<Issue> {
+    if costs.is_empty() {
+        return None;
+    }
+    let costed: HashSet<(&Need, &Setting)> = costs.iter().map(|u| (&u.need, &u.setting)).collect();
+    let last = transitions.iter().map(|t| t.from_census).max()?;
+    let uncosted = transitions
+        .iter()
+        .filter(|t| t.from_census == last)
+        .filter_map(|t| t.after.as_ref())
+        .filter(|s| !costed.contains(&(&s.need, &s.setting)))
+        .count();
+    if uncosted == 0 {
+        return None;
+    }
+    Some(Issue::about_file(
+        costs_name,
+        Severity::Warning,
+        format!(
+            "{uncosted} plan{} at census {} {} in a need and setting with no cost (priced at 0)",
+            if uncosted == 1 { "" } else { "s" },
+            last.next(),
+            if uncosted == 1 { "is" } else { "are" },
+        ),
+    ))
+}
+
 /// Read witan.send's four files from a folder (`transitions` and `population` required, `costs` and
 /// `valid-states` optional; each `.csv` or `.xlsx`), check them against each other, and return the history.
 pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
@@ -738,153 +975,50 @@ pub fn read_witan_dir(dir: &Path) -> Parsed<TransitionHistory> {
 
 /// [`read_witan_dir`], with the text encoding the user stated for its files.
 pub fn read_witan_dir_with(dir: &Path, options: &ReadOptions) -> Parsed<TransitionHistory> {
-    let mut issues = Vec::new();
-    let mut sources = Vec::new();
-    let folder = dir.display().to_string();
-
+    let mut folder = WitanFolder::new(dir, options);
     // valid-states first: the others are checked against it.
-    let mut valid_states = None;
-    let mut valid_name = String::from("valid-states.csv");
-    match find_file(dir, "valid-states", &mut issues) {
-        Some(path) => {
-            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
-                valid_name = name.clone();
-                let parsed = parse_valid_states(&name, &bytes);
-                valid_states = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
-            }
-        }
-        None => issues.push(Issue::about_file(
-            "valid-states.csv",
-            Severity::Warning,
-            format!("not found in {folder}: settings, needs and NCY ranges are not checked"),
-        )),
-    }
-    if let Some(v) = &valid_states {
-        if v.is_empty() {
-            issues.push(Issue::about_file(
-                &valid_name,
-                Severity::Warning,
-                "has no rows: settings, needs and NCY ranges are not checked".into(),
-            ));
-        }
-    }
-    let index = valid_states
+    let valid = folder.read_valid_states_file();
+    let index = valid
+        .rows
         .as_deref()
         .filter(|v| !v.is_empty())
-        .map(|v| ValidIndex::new(&valid_name, v));
-
-    let mut transitions = None;
-    match find_file(dir, "transitions", &mut issues) {
-        Some(path) => {
-            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
-                let parsed = transitions_from_bytes(&name, &bytes, index.as_ref());
-                transitions = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
-            }
-        }
-        None => issues.push(Issue::about_file(
-            "transitions.csv",
-            Severity::Error,
-            format!("not found in {folder}: transitions.csv or transitions.xlsx is required"),
-        )),
-    }
-
-    let mut population = None;
-    let mut population_name = String::from("population.csv");
-    match find_file(dir, "population", &mut issues) {
-        Some(path) => {
-            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
-                population_name = name.clone();
-                population = absorb(
-                    parse_population(&name, &bytes),
-                    (&path, &sha256),
-                    &mut sources,
-                    &mut issues,
-                );
-            }
-        }
-        None => issues.push(Issue::about_file(
-            "population.csv",
-            Severity::Error,
-            format!("not found in {folder}: population.csv or population.xlsx is required"),
-        )),
-    }
-
-    let mut costs = None;
-    let mut costs_name = String::from("costs.csv");
-    match find_file(dir, "costs", &mut issues) {
-        Some(path) => {
-            if let Some((name, bytes, sha256)) = load(&path, options, &mut issues) {
-                costs_name = name.clone();
-                let parsed = costs_from_bytes(&name, &bytes, index.as_ref());
-                costs = absorb(parsed, (&path, &sha256), &mut sources, &mut issues);
-            }
-        }
-        None => {
-            issues.push(Issue::about_file(
-                "costs.csv",
-                Severity::Warning,
-                format!("not found in {folder}: no unit costs, so spend cannot be forecast"),
-            ));
-            costs = Some(Vec::new());
-        }
-    }
+        .map(|v| ValidIndex::new(&valid.name, v));
+    let required = "transitions.csv or transitions.xlsx is required";
+    let transitions = folder
+        .read("transitions", (Severity::Error, required), |name, bytes| {
+            transitions_from_bytes(name, bytes, index.as_ref())
+        })
+        .and_then(|file| file.rows);
+    let required = "population.csv or population.xlsx is required";
+    let population = folder
+        .read("population", (Severity::Error, required), parse_population)
+        .unwrap_or_else(|| WitanFile::absent("population", None));
+    let no_costs = "no unit costs, so spend cannot be forecast";
+    let costs = folder
+        .read("costs", (Severity::Warning, no_costs), |name, bytes| {
+            costs_from_bytes(name, bytes, index.as_ref())
+        })
+        .unwrap_or_else(|| WitanFile::absent("costs", Some(Vec::new())));
     drop(index);
 
     // Cross-file checks.
-    if let (Some(t), Some(p)) = (&transitions, &population) {
-        let have: HashSet<CensusYear> = p.iter().map(|c| c.census_year).collect();
-        let missing: BTreeSet<CensusYear> = t
-            .iter()
-            .map(|t| t.from_census)
-            .filter(|y| !have.contains(y))
-            .collect();
-        if !missing.is_empty() {
-            let list: Vec<String> = missing.iter().map(|y| y.to_string()).collect();
-            issues.push(Issue::about_file(
-                &population_name,
-                Severity::Warning,
-                format!(
-                    "no rows for calendar-year {} that transitions start from: joiner rates there have no population",
-                    list.join(", ")
-                ),
-            ));
-        }
+    if let (Some(t), Some(p)) = (&transitions, &population.rows) {
+        folder
+            .issues
+            .extend(missing_population_years(t, p, &population.name));
     }
-    if let (Some(t), Some(c)) = (&transitions, &costs) {
-        if !c.is_empty() {
-            let costed: HashSet<(&Need, &Setting)> =
-                c.iter().map(|u| (&u.need, &u.setting)).collect();
-            if let Some(last) = t.iter().map(|t| t.from_census).max() {
-                let uncosted = t
-                    .iter()
-                    .filter(|t| t.from_census == last)
-                    .filter_map(|t| t.after.as_ref())
-                    .filter(|s| !costed.contains(&(&s.need, &s.setting)))
-                    .count();
-                if uncosted > 0 {
-                    issues.push(Issue::about_file(
-                        &costs_name,
-                        Severity::Warning,
-                        format!(
-                            "{uncosted} plan{} at census {} {} in a need and setting with no cost (priced at 0)",
-                            if uncosted == 1 { "" } else { "s" },
-                            last.next(),
-                            if uncosted == 1 { "is" } else { "are" },
-                        ),
-                    ));
-                }
-            }
-        }
+    if let (Some(t), Some(c)) = (&transitions, &costs.rows) {
+        folder.issues.extend(uncosted_plans(t, c, &costs.name));
     }
 
-    let value = match (transitions, population, costs) {
+    let value = match (transitions, population.rows, costs.rows) {
         (Some(transitions), Some(population), Some(costs)) => Some(TransitionHistory {
             transitions,
             population,
             costs,
-            valid_states: valid_states.unwrap_or_default(),
+            valid_states: valid.rows.unwrap_or_default(),
         }),
         _ => None,
     };
-    Parsed::new(value, issues, sources)
+    Parsed::new(value, folder.issues, folder.sources)
 }
