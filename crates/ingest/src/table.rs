@@ -208,39 +208,87 @@ fn read_csv(
         report.file("empty file: no header line");
         return 0;
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rec = csv::ByteRecord::new();
-    let mut lines = LineCounter::default();
+    let mut records = CsvRecords::new(bytes);
+    let Some((cols, width)) = read_csv_header(&mut records, columns, report) else {
+        return 0;
+    };
+    let rows = read_csv_rows(&mut records, &cols, width, report, on_row);
+    warn_if_no_rows(rows, report);
+    rows
+}
 
-    // Header.
-    let (cols, width) = loop {
-        match rdr.read_byte_record(&mut rec) {
+/// A CSV file's records, read one at a time into the same record, with the physical line each starts on.
+struct CsvRecords<'b> {
+    bytes: &'b [u8],
+    reader: csv::Reader<&'b [u8]>,
+    record: csv::ByteRecord,
+    lines: LineCounter,
+}
+
+impl<'b> CsvRecords<'b> {
+    /// Records of the decoded bytes: no header row for the csv crate (it is found here), ragged rows allowed.
+    fn new(bytes: &'b [u8]) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        Self {
+            bytes,
+            reader,
+            record: csv::ByteRecord::new(),
+            lines: LineCounter::default(),
+        }
+    }
+
+    /// Read the next record: `Ok(false)` at the end of the file.
+    fn next_record(&mut self) -> csv::Result<bool> {
+        self.reader.read_byte_record(&mut self.record)
+    }
+
+    /// The physical line of a record (or of a read error) at this position (0 if the csv crate gives none).
+    fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
+        position.map_or(0, |p| self.lines.line_at(self.bytes, p.byte() as usize))
+    }
+
+    /// The physical line the current record starts on.
+    fn record_line(&mut self) -> u64 {
+        self.record
+            .position()
+            .map_or(0, |p| self.lines.line_at(self.bytes, p.byte() as usize))
+    }
+}
+
+/// The header line (blank lines before it skipped): the format's columns and the header's width, or `None` (with
+/// the fault reported) when it cannot be read.
+fn read_csv_header(
+    records: &mut CsvRecords<'_>,
+    columns: &Columns<'_>,
+    report: &mut Report,
+) -> Option<(Vec<Option<usize>>, usize)> {
+    loop {
+        match records.next_record() {
             Ok(true) => {}
             Ok(false) => {
                 report.file("empty file: no header line");
-                return 0;
+                return None;
             }
             Err(e) => {
                 report.file(format!("cannot read the header line: {e}"));
-                return 0;
+                return None;
             }
         }
-        let line = rec
-            .position()
-            .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
+        let line = records.record_line();
+        let rec = &records.record;
         if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
             report.line(
                 line,
                 format!("header line is longer than {MAX_RECORD_BYTES} bytes"),
             );
-            return 0;
+            return None;
         }
         let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
             report.line(line, "header line is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
-            return 0;
+            return None;
         };
         if text.trim().is_empty() && rec.len() <= 1 {
             continue;
@@ -249,28 +297,31 @@ fn read_csv(
             .iter()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .collect();
-        match map_header(&header, line, columns, report) {
-            Some(cols) => break (cols, rec.len()),
-            None => return 0,
-        }
-    };
+        let cols = map_header(&header, line, columns, report)?;
+        return Some((cols, rec.len()));
+    }
+}
 
+/// The data rows after the header, each checked and handed to `on_row`; returns the number of rows counted.
+fn read_csv_rows(
+    records: &mut CsvRecords<'_>,
+    cols: &[Option<usize>],
+    width: usize,
+    report: &mut Report,
+    on_row: &mut dyn FnMut(&mut Report, &Row<'_>),
+) -> u64 {
     let mut rows = 0u64;
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match records.next_record() {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
+                let line = records.line_of(e.position());
                 report.line(line, format!("cannot read the row: {e}"));
                 break;
             }
         }
-        let line = rec
-            .position()
-            .map_or(0, |p| lines.line_at(bytes, p.byte() as usize));
+        let line = records.record_line();
         rows += 1;
         if rows > MAX_ROWS {
             report.line(
@@ -279,53 +330,79 @@ fn read_csv(
             );
             break;
         }
-        if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
-            report.line(
-                line,
-                format!("line is longer than {MAX_RECORD_BYTES} bytes (is a quote left open?)"),
-            );
-            continue;
+        match check_csv_row(&records.record, line, width, report) {
+            CsvRow::Text(text) => on_row(
+                report,
+                &Row {
+                    line,
+                    data: RowData::Csv(&records.record, text),
+                    cols,
+                },
+            ),
+            CsvRow::Blank => rows -= 1,
+            CsvRow::Refused => {}
         }
-        // The record's bytes are its fields run together: valid UTF-8 overall, and every field must start and end
-        // on a character boundary (a character split across two fields is not text either).
-        let text = std::str::from_utf8(rec.as_slice()).ok().filter(|t| {
-            (0..rec.len()).all(|i| {
-                rec.range(i)
-                    .is_some_and(|r| t.is_char_boundary(r.start) && t.is_char_boundary(r.end))
-            })
-        });
-        let Some(text) = text else {
-            report.line(line, "is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
-            continue;
-        };
-        if rec.len() != width {
-            if rec.len() == 1
-                && rec
-                    .get(0)
-                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
-                rows -= 1;
-                continue;
-            }
-            let n = rec.len();
-            let s = if n == 1 { "" } else { "s" };
-            report.line(
-                line,
-                format!("row has {n} field{s}, the header has {width}"),
-            );
-            continue;
-        }
-        on_row(
-            report,
-            &Row {
-                line,
-                data: RowData::Csv(&rec, text),
-                cols: &cols,
-            },
-        );
     }
-    warn_if_no_rows(rows, report);
     rows
+}
+
+/// A CSV data record once checked.
+enum CsvRow<'r> {
+    /// A row to hand on, with its bytes as text.
+    Text(&'r str),
+    /// A blank line: skipped, and not counted as a row.
+    Blank,
+    /// A row refused (and reported): too long, not UTF-8 text, or not as wide as the header.
+    Refused,
+}
+
+/// Check one data record at its line: its length, its text and its width against the header's.
+fn check_csv_row<'r>(
+    rec: &'r csv::ByteRecord,
+    line: u64,
+    width: usize,
+    report: &mut Report,
+) -> CsvRow<'r> {
+    if rec.as_slice().len() + rec.len() > MAX_RECORD_BYTES {
+        report.line(
+            line,
+            format!("line is longer than {MAX_RECORD_BYTES} bytes (is a quote left open?)"),
+        );
+        return CsvRow::Refused;
+    }
+    let Some(text) = csv_row_text(rec) else {
+        report.line(line, "is not UTF-8 text (binary data, or a file saved in another encoding: save it as CSV UTF-8)");
+        return CsvRow::Refused;
+    };
+    if rec.len() != width {
+        if rec.len() == 1
+            && rec
+                .get(0)
+                .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            return CsvRow::Blank;
+        }
+        let n = rec.len();
+        let s = if n == 1 { "" } else { "s" };
+        report.line(
+            line,
+            format!("row has {n} field{s}, the header has {width}"),
+        );
+        return CsvRow::Refused;
+    }
+    CsvRow::Text(text)
+}
+
+/// A record's bytes as text, if they are text. The record's bytes are its fields run together: valid UTF-8
+/// overall, and every field must start and end on a character boundary (a character split across two fields is
+/// not text either).
+fn csv_row_text(rec: &csv::ByteRecord) -> Option<&str> {
+    std::str::from_utf8(rec.as_slice()).ok().filter(|t| {
+        (0..rec.len()).all(|i| {
+            rec.range(i)
+                .is_some_and(|r| t.is_char_boundary(r.start) && t.is_char_boundary(r.end))
+        })
+    })
 }
 
 /// The rule `validate` shows for a file with a header and nothing else (an import refuses to replace stored

@@ -6,10 +6,10 @@
 
 use chrono::NaiveDate;
 use highneeds_domain::sen2::{
-    ActivePlan, Assessment, AssessmentOutcome, CeaseReason, NamedPlan, Place, Placement, Request,
-    RequestOutcome, Sen2Header, Sen2Person, Sen2Setting, Sex,
+    ActivePlan, Assessment, AssessmentOutcome, CeaseReason, NamedPlan, PersonKey, Place, Placement,
+    Request, RequestOutcome, Sen2Header, Sen2Person, Sen2Setting, Sex,
 };
-use highneeds_domain::Sen2Need;
+use highneeds_domain::{CensusYear, Sen2Need};
 
 use super::key::PersonKeyer;
 use super::parse::{parse_date, parse_year, Node};
@@ -523,6 +523,23 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
         );
         return None;
     };
+    let (census_year, reference_date) = convert_collection_details(node, details, &mut at)?;
+    let lea = node
+        .first("source")
+        .and_then(|source| convert_source(source, &mut at, reference_date));
+    Some(Sen2Header {
+        census_year,
+        reference_date,
+        lea,
+    })
+}
+
+/// The header's CollectionDetails: its Year and ReferenceDate, or `None` (with errors) if not SEN2 or unreadable.
+fn convert_collection_details(
+    header: &Node,
+    details: &Node,
+    at: &mut At<'_, '_>,
+) -> Option<(CensusYear, NaiveDate)> {
     at.path = "Header/CollectionDetails".into();
     at.unknown_children(details);
     if let Some((c, line)) = at.text(details, "collection") {
@@ -536,40 +553,12 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
             return None;
         }
     }
-    let year = match at.required(details, "year") {
-        Some((v, line)) => {
-            let y = parse_year(v);
-            if y.is_none() {
-                at.error(
-                    line,
-                    "year",
-                    Some(v),
-                    "is not a collection year (YYYY, 1990..2100)".into(),
-                );
-            }
-            y
-        }
-        None => None,
-    };
-    let reference = match at.required(details, "referencedate") {
-        Some((v, line)) => {
-            let d = parse_date(v);
-            if d.is_none() {
-                at.error(
-                    line,
-                    "referencedate",
-                    Some(v),
-                    "is not a date YYYY-MM-DD".into(),
-                );
-            }
-            d
-        }
-        None => None,
-    };
+    let year = collection_year(details, at);
+    let reference = collection_reference_date(details, at);
     let (Some(census_year), Some(reference_date)) = (year, reference) else {
         if at.check.errors == 0 {
             at.error(
-                node.line,
+                header.line,
                 "collectiondetails",
                 None,
                 "needs a Year and a ReferenceDate".into(),
@@ -585,38 +574,67 @@ pub(crate) fn convert_header(node: &Node, check: &mut Check<'_>) -> Option<Sen2H
             "not in the collection Year (the census is taken as January of Year)",
         );
     }
+    Some((census_year, reference_date))
+}
+
+/// The collection Year (mandatory): `None` if missing, or unreadable (an error).
+fn collection_year(details: &Node, at: &mut At<'_, '_>) -> Option<CensusYear> {
+    let (v, line) = at.required(details, "year")?;
+    let y = parse_year(v);
+    if y.is_none() {
+        at.error(
+            line,
+            "year",
+            Some(v),
+            "is not a collection year (YYYY, 1990..2100)".into(),
+        );
+    }
+    y
+}
+
+/// The census ReferenceDate (mandatory): `None` if missing, or unreadable (an error).
+fn collection_reference_date(details: &Node, at: &mut At<'_, '_>) -> Option<NaiveDate> {
+    let (v, line) = at.required(details, "referencedate")?;
+    let d = parse_date(v);
+    if d.is_none() {
+        at.error(
+            line,
+            "referencedate",
+            Some(v),
+            "is not a date YYYY-MM-DD".into(),
+        );
+    }
+    d
+}
+
+/// The header's Source: its three-digit LA number, if usable; its DateTime is checked against the ReferenceDate.
+fn convert_source(source: &Node, at: &mut At<'_, '_>, reference_date: NaiveDate) -> Option<String> {
+    at.path = "Header/Source".into();
+    at.unknown_children(source);
     let mut lea = None;
-    if let Some(source) = node.first("source") {
-        at.path = "Header/Source".into();
-        at.unknown_children(source);
-        if let Some((v, line)) = at.text(source, "lea") {
-            if v.len() == 3 && v.chars().all(|c| c.is_ascii_digit()) {
-                lea = Some(v.to_string());
-            } else {
-                at.warn(
-                    line,
-                    "lea",
-                    ("value", "values"),
-                    "not a three-digit LA number (ignored)",
-                );
-            }
-        }
-        if let Some((v, line)) = at.text(source, "datetime") {
-            if parse_date(v).is_some_and(|d| d < reference_date) {
-                at.warn(
-                    line,
-                    "datetime",
-                    ("date", "dates"),
-                    "before the ReferenceDate: the return says it was made before its census",
-                );
-            }
+    if let Some((v, line)) = at.text(source, "lea") {
+        if v.len() == 3 && v.chars().all(|c| c.is_ascii_digit()) {
+            lea = Some(v.to_string());
+        } else {
+            at.warn(
+                line,
+                "lea",
+                ("value", "values"),
+                "not a three-digit LA number (ignored)",
+            );
         }
     }
-    Some(Sen2Header {
-        census_year,
-        reference_date,
-        lea,
-    })
+    if let Some((v, line)) = at.text(source, "datetime") {
+        if parse_date(v).is_some_and(|d| d < reference_date) {
+            at.warn(
+                line,
+                "datetime",
+                ("date", "dates"),
+                "before the ReferenceDate: the return says it was made before its census",
+            );
+        }
+    }
+    lea
 }
 
 /// The DfE check letter of a 13-character UPN (CBDS rule 1510).
@@ -661,21 +679,7 @@ pub(crate) fn convert_person(
     at.unknown_children(node);
     let surname = at.required(node, "surname").map(|(v, _)| v);
     let forename = at.required(node, "forename").map(|(v, _)| v);
-    let dob = match at.required(node, "personbirthdate") {
-        Some((v, line)) => {
-            let d = parse_date(v);
-            if d.is_none() {
-                at.error(
-                    line,
-                    "personbirthdate",
-                    None,
-                    "is not a date YYYY-MM-DD".into(),
-                );
-            }
-            d
-        }
-        None => None,
-    };
+    let dob = person_birth_date(node, &mut at);
     if node.first("requests").is_none() {
         at.error(
             node.line,
@@ -706,8 +710,45 @@ pub(crate) fn convert_person(
             "born after the ReferenceDate",
         );
     }
+    let sex = person_sex(node, &mut at);
+    // Read (so that empties are reported) but never kept.
+    let _ = at.text(node, "ethnicity");
+    let _ = at.text(node, "postcode");
+    let _ = at.text(node, "upnunknown");
+    let pupil_key = person_pupil_key(node, &mut at);
 
-    let sex = if let Some((v, line)) = at.text(node, "sex") {
+    let mut requests = Vec::new();
+    for (i, r) in node.all("requests").enumerate() {
+        at.path = format!("Person {no}/Requests {}", i + 1);
+        requests.push(convert_request(r, &mut at, header, date_of_birth));
+    }
+    Some(Sen2Person {
+        key,
+        pupil_key,
+        date_of_birth,
+        sex,
+        requests,
+    })
+}
+
+/// A person's date of birth (mandatory): `None` if missing, or unreadable (an error that never quotes it).
+fn person_birth_date(node: &Node, at: &mut At<'_, '_>) -> Option<NaiveDate> {
+    let (v, line) = at.required(node, "personbirthdate")?;
+    let d = parse_date(v);
+    if d.is_none() {
+        at.error(
+            line,
+            "personbirthdate",
+            None,
+            "is not a date YYYY-MM-DD".into(),
+        );
+    }
+    d
+}
+
+/// A person's Sex, else their GenderCurrent; a value outside the code list is warned about and treated as absent.
+fn person_sex(node: &Node, at: &mut At<'_, '_>) -> Option<Sex> {
+    if let Some((v, line)) = at.text(node, "sex") {
         match v.to_ascii_uppercase().as_str() {
             "M" => Some(Sex::Male),
             "F" => Some(Sex::Female),
@@ -739,12 +780,11 @@ pub(crate) fn convert_person(
         }
     } else {
         None
-    };
-    // Read (so that empties are reported) but never kept.
-    let _ = at.text(node, "ethnicity");
-    let _ = at.text(node, "postcode");
-    let _ = at.text(node, "upnunknown");
+    }
+}
 
+/// The key made from a person's UPN, else their ULN; both are checked, and neither is kept.
+fn person_pupil_key(node: &Node, at: &mut At<'_, '_>) -> Option<PersonKey> {
     let mut pupil_key = None;
     if let Some((upn, line)) = at.text(node, "upn") {
         match upn_check_letter_ok(upn) {
@@ -777,19 +817,7 @@ pub(crate) fn convert_person(
             pupil_key = Some(at.check.keyer.pupil("ULN", uln));
         }
     }
-
-    let mut requests = Vec::new();
-    for (i, r) in node.all("requests").enumerate() {
-        at.path = format!("Person {no}/Requests {}", i + 1);
-        requests.push(convert_request(r, &mut at, header, date_of_birth));
-    }
-    Some(Sen2Person {
-        key,
-        pupil_key,
-        date_of_birth,
-        sex,
-        requests,
-    })
+    pupil_key
 }
 
 fn convert_request(
@@ -1078,10 +1106,35 @@ fn rank(node: &Node, at: &mut At<'_, '_>, name: &str) -> u8 {
     }
 }
 
+/// A request's ActivePlans: its transfer, placements and needs, each checked.
 fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> ActivePlan {
     at.unknown_children(node);
     let base = at.path.clone();
     let transferred_from = at.text(node, "transferla").map(|(v, _)| v.to_string());
+    check_active_plan_reviews(node, at);
+    let mut placements = Vec::new();
+    for (i, p) in node.all("placementdetail").enumerate() {
+        at.path = format!("{base}/PlacementDetail {}", i + 1);
+        placements.push(convert_placement(p, at));
+    }
+    at.path = base.clone();
+    check_active_plan_placements(node, at, &placements, header);
+    let mut needs = Vec::new();
+    for (i, n) in node.all("senneed").enumerate() {
+        at.path = format!("{base}/SENneed {}", i + 1);
+        needs.extend(convert_need(n, at));
+    }
+    at.path = base;
+    check_active_plan_needs(node, at, &needs);
+    ActivePlan {
+        transferred_from,
+        placements,
+        needs,
+    }
+}
+
+/// An active plan's review dates and ReviewOutcome: checked, never kept.
+fn check_active_plan_reviews(node: &Node, at: &mut At<'_, '_>) {
     for d in [
         "reviewmeeting",
         "reviewdraft",
@@ -1094,36 +1147,44 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
     let _ = at.code(node, "reviewoutcome", false, |v| {
         matches!(v, "A" | "C" | "M").then_some(())
     });
-    let mut placements = Vec::new();
-    for (i, p) in node.all("placementdetail").enumerate() {
-        at.path = format!("{base}/PlacementDetail {}", i + 1);
-        at.unknown_children(p);
-        let place = place(p, at);
-        let rank = rank(p, at, "placementrank");
-        let entry = at.date(p, "entrydate", true);
-        let leaving = at.date(p, "leavingdate", false);
-        if let (Some(e), Some(l)) = (entry, leaving) {
-            if l < e {
-                at.warn(
-                    p.line,
-                    "placementdetail",
-                    ("placement", "placements"),
-                    "whose LeavingDate is before its EntryDate",
-                );
-            }
+}
+
+/// One PlacementDetail: its place, rank, entry and leaving dates, and unit flags.
+fn convert_placement(p: &Node, at: &mut At<'_, '_>) -> Placement {
+    at.unknown_children(p);
+    let place = place(p, at);
+    let rank = rank(p, at, "placementrank");
+    let entry = at.date(p, "entrydate", true);
+    let leaving = at.date(p, "leavingdate", false);
+    if let (Some(e), Some(l)) = (entry, leaving) {
+        if l < e {
+            at.warn(
+                p.line,
+                "placementdetail",
+                ("placement", "placements"),
+                "whose LeavingDate is before its EntryDate",
+            );
         }
-        let sen_unit = at.flag(p, "senunitindicator");
-        let resourced_provision = at.flag(p, "resourcedprovisionindicator");
-        placements.push(Placement {
-            place,
-            rank,
-            entry,
-            leaving,
-            sen_unit,
-            resourced_provision,
-        });
     }
-    at.path = base.clone();
+    let sen_unit = at.flag(p, "senunitindicator");
+    let resourced_provision = at.flag(p, "resourcedprovisionindicator");
+    Placement {
+        place,
+        rank,
+        entry,
+        leaving,
+        sen_unit,
+        resourced_provision,
+    }
+}
+
+/// An active plan should have a placement, and one open at the ReferenceDate.
+fn check_active_plan_placements(
+    node: &Node,
+    at: &mut At<'_, '_>,
+    placements: &[Placement],
+    header: &Sen2Header,
+) {
     if placements.is_empty() {
         at.warn(
             node.line,
@@ -1142,29 +1203,30 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
             "with no placement open at the ReferenceDate",
         );
     }
-    let mut needs = Vec::new();
-    for (i, n) in node.all("senneed").enumerate() {
-        at.path = format!("{base}/SENneed {}", i + 1);
-        at.unknown_children(n);
-        let need = at.code(n, "sentype", false, |v| {
-            v.parse::<Sen2Need>()
-                .ok()
-                .filter(|n| *n != Sen2Need::Unknown)
-        });
-        if need == Some(Sen2Need::Nsa) {
-            at.warn(
-                n.line,
-                "sentype",
-                ("need", "needs"),
-                "coded NSA, a school census code not valid in SEN2 (kept)",
-            );
-        }
-        let r = rank(n, at, "sentyperank");
-        if let Some(need) = need {
-            needs.push((need, r));
-        }
+}
+
+/// One SENneed: its SEN2 need and rank, or `None` when the need is not usable (its rank is still checked).
+fn convert_need(n: &Node, at: &mut At<'_, '_>) -> Option<(Sen2Need, u8)> {
+    at.unknown_children(n);
+    let need = at.code(n, "sentype", false, |v| {
+        v.parse::<Sen2Need>()
+            .ok()
+            .filter(|n| *n != Sen2Need::Unknown)
+    });
+    if need == Some(Sen2Need::Nsa) {
+        at.warn(
+            n.line,
+            "sentype",
+            ("need", "needs"),
+            "coded NSA, a school census code not valid in SEN2 (kept)",
+        );
     }
-    at.path = base;
+    let r = rank(n, at, "sentyperank");
+    need.map(|need| (need, r))
+}
+
+/// An active plan should have a SENneed, and exactly one usable need of rank 1.
+fn check_active_plan_needs(node: &Node, at: &mut At<'_, '_>, needs: &[(Sen2Need, u8)]) {
     let rank1 = needs.iter().filter(|(_, r)| *r == 1).count();
     if node.first("senneed").is_none() {
         at.warn(
@@ -1180,11 +1242,6 @@ fn convert_active(node: &Node, at: &mut At<'_, '_>, header: &Sen2Header) -> Acti
             ("active plan", "active plans"),
             "without exactly one usable need of rank 1",
         );
-    }
-    ActivePlan {
-        transferred_from,
-        placements,
-        needs,
     }
 }
 
