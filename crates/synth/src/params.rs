@@ -218,166 +218,197 @@ pub fn leave_prob(n: i32, setting: usize, old_regime: bool) -> f64 {
 /// (probability of moving out, destination weights) for a child in `from` reaching NCY `next`.
 /// If `from` is not valid at `next` the move is forced (probability 1).
 pub fn move_out(next: i32, from: usize) -> (f64, [f64; SETTINGS]) {
-    //                MS    RP    SM    SA    SI    AP    FE    SP16  EY    EO    NE    OT
-    let w: [f64; SETTINGS];
-    let m: f64;
-    match from {
-        EY => {
-            m = match next {
-                i32::MIN..=-1 => 0.03,
-                0 => 0.85,
-                _ => 1.0,
-            };
-            w = [
-                0.62, 0.08, 0.16, 0.10, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.03,
-            ];
-        }
-        MS | RP => {
-            let rp = from == RP;
-            (m, w) = match next {
-                i32::MIN..=6 => (
-                    if rp { 0.05 } else { 0.035 },
-                    [
-                        0.15, 0.2, 0.35, 0.25, 0.04, 0.04, 0.0, 0.0, 0.0, 0.06, 0.0, 0.06,
-                    ],
-                ),
-                7 => (
-                    if rp { 0.2 } else { 0.12 },
-                    [
-                        0.3, 0.15, 0.40, 0.30, 0.06, 0.02, 0.0, 0.0, 0.0, 0.03, 0.0, 0.04,
-                    ],
-                ),
-                8..=11 => (
-                    if rp { 0.05 } else { 0.04 },
-                    [
-                        0.1, 0.08, 0.30, 0.25, 0.12, 0.10, 0.0, 0.0, 0.0, 0.10, 0.0, 0.05,
-                    ],
-                ),
-                12 => (
-                    if rp { 0.8 } else { 0.75 },
-                    [
-                        0.0, 0.0, 0.03, 0.03, 0.0, 0.0, 0.80, 0.06, 0.0, 0.0, 0.06, 0.04,
-                    ],
-                ),
-                13 => (
-                    0.1,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.70, 0.0, 0.0, 0.0, 0.20, 0.10,
-                    ],
-                ),
-                _ => (
-                    0.6,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.60, 0.05, 0.0, 0.0, 0.25, 0.10,
-                    ],
-                ),
-            };
-        }
-        SM | SA => {
-            (m, w) = match next {
-                i32::MIN..=11 => (
-                    0.025,
-                    [
-                        0.1, 0.05, 0.35, 0.35, 0.35, 0.05, 0.0, 0.0, 0.0, 0.05, 0.0, 0.05,
-                    ],
-                ),
-                12 => (
-                    0.3,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.05, 0.0, 0.50, 0.35, 0.0, 0.0, 0.05, 0.05,
-                    ],
-                ),
-                13..=15 => (
-                    0.1,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.45, 0.35, 0.0, 0.0, 0.10, 0.10,
-                    ],
-                ),
-                _ => (
-                    1.0,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.50, 0.30, 0.0, 0.0, 0.12, 0.08,
-                    ],
-                ),
-            };
-        }
-        SI => {
-            (m, w) = match next {
-                i32::MIN..=11 => (
-                    0.04,
-                    [
-                        0.0, 0.0, 0.4, 0.4, 0.0, 0.05, 0.0, 0.0, 0.0, 0.10, 0.0, 0.05,
-                    ],
-                ),
-                12 => (
-                    0.3,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.30, 0.60, 0.0, 0.0, 0.10, 0.0,
-                    ],
-                ),
-                13..=15 => (
-                    0.1,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.60, 0.0, 0.0, 0.15, 0.0,
-                    ],
-                ),
-                _ => (
-                    1.0,
-                    [
-                        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.20, 0.70, 0.0, 0.0, 0.10, 0.0,
-                    ],
-                ),
-            };
-        }
-        AP => {
-            m = 0.3;
-            w = if next <= 11 {
-                [0.35, 0.0, 0.2, 0.2, 0.1, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0, 0.05]
-            } else {
-                [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.3, 0.1]
-            };
-        }
-        FE => {
-            m = 0.05;
-            w = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.0, 0.6, 0.2];
-        }
-        SP16 => {
-            m = 0.04;
-            w = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 0.0, 0.0, 0.0, 0.4, 0.2];
-        }
-        EO => {
-            (m, w) = match next {
-                i32::MIN..=11 => (
-                    0.15,
-                    [0.3, 0.0, 0.2, 0.2, 0.15, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05],
-                ),
-                12 => (
-                    0.3,
-                    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.1, 0.0, 0.0, 0.3, 0.0],
-                ),
-                _ => (
-                    0.15,
-                    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 0.2, 0.0, 0.0, 0.4, 0.0],
-                ),
-            };
-        }
-        NE => {
-            m = 0.2;
-            w = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.2, 0.0, 0.0, 0.0, 0.2];
-        }
-        _ => {
-            // other (awaiting provision): resolves quickly
-            m = 0.45;
-            w = match next {
-                i32::MIN..=-1 => [0.2, 0.0, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0],
-                0..=11 => [
-                    0.4, 0.05, 0.2, 0.15, 0.1, 0.05, 0.0, 0.0, 0.0, 0.05, 0.0, 0.0,
-                ],
-                _ => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.2, 0.0, 0.0, 0.3, 0.0],
-            };
-        }
-    }
+    let (m, w) = match from {
+        EY => move_out_of_early_years(next),
+        MS | RP => move_out_of_mainstream(next, from == RP),
+        SM | SA => move_out_of_special(next),
+        SI => move_out_of_independent_special(next),
+        AP => move_out_of_alternative_provision(next),
+        FE => MOVE_OUT_OF_FE_COLLEGE,
+        SP16 => MOVE_OUT_OF_SPECIALIST_POST16,
+        EO => move_out_of_eotas(next),
+        NE => MOVE_OUT_OF_NEET,
+        _ => move_out_of_other(next),
+    };
     let m = if valid(from, next) { m } else { 1.0 };
+    (m, w)
+}
+
+// What `move_out` gives for each setting left: (probability of moving out, destination weights), the
+// weights in setting order MS, RP, SM, SA, SI, AP, FE, SP16, EY, EO, NE, OT.
+
+/// Leaving early years: most start school at reception (NCY 0), the rest stay till they must go.
+fn move_out_of_early_years(next: i32) -> (f64, [f64; SETTINGS]) {
+    let m = match next {
+        i32::MIN..=-1 => 0.03,
+        0 => 0.85,
+        _ => 1.0,
+    };
+    let w = [
+        0.62, 0.08, 0.16, 0.10, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.03,
+    ];
+    (m, w)
+}
+
+/// Leaving mainstream (`rp`: resourced provision / SEN unit): peaks at secondary transfer and post-16.
+fn move_out_of_mainstream(next: i32, rp: bool) -> (f64, [f64; SETTINGS]) {
+    match next {
+        i32::MIN..=6 => (
+            if rp { 0.05 } else { 0.035 },
+            [
+                0.15, 0.2, 0.35, 0.25, 0.04, 0.04, 0.0, 0.0, 0.0, 0.06, 0.0, 0.06,
+            ],
+        ),
+        7 => (
+            if rp { 0.2 } else { 0.12 },
+            [
+                0.3, 0.15, 0.40, 0.30, 0.06, 0.02, 0.0, 0.0, 0.0, 0.03, 0.0, 0.04,
+            ],
+        ),
+        8..=11 => (
+            if rp { 0.05 } else { 0.04 },
+            [
+                0.1, 0.08, 0.30, 0.25, 0.12, 0.10, 0.0, 0.0, 0.0, 0.10, 0.0, 0.05,
+            ],
+        ),
+        12 => (
+            if rp { 0.8 } else { 0.75 },
+            [
+                0.0, 0.0, 0.03, 0.03, 0.0, 0.0, 0.80, 0.06, 0.0, 0.0, 0.06, 0.04,
+            ],
+        ),
+        13 => (
+            0.1,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.70, 0.0, 0.0, 0.0, 0.20, 0.10,
+            ],
+        ),
+        _ => (
+            0.6,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.60, 0.05, 0.0, 0.0, 0.25, 0.10,
+            ],
+        ),
+    }
+}
+
+/// Leaving a maintained or academy special school: rare before post-16, certain after NCY 15.
+fn move_out_of_special(next: i32) -> (f64, [f64; SETTINGS]) {
+    match next {
+        i32::MIN..=11 => (
+            0.025,
+            [
+                0.1, 0.05, 0.35, 0.35, 0.35, 0.05, 0.0, 0.0, 0.0, 0.05, 0.0, 0.05,
+            ],
+        ),
+        12 => (
+            0.3,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.05, 0.0, 0.50, 0.35, 0.0, 0.0, 0.05, 0.05,
+            ],
+        ),
+        13..=15 => (
+            0.1,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.45, 0.35, 0.0, 0.0, 0.10, 0.10,
+            ],
+        ),
+        _ => (
+            1.0,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.50, 0.30, 0.0, 0.0, 0.12, 0.08,
+            ],
+        ),
+    }
+}
+
+/// Leaving an independent or non-maintained special school: mostly to specialist post-16 after school age.
+fn move_out_of_independent_special(next: i32) -> (f64, [f64; SETTINGS]) {
+    match next {
+        i32::MIN..=11 => (
+            0.04,
+            [
+                0.0, 0.0, 0.4, 0.4, 0.0, 0.05, 0.0, 0.0, 0.0, 0.10, 0.0, 0.05,
+            ],
+        ),
+        12 => (
+            0.3,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.30, 0.60, 0.0, 0.0, 0.10, 0.0,
+            ],
+        ),
+        13..=15 => (
+            0.1,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.60, 0.0, 0.0, 0.15, 0.0,
+            ],
+        ),
+        _ => (
+            1.0,
+            [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.20, 0.70, 0.0, 0.0, 0.10, 0.0,
+            ],
+        ),
+    }
+}
+
+/// Leaving alternative provision: back to school up to NCY 11, to FE or NEET after.
+fn move_out_of_alternative_provision(next: i32) -> (f64, [f64; SETTINGS]) {
+    let m = 0.3;
+    let w = if next <= 11 {
+        [0.35, 0.0, 0.2, 0.2, 0.1, 0.0, 0.0, 0.0, 0.0, 0.1, 0.0, 0.05]
+    } else {
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.3, 0.1]
+    };
+    (m, w)
+}
+
+/// Leaving an FE college, at any NCY.
+const MOVE_OUT_OF_FE_COLLEGE: (f64, [f64; SETTINGS]) = (
+    0.05,
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.0, 0.6, 0.2],
+);
+
+/// Leaving a specialist post-16 institution, at any NCY.
+const MOVE_OUT_OF_SPECIALIST_POST16: (f64, [f64; SETTINGS]) = (
+    0.04,
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 0.0, 0.0, 0.0, 0.4, 0.2],
+);
+
+/// Leaving EOTAS / elective home education: to school up to NCY 11, to FE, specialist post-16 or NEET after.
+fn move_out_of_eotas(next: i32) -> (f64, [f64; SETTINGS]) {
+    match next {
+        i32::MIN..=11 => (
+            0.15,
+            [0.3, 0.0, 0.2, 0.2, 0.15, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05],
+        ),
+        12 => (
+            0.3,
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.1, 0.0, 0.0, 0.3, 0.0],
+        ),
+        _ => (
+            0.15,
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 0.2, 0.0, 0.0, 0.4, 0.0],
+        ),
+    }
+}
+
+/// Leaving NEET, at any NCY.
+const MOVE_OUT_OF_NEET: (f64, [f64; SETTINGS]) = (
+    0.2,
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.2, 0.0, 0.0, 0.0, 0.2],
+);
+
+/// Leaving other (awaiting provision): resolves quickly, to early years, school or post-16 by NCY.
+fn move_out_of_other(next: i32) -> (f64, [f64; SETTINGS]) {
+    let m = 0.45;
+    let w = match next {
+        i32::MIN..=-1 => [0.2, 0.0, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0],
+        0..=11 => [
+            0.4, 0.05, 0.2, 0.15, 0.1, 0.05, 0.0, 0.0, 0.0, 0.05, 0.0, 0.0,
+        ],
+        _ => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.2, 0.0, 0.0, 0.3, 0.0],
+    };
     (m, w)
 }
 
