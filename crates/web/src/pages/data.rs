@@ -1,13 +1,15 @@
 //! `GET /data`: the import log; `POST /data/upload` (officers): import uploaded files through the same readers
 //! and the same all-or-nothing store as `highneeds import`, showing every issue (file, line, column, rule).
 
+use std::path::{Path, PathBuf};
+
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use maud::{html, Markup};
 
-use highneeds_store::{ImportOutcome, LaRef};
+use highneeds_store::{ImportOutcome, ImportedFile, LaRef};
 use highneeds_usecases::import::{imported_files, read, store, ImportKind};
 
 use crate::auth::Role;
@@ -98,6 +100,55 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let dir = tempfile::tempdir().map_err(anyhow::Error::from)?;
+    let SubmittedUpload { kind, paths } = save_upload_form(&mut multipart, dir.path()).await?;
+    let Some(kind) = kind else {
+        return Ok(bad_upload(
+            &state,
+            &caller,
+            "Say what the file is (plans, budget or witan).",
+        ));
+    };
+    if paths.is_empty() {
+        return Ok(bad_upload(&state, &caller, "Choose a file to import."));
+    }
+    let paths = if kind == ImportKind::Witan {
+        vec![dir.path().to_path_buf()]
+    } else {
+        paths
+    };
+    let parsed = tokio::task::spawn_blocking(move || {
+        read(kind, &paths, &highneeds_ingest::ReadOptions::default())
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_upload(&state, &caller, &format!("{e:#}"))),
+    };
+    let issues: Vec<String> = parsed.issues.iter().map(ToString::to_string).collect();
+    let Some(readied) = parsed.value else {
+        return reject_upload_issues(&state, &caller, kind, &issues).await;
+    };
+    let files = imported_files(kind, &parsed.sources);
+    let la = LaRef {
+        code: state.la_code.clone(),
+        name: state.la_name.clone(),
+    };
+    let outcome = store(&state.store, &la, &readied, &files, &caller.actor()).await;
+    report_import_outcome(&state, &caller, kind, &files, outcome, &issues).await
+}
+
+/// What the upload form sent: the kind of file chosen (if recognised) and where each file was saved.
+struct SubmittedUpload {
+    kind: Option<ImportKind>,
+    paths: Vec<PathBuf>,
+}
+
+/// Read the upload form's fields in order, saving each file into `dir` as it arrives.
+async fn save_upload_form(
+    multipart: &mut Multipart,
+    dir: &Path,
+) -> anyhow::Result<SubmittedUpload> {
     let mut kind = None;
     let mut paths = Vec::new();
     while let Some(field) = multipart
@@ -124,78 +175,55 @@ pub async fn upload(
                     .bytes()
                     .await
                     .map_err(|e| anyhow::anyhow!("upload: {e}"))?;
-                let path = dir.path().join(&name);
+                let path = dir.join(&name);
                 write_private(&path, &bytes)?;
                 paths.push(path);
             }
             _ => {}
         }
     }
-    let Some(kind) = kind else {
-        return Ok(report(
-            &state,
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "Say what the file is (plans, budget or witan).",
-            &[],
-        ));
-    };
-    if paths.is_empty() {
-        return Ok(report(
-            &state,
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "Choose a file to import.",
-            &[],
-        ));
-    }
-    let paths = if kind == ImportKind::Witan {
-        vec![dir.path().to_path_buf()]
-    } else {
-        paths
-    };
-    let parsed = tokio::task::spawn_blocking(move || {
-        read(kind, &paths, &highneeds_ingest::ReadOptions::default())
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
-    let parsed = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(report(
-                &state,
-                &caller,
-                StatusCode::BAD_REQUEST,
-                &format!("{e:#}"),
-                &[],
-            ))
-        }
-    };
-    let issues: Vec<String> = parsed.issues.iter().map(ToString::to_string).collect();
-    let Some(readied) = parsed.value else {
-        state
-            .store
-            .audit(
-                &state.la_code,
-                &caller.actor(),
-                "import rejected",
-                &format!("{} ({} issues)", kind.code(), issues.len()),
-            )
-            .await?;
-        return Ok(report(
-            &state,
-            &caller,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Import rejected: nothing was changed. Fix these and upload again:",
-            &issues,
-        ));
-    };
-    let files = imported_files(kind, &parsed.sources);
-    let la = LaRef {
-        code: state.la_code.clone(),
-        name: state.la_name.clone(),
-    };
-    let outcome = store(&state.store, &la, &readied, &files, &caller.actor()).await;
+    Ok(SubmittedUpload { kind, paths })
+}
+
+/// An upload refused before anything was read into the store: 400 with the reason.
+fn bad_upload(state: &Shared, caller: &Caller, message: &str) -> Response {
+    report(state, caller, StatusCode::BAD_REQUEST, message, &[])
+}
+
+/// An upload whose files have errors: audit-logged, nothing changed, every issue listed (422).
+async fn reject_upload_issues(
+    state: &Shared,
+    caller: &Caller,
+    kind: ImportKind,
+    issues: &[String],
+) -> Result<Response, AppError> {
+    state
+        .store
+        .audit(
+            &state.la_code,
+            &caller.actor(),
+            "import rejected",
+            &format!("{} ({} issues)", kind.code(), issues.len()),
+        )
+        .await?;
+    Ok(report(
+        state,
+        caller,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Import rejected: nothing was changed. Fix these and upload again:",
+        issues,
+    ))
+}
+
+/// The page for what storing the upload did: imported, already imported, or refused (audit-logged).
+async fn report_import_outcome(
+    state: &Shared,
+    caller: &Caller,
+    kind: ImportKind,
+    files: &[ImportedFile],
+    outcome: anyhow::Result<ImportOutcome>,
+    issues: &[String],
+) -> Result<Response, AppError> {
     let names = files
         .iter()
         .map(|f| f.file_name.as_str())
@@ -205,22 +233,22 @@ pub async fn upload(
         Ok(ImportOutcome::Imported { import_id, rows }) => {
             // The import use-case wrote it to the audit log.
             Ok(report(
-                &state,
-                &caller,
+                state,
+                caller,
                 StatusCode::OK,
                 &format!("Imported {names} (import {import_id}, {rows} rows). Warnings:"),
-                &issues,
+                issues,
             ))
         }
         Ok(ImportOutcome::AlreadyImported {
             import_id,
             imported_at,
         }) => Ok(report(
-            &state,
-            &caller,
+            state,
+            caller,
             StatusCode::OK,
             &format!("Already imported (import {import_id} at {imported_at}): nothing changed."),
-            &issues,
+            issues,
         )),
         Err(e) => {
             state
@@ -233,11 +261,11 @@ pub async fn upload(
                 )
                 .await?;
             Ok(report(
-                &state,
-                &caller,
+                state,
+                caller,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &format!("Import rejected, nothing was changed: {e:#}"),
-                &issues,
+                issues,
             ))
         }
     }
