@@ -312,32 +312,14 @@ pub fn run_with_unmitigated(
     let money = scenario_money(scenario, &all);
     let mitigated_placement = placement_from_means(params, &options, &all_effects, &all_means).0;
     let mitigated_ledger = ledger::project(&basis, &mitigated_placement, &money)?;
-    // Savings per projected year of each coalition: placement is the only expenditure the levers change.
     let ledger_years: Vec<FinancialYear> = unmitigated_ledger
         .iter()
         .map(|r| r.financial_year)
         .collect();
-    let rounded = |placement: &[(FinancialYear, f64)]| -> Vec<i64> {
-        placement
-            .iter()
-            .filter(|(fy, _)| ledger_years.contains(fy))
-            .map(|(_, c)| Pence::from_pence_rounded(*c).map_or(0, Pence::pence))
-            .collect()
-    };
-    let base_spend = rounded(unmitigated_placement);
-    let null: Vec<bool> = scenario
-        .initiatives
-        .iter()
-        .map(|i| !changes_placements(i))
-        .collect();
     let attribution = match when {
-        Attributing::Now => shapley::attribute_skipping_null(&null, |active| {
-            rounded(&placement_of(active))
-                .iter()
-                .zip(&base_spend)
-                .map(|(m, u)| u - m)
-                .collect()
-        }),
+        Attributing::Now => {
+            attribute_savings(scenario, &ledger_years, unmitigated_placement, placement_of)
+        }
         Attributing::Later => Attribution::pending(n),
     };
     let total_saving = sum_expenditure(&unmitigated_ledger)? - sum_expenditure(&mitigated_ledger)?;
@@ -370,14 +352,7 @@ pub fn run_with_unmitigated(
     );
     let (sufficiency, first_shortfall, sufficiency_years) =
         sufficiency(params, scenario, &compiler, &all_means);
-    let mut notes = basis.notes.clone();
-    notes.extend(money_outside(scenario, &ledger_years));
-    if !attribution.exact && !attribution.pending {
-        notes.push(format!(
-            "{n} initiatives: savings attributed over {} sampled orders (standard errors given), not every coalition",
-            attribution.orders
-        ));
-    }
+    let notes = scenario_notes(scenario, &basis, &ledger_years, &attribution);
     Ok(ScenarioResult {
         scenario: scenario.name.clone(),
         target: a.target,
@@ -395,6 +370,56 @@ pub fn run_with_unmitigated(
         sufficiency_years,
         notes,
     })
+}
+
+/// Each initiative's share of the savings, per projected year (Shapley values over the coalitions of
+/// initiatives; those that change no placement are skipped): placement is the only expenditure the levers
+/// change, so a coalition's saving is the unmitigated placement spend less its own, in whole pence.
+fn attribute_savings(
+    scenario: &Scenario,
+    ledger_years: &[FinancialYear],
+    unmitigated_placement: &[(FinancialYear, f64)],
+    placement_of: impl Fn(&[bool]) -> Vec<(FinancialYear, f64)> + Sync,
+) -> Attribution {
+    let rounded = |placement: &[(FinancialYear, f64)]| -> Vec<i64> {
+        placement
+            .iter()
+            .filter(|(fy, _)| ledger_years.contains(fy))
+            .map(|(_, c)| Pence::from_pence_rounded(*c).map_or(0, Pence::pence))
+            .collect()
+    };
+    let base_spend = rounded(unmitigated_placement);
+    let null: Vec<bool> = scenario
+        .initiatives
+        .iter()
+        .map(|i| !changes_placements(i))
+        .collect();
+    shapley::attribute_skipping_null(&null, |active| {
+        rounded(&placement_of(active))
+            .iter()
+            .zip(&base_spend)
+            .map(|(m, u)| u - m)
+            .collect()
+    })
+}
+
+/// The basis's notes, money the scenario puts outside the projected years, and how the savings were attributed.
+fn scenario_notes(
+    scenario: &Scenario,
+    basis: &LedgerBasis,
+    ledger_years: &[FinancialYear],
+    attribution: &Attribution,
+) -> Vec<String> {
+    let n = scenario.initiatives.len();
+    let mut notes = basis.notes.clone();
+    notes.extend(money_outside(scenario, ledger_years));
+    if !attribution.exact && !attribution.pending {
+        notes.push(format!(
+            "{n} initiatives: savings attributed over {} sampled orders (standard errors given), not every coalition",
+            attribution.orders
+        ));
+    }
+    notes
 }
 
 fn sum_expenditure(rows: &[LedgerYear]) -> Result<Pence, ModelError> {
