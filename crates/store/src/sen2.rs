@@ -7,7 +7,7 @@ use highneeds_domain::sen2::{
     CeaseReason, CeasedPlan, CensusPlan, PersonKey, Sen2Census, Sen2Flows,
 };
 use highneeds_domain::{CanonicalSetting, CensusYear, Ncy, Sen2Need, Transition, Urn};
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use crate::batch::Insert;
 use crate::import::{insert_transitions, Begun, Operation, Start};
@@ -114,25 +114,7 @@ impl Store {
         files: &[ImportedFile],
         user: &str,
     ) -> Result<ImportOutcome, StoreError> {
-        let mut years = BTreeSet::new();
-        for r in &data.returns {
-            if !years.insert(r.census_year) {
-                return Err(StoreError::InvalidImport(format!(
-                    "two returns for census {}: import one return per census year",
-                    r.census_year
-                )));
-            }
-        }
-        if data
-            .censuses
-            .iter()
-            .any(|c| !years.contains(&c.census_year))
-            || data.flows.iter().any(|f| !years.contains(&f.census_year))
-        {
-            return Err(StoreError::InvalidImport(
-                "a census or flows for a year with no return".into(),
-            ));
-        }
+        let years = return_years(data)?;
         let Begun { mut tx, import_id } = match self
             .start_import(la, files, user, Operation::History)
             .await?
@@ -141,71 +123,9 @@ impl Store {
             Start::Write(begun) => begun,
         };
         let code = la.code.as_str();
-        for y in &years {
-            for table in [
-                "DELETE FROM sen2_people WHERE la_code = ? AND census_year = ?",
-                "DELETE FROM sen2_flows WHERE la_code = ? AND census_year = ?",
-                "DELETE FROM sen2_returns WHERE la_code = ? AND census_year = ?",
-            ] {
-                sqlx::query(table)
-                    .bind(code)
-                    .bind(y.year())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        for y in &data.transition_years {
-            sqlx::query("DELETE FROM transitions WHERE la_code = ? AND calendar_year = ?")
-                .bind(code)
-                .bind(y.year())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut rows = 0;
-        rows += RETURNS
-            .run(&mut tx, &data.returns, |q, r| {
-                Ok(q.bind(code)
-                    .bind(r.census_year.year())
-                    .bind(r.reference_date.clone())
-                    .bind(r.lea.clone())
-                    .bind(i64::try_from(r.persons).unwrap_or(i64::MAX))
-                    .bind(import_id))
-            })
-            .await?;
-        let people: Vec<PersonRow<'_>> = data.censuses.iter().flat_map(person_rows).collect();
-        rows += PEOPLE
-            .run(&mut tx, &people, |q, r| {
-                Ok(q.bind(code)
-                    .bind(r.year)
-                    .bind(r.key.to_string())
-                    .bind(r.pupil_key.map(|k| k.to_string()))
-                    .bind(r.plan.map(|p| p.ncy.value()))
-                    .bind(r.plan.map(|p| p.need.code()))
-                    .bind(r.plan.map(|p| p.setting.code()))
-                    .bind(r.plan.and_then(|p| p.urn).map(|u| i64::from(u.value())))
-                    .bind(i32::from(r.ceased.is_some()))
-                    .bind(r.ceased.and_then(|c| c.reason).map(|c| i32::from(c.code())))
-                    .bind(import_id))
-            })
-            .await?;
-        let flows: Vec<(i32, &'static str, String, u64)> = data
-            .flows
-            .iter()
-            .flat_map(|f| {
-                let y = f.census_year.year();
-                f.measures().into_iter().map(move |(m, b, v)| (y, m, b, v))
-            })
-            .collect();
-        rows += FLOWS
-            .run(&mut tx, &flows, |q, (y, m, b, v)| {
-                Ok(q.bind(code)
-                    .bind(*y)
-                    .bind(*m)
-                    .bind(b.clone())
-                    .bind(i64::try_from(*v).unwrap_or(i64::MAX))
-                    .bind(import_id))
-            })
-            .await?;
+        clear_replaced_years(&mut tx, code, &years, &data.transition_years).await?;
+        let mut rows = insert_returns_and_people(&mut tx, code, data, import_id).await?;
+        rows += insert_flows(&mut tx, code, data, import_id).await?;
         let first_seq: i64 =
             sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM transitions WHERE la_code = ?")
                 .bind(code)
@@ -368,4 +288,122 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The census years of the returns, one return each; every census and flows must belong to one of them.
+fn return_years(data: &Sen2Import<'_>) -> Result<BTreeSet<CensusYear>, StoreError> {
+    let mut years = BTreeSet::new();
+    for r in &data.returns {
+        if !years.insert(r.census_year) {
+            return Err(StoreError::InvalidImport(format!(
+                "two returns for census {}: import one return per census year",
+                r.census_year
+            )));
+        }
+    }
+    if data
+        .censuses
+        .iter()
+        .any(|c| !years.contains(&c.census_year))
+        || data.flows.iter().any(|f| !years.contains(&f.census_year))
+    {
+        return Err(StoreError::InvalidImport(
+            "a census or flows for a year with no return".into(),
+        ));
+    }
+    Ok(years)
+}
+
+/// Inside the import's transaction, what the import replaces: the stored returns, people and flows of the census
+/// years imported again, and the stored transitions from the years whose transitions it recomputes.
+async fn clear_replaced_years(
+    conn: &mut SqliteConnection,
+    code: &str,
+    years: &BTreeSet<CensusYear>,
+    transition_years: &BTreeSet<CensusYear>,
+) -> Result<(), StoreError> {
+    for y in years {
+        for table in [
+            "DELETE FROM sen2_people WHERE la_code = ? AND census_year = ?",
+            "DELETE FROM sen2_flows WHERE la_code = ? AND census_year = ?",
+            "DELETE FROM sen2_returns WHERE la_code = ? AND census_year = ?",
+        ] {
+            sqlx::query(table)
+                .bind(code)
+                .bind(y.year())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    for y in transition_years {
+        sqlx::query("DELETE FROM transitions WHERE la_code = ? AND calendar_year = ?")
+            .bind(code)
+            .bind(y.year())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Insert the returns and every person of each census; the rows written.
+async fn insert_returns_and_people(
+    conn: &mut SqliteConnection,
+    code: &str,
+    data: &Sen2Import<'_>,
+    import_id: i64,
+) -> Result<u64, StoreError> {
+    let mut rows = RETURNS
+        .run(conn, &data.returns, |q, r| {
+            Ok(q.bind(code)
+                .bind(r.census_year.year())
+                .bind(r.reference_date.clone())
+                .bind(r.lea.clone())
+                .bind(i64::try_from(r.persons).unwrap_or(i64::MAX))
+                .bind(import_id))
+        })
+        .await?;
+    let people: Vec<PersonRow<'_>> = data.censuses.iter().flat_map(person_rows).collect();
+    rows += PEOPLE
+        .run(conn, &people, |q, r| {
+            Ok(q.bind(code)
+                .bind(r.year)
+                .bind(r.key.to_string())
+                .bind(r.pupil_key.map(|k| k.to_string()))
+                .bind(r.plan.map(|p| p.ncy.value()))
+                .bind(r.plan.map(|p| p.need.code()))
+                .bind(r.plan.map(|p| p.setting.code()))
+                .bind(r.plan.and_then(|p| p.urn).map(|u| i64::from(u.value())))
+                .bind(i32::from(r.ceased.is_some()))
+                .bind(r.ceased.and_then(|c| c.reason).map(|c| i32::from(c.code())))
+                .bind(import_id))
+        })
+        .await?;
+    Ok(rows)
+}
+
+/// Insert each census's flows, one row per measure and breakdown; the rows written.
+async fn insert_flows(
+    conn: &mut SqliteConnection,
+    code: &str,
+    data: &Sen2Import<'_>,
+    import_id: i64,
+) -> Result<u64, StoreError> {
+    let flows: Vec<(i32, &'static str, String, u64)> = data
+        .flows
+        .iter()
+        .flat_map(|f| {
+            let y = f.census_year.year();
+            f.measures().into_iter().map(move |(m, b, v)| (y, m, b, v))
+        })
+        .collect();
+    FLOWS
+        .run(conn, &flows, |q, (y, m, b, v)| {
+            Ok(q.bind(code)
+                .bind(*y)
+                .bind(*m)
+                .bind(b.clone())
+                .bind(i64::try_from(*v).unwrap_or(i64::MAX))
+                .bind(import_id))
+        })
+        .await
 }
