@@ -34,9 +34,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::calibration::{LA_SIZE_LOG_SD_2022, NEED_CODES};
 pub use crate::expected::TrendShape;
-use crate::expected::{Dynamics, Volumes, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH};
+use crate::expected::{Dynamics, Grid, Volumes, NATIONAL_JOINER_TREND, NATIONAL_POP_GROWTH};
 use crate::params::{NCYS, NEEDS, SETTINGS};
-use crate::sim::{Establishments, SimInput, Vocab};
+use crate::sim::{Establishments, SimInput, SimOutput, Vocab};
 use crate::tables::BudgetDraws;
 
 /// What to generate.
@@ -265,33 +265,127 @@ pub fn generate_la_shaped(config: &SynthConfig, index: u32, shape: TrendShape) -
     let censuses = config.census_count() as usize;
     let first_census = config.first_census();
     let last_census = config.last_census;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(config.seed, u64::from(index)));
+    let la_seed = derive_seed(config.seed, u64::from(index));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(la_seed);
 
-    // This LA's character: a little different from the national picture in growth, size and mix.
-    let trend = (NATIONAL_JOINER_TREND + normal(&mut rng, 0.012)).clamp(0.03, 0.12);
-    let pop_growth = (NATIONAL_POP_GROWTH + normal(&mut rng, 0.002)).clamp(0.0, 0.012);
-    let prevalence = TYPICAL_PREVALENCE * normal(&mut rng, 0.1).exp();
-    let shocks: Vec<f64> = (0..censuses)
-        .map(|_| normal(&mut rng, 0.04).exp())
-        .collect();
-    let calibrated = expected::calibrated(config.census_count());
-    let mut pulls = calibrated.pulls;
-    pulls
-        .iter_mut()
-        .for_each(|p| *p *= normal(&mut rng, 0.12).exp());
-    let mut need_base = calibrated.need_base;
-    need_base
-        .iter_mut()
-        .for_each(|p| *p *= normal(&mut rng, 0.06).exp());
-    let mut cost_factor = [1.0; SETTINGS];
-    cost_factor
-        .iter_mut()
-        .for_each(|c| *c = normal(&mut rng, 0.08).exp());
-    let mut pop_noise = [1.0; NCYS];
-    pop_noise
-        .iter_mut()
-        .for_each(|c| *c = normal(&mut rng, 0.015).exp());
-    let draws = BudgetDraws {
+    let character = LaCharacter::draw(&mut rng, config.census_count());
+    let dynamics = Dynamics::new(&character.pulls, &character.need_base);
+    let (volumes, initial) = volumes_for_target(&dynamics, &character, censuses, shape, target);
+
+    let vocab = vocab();
+    let establishments = Establishments::new(index, target);
+    let input = SimInput {
+        dynamics: &dynamics,
+        establishments: &establishments,
+        vocab: &vocab,
+        first_census,
+        censuses,
+        initial,
+        joiners: volumes.joiners.clone(),
+        target,
+        force_last: false,
+        id_prefix: &prefix,
+    };
+    let out = simulate_to_target(input, la_seed, &mut rng);
+
+    let residents = f64::from(target.max(1)) / character.prevalence;
+    let population = tables::population(
+        first_census,
+        last_census,
+        PROJECTED_YEARS,
+        residents,
+        character.pop_growth,
+        &character.pop_noise,
+    );
+    let costs = tables::costs(&vocab, &character.cost_factor);
+    let valid_states = tables::valid_states(&vocab);
+    let first_fy = (last_census.year() - BUDGET_YEARS + 1).max(first_census.year());
+    let budget = tables::budget(
+        &out.counts,
+        first_census,
+        first_fy,
+        &character.cost_factor,
+        &character.budget,
+    );
+
+    SyntheticLa {
+        code,
+        name,
+        first_census,
+        last_census,
+        histories: out.histories,
+        population,
+        costs,
+        valid_states,
+        budget,
+    }
+}
+
+/// This LA's character: a little different from the national picture in growth, size and mix.
+struct LaCharacter {
+    /// Trend in joiner rates per head a year.
+    trend: f64,
+    /// Growth of the resident population a year.
+    pop_growth: f64,
+    /// Plans per head of the 0-25 population in the last census.
+    prevalence: f64,
+    /// Multiplicative shock to the joiner volume of each census year.
+    shocks: Vec<f64>,
+    /// Setting pulls (calibrated, with this LA's noise).
+    pulls: [f64; SETTINGS],
+    /// Base need mix of joiners (calibrated, with this LA's noise).
+    need_base: [f64; NEEDS],
+    /// Unit cost factor by setting.
+    cost_factor: [f64; SETTINGS],
+    /// Noise on the resident population by NCY.
+    pop_noise: [f64; NCYS],
+    /// Budget draws for the financial years.
+    budget: BudgetDraws,
+}
+
+impl LaCharacter {
+    /// Draw the LA's character from its stream, in the stream's fixed order (every later draw depends on it).
+    fn draw(rng: &mut Xoshiro256PlusPlus, census_count: u32) -> Self {
+        let trend = (NATIONAL_JOINER_TREND + normal(rng, 0.012)).clamp(0.03, 0.12);
+        let pop_growth = (NATIONAL_POP_GROWTH + normal(rng, 0.002)).clamp(0.0, 0.012);
+        let prevalence = TYPICAL_PREVALENCE * normal(rng, 0.1).exp();
+        let shocks: Vec<f64> = (0..census_count as usize)
+            .map(|_| normal(rng, 0.04).exp())
+            .collect();
+        let calibrated = expected::calibrated(census_count);
+        let mut pulls = calibrated.pulls;
+        pulls.iter_mut().for_each(|p| *p *= normal(rng, 0.12).exp());
+        let mut need_base = calibrated.need_base;
+        need_base
+            .iter_mut()
+            .for_each(|p| *p *= normal(rng, 0.06).exp());
+        let mut cost_factor = [1.0; SETTINGS];
+        cost_factor
+            .iter_mut()
+            .for_each(|c| *c = normal(rng, 0.08).exp());
+        let mut pop_noise = [1.0; NCYS];
+        pop_noise
+            .iter_mut()
+            .for_each(|c| *c = normal(rng, 0.015).exp());
+        let budget = draw_budget(rng);
+        Self {
+            trend,
+            pop_growth,
+            prevalence,
+            shocks,
+            pulls,
+            need_base,
+            cost_factor,
+            pop_noise,
+            budget,
+        }
+    }
+}
+
+/// Draw the LA's budget character: income, allocation growth, deductions and transfers by financial year,
+/// opening deficit and the HNB's share of the DSG.
+fn draw_budget(rng: &mut Xoshiro256PlusPlus) -> BudgetDraws {
+    BudgetDraws {
         income_ratio: rng.random_range(0.70..0.80),
         allocation_growth: rng.random_range(0.05..0.08),
         deduction_share: (0..BUDGET_YEARS)
@@ -308,12 +402,25 @@ pub fn generate_la_shaped(config: &SynthConfig, index: u32, shape: TrendShape) -
             .collect(),
         opening_deficit_share: rng.random_range(0.03..0.12),
         hnb_share_of_dsg: rng.random_range(0.15..0.19),
-    };
+    }
+}
 
-    // Size the joiner volume so that the last census has `target` plans in expectation.
-    let dynamics = Dynamics::new(&pulls, &need_base);
-    let unit = Volumes::shaped(censuses - 1, trend, pop_growth, &shocks, shape);
-    let unit_run = expected::run_settings(&dynamics, &unit);
+/// Joiner volumes and first-census stock sized so that the last census has `target` plans in expectation.
+fn volumes_for_target(
+    dynamics: &Dynamics,
+    character: &LaCharacter,
+    censuses: usize,
+    shape: TrendShape,
+    target: u32,
+) -> (Volumes, Grid) {
+    let unit = Volumes::shaped(
+        censuses - 1,
+        character.trend,
+        character.pop_growth,
+        &character.shocks,
+        shape,
+    );
+    let unit_run = expected::run_settings(dynamics, &unit);
     let per_unit = unit_run.last().map(expected::total).unwrap_or(0.0);
     let scale = if per_unit > 0.0 {
         f64::from(target) / per_unit
@@ -323,75 +430,34 @@ pub fn generate_la_shaped(config: &SynthConfig, index: u32, shape: TrendShape) -
     let volumes = unit.scaled(scale);
     let mut initial = unit_run[0];
     initial.iter_mut().flatten().for_each(|x| *x *= scale);
+    (volumes, initial)
+}
 
-    let vocab = vocab();
-    let establishments = Establishments::new(index, target);
-    let input = SimInput {
-        dynamics: &dynamics,
-        establishments: &establishments,
-        vocab: &vocab,
-        first_census,
-        censuses,
-        initial,
-        joiners: volumes.joiners.clone(),
-        target,
-        force_last: false,
-        id_prefix: &prefix,
-    };
-    // Natural dynamics every year, so the last census is not an artefact: simulate with streams derived from
-    // this LA's seed until the last census lands within tolerance of the target (within ±1.5 % or one
-    // Poisson sd, whichever is wider); only if none of MAX_ATTEMPTS does is the last year's intake forced.
+/// Natural dynamics every year, so the last census is not an artefact: simulate with streams derived from
+/// the LA's seed until the last census lands within tolerance of the target (within ±1.5 % or one Poisson
+/// sd, whichever is wider); only if none of MAX_ATTEMPTS does is the last year's intake forced, on `rng`.
+fn simulate_to_target(
+    input: SimInput<'_>,
+    la_seed: u64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> SimOutput {
+    let target = input.target;
     let tolerance = (0.015 * f64::from(target)).max(f64::from(target).sqrt());
-    let mut out = None;
     for attempt in 0..MAX_ATTEMPTS {
-        let mut sim_rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-            derive_seed(config.seed, u64::from(index)),
-            u64::from(attempt) + 1,
-        ));
+        let mut sim_rng =
+            Xoshiro256PlusPlus::seed_from_u64(derive_seed(la_seed, u64::from(attempt) + 1));
         let candidate = sim::simulate(&input, &mut sim_rng);
         let last: u32 = candidate
             .counts
             .last()
             .map_or(0, |c| c.iter().flatten().sum());
         if (f64::from(last) - f64::from(target)).abs() <= tolerance {
-            out = Some(candidate);
-            break;
+            return candidate;
         }
     }
-    let out = match out {
-        Some(out) => out,
-        None => {
-            let mut forced = input;
-            forced.force_last = true;
-            sim::simulate(&forced, &mut rng)
-        }
-    };
-
-    let residents = f64::from(target.max(1)) / prevalence;
-    let population = tables::population(
-        first_census,
-        last_census,
-        PROJECTED_YEARS,
-        residents,
-        pop_growth,
-        &pop_noise,
-    );
-    let costs = tables::costs(&vocab, &cost_factor);
-    let valid_states = tables::valid_states(&vocab);
-    let first_fy = (last_census.year() - BUDGET_YEARS + 1).max(first_census.year());
-    let budget = tables::budget(&out.counts, first_census, first_fy, &cost_factor, &draws);
-
-    SyntheticLa {
-        code,
-        name,
-        first_census,
-        last_census,
-        histories: out.histories,
-        population,
-        costs,
-        valid_states,
-        budget,
-    }
+    let mut forced = input;
+    forced.force_last = true;
+    sim::simulate(&forced, rng)
 }
 
 /// Generate every LA of the configuration (for large national sets prefer [`generate_la`] one at a time).

@@ -142,18 +142,60 @@ pub fn round_counts(values: &[f64]) -> Vec<u32> {
     out
 }
 
+/// Simulate every child with a plan, census by census: the first census's stock, then each year's stayers
+/// (aged one year, perhaps moved or with a new need), leavers and joiners.
 pub fn simulate(input: &SimInput<'_>, rng: &mut Xoshiro256PlusPlus) -> SimOutput {
-    let d = input.dynamics;
     let mut records: Vec<Vec<CensusRecord>> = Vec::new();
-    let mut active: Vec<Active> = Vec::new();
     let mut counts = vec![[[0u32; SETTINGS]; NEEDS]; input.censuses];
 
-    let new_child = |records: &mut Vec<Vec<CensusRecord>>| -> u32 {
-        records.push(Vec::new());
-        (records.len() - 1) as u32
-    };
+    let mut active = first_census_stock(input, rng, &mut records);
+    let mut year = input.first_census;
+    record(input, &active, year, &mut records, &mut counts[0]);
 
-    // First census: the expected stock, rounded, needs drawn given NCY and setting.
+    let transitions = input.censuses.saturating_sub(1);
+    let mut next: Vec<Active> = Vec::with_capacity(active.len() * 2);
+    for t in 0..transitions {
+        next.clear();
+        for a in &active {
+            if let Some(stayer) = next_year_plan(input, a, rng) {
+                next.push(stayer);
+            }
+        }
+        let forced = t + 1 >= transitions && input.force_last;
+        let joiner_ncys = if forced {
+            forced_joiner_ncys(input.target as usize, &mut next, rng)
+        } else {
+            poisson_joiner_ncys(input.joiners.get(t).copied().unwrap_or(0.0), rng)
+        };
+        for i in joiner_ncys {
+            let child = new_child(&mut records);
+            next.push(new_joiner(input, child, i, rng));
+        }
+        std::mem::swap(&mut active, &mut next);
+        year = year.next();
+        record(input, &active, year, &mut records, &mut counts[t + 1]);
+    }
+
+    SimOutput {
+        histories: plan_histories(records, input.id_prefix),
+        counts,
+    }
+}
+
+/// A new child: an empty list of census records, and its index.
+fn new_child(records: &mut Vec<Vec<CensusRecord>>) -> u32 {
+    records.push(Vec::new());
+    (records.len() - 1) as u32
+}
+
+/// First census: the expected stock, rounded, needs drawn given NCY and setting.
+fn first_census_stock(
+    input: &SimInput<'_>,
+    rng: &mut Xoshiro256PlusPlus,
+    records: &mut Vec<Vec<CensusRecord>>,
+) -> Vec<Active> {
+    let d = input.dynamics;
+    let mut active: Vec<Active> = Vec::new();
     let flat: Vec<f64> = input.initial.iter().flatten().copied().collect();
     let initial = round_counts(&flat);
     for (cell, &c) in initial.iter().enumerate() {
@@ -165,7 +207,7 @@ pub fn simulate(input: &SimInput<'_>, rng: &mut Xoshiro256PlusPlus) -> SimOutput
         for _ in 0..c {
             let k = pick(&need_row, rng.random::<f64>());
             let urn = input.establishments.pick(s, i, rng);
-            let child = new_child(&mut records);
+            let child = new_child(records);
             active.push(Active {
                 child,
                 i: i as u8,
@@ -175,94 +217,105 @@ pub fn simulate(input: &SimInput<'_>, rng: &mut Xoshiro256PlusPlus) -> SimOutput
             });
         }
     }
-    let mut year = input.first_census;
-    record(input, &active, year, &mut records, &mut counts[0]);
+    active
+}
 
-    let transitions = input.censuses.saturating_sub(1);
-    let mut next: Vec<Active> = Vec::with_capacity(active.len() * 2);
-    for t in 0..transitions {
-        next.clear();
-        for a in &active {
-            let (i, s) = (usize::from(a.i), usize::from(a.setting));
-            if i + 1 >= NCYS || rng.random::<f64>() < d.leave[i][s] {
-                continue;
-            }
-            let ni = i + 1;
-            let to = pick(&d.moves[ni][s], rng.random::<f64>());
-            let mut k = usize::from(a.need);
-            if rng.random::<f64>() < 1.0 - d.need_change[k][k] {
-                let mut row = d.need_change[k];
-                row[k] = 0.0;
-                let sum: f64 = row.iter().sum();
-                k = pick(&row, rng.random::<f64>() * sum);
-            }
-            let phase_change = matches!(to, MS | RP) && (ncy(ni) == 7 || ncy(ni) == 12);
-            let urn = if to != s || phase_change {
-                input.establishments.pick(to, ni, rng)
-            } else {
-                a.urn
-            };
-            next.push(Active {
-                child: a.child,
-                i: ni as u8,
-                need: k as u8,
-                setting: to as u8,
-                urn,
-            });
-        }
-        // Joiners: Poisson by NCY; only if `force_last`, the last transition's joiners are set so the last census
-        // is exactly the requested size (a fallback: it distorts the last year's dynamics).
-        let mut joiner_ncys: Vec<usize> = Vec::new();
-        if t + 1 < transitions || !input.force_last {
-            let volume = input.joiners.get(t).copied().unwrap_or(0.0);
-            for (i, &share) in JOIN_NCY.iter().enumerate() {
-                let lambda = volume * share;
-                let n = if lambda > 0.0 {
-                    Poisson::new(lambda).map(|p| p.sample(rng)).unwrap_or(0.0) as usize
-                } else {
-                    0
-                };
-                joiner_ncys.extend(std::iter::repeat_n(i, n));
-            }
-        } else {
-            let target = input.target as usize;
-            while next.len() > target {
-                let victim = rng.random_range(0..next.len());
-                next.swap_remove(victim);
-            }
-            for _ in next.len()..target {
-                joiner_ncys.push(pick(&JOIN_NCY, rng.random::<f64>()));
-            }
-            joiner_ncys.sort_unstable();
-        }
-        for i in joiner_ncys {
-            let k = pick(&d.join_need[i], rng.random::<f64>());
-            let s = pick(&d.join_place[i][k], rng.random::<f64>());
-            let urn = input.establishments.pick(s, i, rng);
-            let child = new_child(&mut records);
-            next.push(Active {
-                child,
-                i: i as u8,
-                need: k as u8,
-                setting: s as u8,
-                urn,
-            });
-        }
-        std::mem::swap(&mut active, &mut next);
-        year = year.next();
-        record(input, &active, year, &mut records, &mut counts[t + 1]);
+/// A child's plan at the next census: one NCY older, perhaps in another setting (and establishment) or with
+/// another need; `None` if the plan ceases (a leaver, or past the last NCY).
+fn next_year_plan(
+    input: &SimInput<'_>,
+    a: &Active,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Option<Active> {
+    let d = input.dynamics;
+    let (i, s) = (usize::from(a.i), usize::from(a.setting));
+    if i + 1 >= NCYS || rng.random::<f64>() < d.leave[i][s] {
+        return None;
     }
+    let ni = i + 1;
+    let to = pick(&d.moves[ni][s], rng.random::<f64>());
+    let mut k = usize::from(a.need);
+    if rng.random::<f64>() < 1.0 - d.need_change[k][k] {
+        let mut row = d.need_change[k];
+        row[k] = 0.0;
+        let sum: f64 = row.iter().sum();
+        k = pick(&row, rng.random::<f64>() * sum);
+    }
+    let phase_change = matches!(to, MS | RP) && (ncy(ni) == 7 || ncy(ni) == 12);
+    let urn = if to != s || phase_change {
+        input.establishments.pick(to, ni, rng)
+    } else {
+        a.urn
+    };
+    Some(Active {
+        child: a.child,
+        i: ni as u8,
+        need: k as u8,
+        setting: to as u8,
+        urn,
+    })
+}
 
+/// Joiners' NCY positions for a year of expected joiner volume `volume`: Poisson by NCY.
+fn poisson_joiner_ncys(volume: f64, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+    let mut joiner_ncys: Vec<usize> = Vec::new();
+    for (i, &share) in JOIN_NCY.iter().enumerate() {
+        let lambda = volume * share;
+        let n = if lambda > 0.0 {
+            Poisson::new(lambda).map(|p| p.sample(rng)).unwrap_or(0.0) as usize
+        } else {
+            0
+        };
+        joiner_ncys.extend(std::iter::repeat_n(i, n));
+    }
+    joiner_ncys
+}
+
+/// Only if `force_last`: the last transition's joiners (and, if too many stay, random leavers from `next`)
+/// set so the last census is exactly `target` plans (a fallback: it distorts the last year's dynamics).
+fn forced_joiner_ncys(
+    target: usize,
+    next: &mut Vec<Active>,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<usize> {
+    let mut joiner_ncys: Vec<usize> = Vec::new();
+    while next.len() > target {
+        let victim = rng.random_range(0..next.len());
+        next.swap_remove(victim);
+    }
+    for _ in next.len()..target {
+        joiner_ncys.push(pick(&JOIN_NCY, rng.random::<f64>()));
+    }
+    joiner_ncys.sort_unstable();
+    joiner_ncys
+}
+
+/// A joiner's new plan in NCY position `i`: need, then setting given need, then establishment.
+fn new_joiner(input: &SimInput<'_>, child: u32, i: usize, rng: &mut Xoshiro256PlusPlus) -> Active {
+    let d = input.dynamics;
+    let k = pick(&d.join_need[i], rng.random::<f64>());
+    let s = pick(&d.join_place[i][k], rng.random::<f64>());
+    let urn = input.establishments.pick(s, i, rng);
+    Active {
+        child,
+        i: i as u8,
+        need: k as u8,
+        setting: s as u8,
+        urn,
+    }
+}
+
+/// Each child's plan history, with a child id of the LA's prefix and the child's number.
+fn plan_histories(records: Vec<Vec<CensusRecord>>, id_prefix: &str) -> Vec<PlanHistory> {
     let width = 6;
-    let histories = records
+    records
         .into_iter()
         .enumerate()
         .filter_map(|(n, recs)| {
-            let id = ChildId::parse(&format!("{}{:0width$}", input.id_prefix, n + 1)).ok()?;
+            let id = ChildId::parse(&format!("{id_prefix}{:0width$}", n + 1)).ok()?;
             PlanHistory::new(id, recs).ok()
         })
-        .collect();
-    SimOutput { histories, counts }
+        .collect()
 }
 
 fn record(

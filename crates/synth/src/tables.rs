@@ -166,48 +166,13 @@ pub fn budget(
     la_factor: &[f64; SETTINGS],
     draws: &BudgetDraws,
 ) -> Vec<BudgetLine> {
-    let last_census = first_census.year() + counts.len() as i32 - 1;
-    // Spend by line of the academic year containing census `c` (projected one year past the last census).
-    let ay = |c: i32| -> [f64; 10] {
-        let price = (1.0 + UNIT_COST_INFLATION).powi(c - last_census);
-        if c <= last_census {
-            let idx = (c - first_census.year()).max(0) as usize;
-            ay_lines(&counts[idx.min(counts.len() - 1)], la_factor, price)
-        } else {
-            let n = counts.len();
-            let last = ay_lines(&counts[n - 1], la_factor, price);
-            let prev_total: f64 = counts[n.saturating_sub(2)]
-                .iter()
-                .flatten()
-                .map(|&x| f64::from(x))
-                .sum();
-            let last_total: f64 = counts[n - 1].iter().flatten().map(|&x| f64::from(x)).sum();
-            let g = if prev_total > 0.0 {
-                last_total / prev_total
-            } else {
-                1.0
-            };
-            last.map(|x| x * g.powi(c - last_census))
-        }
-    };
-    let fys: Vec<i32> = (first_fy..=last_census).collect();
+    let fys: Vec<i32> = (first_fy..=last_census_year(counts, first_census)).collect();
     let spend: Vec<[f64; 10]> = fys
         .iter()
-        .map(|&y| {
-            let (a, b) = (ay(y), ay(y + 1));
-            let mut l = [0.0; 10];
-            for i in 0..10 {
-                l[i] = FinancialYear::blend(a[i], b[i]);
-            }
-            l
-        })
+        .map(|&y| financial_year_spend(counts, first_census, la_factor, y))
         .collect();
-    let last_spend: f64 = spend.last().map(|l| l.iter().sum()).unwrap_or(0.0);
     let last_idx = fys.len().saturating_sub(1);
-    let net_last = draws.income_ratio * last_spend;
-    let net_factor_last = 1.0 - draws.deduction_share.get(last_idx).copied().unwrap_or(0.0)
-        + draws.transfer_share.get(last_idx).copied().unwrap_or(0.0);
-    let allocation_last = net_last / net_factor_last;
+    let allocation_last = last_allocation(&spend, draws, last_idx);
 
     let mut out = Vec::new();
     for (j, &y) in fys.iter().enumerate() {
@@ -216,47 +181,123 @@ pub fn budget(
         };
         let allocation =
             allocation_last / (1.0 + draws.allocation_growth).powi((last_idx - j) as i32);
-        let mut push = |kind: BudgetKind, line: &str, amount: f64| {
-            out.push(BudgetLine {
-                financial_year: fy,
-                kind,
-                line: line.to_string(),
-                amount: pounds(amount),
-            });
-        };
-        if j == 0 {
-            push(
-                BudgetKind::OpeningBalance,
-                "DSG balance brought forward",
-                -draws.opening_deficit_share * allocation,
-            );
-        }
-        push(
-            BudgetKind::Allocation,
-            "High Needs Block allocation",
-            allocation,
-        );
-        let transfer = draws.transfer_share.get(j).copied().unwrap_or(0.0);
-        if transfer > 0.0 {
-            push(
-                BudgetKind::BlockTransfer,
-                "Schools Block transfer",
-                transfer * allocation,
-            );
-        }
-        push(
-            BudgetKind::Deduction,
-            "Academy and FE place recoupment, import/export adjustment",
-            draws.deduction_share.get(j).copied().unwrap_or(0.0) * allocation,
-        );
-        for (i, name) in EXPENDITURE_LINES.iter().enumerate() {
-            push(BudgetKind::Expenditure, name, spend[j][i]);
-        }
-        push(
-            BudgetKind::TotalDsg,
-            "Dedicated Schools Grant (all blocks)",
-            allocation / draws.hnb_share_of_dsg,
-        );
+        push_financial_year(&mut out, fy, j, allocation, &spend[j], draws);
     }
     out
+}
+
+/// The year of the last census of `counts`.
+fn last_census_year(counts: &[[[u32; SETTINGS]; NEEDS]], first_census: CensusYear) -> i32 {
+    first_census.year() + counts.len() as i32 - 1
+}
+
+/// Spend by line of the academic year containing census `c` (projected one year past the last census).
+fn academic_year_spend(
+    counts: &[[[u32; SETTINGS]; NEEDS]],
+    first_census: CensusYear,
+    la_factor: &[f64; SETTINGS],
+    c: i32,
+) -> [f64; 10] {
+    let last_census = last_census_year(counts, first_census);
+    let price = (1.0 + UNIT_COST_INFLATION).powi(c - last_census);
+    if c <= last_census {
+        let idx = (c - first_census.year()).max(0) as usize;
+        ay_lines(&counts[idx.min(counts.len() - 1)], la_factor, price)
+    } else {
+        let n = counts.len();
+        let last = ay_lines(&counts[n - 1], la_factor, price);
+        let prev_total: f64 = counts[n.saturating_sub(2)]
+            .iter()
+            .flatten()
+            .map(|&x| f64::from(x))
+            .sum();
+        let last_total: f64 = counts[n - 1].iter().flatten().map(|&x| f64::from(x)).sum();
+        let g = if prev_total > 0.0 {
+            last_total / prev_total
+        } else {
+            1.0
+        };
+        last.map(|x| x * g.powi(c - last_census))
+    }
+}
+
+/// Spend by line of the financial year starting in `y`: a blend of the academic years it spans.
+fn financial_year_spend(
+    counts: &[[[u32; SETTINGS]; NEEDS]],
+    first_census: CensusYear,
+    la_factor: &[f64; SETTINGS],
+    y: i32,
+) -> [f64; 10] {
+    let (a, b) = (
+        academic_year_spend(counts, first_census, la_factor, y),
+        academic_year_spend(counts, first_census, la_factor, y + 1),
+    );
+    let mut l = [0.0; 10];
+    for i in 0..10 {
+        l[i] = FinancialYear::blend(a[i], b[i]);
+    }
+    l
+}
+
+/// The HNB allocation of the last financial year: income the drawn share of its spend, net of its deduction
+/// and transfer.
+fn last_allocation(spend: &[[f64; 10]], draws: &BudgetDraws, last_idx: usize) -> f64 {
+    let last_spend: f64 = spend.last().map(|l| l.iter().sum()).unwrap_or(0.0);
+    let net_last = draws.income_ratio * last_spend;
+    let net_factor_last = 1.0 - draws.deduction_share.get(last_idx).copied().unwrap_or(0.0)
+        + draws.transfer_share.get(last_idx).copied().unwrap_or(0.0);
+    net_last / net_factor_last
+}
+
+/// The budget lines of financial year `fy` (the `j`th generated): opening balance (the first year only),
+/// allocation, any Schools Block transfer, deduction, expenditure by line and total DSG.
+fn push_financial_year(
+    out: &mut Vec<BudgetLine>,
+    fy: FinancialYear,
+    j: usize,
+    allocation: f64,
+    spend: &[f64; 10],
+    draws: &BudgetDraws,
+) {
+    let mut push = |kind: BudgetKind, line: &str, amount: f64| {
+        out.push(BudgetLine {
+            financial_year: fy,
+            kind,
+            line: line.to_string(),
+            amount: pounds(amount),
+        });
+    };
+    if j == 0 {
+        push(
+            BudgetKind::OpeningBalance,
+            "DSG balance brought forward",
+            -draws.opening_deficit_share * allocation,
+        );
+    }
+    push(
+        BudgetKind::Allocation,
+        "High Needs Block allocation",
+        allocation,
+    );
+    let transfer = draws.transfer_share.get(j).copied().unwrap_or(0.0);
+    if transfer > 0.0 {
+        push(
+            BudgetKind::BlockTransfer,
+            "Schools Block transfer",
+            transfer * allocation,
+        );
+    }
+    push(
+        BudgetKind::Deduction,
+        "Academy and FE place recoupment, import/export adjustment",
+        draws.deduction_share.get(j).copied().unwrap_or(0.0) * allocation,
+    );
+    for (i, name) in EXPENDITURE_LINES.iter().enumerate() {
+        push(BudgetKind::Expenditure, name, spend[i]);
+    }
+    push(
+        BudgetKind::TotalDsg,
+        "Dedicated Schools Grant (all blocks)",
+        allocation / draws.hnb_share_of_dsg,
+    );
 }
