@@ -344,113 +344,129 @@ struct Control {
     unit: &'static str,
 }
 
+/// A figure a what-if control moves, before it is put on a lever: the field, how it moves, its range and unit.
+struct LeverFigure {
+    field: &'static str,
+    /// `value` (the figure itself), `scale` (× every amount of the lever) or `month` (YYYY-MM).
+    how: &'static str,
+    /// What the control's label says after the lever's name.
+    what: &'static str,
+    min: f64,
+    max: f64,
+    step: f64,
+    value: f64,
+    unit: &'static str,
+}
+
+/// The main figure of a lever by its kind: the change in a rate or cost, the share redirected, the places, or a scale.
+fn lever_main_figure(kind: &LeverKind) -> LeverFigure {
+    match kind {
+        LeverKind::JoinerRate { change, .. }
+        | LeverKind::LeaverRate { change, .. }
+        | LeverKind::UnitCost { change, .. } => {
+            let v = change.get();
+            LeverFigure {
+                field: "change",
+                how: "value",
+                what: "change",
+                min: v.min(-0.5),
+                max: v.max(0.5),
+                step: 0.01,
+                value: v,
+                unit: "%",
+            }
+        }
+        LeverKind::Redirect { share, .. } => LeverFigure {
+            field: "share",
+            how: "value",
+            what: "share redirected",
+            min: 0.0,
+            max: 1.0,
+            step: 0.01,
+            value: share.get(),
+            unit: "%",
+        },
+        LeverKind::Capacity { places, .. } => {
+            let p = *places as f64;
+            LeverFigure {
+                field: "places",
+                how: "value",
+                what: "places",
+                min: p.min(0.0),
+                max: (p * 3.0).max(100.0),
+                step: 1.0,
+                value: p,
+                unit: "places",
+            }
+        }
+        LeverKind::BlockTransfer { .. }
+        | LeverKind::Grant { .. }
+        | LeverKind::DeficitContribution { .. } => {
+            planned_share_figure("amount", "amount, share of the planned amounts")
+        }
+        LeverKind::InvestToSave => planned_share_figure("cost", "cost, share of the planned costs"),
+    }
+}
+
+/// A scale on every planned amount (or cost) of a lever, from none to twice the plan, starting at the plan.
+fn planned_share_figure(field: &'static str, what: &'static str) -> LeverFigure {
+    LeverFigure {
+        field,
+        how: "scale",
+        what,
+        min: 0.0,
+        max: 2.0,
+        step: 0.05,
+        value: 1.0,
+        unit: "%",
+    }
+}
+
+/// The start month of a lever that does not always apply (an invest-to-save lever has none to move).
+fn lever_start_figure(lever: &highneeds_domain::scenario::Lever) -> Option<LeverFigure> {
+    if lever.timing == highneeds_domain::scenario::Timing::ALWAYS
+        || matches!(lever.kind, LeverKind::InvestToSave)
+    {
+        return None;
+    }
+    let st = lever.timing.start;
+    Some(LeverFigure {
+        field: "start",
+        how: "month",
+        what: "start",
+        min: 0.0,
+        max: 0.0,
+        step: 0.0,
+        value: f64::from(st.year()) * 100.0 + f64::from(st.month()),
+        unit: "",
+    })
+}
+
+/// Every what-if control of a scenario, initiative by initiative and lever by lever: the main figure, then the start.
 fn controls(s: &highneeds_domain::scenario::Scenario) -> Vec<Control> {
     let mut out = Vec::new();
     for (i, ini) in s.initiatives.iter().enumerate() {
         for (j, lever) in ini.levers.iter().enumerate() {
-            let label = |what: &str| {
-                format!(
-                    "{}: lever {} ({}) {what}",
-                    ini.name,
-                    j + 1,
-                    lever.kind.code()
-                )
-            };
-            let c = |field, how, label, min, max, step, value, unit| Control {
+            let figures =
+                std::iter::once(lever_main_figure(&lever.kind)).chain(lever_start_figure(lever));
+            out.extend(figures.map(|f| Control {
                 i,
                 j,
-                field,
-                how,
-                label,
-                min,
-                max,
-                step,
-                value,
-                unit,
-            };
-            match &lever.kind {
-                LeverKind::JoinerRate { change, .. }
-                | LeverKind::LeaverRate { change, .. }
-                | LeverKind::UnitCost { change, .. } => {
-                    let v = change.get();
-                    out.push(c(
-                        "change",
-                        "value",
-                        label("change"),
-                        v.min(-0.5),
-                        v.max(0.5),
-                        0.01,
-                        v,
-                        "%",
-                    ));
-                }
-                LeverKind::Redirect { share, .. } => {
-                    out.push(c(
-                        "share",
-                        "value",
-                        label("share redirected"),
-                        0.0,
-                        1.0,
-                        0.01,
-                        share.get(),
-                        "%",
-                    ));
-                }
-                LeverKind::Capacity { places, .. } => {
-                    let p = *places as f64;
-                    out.push(c(
-                        "places",
-                        "value",
-                        label("places"),
-                        p.min(0.0),
-                        (p * 3.0).max(100.0),
-                        1.0,
-                        p,
-                        "places",
-                    ));
-                }
-                LeverKind::BlockTransfer { .. }
-                | LeverKind::Grant { .. }
-                | LeverKind::DeficitContribution { .. } => {
-                    out.push(c(
-                        "amount",
-                        "scale",
-                        label("amount, share of the planned amounts"),
-                        0.0,
-                        2.0,
-                        0.05,
-                        1.0,
-                        "%",
-                    ));
-                }
-                LeverKind::InvestToSave => {
-                    out.push(c(
-                        "cost",
-                        "scale",
-                        label("cost, share of the planned costs"),
-                        0.0,
-                        2.0,
-                        0.05,
-                        1.0,
-                        "%",
-                    ));
-                }
-            }
-            if lever.timing != highneeds_domain::scenario::Timing::ALWAYS
-                && !matches!(lever.kind, LeverKind::InvestToSave)
-            {
-                let st = lever.timing.start;
-                out.push(c(
-                    "start",
-                    "month",
-                    label("start"),
-                    0.0,
-                    0.0,
-                    0.0,
-                    f64::from(st.year()) * 100.0 + f64::from(st.month()),
-                    "",
-                ));
-            }
+                field: f.field,
+                how: f.how,
+                label: format!(
+                    "{}: lever {} ({}) {}",
+                    ini.name,
+                    j + 1,
+                    lever.kind.code(),
+                    f.what
+                ),
+                min: f.min,
+                max: f.max,
+                step: f.step,
+                value: f.value,
+                unit: f.unit,
+            }));
         }
     }
     out
@@ -895,47 +911,73 @@ fn ledger_side_by_side(
         .collect()
 }
 
-/// `GET /scenarios/compare?name=A&name=B`: the unmitigated forecast and each scenario's in-year position on one
-/// chart and one table.
-pub async fn compare(
-    State(state): State<Shared>,
-    Extension(caller): Extension<Caller>,
-    raw: axum::extract::RawQuery,
-) -> Result<Response, AppError> {
-    let names: Vec<String> = form_urlencoded::parse(raw.0.unwrap_or_default().as_bytes())
+/// The scenario names a comparison asks for (`name=`, in order), at most eight.
+fn compared_names(raw: Option<String>) -> Vec<String> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .filter(|(k, _)| k == "name")
         .map(|(_, v)| v.into_owned())
         .take(8)
-        .collect();
-    if names.is_empty() {
-        return Ok(page("Side by side", Some(&caller), &state.la_name, html! {
-            p { "Choose two or more scenarios on the " a href="/scenarios" { "scenarios page" } " to see them side by side." }
-        }).into_response());
-    }
+        .collect()
+}
+
+/// Each named scenario's latest version, run; or the page saying one is not stored or could not be run.
+async fn latest_runs(
+    state: &Shared,
+    caller: &Caller,
+    names: &[String],
+) -> Result<Result<Vec<ScenarioResult>, Response>, AppError> {
     let mut runs = Vec::new();
-    for name in &names {
+    for name in names {
         let versions = state.store.scenario_versions(&state.la_code, name).await?;
         let Some(latest) = versions.last() else {
-            return Ok(not_found(
-                &state,
-                &caller,
+            return Ok(Err(not_found(
+                state,
+                caller,
                 &format!("There is no stored scenario {name:?}."),
-            ));
+            )));
         };
-        let run = workspace::stored_run(&state, &latest.name, latest.version, &latest.body).await?;
+        let run = workspace::stored_run(state, &latest.name, latest.version, &latest.body).await?;
         match run.as_ref() {
             Ok(r) => runs.push(r.clone()),
             Err(why) => {
-                return Ok(page(
+                return Ok(Err(page(
                     "Side by side",
-                    Some(&caller),
+                    Some(caller),
                     &state.la_name,
                     html! { p role="alert" { (name) " could not be run: " (why) } },
                 )
-                .into_response())
+                .into_response()))
             }
         }
     }
+    Ok(Ok(runs))
+}
+
+/// The note that "without any plan" is the first scenario's forecast, when others assume other figures.
+fn other_assumptions_note(runs: &[ScenarioResult]) -> Markup {
+    // "Without any plan" is the first scenario's unmitigated forecast; a scenario assuming other figures
+    // (uplift, allocation growth, horizon) has its own, and the page says which.
+    let first_in_year = in_year_points(&runs[0].unmitigated.ledger);
+    let other_assumptions: Vec<&str> = runs
+        .iter()
+        .skip(1)
+        .filter(|r| in_year_points(&r.unmitigated.ledger) != first_in_year)
+        .map(|r| r.scenario.as_str())
+        .collect();
+    html! {
+        @if !other_assumptions.is_empty() {
+            p class="note" id="compare-assumptions" {
+                "\"Without any plan\" is " (runs[0].scenario) "'s forecast without its initiatives. "
+                (other_assumptions.join(", ")) (if other_assumptions.len() == 1 { " assumes" } else { " assume" })
+                " other figures (uplift, allocation growth or horizon), so " (if other_assumptions.len() == 1 { "its" } else { "their" })
+                " own positions without a plan differ: see " (if other_assumptions.len() == 1 { "its page" } else { "their pages" }) "."
+            }
+        }
+    }
+}
+
+/// The comparison chart: the in-year position without any plan, then with each scenario, one line each.
+fn comparison_chart(runs: &[ScenarioResult]) -> Markup {
     let classes = [
         "mitigated",
         "second",
@@ -962,11 +1004,24 @@ pub async fn compare(
         .iter()
         .map(|(l, c, p)| (l.as_str(), *c, p.clone()))
         .collect();
+    ledger_chart("compare-chart", &series_ref)
+}
+
+/// The in-year and cumulative position tables by financial year, without any plan and with each scenario.
+fn position_comparison_tables(runs: &[ScenarioResult]) -> Markup {
     let mut head = vec!["financial year".to_string(), "without any plan".to_string()];
     head.extend(runs.iter().map(|r| r.scenario.clone()));
-    let rows = ledger_side_by_side(&runs, |y| y.in_year);
-    // The cumulative position (closing balance) and the plans, each side by side like the in-year position.
-    let closing_rows = ledger_side_by_side(&runs, |y| y.closing);
+    let rows = ledger_side_by_side(runs, |y| y.in_year);
+    // The cumulative position (closing balance), side by side like the in-year position.
+    let closing_rows = ledger_side_by_side(runs, |y| y.closing);
+    html! {
+        (table("compare-table", "In-year position by financial year (£m, means; negative is a deficit)", &head, &rows, None))
+        (table("compare-cumulative", "Cumulative position at each financial year's end (£m, means; negative is a deficit)", &head, &closing_rows, None))
+    }
+}
+
+/// The EHC plans table by January census, without any plan and with each scenario ("-" where one does not reach).
+fn plans_comparison_table(runs: &[ScenarioResult]) -> Markup {
     let mut plans_head = vec![
         "census (January)".to_string(),
         "without any plan".to_string(),
@@ -993,6 +1048,17 @@ pub async fn compare(
             row
         })
         .collect();
+    table(
+        "compare-plans",
+        "EHC plans at each January census (means)",
+        &plans_head,
+        &plans_rows,
+        None,
+    )
+}
+
+/// The summary table: each scenario's total saving, first financial year in balance and probability of balance.
+fn scenario_summary_table(runs: &[ScenarioResult]) -> Markup {
     let summary: Vec<Vec<String>> = runs
         .iter()
         .map(|r| {
@@ -1004,30 +1070,41 @@ pub async fn compare(
             ]
         })
         .collect();
-    // "Without any plan" is the first scenario's unmitigated forecast; a scenario assuming other figures
-    // (uplift, allocation growth, horizon) has its own, and the page says which.
-    let first_in_year = in_year_points(&runs[0].unmitigated.ledger);
-    let other_assumptions: Vec<&str> = runs
-        .iter()
-        .skip(1)
-        .filter(|r| in_year_points(&r.unmitigated.ledger) != first_in_year)
-        .map(|r| r.scenario.as_str())
-        .collect();
-    Ok(page("Side by side", Some(&caller), &state.la_name, html! {
-        @if !other_assumptions.is_empty() {
-            p class="note" id="compare-assumptions" {
-                "\"Without any plan\" is " (runs[0].scenario) "'s forecast without its initiatives. "
-                (other_assumptions.join(", ")) (if other_assumptions.len() == 1 { " assumes" } else { " assume" })
-                " other figures (uplift, allocation growth or horizon), so " (if other_assumptions.len() == 1 { "its" } else { "their" })
-                " own positions without a plan differ: see " (if other_assumptions.len() == 1 { "its page" } else { "their pages" }) "."
-            }
-        }
-        (ledger_chart("compare-chart", &series_ref))
-        (table("compare-table", "In-year position by financial year (£m, means; negative is a deficit)", &head, &rows, None))
-        (table("compare-cumulative", "Cumulative position at each financial year's end (£m, means; negative is a deficit)", &head, &closing_rows, None))
-        (table("compare-plans", "EHC plans at each January census (means)", &plans_head, &plans_rows, None))
+    html! {
         (table("compare-summary", "Each scenario's total saving, first year in balance and probability of balance in its target year", &heads(&["scenario", "total saving", "first year in balance", "probability of balance"]), &summary, None))
-    }).into_response())
+    }
+}
+
+/// `GET /scenarios/compare?name=A&name=B`: the unmitigated forecast and each scenario's in-year position on one
+/// chart and one table.
+pub async fn compare(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    raw: axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let names = compared_names(raw.0);
+    if names.is_empty() {
+        return Ok(page("Side by side", Some(&caller), &state.la_name, html! {
+            p { "Choose two or more scenarios on the " a href="/scenarios" { "scenarios page" } " to see them side by side." }
+        }).into_response());
+    }
+    let runs = match latest_runs(&state, &caller, &names).await? {
+        Ok(runs) => runs,
+        Err(refused) => return Ok(refused),
+    };
+    Ok(page(
+        "Side by side",
+        Some(&caller),
+        &state.la_name,
+        html! {
+            (other_assumptions_note(&runs))
+            (comparison_chart(&runs))
+            (position_comparison_tables(&runs))
+            (plans_comparison_table(&runs))
+            (scenario_summary_table(&runs))
+        },
+    )
+    .into_response())
 }
 
 /// `GET /api/v1/scenarios`: the stored scenarios and every version (who, when).
