@@ -223,8 +223,15 @@ impl Store {
         &self.path
     }
 
-    /// Close every connection (SQLite then folds its write-ahead log back into the file).
+    /// Fold the write-ahead log back into the database file, then close every connection, so that the file alone
+    /// holds everything (someone may copy just the `.db`). SQLite folds it when the last connection closes, but the
+    /// pool closes its connections side by side and sometimes none of them is last with the lock, so it is done
+    /// here first. If it cannot be done now (another process reading), nothing is lost: the log stays beside the
+    /// file and the next open folds it.
     pub async fn close(self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 
