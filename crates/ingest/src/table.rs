@@ -218,16 +218,16 @@ fn read_csv(
 }
 
 /// A CSV file's records, read one at a time into the same record, with the physical line each starts on.
-struct CsvRecords<'b> {
+pub(crate) struct CsvRecords<'b> {
     bytes: &'b [u8],
     reader: csv::Reader<&'b [u8]>,
-    record: csv::ByteRecord,
+    pub(crate) record: csv::ByteRecord,
     lines: LineCounter,
 }
 
 impl<'b> CsvRecords<'b> {
     /// Records of the decoded bytes: no header row for the csv crate (it is found here), ragged rows allowed.
-    fn new(bytes: &'b [u8]) -> Self {
+    pub(crate) fn new(bytes: &'b [u8]) -> Self {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -241,17 +241,17 @@ impl<'b> CsvRecords<'b> {
     }
 
     /// Read the next record: `Ok(false)` at the end of the file.
-    fn next_record(&mut self) -> csv::Result<bool> {
+    pub(crate) fn next_record(&mut self) -> csv::Result<bool> {
         self.reader.read_byte_record(&mut self.record)
     }
 
     /// The physical line of a record (or of a read error) at this position (0 if the csv crate gives none).
-    fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
+    pub(crate) fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
         position.map_or(0, |p| self.lines.line_at(self.bytes, p.byte() as usize))
     }
 
     /// The physical line the current record starts on.
-    fn record_line(&mut self) -> u64 {
+    pub(crate) fn record_line(&mut self) -> u64 {
         self.record
             .position()
             .map_or(0, |p| self.lines.line_at(self.bytes, p.byte() as usize))

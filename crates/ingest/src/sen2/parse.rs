@@ -240,6 +240,8 @@ impl<'k> Reader<'k> {
         self.stop = true;
     }
 
+    /// An element starts (and, when `empty`, ends at once): checked against where it stands, then captured,
+    /// skipped or entered.
     fn start(&mut self, raw_name: &str, line: u64, empty: bool) {
         let local = raw_name.rsplit(':').next().unwrap_or(raw_name);
         let name = local.to_ascii_lowercase();
@@ -251,101 +253,137 @@ impl<'k> Reader<'k> {
             );
             return;
         }
-        if self.capture == Some(Capture::Unknown) {
+        let opened = if self.capture == Some(Capture::Unknown) {
             // Skipped without being kept: only its depth is tracked.
             self.skipped += 1;
+            true
         } else if self.capture.is_some() {
-            self.stack.push(Node {
-                name: name.clone(),
-                line,
-                ..Node::default()
-            });
-            self.captured += 1;
-            if self.captured > MAX_PERSON_ELEMENTS {
-                let what = if self.capture == Some(Capture::Person) {
-                    format!("Person {}", self.person_no)
-                } else {
-                    "Header".into()
-                };
-                self.error(
-                    Some(line),
-                    Some(what),
-                    format!("more than {MAX_PERSON_ELEMENTS} elements in one person or header: not a SEN2 return"),
-                );
-                return;
-            }
+            self.start_captured(&name, line)
         } else {
             match self.open.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                [] => {
-                    if self.message_closed {
-                        self.error(
-                            Some(line),
-                            Some(local.to_string()),
-                            "an element after </Message>: a file holds one return".into(),
-                        );
-                        return;
-                    }
-                    if name != "message" {
-                        self.error(
-                            Some(line),
-                            Some(local.to_string()),
-                            format!("not a SEN2 return: the root element is <{local}>, expected <Message>"),
-                        );
-                        return;
-                    }
-                }
-                ["message"] => match name.as_str() {
-                    "header" => {
-                        if self.header_seen {
-                            self.error(
-                                Some(line),
-                                Some("Header".into()),
-                                "a second <Header>".into(),
-                            );
-                            return;
-                        }
-                        self.header_seen = true;
-                        self.begin(Capture::Header, name.clone(), line);
-                    }
-                    "persons" => {
-                        if self.persons_seen {
-                            self.error(
-                                Some(line),
-                                Some("Persons".into()),
-                                "a second <Persons>".into(),
-                            );
-                            return;
-                        }
-                        if self.header.is_none() {
-                            self.error(
-                                Some(line),
-                                Some("Persons".into()),
-                                "<Persons> before a usable <Header>: the header (collection year, reference date) must come first".into(),
-                            );
-                            return;
-                        }
-                        self.persons_seen = true;
-                    }
-                    _ => {
-                        self.check.tally_unknown("Message", local, line, None);
-                        self.begin(Capture::Unknown, name.clone(), line);
-                    }
-                },
+                [] => self.start_root(local, &name, line),
+                ["message"] => self.start_in_message(local, &name, line),
                 ["message", "persons"] => {
-                    if name == "person" {
-                        self.person_no += 1;
-                        self.begin(Capture::Person, name.clone(), line);
-                    } else {
-                        self.check.tally_unknown("Persons", local, line, None);
-                        self.begin(Capture::Unknown, name.clone(), line);
-                    }
+                    self.start_in_persons(local, &name, line);
+                    true
                 }
-                _ => {}
+                _ => true,
             }
+        };
+        if !opened {
+            return;
         }
         self.open.push(name);
         if empty {
             self.end();
+        }
+    }
+
+    /// An element inside the header or a person being captured: kept in its tree; false (an error) past
+    /// [`MAX_PERSON_ELEMENTS`] elements.
+    fn start_captured(&mut self, name: &str, line: u64) -> bool {
+        self.stack.push(Node {
+            name: name.to_string(),
+            line,
+            ..Node::default()
+        });
+        self.captured += 1;
+        if self.captured > MAX_PERSON_ELEMENTS {
+            let what = if self.capture == Some(Capture::Person) {
+                format!("Person {}", self.person_no)
+            } else {
+                "Header".into()
+            };
+            self.error(
+                Some(line),
+                Some(what),
+                format!("more than {MAX_PERSON_ELEMENTS} elements in one person or header: not a SEN2 return"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The root element: `<Message>`, once; false (an error) for anything else or anything after `</Message>`.
+    fn start_root(&mut self, local: &str, name: &str, line: u64) -> bool {
+        if self.message_closed {
+            self.error(
+                Some(line),
+                Some(local.to_string()),
+                "an element after </Message>: a file holds one return".into(),
+            );
+            return false;
+        }
+        if name != "message" {
+            self.error(
+                Some(line),
+                Some(local.to_string()),
+                format!("not a SEN2 return: the root element is <{local}>, expected <Message>"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// A child of `<Message>`: the header (captured), the persons, or an unknown element (skipped with a
+    /// warning); false when it is an error.
+    fn start_in_message(&mut self, local: &str, name: &str, line: u64) -> bool {
+        match name {
+            "header" => self.start_header(name, line),
+            "persons" => self.start_persons(line),
+            _ => {
+                self.check.tally_unknown("Message", local, line, None);
+                self.begin(Capture::Unknown, name.to_string(), line);
+                true
+            }
+        }
+    }
+
+    /// `<Header>`: captured; false (an error) when it is the second one.
+    fn start_header(&mut self, name: &str, line: u64) -> bool {
+        if self.header_seen {
+            self.error(
+                Some(line),
+                Some("Header".into()),
+                "a second <Header>".into(),
+            );
+            return false;
+        }
+        self.header_seen = true;
+        self.begin(Capture::Header, name.to_string(), line);
+        true
+    }
+
+    /// `<Persons>`: entered; false (an error) when it is the second one or no usable header came before it.
+    fn start_persons(&mut self, line: u64) -> bool {
+        if self.persons_seen {
+            self.error(
+                Some(line),
+                Some("Persons".into()),
+                "a second <Persons>".into(),
+            );
+            return false;
+        }
+        if self.header.is_none() {
+            self.error(
+                Some(line),
+                Some("Persons".into()),
+                "<Persons> before a usable <Header>: the header (collection year, reference date) must come first".into(),
+            );
+            return false;
+        }
+        self.persons_seen = true;
+        true
+    }
+
+    /// A child of `<Persons>`: a person (captured), or an unknown element (skipped with a warning).
+    fn start_in_persons(&mut self, local: &str, name: &str, line: u64) {
+        if name == "person" {
+            self.person_no += 1;
+            self.begin(Capture::Person, name.to_string(), line);
+        } else {
+            self.check.tally_unknown("Persons", local, line, None);
+            self.begin(Capture::Unknown, name.to_string(), line);
         }
     }
 

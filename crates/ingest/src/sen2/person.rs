@@ -163,106 +163,130 @@ impl<'k> Check<'k> {
     }
 }
 
+/// The known children of `<Source>` (lower case).
+const SOURCE_CHILDREN: &[&str] = &[
+    "sourcelevel",
+    "lea",
+    "softwarecode",
+    "release",
+    "serialno",
+    "datetime",
+    "dmo",
+    "dco",
+];
+
+/// The known children of `<Person>` (lower case).
+const PERSON_CHILDREN: &[&str] = &[
+    "surname",
+    "forename",
+    "personbirthdate",
+    "sex",
+    "gendercurrent",
+    "ethnicity",
+    "postcode",
+    "upn",
+    "uniquelearnernumber",
+    "upnunknown",
+    "requests",
+];
+
+/// The known children of `<Requests>` (lower case).
+const REQUESTS_CHILDREN: &[&str] = &[
+    "receiveddate",
+    "requestsource",
+    "rya",
+    "requestoutcomedate",
+    "requestoutcome",
+    "requestmediation",
+    "requesttribunal",
+    "exported",
+    "assessment",
+    "activeplans",
+];
+
+/// The known children of `<Assessment>` (lower case).
+const ASSESSMENT_CHILDREN: &[&str] = &[
+    "assessmentoutcome",
+    "assessmentoutcomedate",
+    "assessmentmediation",
+    "assessmenttribunal",
+    "othermediation",
+    "othertribunal",
+    "week20",
+    "namedplan",
+];
+
+/// The known children of `<NamedPlan>` (lower case).
+const NAMED_PLAN_CHILDREN: &[&str] = &[
+    "startdate",
+    "plandetail",
+    "planres",
+    "planwbp",
+    "planwpb",
+    "pb",
+    "oa",
+    "dp",
+    "ceasedate",
+    "ceasereason",
+];
+
+/// The known children of `<PlanDetail>` (lower case).
+const PLAN_DETAIL_CHILDREN: &[&str] = &[
+    "urn",
+    "ukprn",
+    "sensetting",
+    "sensettingother",
+    "placementrank",
+    "senunitindicator",
+    "resourcedprovisionindicator",
+];
+
+/// The known children of `<ActivePlans>` (lower case).
+const ACTIVE_PLANS_CHILDREN: &[&str] = &[
+    "transferla",
+    "placementdetail",
+    "senneed",
+    "reviewmeeting",
+    "reviewoutcome",
+    "reviewdraft",
+    "phasetransferduedate",
+    "phasetransferfinaldate",
+    "lastreview",
+    "res",
+    "wbp",
+    "wpb",
+];
+
+/// The known children of `<PlacementDetail>` (lower case).
+const PLACEMENT_DETAIL_CHILDREN: &[&str] = &[
+    "urn",
+    "ukprn",
+    "sensetting",
+    "sensettingother",
+    "placementrank",
+    "entrydate",
+    "leavingdate",
+    "senunitindicator",
+    "resourcedprovisionindicator",
+    "res",
+    "wbp",
+    "wpb",
+    "attendancepattern",
+];
+
 /// Known children of each element (lower case), to warn about anything else.
 fn known(parent: &str) -> &'static [&'static str] {
     match parent {
         "header" => &["collectiondetails", "source"],
         "collectiondetails" => &["collection", "year", "referencedate"],
-        "source" => &[
-            "sourcelevel",
-            "lea",
-            "softwarecode",
-            "release",
-            "serialno",
-            "datetime",
-            "dmo",
-            "dco",
-        ],
-        "person" => &[
-            "surname",
-            "forename",
-            "personbirthdate",
-            "sex",
-            "gendercurrent",
-            "ethnicity",
-            "postcode",
-            "upn",
-            "uniquelearnernumber",
-            "upnunknown",
-            "requests",
-        ],
-        "requests" => &[
-            "receiveddate",
-            "requestsource",
-            "rya",
-            "requestoutcomedate",
-            "requestoutcome",
-            "requestmediation",
-            "requesttribunal",
-            "exported",
-            "assessment",
-            "activeplans",
-        ],
-        "assessment" => &[
-            "assessmentoutcome",
-            "assessmentoutcomedate",
-            "assessmentmediation",
-            "assessmenttribunal",
-            "othermediation",
-            "othertribunal",
-            "week20",
-            "namedplan",
-        ],
-        "namedplan" => &[
-            "startdate",
-            "plandetail",
-            "planres",
-            "planwbp",
-            "planwpb",
-            "pb",
-            "oa",
-            "dp",
-            "ceasedate",
-            "ceasereason",
-        ],
-        "plandetail" => &[
-            "urn",
-            "ukprn",
-            "sensetting",
-            "sensettingother",
-            "placementrank",
-            "senunitindicator",
-            "resourcedprovisionindicator",
-        ],
-        "activeplans" => &[
-            "transferla",
-            "placementdetail",
-            "senneed",
-            "reviewmeeting",
-            "reviewoutcome",
-            "reviewdraft",
-            "phasetransferduedate",
-            "phasetransferfinaldate",
-            "lastreview",
-            "res",
-            "wbp",
-            "wpb",
-        ],
-        "placementdetail" => &[
-            "urn",
-            "ukprn",
-            "sensetting",
-            "sensettingother",
-            "placementrank",
-            "entrydate",
-            "leavingdate",
-            "senunitindicator",
-            "resourcedprovisionindicator",
-            "res",
-            "wbp",
-            "wpb",
-            "attendancepattern",
-        ],
+        "source" => SOURCE_CHILDREN,
+        "person" => PERSON_CHILDREN,
+        "requests" => REQUESTS_CHILDREN,
+        "assessment" => ASSESSMENT_CHILDREN,
+        "namedplan" => NAMED_PLAN_CHILDREN,
+        "plandetail" => PLAN_DETAIL_CHILDREN,
+        "activeplans" => ACTIVE_PLANS_CHILDREN,
+        "placementdetail" => PLACEMENT_DETAIL_CHILDREN,
         "senneed" => &["sentype", "sentyperank"],
         _ => &[],
     }
