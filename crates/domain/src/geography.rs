@@ -175,113 +175,151 @@ pub fn continuous_series<K: Ord + Clone>(
         .collect();
     let mut notes = Vec::new();
     for change in &BOUNDARY_CHANGES {
-        let preds: Vec<LaCode> = change.predecessors.iter().map(|p| code(p)).collect();
-        let succs: Vec<LaCode> = change.successors.iter().map(|s| code(s)).collect();
-        let years_of = |la: LaCode| -> BTreeSet<i32> {
-            published
-                .keys()
-                .filter(|(l, _, _)| *l == la)
-                .map(|(_, _, y)| *y)
-                .collect()
-        };
-        let pred_years: BTreeSet<i32> = preds.iter().flat_map(|p| years_of(*p)).collect();
-        if pred_years.is_empty() {
-            continue;
-        }
-        // The first year every successor is published.
-        let mut succ_years = succs.iter().map(|s| years_of(*s));
-        let Some(first) = succ_years.next() else {
-            continue;
-        };
-        let common: BTreeSet<i32> =
-            succ_years.fold(first, |a, b| a.intersection(&b).copied().collect());
-        let Some(&first_year) = common.iter().next() else {
-            // The successors are not in this series: the predecessors stay as published (nothing to map to).
-            continue;
-        };
-        let totals: Vec<f64> = succs
-            .iter()
-            .map(|s| {
-                published
-                    .iter()
-                    .filter(|((l, _, y), _)| l == s && *y == first_year)
-                    .map(|(_, v)| *v)
-                    .sum()
-            })
-            .collect();
-        let sum: f64 = totals.iter().sum();
-        let shares: Vec<f64> = if sum > 0.0 {
-            totals.iter().map(|t| t / sum).collect()
-        } else {
-            vec![1.0 / succs.len() as f64; succs.len()]
-        };
-        // Predecessors' rows summed per (key, year) before the successors' first year.
-        // A year where some predecessor has no value is not apportioned (its sum would be too small): noted.
-        let mut summed: BTreeMap<(K, i32), (f64, usize)> = BTreeMap::new();
-        for ((l, k, y), v) in published {
-            if preds.contains(l) && *y < first_year {
-                let e = summed.entry((k.clone(), *y)).or_insert((0.0, 0));
-                e.0 += v;
-                e.1 += 1;
-            }
-        }
-        let incomplete: BTreeSet<i32> = summed
-            .iter()
-            .filter(|(_, (_, n))| *n < preds.len())
-            .map(|((_, y), _)| *y)
-            .collect();
-        if !incomplete.is_empty() {
-            notes.push(format!(
-                "{}: not estimated for {} (a predecessor has no figure that year)",
-                change
-                    .successors
-                    .iter()
-                    .map(|c| c.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" + "),
-                incomplete
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        let recode = change.is_recode();
-        for ((k, y), (v, n)) in summed {
-            if n < preds.len() {
-                continue;
-            }
-            for (s, share) in succs.iter().zip(&shares) {
-                out.entry((*s, k.clone(), y)).or_insert(MappedValue {
-                    value: v * share,
-                    apportioned: !recode,
-                    recoded: recode,
-                });
-            }
-        }
-        out.retain(|(l, _, _), _| !preds.contains(l));
-        let years: Vec<i32> = pred_years.range(..first_year).copied().collect();
-        if let (Some(a), Some(b)) = (years.first(), years.last()) {
-            if recode {
-                notes.push(format!(
-                    "{}: {a}-{b} taken from the old code",
-                    change.description
-                ));
-            } else {
-                let split: Vec<String> = succs
-                    .iter()
-                    .zip(&shares)
-                    .map(|(s, sh)| format!("{s} {:.1}%", sh * 100.0))
-                    .collect();
-                notes.push(format!(
-                    "{}: {a}-{b} estimated by splitting the predecessors' figures by the successors' shares in {first_year} ({})",
-                    change.description,
-                    split.join(", ")
-                ));
-            }
-        }
+        apply_boundary_change(published, change, &mut out, &mut notes);
     }
     (out, notes)
+}
+
+/// Map one boundary change: the predecessors' figures before the successors' first published year, split by the
+/// successors' shares that year (or carried over under the new code, for a recode), and the predecessors
+/// dropped; with notes saying what was estimated and what could not be.
+fn apply_boundary_change<K: Ord + Clone>(
+    published: &PublishedSeries<K>,
+    change: &BoundaryChange,
+    out: &mut ContinuousSeries<K>,
+    notes: &mut Vec<String>,
+) {
+    let preds: Vec<LaCode> = change.predecessors.iter().map(|p| code(p)).collect();
+    let succs: Vec<LaCode> = change.successors.iter().map(|s| code(s)).collect();
+    let pred_years: BTreeSet<i32> = preds
+        .iter()
+        .flat_map(|p| years_published(published, *p))
+        .collect();
+    if pred_years.is_empty() {
+        return;
+    }
+    let Some((first_year, shares)) = successor_shares(published, &succs) else {
+        // The successors are not in this series: the predecessors stay as published (nothing to map to).
+        return;
+    };
+    // Predecessors' rows summed per (key, year) before the successors' first year.
+    // A year where some predecessor has no value is not apportioned (its sum would be too small): noted.
+    let mut summed: BTreeMap<(K, i32), (f64, usize)> = BTreeMap::new();
+    for ((l, k, y), v) in published {
+        if preds.contains(l) && *y < first_year {
+            let e = summed.entry((k.clone(), *y)).or_insert((0.0, 0));
+            e.0 += v;
+            e.1 += 1;
+        }
+    }
+    let incomplete: BTreeSet<i32> = summed
+        .iter()
+        .filter(|(_, (_, n))| *n < preds.len())
+        .map(|((_, y), _)| *y)
+        .collect();
+    if !incomplete.is_empty() {
+        notes.push(format!(
+            "{}: not estimated for {} (a predecessor has no figure that year)",
+            change
+                .successors
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            incomplete
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let recode = change.is_recode();
+    for ((k, y), (v, n)) in summed {
+        if n < preds.len() {
+            continue;
+        }
+        for (s, share) in succs.iter().zip(&shares) {
+            out.entry((*s, k.clone(), y)).or_insert(MappedValue {
+                value: v * share,
+                apportioned: !recode,
+                recoded: recode,
+            });
+        }
+    }
+    out.retain(|(l, _, _), _| !preds.contains(l));
+    let years: Vec<i32> = pred_years.range(..first_year).copied().collect();
+    if let (Some(a), Some(b)) = (years.first(), years.last()) {
+        notes.push(mapped_years_note(
+            change,
+            &succs,
+            &shares,
+            (*a, *b),
+            first_year,
+        ));
+    }
+}
+
+/// The years the series publishes for `la`.
+fn years_published<K>(published: &PublishedSeries<K>, la: LaCode) -> BTreeSet<i32> {
+    published
+        .keys()
+        .filter(|(l, _, _)| *l == la)
+        .map(|(_, _, y)| *y)
+        .collect()
+}
+
+/// The first year every successor is published, and each one's share of their total that year (equal shares if
+/// the total is 0); `None` if they are never all published.
+fn successor_shares<K>(
+    published: &PublishedSeries<K>,
+    succs: &[LaCode],
+) -> Option<(i32, Vec<f64>)> {
+    let mut succ_years = succs.iter().map(|s| years_published(published, *s));
+    let first = succ_years.next()?;
+    let common: BTreeSet<i32> =
+        succ_years.fold(first, |a, b| a.intersection(&b).copied().collect());
+    let first_year = *common.iter().next()?;
+    let totals: Vec<f64> = succs
+        .iter()
+        .map(|s| {
+            published
+                .iter()
+                .filter(|((l, _, y), _)| l == s && *y == first_year)
+                .map(|(_, v)| *v)
+                .sum()
+        })
+        .collect();
+    let sum: f64 = totals.iter().sum();
+    let shares = if sum > 0.0 {
+        totals.iter().map(|t| t / sum).collect()
+    } else {
+        vec![1.0 / succs.len() as f64; succs.len()]
+    };
+    Some((first_year, shares))
+}
+
+/// What was done to the predecessors' years `a`-`b`: taken from the old code, or split by the successors' shares.
+fn mapped_years_note(
+    change: &BoundaryChange,
+    succs: &[LaCode],
+    shares: &[f64],
+    (a, b): (i32, i32),
+    first_year: i32,
+) -> String {
+    if change.is_recode() {
+        format!("{}: {a}-{b} taken from the old code", change.description)
+    } else {
+        let split: Vec<String> = succs
+            .iter()
+            .zip(shares)
+            .map(|(s, sh)| format!("{s} {:.1}%", sh * 100.0))
+            .collect();
+        format!(
+            "{}: {a}-{b} estimated by splitting the predecessors' figures by the successors' shares in {first_year} ({})",
+            change.description,
+            split.join(", ")
+        )
+    }
 }
 
 #[cfg(test)]
