@@ -144,7 +144,20 @@ impl Store {
             return Ok(None);
         }
         let mut codes = Codes::new();
+        Ok(Some(TransitionHistory {
+            transitions: self.load_transitions(la_code, &mut codes).await?,
+            population: self.load_population(la_code).await?,
+            costs: self.load_unit_costs(la_code, &mut codes).await?,
+            valid_states: self.load_valid_states(la_code, &mut codes).await?,
+        }))
+    }
 
+    /// The LA's transitions, read packed as one string (fast for tens of thousands of rows).
+    async fn load_transitions(
+        &self,
+        la_code: &str,
+        codes: &mut Codes,
+    ) -> Result<Vec<Transition>, StoreError> {
         let bad = unreadable("transitions", la_code);
         let packed: Option<String> = sqlx::query_scalar(TRANSITIONS_PACKED)
             .bind(ROW_SEPARATOR)
@@ -156,16 +169,19 @@ impl Store {
             Vec::with_capacity(packed.bytes().filter(|b| *b == b'\n').count() + 1);
         for line in packed.split(ROW_SEPARATOR).filter(|l| !l.is_empty()) {
             let f = fields::<7>(line, "transitions", la_code)?;
-            let before = packed_state(f[1], f[2], f[3], &mut codes, &bad, line, la_code)?;
-            let after = packed_state(f[4], f[5], f[6], &mut codes, &bad, line, la_code)?;
+            let before = packed_state(f[1], f[2], f[3], codes, &bad, line, la_code)?;
+            let after = packed_state(f[4], f[5], f[6], codes, &bad, line, la_code)?;
             transitions.push(Transition {
                 from_census: CensusYear::new(int(f[0], "transitions", la_code)?).map_err(&bad)?,
                 before,
                 after,
             });
         }
-        drop(packed);
+        Ok(transitions)
+    }
 
+    /// The LA's resident population by census year and NCY.
+    async fn load_population(&self, la_code: &str) -> Result<Vec<PopulationCount>, StoreError> {
         let bad = unreadable("population", la_code);
         let rows = sqlx::query(
             "SELECT census_year, ncy, population FROM population WHERE la_code = ? ORDER BY seq",
@@ -173,8 +189,7 @@ impl Store {
         .bind(la_code)
         .fetch_all(&self.pool)
         .await?;
-        let population = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 Ok(PopulationCount {
                     census_year: CensusYear::new(row.try_get(0)?).map_err(&bad)?,
@@ -182,8 +197,15 @@ impl Store {
                     population: count(row.try_get(2)?),
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect()
+    }
 
+    /// The LA's unit costs by need, setting and (where given) age group.
+    async fn load_unit_costs(
+        &self,
+        la_code: &str,
+        codes: &mut Codes,
+    ) -> Result<Vec<UnitCost>, StoreError> {
         let bad = unreadable("unit_costs", la_code);
         let rows = sqlx::query(
             "SELECT need, setting, annual_pence, age_group, place_funding_pence FROM unit_costs \
@@ -192,8 +214,7 @@ impl Store {
         .bind(la_code)
         .fetch_all(&self.pool)
         .await?;
-        let costs = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 Ok(UnitCost {
                     need: codes.needs.get(row.try_get(0)?).map_err(&bad)?,
@@ -209,8 +230,15 @@ impl Store {
                     place_funding: row.try_get::<Option<i64>, _>(4)?.map(Pence::new),
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect()
+    }
 
+    /// The LA's valid settings: their NCY ranges, needs and moves.
+    async fn load_valid_states(
+        &self,
+        la_code: &str,
+        codes: &mut Codes,
+    ) -> Result<Vec<ValidSetting>, StoreError> {
         let bad = unreadable("valid_states", la_code);
         let rows = sqlx::query(
             "SELECT setting, setting_group, min_ncy, max_ncy, needs, moves_to \
@@ -219,8 +247,7 @@ impl Store {
         .bind(la_code)
         .fetch_all(&self.pool)
         .await?;
-        let valid_states = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 Ok(ValidSetting {
                     setting: codes.settings.get(row.try_get(0)?).map_err(&bad)?,
@@ -231,14 +258,7 @@ impl Store {
                     moves_to: split_codes(row.try_get(5)?, &mut codes.settings, &bad)?,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-
-        Ok(Some(TransitionHistory {
-            transitions,
-            population,
-            costs,
-            valid_states,
-        }))
+            .collect()
     }
 
     /// Like [`Store::load_history`], but an LA without a history is an error that says what to do.
