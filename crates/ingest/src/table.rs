@@ -145,14 +145,14 @@ fn map_header(
 /// the `\r\n` before it (and any blank lines after), so the offset can point at line ends; the record's first
 /// byte is the first one after them, and its line is one more than the line ends before that byte.
 #[derive(Default)]
-pub(crate) struct LineCounter {
+struct LineCounter {
     upto: usize,
     newlines: u64,
 }
 
 impl LineCounter {
     /// The line of the record starting at byte `offset` (offsets must not go backwards).
-    pub(crate) fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
         let skipped = bytes.get(offset..).map_or(0, |rest| {
             rest.iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
@@ -221,7 +221,7 @@ fn read_csv(
 pub(crate) struct CsvRecords<'b> {
     bytes: &'b [u8],
     reader: csv::Reader<&'b [u8]>,
-    pub(crate) record: csv::ByteRecord,
+    record: csv::ByteRecord,
     lines: LineCounter,
 }
 
@@ -238,6 +238,11 @@ impl<'b> CsvRecords<'b> {
             record: csv::ByteRecord::new(),
             lines: LineCounter::default(),
         }
+    }
+
+    /// The record last read.
+    pub(crate) fn record(&self) -> &csv::ByteRecord {
+        &self.record
     }
 
     /// Read the next record: `Ok(false)` at the end of the file.

@@ -1031,7 +1031,7 @@ struct YearlyJoinerRates {
     observed_rates: Vec<(CensusYear, f64)>,
     /// Poisson part of the variance of a yearly log rate: about 1 / joiners.
     poisson_var: f64,
-    /// (years before the last fitted year, log rate) of the years with joiners.
+    /// (year − the last fitted year, 0 or negative; log rate) of the years with joiners.
     logs: Vec<(f64, f64)>,
 }
 

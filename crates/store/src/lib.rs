@@ -224,10 +224,11 @@ impl Store {
     }
 
     /// Fold the write-ahead log back into the database file, then close every connection, so that the file alone
-    /// holds everything (someone may copy just the `.db`). SQLite folds it when the last connection closes, but the
-    /// pool closes its connections side by side and sometimes none of them is last with the lock, so it is done
-    /// here first. If it cannot be done now (another process reading), nothing is lost: the log stays beside the
-    /// file and the next open folds it.
+    /// holds everything (someone may copy just the `.db`). SQLite folds it by itself only when its last connection
+    /// to the file closes: not while another process (a running server) has the file open, and not always when
+    /// the pool closes its own connections side by side. If another process is mid-read this waits up to the busy
+    /// timeout and then leaves the log as it is: nothing is lost, the log stays beside the file until a later
+    /// checkpoint folds it in.
     pub async fn close(self) {
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)

@@ -61,7 +61,7 @@ fn read_register_rows(
     let mut any_line = false;
     while let Some(line) = next_register_line(records, report) {
         any_line = true;
-        let rec = &records.record;
+        let rec = records.record();
         if rec.as_slice().len() > MAX_RECORD_BYTES {
             report.line(
                 line,
