@@ -226,11 +226,11 @@ impl Store {
     /// Fold the write-ahead log back into the database file, then close every connection, so that the file alone
     /// holds everything (someone may copy just the `.db`). SQLite folds it by itself only when its last connection
     /// to the file closes: not while another process (a running server) has the file open, and not always when
-    /// the pool closes its own connections side by side. If another process is mid-read this waits up to the busy
-    /// timeout and then leaves the log as it is: nothing is lost, the log stays beside the file until a later
-    /// checkpoint folds it in.
+    /// the pool closes its own connections side by side. Passive: it never waits, so a command does not hang on a
+    /// server's read; what a reader mid-read still needs stays in the log, and nothing is lost: the log stays
+    /// beside the file until a later checkpoint folds it in.
     pub async fn close(self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.pool)
             .await;
         self.pool.close().await;
