@@ -415,7 +415,7 @@ pub struct ModelArgs {
     pub stationary: bool,
     /// Damping of the joiner trend: each further year keeps this share of the previous year's step. Default:
     /// weighed from the shape of the history's joiner rate (the best-fitting trend, undamped or damped by
-    /// 0-0.8, mixed with constant rates by how well each fits; 0.6 when the history has under 5 years of
+    /// 0-0.8, mixed with constant rates by how well each fits; 0.8 when the history has under 5 years of
     /// joiners, too few to judge; 0.2 with --totals).
     #[arg(long)]
     pub damping: Option<f64>,

@@ -158,13 +158,13 @@ impl JoinerNcy {
 /// Default uncertainty of how long a growth trend persists: nobody knows whether growth fades as the damping
 /// assumes or carries on. The log joiner rate gets a normal spread of this share of the gap between the damped
 /// path and an undamped trend (mean-preserving), so intervals reach up towards continued growth.
-/// Chosen blind with the fallback damping on the synthetic family's tuning seeds (docs/decisions.md).
-pub const DEFAULT_PERSISTENCE_SD: f64 = 3.0;
+/// Chosen blind with the fallback damping on the synthetic family's tuning seeds 1-200 (docs/decisions.md).
+pub const DEFAULT_PERSISTENCE_SD: f64 = 1.5;
 
 /// The damping assumed where the history is too short to judge its trend ([`crate::trend_choice`]): chosen blind
-/// on the synthetic family's tuning seeds 1-10 as the most accurate over the four trend shapes among those whose
-/// persistent-trend bias was within ±2 % at 1-3 years (docs/decisions.md).
-pub const DEFAULT_FALLBACK_DAMPING: f64 = 0.6;
+/// on the synthetic family's tuning seeds 1-200 as the most accurate over the four trend shapes among those whose
+/// persistent-trend bias was within ±2 % at 1-3 years with two standard errors to spare (docs/decisions.md).
+pub const DEFAULT_FALLBACK_DAMPING: f64 = 0.8;
 
 /// The overall joiner rate over time: ln(rate) = level + slope × t, with t = 0 the last fitted year.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@
 //! BIC weights, exp(−BIC/2) normalised, rather than one of the two being picked: a picked trend on a flat history
 //! that happens to drift, or a dropped one on a short run of a real trend, is a large error either way, and the
 //! mixture's error is smaller on average (chosen by backtest: docs/decisions.md). Histories with fewer than
-//! [`MIN_YEARS`] yearly rates keep the damping they were given (0.6 by default, chosen by backtest on a synthetic
+//! [`MIN_YEARS`] yearly rates keep the damping they were given (0.8 by default, chosen by backtest on a synthetic
 //! family: docs/decisions.md).
 
 use highneeds_domain::{Setting, TransitionHistory};
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn a_short_history_takes_the_blind_fallback_damping() {
         // Censuses 2015-2024; fitted only up to 2019: 4 yearly joiner rates, too few to judge the shape, so the
-        // default fallback applies: 0.6, chosen blind on the family's tuning seeds (docs/decisions.md), and the
+        // default fallback applies: 0.8, chosen blind on the family's tuning seeds (docs/decisions.md), and the
         // forecast says so.
         let h = generate_la_shaped(&SynthConfig::default(), 0, TrendShape::Persistent)
             .transition_history();
@@ -283,11 +283,11 @@ mod tests {
         };
         let p = crate::estimate::fit(&h, &options).unwrap();
         assert_eq!(p.trend.observed_rates.len(), 4);
-        assert_eq!(p.trend.kind, JoinerTrend::Damped { damping: 0.6 });
+        assert_eq!(p.trend.kind, JoinerTrend::Damped { damping: 0.8 });
         assert!(
             p.notes
                 .iter()
-                .any(|n| n.contains("too few to judge") && n.contains("damped by 0.6")),
+                .any(|n| n.contains("too few to judge") && n.contains("damped by 0.8")),
             "{:?}",
             p.notes
         );
