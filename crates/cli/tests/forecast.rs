@@ -624,7 +624,7 @@ fn person_level_tuning_scores_only_later_origins() {
     )
     .unwrap();
     assert_eq!(v["tuning"]["until"], 2021);
-    assert_eq!(v["tuning"]["tried"], 8);
+    assert_eq!(v["tuning"]["tried"], 9);
     let origins: Vec<i64> = v["origins"]
         .as_array()
         .unwrap()

@@ -9,7 +9,7 @@ use crate::estimate::JoinerTrend;
 use crate::ModelError;
 
 /// Fallback dampings tried (first stage: least mean MAPE of the model over the horizons).
-pub const FALLBACK_DAMPINGS: [f64; 3] = [0.2, 0.6, 0.9];
+pub const FALLBACK_DAMPINGS: [f64; 4] = [0.2, 0.6, 0.8, 0.9];
 /// Persistence spreads tried (second stage: least mean |90 % coverage − 90 %|).
 pub const PERSISTENCE_SDS: [f64; 5] = [1.0, 1.5, 2.0, 2.5, 3.0];
 
@@ -162,7 +162,7 @@ mod tests {
             wild.transitions.extend(extra.iter().cloned());
         }
         assert_eq!(tune(&wild, &options, until).unwrap(), a);
-        assert_eq!(a.tried, 8);
+        assert_eq!(a.tried, 9);
         assert!(FALLBACK_DAMPINGS
             .iter()
             .any(|d| a.options.fit.joiner_trend == JoinerTrend::Damped { damping: *d }));
