@@ -5,10 +5,10 @@
 //! to judge; MIN_YEARS = fewest transition years an origin's fit has, 3 by default). Each seed is one LA of each
 //! shape. Prints every (shape, setting, method, horizon) score, the model's 3-year error by the number of yearly
 //! rates its fit had, and, when more than one setting is given, the procedure's choice (docs/decisions.md, "Joiner
-//! trend chosen from the history"): the fallback with the least MAPE summed over the shapes and h = 1-3 among those
-//! whose persistent-trend bias is within ±2 % at every h with two standard errors (across the family's LAs) to
-//! spare (at the first persistence sd), then the persistence sd whose
-//! 90 % coverage is nearest 90 % on average over the shapes and horizons.
+//! trend chosen from the history" and the entry after it): the fallback with the least MAPE summed over the shapes
+//! and h = 1-3 among those whose persistent-trend bias is within ±2 % at every h with two standard errors (across
+//! the family's LAs) to spare, at the first persistence sd given; then the persistence sd whose 90 % coverage is
+//! nearest 90 % on average over the shapes and horizons.
 use std::collections::BTreeMap;
 
 use highneeds_model::backtest::{backtest, score, BacktestOptions, Method, Point};
@@ -27,7 +27,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let from: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let to: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    // Dampings to try; "aX" = weighed from the history, X where it is too short (written as −1 − X).
+    // Dampings to try; "aX" = weighed from the history, X where it is too short (held as −1 − X; see `label`).
     let dampings: Vec<f64> = args.get(3).map_or_else(
         || vec![-1.0 - highneeds_model::DEFAULT_FALLBACK_DAMPING],
         |s| {
@@ -72,8 +72,9 @@ fn main() {
             for s in score(&points, HORIZON) {
                 let cov90 = s.coverage.map(|c| c[2]);
                 println!(
-                    "{:<10} damping {damping:<4} psd {persistence_sd:<4} {:<18} h{} n{:>4} MAPE {:>6.2}% bias {:>+6.2}% cov90 {}",
+                    "{:<10} damping {:<4} psd {persistence_sd:<4} {:<18} h{} n{:>4} MAPE {:>6.2}% bias {:>+6.2}% cov90 {}",
                     shape.code(),
+                    label(damping),
                     s.method.code(),
                     s.horizon,
                     s.cases,
@@ -83,7 +84,7 @@ fn main() {
                 );
                 if s.method == Method::Trended {
                     let se = bias_standard_error(&by_la, s.horizon);
-                    println!("{:<10} damping {damping:<4} psd {persistence_sd:<4} model bias h{} standard error across LAs {:.2}%", shape.code(), s.horizon, se * 100.0);
+                    println!("{:<10} damping {:<4} psd {persistence_sd:<4} model bias h{} standard error across LAs {:.2}%", shape.code(), label(damping), s.horizon, se * 100.0);
                     model.push((s.mape, s.bias, cov90.unwrap_or(f64::NAN), se));
                 }
             }
@@ -114,6 +115,16 @@ fn bias_standard_error(by_la: &[Vec<highneeds_model::backtest::Score>], horizon:
     }
     let mean = biases.iter().sum::<f64>() / n;
     (biases.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
+}
+
+/// A damping as given on the command line: "aX" for the trend weighed from the history with fallback X.
+fn label(damping: f64) -> String {
+    if damping < 0.0 {
+        // Rounded back to the digits given (−1 − X is not exact in binary).
+        format!("a{}", ((-1.0 - damping) * 1e6).round() / 1e6)
+    } else {
+        damping.to_string()
+    }
 }
 
 fn options(damping: f64, persistence_sd: f64, min_fit_years: usize) -> BacktestOptions {
@@ -155,8 +166,9 @@ fn print_by_origin(shape: TrendShape, damping: f64, persistence_sd: f64, points:
     for ((origin, method), (sum, abs, n)) in by {
         let n_f = n as f64;
         println!(
-            "{:<10} damping {damping:<4} psd {persistence_sd:<4} origin {origin} {method:<18} h{HORIZON} n{n:>4} MAPE {:>6.2}% bias {:>+6.2}%",
+            "{:<10} damping {:<4} psd {persistence_sd:<4} origin {origin} {method:<18} h{HORIZON} n{n:>4} MAPE {:>6.2}% bias {:>+6.2}%",
             shape.code(),
+            label(damping),
             abs / n_f * 100.0,
             sum / n_f * 100.0,
         );
@@ -178,7 +190,7 @@ fn choose(settings: &[(f64, f64)], scores: &[SettingScores]) {
             continue;
         }
         let (total, ok) = (summed(&scores[k]), persistent_ok(&scores[k]));
-        println!("choice step 1: damping {damping} summed MAPE {total:.2} persistent bias within ±2 % by two standard errors: {ok}");
+        println!("choice step 1: damping {} summed MAPE {total:.2} persistent bias within ±2 % by two standard errors: {ok}", label(damping));
         if ok && fallback.is_none_or(|(_, best)| total < best) {
             fallback = Some((damping, total));
         }
@@ -194,7 +206,10 @@ fn choose(settings: &[(f64, f64)], scores: &[SettingScores]) {
         }
         let cells: Vec<f64> = scores[k].values().flatten().map(|c| c.2).collect();
         let off = cells.iter().map(|c| (c - 0.9).abs()).sum::<f64>() / cells.len() as f64 * 100.0;
-        println!("choice step 2: damping {d} psd {sd} mean |90 % coverage − 90 %| {off:.2} points");
+        println!(
+            "choice step 2: damping {} psd {sd} mean |90 % coverage − 90 %| {off:.2} points",
+            label(d)
+        );
         if best.is_none_or(|(_, b)| off < b) {
             best = Some((sd, off));
         }
@@ -202,7 +217,7 @@ fn choose(settings: &[(f64, f64)], scores: &[SettingScores]) {
     if let Some((sd, _)) = best {
         println!(
             "choice: fallback damping {} persistence sd {sd}",
-            -1.0 - damping
+            label(damping).trim_start_matches('a')
         );
     }
 }
