@@ -124,8 +124,8 @@ fn merge(
 /// warning saying which figures will be missing. Nothing is returned if any file has an error.
 pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
     let dir_name = dir.display().to_string();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+    let paths = match published_file_paths(dir) {
+        Ok(p) => p,
         Err(e) => {
             return Parsed::failed(
                 vec![Issue::about_file(
@@ -137,6 +137,18 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
             )
         }
     };
+    let mut folder = PublishedFolder::default();
+    for path in &paths {
+        folder.read_file(path);
+    }
+    folder.report_missing_files(&dir_name);
+    cross_checks(&folder.stats, &dir_name, &mut folder.issues);
+    Parsed::new(Some(folder.stats), folder.issues, folder.sources)
+}
+
+/// The CSV and XLSX files in a folder of published statistics, sorted by path.
+fn published_file_paths(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -147,11 +159,23 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
         })
         .collect();
     paths.sort();
-    let mut stats = PublishedStatistics::default();
-    let mut issues = Vec::new();
-    let mut sources: Vec<SourceFile> = Vec::new();
-    let mut seen = [false; 5];
-    for path in &paths {
+    Ok(paths)
+}
+
+/// What reading a folder of published statistics gathers, file by file.
+#[derive(Default)]
+struct PublishedFolder {
+    /// The figures of every file read, merged.
+    stats: PublishedStatistics,
+    issues: Vec<Issue>,
+    sources: Vec<SourceFile>,
+    /// Which of the release's files (headline, by age, by setting, new plans, process) the folder holds.
+    seen: [bool; 5],
+}
+
+impl PublishedFolder {
+    /// Read one file of the folder into the whole; a file that is not one of the release's is ignored with a warning.
+    fn read_file(&mut self, path: &Path) {
         // Messages name the path; the file's kind comes from its own name.
         let name = crate::display_name(path);
         let base = path
@@ -159,67 +183,74 @@ pub fn read_published_dir(dir: &Path) -> Parsed<PublishedStatistics> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let Some(parse) = parser_for(&base) else {
-            issues.push(Issue::about_file(
+            self.issues.push(Issue::about_file(
                 &name,
                 Severity::Warning,
                 "not a file of the published EHC plan statistics: ignored".into(),
             ));
-            continue;
+            return;
         };
+        self.mark_seen(&base);
+        let bytes = match read_bytes(path) {
+            Ok(b) => b,
+            Err(issue) => {
+                self.issues.push(*issue);
+                return;
+            }
+        };
+        let parsed = parse(&name, &bytes);
+        self.issues.extend(parsed.issues);
+        for mut s in parsed.sources {
+            s.path = path.to_path_buf();
+            self.sources.push(s);
+        }
+        if let Some(v) = parsed.value {
+            merge(&mut self.stats, v, &name, &mut self.issues);
+        }
+    }
+
+    /// Note which of the release's files a file name is (the process variables lookup is not the process file).
+    fn mark_seen(&mut self, base: &str) {
         let lower = base.to_ascii_lowercase();
         for (k, prefix) in [HEADLINE, BY_AGE, BY_SETTING, NEW_PLANS, PROCESS]
             .iter()
             .enumerate()
         {
             if lower.starts_with(prefix) && !lower.starts_with(PROCESS_VARIABLES) {
-                seen[k] = true;
+                self.seen[k] = true;
             }
         }
-        let bytes = match read_bytes(path) {
-            Ok(b) => b,
-            Err(issue) => {
-                issues.push(*issue);
-                continue;
+    }
+
+    /// Report each of the release's files the folder lacks: the headline file is an error, the others warnings.
+    fn report_missing_files(&mut self, dir_name: &str) {
+        let missing = [
+            (
+                HEADLINE,
+                "EHC plans by LA (ehcp_caseload_la_*.csv) are required",
+            ),
+            (BY_AGE, "plans by age group will be missing"),
+            (BY_SETTING, "plans by setting will be missing"),
+            (NEW_PLANS, "new plans will be missing"),
+            (
+                PROCESS,
+                "requests, timeliness and tribunals will be missing",
+            ),
+        ];
+        for (k, (prefix, what)) in missing.iter().enumerate() {
+            if !self.seen[k] {
+                self.issues.push(Issue::about_file(
+                    dir_name,
+                    if k == 0 {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    format!("no {prefix}*.csv file in the folder: {what}"),
+                ));
             }
-        };
-        let parsed = parse(&name, &bytes);
-        issues.extend(parsed.issues);
-        for mut s in parsed.sources {
-            s.path = path.clone();
-            sources.push(s);
-        }
-        if let Some(v) = parsed.value {
-            merge(&mut stats, v, &name, &mut issues);
         }
     }
-    let missing = [
-        (
-            HEADLINE,
-            "EHC plans by LA (ehcp_caseload_la_*.csv) are required",
-        ),
-        (BY_AGE, "plans by age group will be missing"),
-        (BY_SETTING, "plans by setting will be missing"),
-        (NEW_PLANS, "new plans will be missing"),
-        (
-            PROCESS,
-            "requests, timeliness and tribunals will be missing",
-        ),
-    ];
-    for (k, (prefix, what)) in missing.iter().enumerate() {
-        if !seen[k] {
-            issues.push(Issue::about_file(
-                &dir_name,
-                if k == 0 {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
-                format!("no {prefix}*.csv file in the folder: {what}"),
-            ));
-        }
-    }
-    cross_checks(&stats, &dir_name, &mut issues);
-    Parsed::new(Some(stats), issues, sources)
 }
 
 /// Checks across files: unknown LAs, LAs outside their lifetime, setting rows against the headline.

@@ -2,6 +2,8 @@
 
 use std::io::{Cursor, Read};
 
+use quick_xml::events::{BytesStart, Event};
+
 /// Refuse a workbook whose zip entries inflate to more than `limit` bytes: first by the sizes its central
 /// directory declares, then (declared sizes can lie) by inflating each entry into nothing, stopping at the limit.
 /// A zip that cannot be read is left for the workbook reader to report.
@@ -95,10 +97,6 @@ impl OdsTable {
     }
 }
 
-/// Refuse an ODS workbook whose tables would make calamine hold more than `limit` cells. Calamine expands every
-/// `number-columns-repeated` into cells as it reads a row and every `number-rows-repeated` between the first and
-/// last filled rows when it builds the sheet, for every table when it opens the file: this counts the same on
-/// `content.xml`, streamed (its inflated size is bounded before).
 /// Text bytes calamine would hold for an ODS workbook: each cell's characters (and the spaces of `text:s c="N"`,
 /// which calamine writes out) times the cell's column repeats and its row's repeats.
 #[derive(Default)]
@@ -126,8 +124,126 @@ impl OdsText {
     }
 }
 
+/// The attributes any one of which makes calamine fill an ODS cell, with or without a value type.
+const ODS_VALUE_ATTRIBUTES: [&str; 7] = [
+    "office:value-type",
+    "office:value",
+    "office:string-value",
+    "office:date-value",
+    "office:time-value",
+    "office:boolean-value",
+    "table:formula",
+];
+
+/// What calamine would hold for an ODS workbook's `content.xml` so far: the cells of its tables and its text.
+#[derive(Default)]
+struct OdsContentSize {
+    /// Cells of the tables already read to their end.
+    total: u64,
+    /// The table being read.
+    table: OdsTable,
+    /// The row being read: its repeat count, its width so far, and its width up to its last filled cell.
+    row: Option<(u64, u64, u64)>,
+    /// Text bytes of the cells read.
+    text: OdsText,
+}
+
+impl OdsContentSize {
+    /// Count one event of `content.xml` (the end of the file is not counted).
+    fn count(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(e) => self.start_element(e, false),
+            Event::Empty(e) => self.start_element(e, true),
+            Event::Text(t) => self.text.add(t.len() as u64),
+            Event::End(e) => self.end_element(e.name().as_ref()),
+            _ => {}
+        }
+    }
+
+    /// Count an opening tag: a row, a cell or a run of spaces (`empty` when the tag also closes itself).
+    fn start_element(&mut self, e: &BytesStart<'_>, empty: bool) {
+        match e.name().as_ref() {
+            "table:table-row" => self.start_row(e, empty),
+            "table:table-cell" | "table:covered-table-cell" => self.start_cell(e, empty),
+            "text:s" => self.text.add(repeats(e, "text:c")),
+            _ => {}
+        }
+    }
+
+    /// Open a row; a row with no cells (`<table:table-row/>`) only adds its repeats to the table's rows.
+    fn start_row(&mut self, e: &BytesStart<'_>, empty: bool) {
+        let r = repeats(e, "table:number-rows-repeated");
+        self.row = Some((r, 0, 0));
+        if empty {
+            self.table.rows = self.table.rows.saturating_add(r).min(ODS_MAX_ROWS);
+            self.row = None;
+        }
+    }
+
+    /// Widen the open row by a cell's column repeats, marking it filled if it has a value, and start its text.
+    fn start_cell(&mut self, e: &BytesStart<'_>, empty: bool) {
+        if let Some((_, width, filled)) = self.row.as_mut() {
+            let n = repeats(e, "table:number-columns-repeated");
+            *width = width.saturating_add(n).min(ODS_MAX_COLUMNS);
+            // Calamine fills a cell from any of its value attributes, with or without a type.
+            let has_value = ODS_VALUE_ATTRIBUTES
+                .iter()
+                .any(|a| attribute(e, a).is_some())
+                || !empty;
+            if has_value {
+                *filled = *width;
+            }
+            let value = attribute(e, "office:string-value").map_or(0, |v| v.len());
+            self.text.cell = Some((n.min(ODS_MAX_COLUMNS), value as u64));
+            if empty {
+                self.text.end_cell();
+            }
+        }
+    }
+
+    /// Count a closing tag: the end of a cell, of a row or of a table.
+    fn end_element(&mut self, name: &str) {
+        match name {
+            "table:table-cell" | "table:covered-table-cell" => self.text.end_cell(),
+            "table:table-row" => self.end_row(),
+            "table:table" => {
+                self.total = self
+                    .total
+                    .saturating_add(std::mem::take(&mut self.table).cells());
+            }
+            _ => {}
+        }
+    }
+
+    /// Close the open row: add its repeats to the table's rows and its text, and widen the table if it is filled.
+    fn end_row(&mut self) {
+        if let Some((r, _, filled)) = self.row.take() {
+            self.text.end_row(r.min(ODS_MAX_ROWS));
+            self.table.rows = self.table.rows.saturating_add(r).min(ODS_MAX_ROWS);
+            if filled > 0 {
+                self.table.rows_to_last_filled = self.table.rows;
+                self.table.widest = self.table.widest.max(filled);
+            }
+        }
+    }
+
+    /// Refuse the workbook once its cells so far exceed `limit` or its text so far exceeds the text bound.
+    fn check(&self, limit: u64) -> Result<(), String> {
+        if self.total.saturating_add(self.table.cells()) > limit {
+            return Err(too_many_cells("ODS", limit));
+        }
+        if self.text.total.saturating_add(self.text.row) > super::MAX_TEXT_BYTES {
+            return Err(too_much_text("ODS"));
+        }
+        Ok(())
+    }
+}
+
+/// Refuse an ODS workbook whose tables would make calamine hold more than `limit` cells. Calamine expands every
+/// `number-columns-repeated` into cells as it reads a row and every `number-rows-repeated` between the first and
+/// last filled rows when it builds the sheet, for every table when it opens the file: this counts the same on
+/// `content.xml`, streamed (its inflated size is bounded before).
 pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
-    use quick_xml::events::Event;
     let corrupt = |e: &dyn std::fmt::Display| format!("corrupt ODS workbook: content.xml: {e}");
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return Ok(());
@@ -135,91 +251,14 @@ pub(crate) fn check_ods_cells(bytes: &[u8], limit: u64) -> Result<(), String> {
     let content = zip.by_name("content.xml").map_err(|e| corrupt(&e))?;
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
     let mut buf = Vec::new();
-    let mut total = 0u64;
-    let mut table = OdsTable::default();
-    // The row being read: its repeat count, its width so far, and its width up to its last filled cell.
-    let mut row: Option<(u64, u64, u64)> = None;
-    let mut text = OdsText::default();
+    let mut size = OdsContentSize::default();
     loop {
         let event = xml.read_event_into(&mut buf).map_err(|e| corrupt(&e))?;
-        let (start, empty) = match &event {
-            Event::Start(e) => (Some(e), false),
-            Event::Empty(e) => (Some(e), true),
-            _ => (None, false),
-        };
-        if let Some(e) = start {
-            match e.name().as_ref() {
-                "table:table-row" => {
-                    let r = repeats(e, "table:number-rows-repeated");
-                    row = Some((r, 0, 0));
-                    if empty {
-                        table.rows = table.rows.saturating_add(r).min(ODS_MAX_ROWS);
-                        row = None;
-                    }
-                }
-                "table:table-cell" | "table:covered-table-cell" => {
-                    if let Some((_, width, filled)) = row.as_mut() {
-                        let n = repeats(e, "table:number-columns-repeated");
-                        *width = width.saturating_add(n).min(ODS_MAX_COLUMNS);
-                        // Calamine fills a cell from any of its value attributes, with or without a type.
-                        let has_value = [
-                            "office:value-type",
-                            "office:value",
-                            "office:string-value",
-                            "office:date-value",
-                            "office:time-value",
-                            "office:boolean-value",
-                            "table:formula",
-                        ]
-                        .iter()
-                        .any(|a| attribute(e, a).is_some())
-                            || !empty;
-                        if has_value {
-                            *filled = *width;
-                        }
-                        let value = attribute(e, "office:string-value").map_or(0, |v| v.len());
-                        text.cell = Some((n.min(ODS_MAX_COLUMNS), value as u64));
-                        if empty {
-                            text.end_cell();
-                        }
-                    }
-                }
-                "text:s" => text.add(repeats(e, "text:c")),
-                _ => {}
-            }
+        if matches!(event, Event::Eof) {
+            break;
         }
-        match &event {
-            Event::Text(t) => text.add(t.len() as u64),
-            Event::End(e)
-                if matches!(
-                    e.name().as_ref(),
-                    "table:table-cell" | "table:covered-table-cell"
-                ) =>
-            {
-                text.end_cell()
-            }
-            Event::End(e) if e.name().as_ref() == "table:table-row" => {
-                if let Some((r, _, filled)) = row.take() {
-                    text.end_row(r.min(ODS_MAX_ROWS));
-                    table.rows = table.rows.saturating_add(r).min(ODS_MAX_ROWS);
-                    if filled > 0 {
-                        table.rows_to_last_filled = table.rows;
-                        table.widest = table.widest.max(filled);
-                    }
-                }
-            }
-            Event::End(e) if e.name().as_ref() == "table:table" => {
-                total = total.saturating_add(std::mem::take(&mut table).cells());
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        if total.saturating_add(table.cells()) > limit {
-            return Err(too_many_cells("ODS", limit));
-        }
-        if text.total.saturating_add(text.row) > super::MAX_TEXT_BYTES {
-            return Err(too_much_text("ODS"));
-        }
+        size.count(&event);
+        size.check(limit)?;
         buf.clear();
     }
     Ok(())
