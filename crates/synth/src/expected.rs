@@ -57,93 +57,16 @@ pub struct Dynamics {
 
 impl Dynamics {
     pub fn new(pulls: &[f64; SETTINGS], need_base: &[f64; NEEDS]) -> Self {
+        let band_need = joiner_need_by_band(need_base);
         let mut join_need = [[0.0; NEEDS]; NCYS];
-        let mut band_need = [[0.0; NEEDS]; 4];
-        for (b, row) in band_need.iter_mut().enumerate() {
-            for k in 0..NEEDS {
-                row[k] = need_base[k] * NEED_TILT[k][b];
-            }
-            normalise(row);
-        }
         for (i, row) in join_need.iter_mut().enumerate() {
             *row = band_need[band(ncy(i))];
         }
-        let mut band_join = [0.0; 4];
-        for (i, &j) in JOIN_NCY.iter().enumerate() {
-            band_join[band(ncy(i))] += j;
-        }
-        let mut init_need = [[0.0; NEEDS]; NCYS];
-        for (i, row) in init_need.iter_mut().enumerate() {
-            for b in 0..=band(ncy(i)) {
-                for k in 0..NEEDS {
-                    row[k] += band_join[b] * band_need[b][k];
-                }
-            }
-            normalise(row);
-        }
-        let mut join_place = [[[0.0; SETTINGS]; NEEDS]; NCYS];
-        let mut join_place_marg = [[0.0; SETTINGS]; NCYS];
-        for i in 0..NCYS {
-            let n = ncy(i);
-            let base = crate::params::join_place(n);
-            for k in 0..NEEDS {
-                let row = &mut join_place[i][k];
-                for s in 0..SETTINGS {
-                    if valid(s, n) {
-                        row[s] = base[s] * place_tilt(k, s) * pulls[s];
-                    }
-                }
-                if row.iter().sum::<f64>() <= 0.0 {
-                    row[OT] = 1.0;
-                }
-                normalise(row);
-                for s in 0..SETTINGS {
-                    join_place_marg[i][s] += join_need[i][k] * row[s];
-                }
-            }
-        }
-        let mut moves = [[[0.0; SETTINGS]; SETTINGS]; NCYS];
-        for (i, table) in moves.iter_mut().enumerate() {
-            let n = ncy(i);
-            for (from, row) in table.iter_mut().enumerate() {
-                let (m, w) = move_out(n, from);
-                let mut dest = [0.0; SETTINGS];
-                for to in 0..SETTINGS {
-                    if to != from && valid(to, n) {
-                        dest[to] = w[to] * pulls[to];
-                    }
-                }
-                let total: f64 = dest.iter().sum();
-                if total <= 0.0 {
-                    if valid(from, n) {
-                        row[from] = 1.0;
-                    } else {
-                        row[OT] = 1.0;
-                    }
-                    continue;
-                }
-                for to in 0..SETTINGS {
-                    row[to] = m * dest[to] / total;
-                }
-                row[from] += 1.0 - m;
-            }
-        }
-        let mut leave = [[0.0; SETTINGS]; NCYS];
-        let mut leave_old = [[0.0; SETTINGS]; NCYS];
-        for i in 0..NCYS {
-            for s in 0..SETTINGS {
-                leave[i][s] = leave_prob(ncy(i), s, false);
-                leave_old[i][s] = leave_prob(ncy(i), s, true);
-            }
-        }
-        let mut need_change = [[0.0; NEEDS]; NEEDS];
-        for (k, row) in need_change.iter_mut().enumerate() {
-            let (r, w) = crate::params::need_change(k);
-            for to in 0..NEEDS {
-                row[to] = r * w[to];
-            }
-            row[k] += 1.0 - r;
-        }
+        let init_need = first_census_need(&band_need);
+        let (join_place, join_place_marg) = joiner_settings(pulls, &join_need);
+        let moves = setting_moves(pulls);
+        let (leave, leave_old) = leave_grids();
+        let need_change = need_changes();
         Self {
             join_need,
             join_place,
@@ -165,6 +88,131 @@ impl Dynamics {
         normalise(&mut row);
         row
     }
+}
+
+/// P(need | phase band) for joiners: the base need mix tilted by each band's need tilt.
+fn joiner_need_by_band(need_base: &[f64; NEEDS]) -> [[f64; NEEDS]; 4] {
+    let mut band_need = [[0.0; NEEDS]; 4];
+    for (b, row) in band_need.iter_mut().enumerate() {
+        for k in 0..NEEDS {
+            row[k] = need_base[k] * NEED_TILT[k][b];
+        }
+        normalise(row);
+    }
+    band_need
+}
+
+/// P(need | NCY) for the first census's stock: the need mixes of every band joined at or before the NCY's
+/// band, weighted by that band's share of joiners.
+fn first_census_need(band_need: &[[f64; NEEDS]; 4]) -> NeedGrid {
+    let mut band_join = [0.0; 4];
+    for (i, &j) in JOIN_NCY.iter().enumerate() {
+        band_join[band(ncy(i))] += j;
+    }
+    let mut init_need = [[0.0; NEEDS]; NCYS];
+    for (i, row) in init_need.iter_mut().enumerate() {
+        for b in 0..=band(ncy(i)) {
+            for k in 0..NEEDS {
+                row[k] += band_join[b] * band_need[b][k];
+            }
+        }
+        normalise(row);
+    }
+    init_need
+}
+
+/// Joiners' P(setting | NCY, need) under the setting pulls, and P(setting | NCY) over the joiners' needs.
+fn joiner_settings(
+    pulls: &[f64; SETTINGS],
+    join_need: &NeedGrid,
+) -> ([[[f64; SETTINGS]; NEEDS]; NCYS], Grid) {
+    let mut join_place = [[[0.0; SETTINGS]; NEEDS]; NCYS];
+    let mut join_place_marg = [[0.0; SETTINGS]; NCYS];
+    for i in 0..NCYS {
+        let n = ncy(i);
+        let base = crate::params::join_place(n);
+        for k in 0..NEEDS {
+            let row = &mut join_place[i][k];
+            for s in 0..SETTINGS {
+                if valid(s, n) {
+                    row[s] = base[s] * place_tilt(k, s) * pulls[s];
+                }
+            }
+            if row.iter().sum::<f64>() <= 0.0 {
+                row[OT] = 1.0;
+            }
+            normalise(row);
+            for s in 0..SETTINGS {
+                join_place_marg[i][s] += join_need[i][k] * row[s];
+            }
+        }
+    }
+    (join_place, join_place_marg)
+}
+
+/// `moves[next][from][to]`: where a stayer in setting `from` is at NCY position `next`, moves pulled by
+/// the destination settings' pulls (includes staying).
+fn setting_moves(pulls: &[f64; SETTINGS]) -> [[[f64; SETTINGS]; SETTINGS]; NCYS] {
+    let mut moves = [[[0.0; SETTINGS]; SETTINGS]; NCYS];
+    for (i, table) in moves.iter_mut().enumerate() {
+        let n = ncy(i);
+        for (from, row) in table.iter_mut().enumerate() {
+            *row = setting_move_row(n, from, pulls);
+        }
+    }
+    moves
+}
+
+/// Where a stayer in setting `from` at NCY `n` goes: moves out spread over the valid settings by pull.
+fn setting_move_row(n: i32, from: usize, pulls: &[f64; SETTINGS]) -> [f64; SETTINGS] {
+    let mut row = [0.0; SETTINGS];
+    let (m, w) = move_out(n, from);
+    let mut dest = [0.0; SETTINGS];
+    for to in 0..SETTINGS {
+        if to != from && valid(to, n) {
+            dest[to] = w[to] * pulls[to];
+        }
+    }
+    let total: f64 = dest.iter().sum();
+    if total <= 0.0 {
+        if valid(from, n) {
+            row[from] = 1.0;
+        } else {
+            row[OT] = 1.0;
+        }
+        return row;
+    }
+    for to in 0..SETTINGS {
+        row[to] = m * dest[to] / total;
+    }
+    row[from] += 1.0 - m;
+    row
+}
+
+/// Leaver probabilities by (NCY position, setting): post-reform, then statements era.
+fn leave_grids() -> (Grid, Grid) {
+    let mut leave = [[0.0; SETTINGS]; NCYS];
+    let mut leave_old = [[0.0; SETTINGS]; NCYS];
+    for i in 0..NCYS {
+        for s in 0..SETTINGS {
+            leave[i][s] = leave_prob(ncy(i), s, false);
+            leave_old[i][s] = leave_prob(ncy(i), s, true);
+        }
+    }
+    (leave, leave_old)
+}
+
+/// `need_change[from][to]`: a stayer's primary need next year given this year's, including staying.
+fn need_changes() -> [[f64; NEEDS]; NEEDS] {
+    let mut need_change = [[0.0; NEEDS]; NEEDS];
+    for (k, row) in need_change.iter_mut().enumerate() {
+        let (r, w) = crate::params::need_change(k);
+        for to in 0..NEEDS {
+            row[to] = r * w[to];
+        }
+        row[k] += 1.0 - r;
+    }
+    need_change
 }
 
 /// Joiner NCY distribution in the statements era: few post-16 joiners.

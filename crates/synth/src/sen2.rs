@@ -217,76 +217,12 @@ fn person_in(
     let (forename, surname) = fake_name(i);
     let period = census.year() - 1;
     let mut request = match now {
-        Some(_) if before.is_none() => {
-            // A new plan in the calendar year before the census: request, assessment, plan.
-            let born = date_of_birth(first.census_year, first.state.ncy.value(), hash >> 32);
-            let received = plus(ymd(period, 1, 15), hash % 150).max(plus(born, 1));
-            let start = plus(received, 70 + (hash >> 8) % 110).min(ymd(period, 12, 31));
-            let weeks = (start - received).num_days().max(0) as u64;
-            Request {
-                received: Some(received),
-                outcome_date: Some(plus(received, 30)),
-                outcome: Some(RequestOutcome::Assess),
-                exported_to: None,
-                assessment: Some(Assessment {
-                    outcome: Some(AssessmentOutcome::Issue),
-                    outcome_date: Some(plus(received, weeks * 3 / 4)),
-                    week20_exception: (hash >> 16).is_multiple_of(10),
-                    named_plan: Some(NamedPlan {
-                        start: Some(start),
-                        ..NamedPlan::default()
-                    }),
-                }),
-                active_plan: None,
-            }
-        }
+        Some(_) if before.is_none() => joiner_request(first, period, hash),
         Some(_) => historical(ymd(spell_start(h, census).year() - 1, 6, 15)),
-        None => {
-            // Left: the plan ceased in the calendar year before the census.
-            let before = before?;
-            let mut r = historical(ymd(spell_start(h, census.previous()).year() - 1, 6, 15));
-            if let Some(p) = r.assessment.as_mut().and_then(|a| a.named_plan.as_mut()) {
-                p.cease_date = Some(ymd(period, 7, 31));
-                p.cease_reason = Some(cease_reason(before.state.ncy.value(), hash >> 20));
-            }
-            r
-        }
+        None => leaver_request(h, census, before?, period, hash),
     };
     if let Some(rec) = now {
-        let plan_start = request
-            .assessment
-            .as_ref()
-            .and_then(|a| a.named_plan.as_ref())
-            .and_then(|p| p.start)
-            .unwrap_or(ymd(period, 9, 1));
-        let term = ymd(period, 9, 1);
-        let mut placements = Vec::new();
-        if let Some(prev) = before {
-            if prev.state.setting != rec.state.setting || prev.urn != rec.urn {
-                // Moved in September: the old placement ended in July.
-                placements.push(placement_of(
-                    prev,
-                    ymd(period - 1, 9, 1),
-                    Some(ymd(period, 7, 20)),
-                ));
-            }
-        }
-        placements.push(placement_of(rec, plan_start.max(term), None));
-        let need: Sen2Need = rec.state.need.as_str().parse().unwrap_or(Sen2Need::Oth);
-        let mut needs = vec![(need, 1)];
-        if (hash >> 24).is_multiple_of(3) {
-            let second = if need == Sen2Need::Slcn {
-                Sen2Need::Asd
-            } else {
-                Sen2Need::Slcn
-            };
-            needs.push((second, 2));
-        }
-        request.active_plan = Some(ActivePlan {
-            transferred_from: None,
-            placements,
-            needs,
-        });
+        request.active_plan = Some(active_plan_at(&request, rec, before, period, hash));
     }
     Some(IdentifiedPerson {
         surname,
@@ -300,6 +236,106 @@ fn person_in(
         upn: Some(fake_upn(lea, i as u64 + 1)),
         requests: vec![request],
     })
+}
+
+/// A joiner's request: received, assessed and a new plan issued in the calendar year `period` before the census.
+fn joiner_request(first: &CensusRecord, period: i32, hash: u64) -> Request {
+    let born = date_of_birth(first.census_year, first.state.ncy.value(), hash >> 32);
+    let received = plus(ymd(period, 1, 15), hash % 150).max(plus(born, 1));
+    let start = plus(received, 70 + (hash >> 8) % 110).min(ymd(period, 12, 31));
+    let weeks = (start - received).num_days().max(0) as u64;
+    Request {
+        received: Some(received),
+        outcome_date: Some(plus(received, 30)),
+        outcome: Some(RequestOutcome::Assess),
+        exported_to: None,
+        assessment: Some(Assessment {
+            outcome: Some(AssessmentOutcome::Issue),
+            outcome_date: Some(plus(received, weeks * 3 / 4)),
+            week20_exception: (hash >> 16).is_multiple_of(10),
+            named_plan: Some(NamedPlan {
+                start: Some(start),
+                ..NamedPlan::default()
+            }),
+        }),
+        active_plan: None,
+    }
+}
+
+/// A leaver's historical plan, ceased in July of the calendar year `period` before the census, with a reason.
+fn leaver_request(
+    h: &PlanHistory,
+    census: CensusYear,
+    before: &CensusRecord,
+    period: i32,
+    hash: u64,
+) -> Request {
+    let mut r = historical(ymd(spell_start(h, census.previous()).year() - 1, 6, 15));
+    if let Some(p) = r.assessment.as_mut().and_then(|a| a.named_plan.as_mut()) {
+        p.cease_date = Some(ymd(period, 7, 31));
+        p.cease_reason = Some(cease_reason(before.state.ncy.value(), hash >> 20));
+    }
+    r
+}
+
+/// The plan active at the census for a person in `rec`: their placements (moved or not) and their needs.
+fn active_plan_at(
+    request: &Request,
+    rec: &CensusRecord,
+    before: Option<&CensusRecord>,
+    period: i32,
+    hash: u64,
+) -> ActivePlan {
+    let plan_start = request
+        .assessment
+        .as_ref()
+        .and_then(|a| a.named_plan.as_ref())
+        .and_then(|p| p.start)
+        .unwrap_or(ymd(period, 9, 1));
+    ActivePlan {
+        transferred_from: None,
+        placements: placements_at(rec, before, plan_start, period),
+        needs: needs_of(rec, hash),
+    }
+}
+
+/// Placements at the census: the current setting from September (or the plan's start), after the previous
+/// census's setting ended in July if the person moved setting or establishment.
+fn placements_at(
+    rec: &CensusRecord,
+    before: Option<&CensusRecord>,
+    plan_start: NaiveDate,
+    period: i32,
+) -> Vec<Placement> {
+    let term = ymd(period, 9, 1);
+    let mut placements = Vec::new();
+    if let Some(prev) = before {
+        if prev.state.setting != rec.state.setting || prev.urn != rec.urn {
+            // Moved in September: the old placement ended in July.
+            placements.push(placement_of(
+                prev,
+                ymd(period - 1, 9, 1),
+                Some(ymd(period, 7, 20)),
+            ));
+        }
+    }
+    placements.push(placement_of(rec, plan_start.max(term), None));
+    placements
+}
+
+/// The ranked SEN2 needs of a person in `rec`: their primary need, and for one in three a secondary need.
+fn needs_of(rec: &CensusRecord, hash: u64) -> Vec<(Sen2Need, u8)> {
+    let need: Sen2Need = rec.state.need.as_str().parse().unwrap_or(Sen2Need::Oth);
+    let mut needs = vec![(need, 1)];
+    if (hash >> 24).is_multiple_of(3) {
+        let second = if need == Sen2Need::Slcn {
+            Sen2Need::Asd
+        } else {
+            Sen2Need::Slcn
+        };
+        needs.push((second, 2));
+    }
+    needs
 }
 
 /// The three-digit LA number of a synthetic LA: the last three digits of its code (Exampleshire: 999).
