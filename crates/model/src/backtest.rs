@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use highneeds_domain::{CensusYear, TransitionHistory};
 
 use crate::estimate::{fit, FitOptions, JoinerTrend};
-use crate::forecast::{Engine, Forecast, ProjectionOptions};
+use crate::forecast::{CensusForecast, Engine, Forecast, ProjectionOptions};
 use crate::monte_carlo::MonteCarloOptions;
 use crate::{analytic, monte_carlo, ModelError};
 
@@ -192,7 +192,6 @@ pub fn backtest(
     options: &BacktestOptions,
 ) -> Result<Report, ModelError> {
     let (first, last) = history.census_span().ok_or(ModelError::NoTransitions)?;
-    let actual = |c: CensusYear| history.plans_at(c) as f64;
     let mut points = Vec::new();
     let mut origins = Vec::new();
     let min_years = options.min_fit_years.max(1) as i32;
@@ -205,79 +204,8 @@ pub fn backtest(
             continue;
         }
         origins.push(origin);
-        // "Trended" is the model as asked (a trend weighed from the history by default, else the damping given),
-        // never the stationary model even if the options ask for one; "constant rates" is always stationary.
-        let trended = match options.fit.joiner_trend {
-            JoinerTrend::Stationary => FitOptions::default().joiner_trend,
-            damped => damped,
-        };
-        let from_history = options.fit.trend_from_history;
-        let known = match options.population {
-            PopulationUse::CarryForward => Cow::Owned(population_known_at(history, origin)),
-            PopulationUse::Supplied => Cow::Borrowed(history),
-        };
-        for (method, trend, choose) in [
-            (Method::Trended, trended, from_history),
-            (Method::Stationary, JoinerTrend::Stationary, false),
-        ] {
-            let fit_options = FitOptions {
-                base_census: Some(origin),
-                joiner_trend: trend,
-                trend_from_history: choose,
-                ..options.fit.clone()
-            };
-            let params = fit(&known, &fit_options)?;
-            let forecast = run(&params, options, years);
-            for (h, c) in forecast.census_years.iter().enumerate() {
-                let truth = actual(c.census_year);
-                let covered = LEVELS.map(|l| {
-                    let lo = c.total.quantile((1.0 - l) / 2.0).unwrap_or(f64::NAN);
-                    let hi = c.total.quantile(1.0 - (1.0 - l) / 2.0).unwrap_or(f64::NAN);
-                    lo <= truth && truth <= hi
-                });
-                points.push(Point {
-                    method,
-                    origin,
-                    horizon: h as u32 + 1,
-                    actual: truth,
-                    forecast: c.total.mean,
-                    covered: Some(covered),
-                    interval: c.total.quantile(0.05).zip(c.total.quantile(0.95)),
-                });
-            }
-        }
-        // Naive baselines on totals.
-        let totals: Vec<(f64, f64)> = (first.year()..=origin_year)
-            .filter_map(|y| CensusYear::new(y).ok())
-            .map(|c| (f64::from(c.year()), actual(c)))
-            .collect();
-        let n0 = actual(origin);
-        let growth = match totals.len() {
-            n if n >= 2 && totals[n - 2].1 > 0.0 => n0 / totals[n - 2].1,
-            _ => 1.0,
-        };
-        let (slope, intercept) = least_squares(&totals);
-        for h in 1..=years {
-            let target = origin_year + h as i32;
-            let Ok(c) = CensusYear::new(target) else {
-                continue;
-            };
-            let truth = actual(c);
-            for (method, forecast) in [
-                (Method::LastGrowth, n0 * growth.powi(h as i32)),
-                (Method::LinearTrend, intercept + slope * f64::from(target)),
-            ] {
-                points.push(Point {
-                    method,
-                    origin,
-                    horizon: h,
-                    actual: truth,
-                    forecast,
-                    covered: None,
-                    interval: None,
-                });
-            }
-        }
+        push_model_points(history, options, origin, years, &mut points)?;
+        push_baseline_points(history, first, origin, years, &mut points);
     }
     let scores = score(&points, options.horizon);
     Ok(Report {
@@ -286,6 +214,119 @@ pub fn backtest(
         origins,
         population: options.population,
     })
+}
+
+/// Plans at a census year, as the total a forecast is compared with.
+fn actual_plans(history: &TransitionHistory, census: CensusYear) -> f64 {
+    history.plans_at(census) as f64
+}
+
+/// Fit the transitions model at `origin`, trended and with constant rates, and score each forecast census year.
+fn push_model_points(
+    history: &TransitionHistory,
+    options: &BacktestOptions,
+    origin: CensusYear,
+    years: u32,
+    points: &mut Vec<Point>,
+) -> Result<(), ModelError> {
+    // "Trended" is the model as asked (a trend weighed from the history by default, else the damping given),
+    // never the stationary model even if the options ask for one; "constant rates" is always stationary.
+    let trended = match options.fit.joiner_trend {
+        JoinerTrend::Stationary => FitOptions::default().joiner_trend,
+        damped => damped,
+    };
+    let from_history = options.fit.trend_from_history;
+    let known = match options.population {
+        PopulationUse::CarryForward => Cow::Owned(population_known_at(history, origin)),
+        PopulationUse::Supplied => Cow::Borrowed(history),
+    };
+    for (method, trend, choose) in [
+        (Method::Trended, trended, from_history),
+        (Method::Stationary, JoinerTrend::Stationary, false),
+    ] {
+        let fit_options = FitOptions {
+            base_census: Some(origin),
+            joiner_trend: trend,
+            trend_from_history: choose,
+            ..options.fit.clone()
+        };
+        let params = fit(&known, &fit_options)?;
+        let forecast = run(&params, options, years);
+        for (h, c) in forecast.census_years.iter().enumerate() {
+            let truth = actual_plans(history, c.census_year);
+            points.push(model_point(method, origin, h as u32 + 1, c, truth));
+        }
+    }
+    Ok(())
+}
+
+/// One model forecast census year against the truth, with whether each central interval held it.
+fn model_point(
+    method: Method,
+    origin: CensusYear,
+    horizon: u32,
+    census: &CensusForecast,
+    truth: f64,
+) -> Point {
+    let covered = LEVELS.map(|l| {
+        let lo = census.total.quantile((1.0 - l) / 2.0).unwrap_or(f64::NAN);
+        let hi = census
+            .total
+            .quantile(1.0 - (1.0 - l) / 2.0)
+            .unwrap_or(f64::NAN);
+        lo <= truth && truth <= hi
+    });
+    Point {
+        method,
+        origin,
+        horizon,
+        actual: truth,
+        forecast: census.total.mean,
+        covered: Some(covered),
+        interval: census.total.quantile(0.05).zip(census.total.quantile(0.95)),
+    }
+}
+
+/// Naive baselines on totals from `origin`: last year's growth carried forward, and a linear trend.
+fn push_baseline_points(
+    history: &TransitionHistory,
+    first: CensusYear,
+    origin: CensusYear,
+    years: u32,
+    points: &mut Vec<Point>,
+) {
+    let origin_year = origin.year();
+    let totals: Vec<(f64, f64)> = (first.year()..=origin_year)
+        .filter_map(|y| CensusYear::new(y).ok())
+        .map(|c| (f64::from(c.year()), actual_plans(history, c)))
+        .collect();
+    let n0 = actual_plans(history, origin);
+    let growth = match totals.len() {
+        n if n >= 2 && totals[n - 2].1 > 0.0 => n0 / totals[n - 2].1,
+        _ => 1.0,
+    };
+    let (slope, intercept) = least_squares(&totals);
+    for h in 1..=years {
+        let target = origin_year + h as i32;
+        let Ok(c) = CensusYear::new(target) else {
+            continue;
+        };
+        let truth = actual_plans(history, c);
+        for (method, forecast) in [
+            (Method::LastGrowth, n0 * growth.powi(h as i32)),
+            (Method::LinearTrend, intercept + slope * f64::from(target)),
+        ] {
+            points.push(Point {
+                method,
+                origin,
+                horizon: h,
+                actual: truth,
+                forecast,
+                covered: None,
+                interval: None,
+            });
+        }
+    }
 }
 
 fn least_squares(points: &[(f64, f64)]) -> (f64, f64) {

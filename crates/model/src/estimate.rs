@@ -307,6 +307,21 @@ struct Validity {
 }
 
 impl Validity {
+    /// The validity tables for the history's valid-states rows, by setting of the state space.
+    fn for_history(
+        history: &TransitionHistory,
+        space: &StateSpace,
+        observed_range: &[Option<(usize, usize)>],
+    ) -> Self {
+        let mut by_setting: Vec<Option<&ValidSetting>> = vec![None; space.n_settings()];
+        for v in &history.valid_states {
+            if let Some(i) = space.setting_index(&v.setting) {
+                by_setting[i] = Some(v);
+            }
+        }
+        Self::new(space, &by_setting, observed_range)
+    }
+
     fn new(
         space: &StateSpace,
         by_setting: &[Option<&ValidSetting>],
@@ -369,6 +384,15 @@ pub fn fit_reaching(
     if options.trend_from_history && options.joiner_trend != JoinerTrend::Stationary {
         return crate::trend_choice::fit_with_chosen_trend(history, options, reach);
     }
+    fit_with_given_trend(history, options, reach)
+}
+
+/// [`fit_reaching`] with the joiner trend exactly as the options give it (none weighed from the history).
+fn fit_with_given_trend(
+    history: &TransitionHistory,
+    options: &FitOptions,
+    reach: &[Setting],
+) -> Result<Parameters, ModelError> {
     let mut notes = Vec::new();
     let years = fitted_years(history, options)?;
     let base_census = years[years.len() - 1].next();
@@ -379,65 +403,25 @@ pub fn fit_reaching(
             census: base_census,
         });
     }
-    let mut by_setting: Vec<Option<&ValidSetting>> = vec![None; space.n_settings()];
-    for v in &history.valid_states {
-        if let Some(i) = space.setting_index(&v.setting) {
-            by_setting[i] = Some(v);
-        }
-    }
-    let validity = Validity::new(&space, &by_setting, &obs.observed_range);
-    let population = PopulationTable::new(history);
-    if population.missing {
-        notes.push(
-            "no resident population was supplied: joiners are projected as counts per year, not rates per head"
-                .to_string(),
-        );
-    }
+    let validity = Validity::for_history(history, &space, &obs.observed_range);
+    let population = population_noting_absence(history, &mut notes);
     let alpha = options.prior_strength.max(0.0);
-    let joiners = fit_joiners(
+    let (joiners, trend) = fit_joiners_and_trend(
         &space,
         &validity,
         &obs,
         &years,
         &population,
         alpha,
+        options,
         &mut notes,
     );
-    let trend = fit_trend(
-        &years,
-        &joiners,
-        &obs.joiners_by_year_ncy,
-        &population,
-        options.joiner_trend,
-        options.persistence_sd,
-        &mut notes,
-    );
-    let reach: Vec<usize> = reach
-        .iter()
-        .filter_map(|s| space.setting_index(s))
-        .collect();
+    let reach = reached_setting_indices(&space, reach);
     let outcomes = fit_outcomes(&space, &validity, &obs, &joiners, &reach, alpha, &mut notes);
-    let leaver_trend = match options.joiner_trend {
-        JoinerTrend::Stationary => None,
-        JoinerTrend::Damped { damping } => fit_leaver_trend(
-            &years,
-            space.len(),
-            &obs.observed,
-            &obs.stock_by_year,
-            &obs.leavers_by_year,
-            damping,
-            &mut notes,
-        ),
-    };
+    let leaver_trend = leaver_trend_for(options.joiner_trend, &years, &space, &obs, &mut notes);
     let (unit_cost_pence, place_funding_pence) =
         unit_costs(history, &space, &obs.base_stock, base_census, &mut notes);
-    if let Some(last_pop) = population.last_year() {
-        if last_pop <= base_census.year() {
-            notes.push(format!(
-                "population after {last_pop} not supplied: carried forward from {last_pop}"
-            ));
-        }
-    }
+    note_population_carried_forward(&population, base_census, &mut notes);
     let params = Parameters {
         space,
         base_census,
@@ -454,6 +438,91 @@ pub fn fit_reaching(
     };
     params.check_finite(options)?;
     Ok(params)
+}
+
+/// The resident population table, with a note when the LA supplied none (joiners then count per year).
+fn population_noting_absence(
+    history: &TransitionHistory,
+    notes: &mut Vec<String>,
+) -> PopulationTable {
+    let population = PopulationTable::new(history);
+    if population.missing {
+        notes.push(
+            "no resident population was supplied: joiners are projected as counts per year, not rates per head"
+                .to_string(),
+        );
+    }
+    population
+}
+
+/// Joiner rates and mix per NCY, then the trend of the overall joiner rate the options ask for.
+#[allow(clippy::too_many_arguments)]
+fn fit_joiners_and_trend(
+    space: &StateSpace,
+    validity: &Validity,
+    obs: &Observations,
+    years: &[CensusYear],
+    population: &PopulationTable,
+    alpha: f64,
+    options: &FitOptions,
+    notes: &mut Vec<String>,
+) -> (Vec<JoinerNcy>, Trend) {
+    let joiners = fit_joiners(space, validity, obs, years, population, alpha, notes);
+    let trend = fit_trend(
+        years,
+        &joiners,
+        &obs.joiners_by_year_ncy,
+        population,
+        options.joiner_trend,
+        options.persistence_sd,
+        notes,
+    );
+    (joiners, trend)
+}
+
+/// Indices in the state space of the `reach` settings it holds (settings it lacks are skipped).
+fn reached_setting_indices(space: &StateSpace, reach: &[Setting]) -> Vec<usize> {
+    reach
+        .iter()
+        .filter_map(|s| space.setting_index(s))
+        .collect()
+}
+
+/// The leaver trend a joiner trend implies: none with constant rates, else fitted with the same damping.
+fn leaver_trend_for(
+    joiner_trend: JoinerTrend,
+    years: &[CensusYear],
+    space: &StateSpace,
+    obs: &Observations,
+    notes: &mut Vec<String>,
+) -> Option<LeaverTrend> {
+    match joiner_trend {
+        JoinerTrend::Stationary => None,
+        JoinerTrend::Damped { damping } => fit_leaver_trend(
+            years,
+            space.len(),
+            &obs.observed,
+            &obs.stock_by_year,
+            &obs.leavers_by_year,
+            damping,
+            notes,
+        ),
+    }
+}
+
+/// Note that the population was carried forward when none is supplied after the base census.
+fn note_population_carried_forward(
+    population: &PopulationTable,
+    base_census: CensusYear,
+    notes: &mut Vec<String>,
+) {
+    if let Some(last_pop) = population.last_year() {
+        if last_pop <= base_census.year() {
+            notes.push(format!(
+                "population after {last_pop} not supplied: carried forward from {last_pop}"
+            ));
+        }
+    }
 }
 
 /// The transition years to fit on (the census each starts from): consecutive, ending before the requested base.
