@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use highneeds_domain::TransitionHistory;
 use highneeds_model::backtest::{backtest, BacktestOptions, Method, PopulationUse, Report, LEVELS};
 use highneeds_model::backtest_tuning::{origins_after, tune, PersonTuning};
 use highneeds_model::{Engine, JoinerTrend, MonteCarloOptions};
@@ -28,7 +29,34 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
         );
     }
     let (history, source) = load_history(&args.source)?;
-    let options = BacktestOptions {
+    let (options, tuning) =
+        tuned_backtest_options(&history, backtest_options(&args)?, args.tune_until)?;
+    let report = backtest(&history, &options)?;
+    let report = match &tuning {
+        Some(t) => origins_after(&report, t.until, options.horizon),
+        None => report,
+    };
+    if report.origins.is_empty() {
+        return Err(highneeds_usecases::backtest::nothing_to_backtest(
+            &history,
+            &source,
+            args.min_years,
+        ));
+    }
+    match args.format {
+        ReportFormat::Json => print_backtest_json(&report, tuning.as_ref())?,
+        ReportFormat::Table => print!(
+            "{}",
+            text::render(&backtest_report(&report, &source, tuning.as_ref()))
+        ),
+        ReportFormat::Xlsx => write_backtest_workbook(&args, &report, &source, tuning.as_ref())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The backtest settings asked for on the command line: horizon, population, model fit and engine.
+fn backtest_options(args: &BacktestArgs) -> Result<BacktestOptions> {
+    Ok(BacktestOptions {
         horizon: args.horizon,
         population: match args.population {
             PopulationArg::CarryForward => PopulationUse::CarryForward,
@@ -45,66 +73,66 @@ pub fn run(args: BacktestArgs) -> Result<ExitCode> {
             threads: args.model.threads,
         },
         min_fit_years: args.min_years,
-    };
-    let (options, tuning) = match args.tune_until {
+    })
+}
+
+/// The settings to backtest with: tuned on the censuses up to `tune_until` when given, else as asked.
+fn tuned_backtest_options(
+    history: &TransitionHistory,
+    options: BacktestOptions,
+    tune_until: Option<i32>,
+) -> Result<(BacktestOptions, Option<PersonTuning>)> {
+    Ok(match tune_until {
         Some(until) => {
-            let t = tune(&history, &options, until)?;
+            let t = tune(history, &options, until)?;
             (t.options.clone(), Some(t))
         }
         None => (options, None),
-    };
-    let report = backtest(&history, &options)?;
-    let report = match &tuning {
-        Some(t) => origins_after(&report, t.until, options.horizon),
-        None => report,
-    };
-    if report.origins.is_empty() {
-        return Err(highneeds_usecases::backtest::nothing_to_backtest(
-            &history,
-            &source,
-            args.min_years,
-        ));
+    })
+}
+
+/// Prints the backtest as JSON, with the tuning when the settings were tuned.
+fn print_backtest_json(report: &Report, tuning: Option<&PersonTuning>) -> Result<()> {
+    let mut v = report_json(report);
+    if let Some(t) = tuning {
+        v["tuning"] = json!({
+            "until": t.until.year(), "tried": t.tried, "fallback_damping": fallback(t),
+            "persistence_sd": t.options.fit.persistence_sd, "early_mape": t.early_mape,
+            "early_coverage_90": t.early_coverage_90, "scored_origins_after": t.until.year(),
+        });
     }
-    match args.format {
-        ReportFormat::Json => {
-            let mut v = report_json(&report);
-            if let Some(t) = &tuning {
-                v["tuning"] = json!({
-                    "until": t.until.year(), "tried": t.tried, "fallback_damping": fallback(t),
-                    "persistence_sd": t.options.fit.persistence_sd, "early_mape": t.early_mape,
-                    "early_coverage_90": t.early_coverage_90, "scored_origins_after": t.until.year(),
-                });
-            }
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        ReportFormat::Table => print!(
-            "{}",
-            text::render(&backtest_report(&report, &source, tuning.as_ref()))
-        ),
-        ReportFormat::Xlsx => {
-            let mut r = backtest_report(&report, &source, tuning.as_ref());
-            r.input("source", &source);
-            r.input("horizon", args.horizon);
-            r.input("population", report.population.code());
-            r.input("fewest years of transitions", args.min_years);
-            r.input(
-                "engine",
-                match args.model.engine {
-                    EngineArg::Analytic => "analytic",
-                    EngineArg::MonteCarlo => "monte-carlo",
-                },
-            );
-            if args.model.engine == EngineArg::MonteCarlo {
-                r.input("simulations", args.model.sims);
-                r.input("seed", args.model.seed);
-            }
-            if let Some(y) = args.tune_until {
-                r.input("settings chosen on censuses up to", y);
-            }
-            workbook::write(&args.workbook, r)?;
-        }
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}
+
+/// Writes the backtest workbook, with the inputs of the run.
+fn write_backtest_workbook(
+    args: &BacktestArgs,
+    report: &Report,
+    source: &str,
+    tuning: Option<&PersonTuning>,
+) -> Result<()> {
+    let mut r = backtest_report(report, source, tuning);
+    r.input("source", source);
+    r.input("horizon", args.horizon);
+    r.input("population", report.population.code());
+    r.input("fewest years of transitions", args.min_years);
+    r.input(
+        "engine",
+        match args.model.engine {
+            EngineArg::Analytic => "analytic",
+            EngineArg::MonteCarlo => "monte-carlo",
+        },
+    );
+    if args.model.engine == EngineArg::MonteCarlo {
+        r.input("simulations", args.model.sims);
+        r.input("seed", args.model.seed);
     }
-    Ok(ExitCode::SUCCESS)
+    if let Some(y) = args.tune_until {
+        r.input("settings chosen on censuses up to", y);
+    }
+    workbook::write(&args.workbook, r)?;
+    Ok(())
 }
 
 fn fallback(t: &PersonTuning) -> f64 {

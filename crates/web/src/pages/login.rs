@@ -8,6 +8,7 @@ use axum::Extension;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use chrono::{Duration, SecondsFormat, Utc};
+use highneeds_store::User;
 use maud::html;
 use serde::Deserialize;
 
@@ -81,81 +82,121 @@ pub async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignIn>,
 ) -> Result<Response, AppError> {
-    let Some(login) = jar.get(LOGIN_COOKIE).map(|c| c.value().to_string()) else {
+    let Some(expected) = checked_sign_in_csrf(&state, &jar, form.csrf.as_deref()) else {
         return Ok(crate::caller::Denied::BadCsrf.into_response());
     };
-    let expected = login_csrf(&state.server_key, &login);
-    if !form
-        .csrf
-        .as_deref()
-        .is_some_and(|c| same_secret(c, &expected))
-    {
-        return Ok(crate::caller::Denied::BadCsrf.into_response());
+    let username = sign_in_username(form.username);
+    let password = form.password.unwrap_or_default();
+    if !state.throttle.allowed(&username) {
+        return refuse_throttled_sign_in(&state, &username, &expected).await;
     }
-    let username: String = form
-        .username
+    let Some(user) = active_account_matching(&state, &username, password).await? else {
+        return fail_sign_in(&state, &username, &expected).await;
+    };
+    state.throttle.succeeded(&username);
+    start_session(&state, jar, &user).await
+}
+
+/// The sign-in form's expected CSRF token, if the login cookie is present and the submitted token matches it.
+fn checked_sign_in_csrf(
+    state: &Shared,
+    jar: &CookieJar,
+    submitted: Option<&str>,
+) -> Option<String> {
+    let login = jar.get(LOGIN_COOKIE).map(|c| c.value().to_string())?;
+    let expected = login_csrf(&state.server_key, &login);
+    if !submitted.is_some_and(|c| same_secret(c, &expected)) {
+        return None;
+    }
+    Some(expected)
+}
+
+/// The submitted username, trimmed and cut to 64 characters.
+fn sign_in_username(submitted: Option<String>) -> String {
+    submitted
         .unwrap_or_default()
         .trim()
         .chars()
         .take(64)
-        .collect();
-    let password = form.password.unwrap_or_default();
-    if !state.throttle.allowed(&username) {
-        state
-            .store
-            .audit(
-                &state.la_code,
-                &username,
-                "sign-in refused",
-                "too many failed attempts",
-            )
-            .await?;
-        let body = form_page(
-            &state,
-            &expected,
-            Some("Too many failed sign-ins for this name: wait 15 minutes and try again."),
-        );
-        return Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response());
-    }
-    let found = state
+        .collect()
+}
+
+/// Audits a sign-in refused by the throttle and answers 429 with the form again.
+async fn refuse_throttled_sign_in(
+    state: &Shared,
+    username: &str,
+    expected: &str,
+) -> Result<Response, AppError> {
+    state
         .store
-        .user_with_hash(&state.la_code, &username)
+        .audit(
+            &state.la_code,
+            username,
+            "sign-in refused",
+            "too many failed attempts",
+        )
         .await?;
+    let body = form_page(
+        state,
+        expected,
+        Some("Too many failed sign-ins for this name: wait 15 minutes and try again."),
+    );
+    Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response())
+}
+
+/// The active account with this username whose password matches, checking a decoy hash when there is none.
+async fn active_account_matching(
+    state: &Shared,
+    username: &str,
+    password: String,
+) -> Result<Option<User>, AppError> {
+    let found = state.store.user_with_hash(&state.la_code, username).await?;
     let hash = found
         .as_ref()
         .map_or_else(|| crate::auth::decoy_hash().to_string(), |(_, h)| h.clone());
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(anyhow::Error::from)?;
-    let user = match found {
-        Some((user, _)) if matches && !user.disabled => user,
-        _ => {
-            state.throttle.failed(&username);
-            state
-                .store
-                .audit(
-                    &state.la_code,
-                    &username,
-                    "sign-in failed",
-                    "wrong username or password, or account disabled",
-                )
-                .await?;
-            let body = form_page(
-                &state,
-                &expected,
-                Some("That username and password do not match an active account."),
-            );
-            return Ok((StatusCode::UNAUTHORIZED, body).into_response());
-        }
-    };
-    state.throttle.succeeded(&username);
+    Ok(match found {
+        Some((user, _)) if matches && !user.disabled => Some(user),
+        _ => None,
+    })
+}
+
+/// Counts a failed sign-in against the throttle, audits it and answers 401 with the form again.
+async fn fail_sign_in(
+    state: &Shared,
+    username: &str,
+    expected: &str,
+) -> Result<Response, AppError> {
+    state.throttle.failed(username);
+    state
+        .store
+        .audit(
+            &state.la_code,
+            username,
+            "sign-in failed",
+            "wrong username or password, or account disabled",
+        )
+        .await?;
+    let body = form_page(
+        state,
+        expected,
+        Some("That username and password do not match an active account."),
+    );
+    Ok((StatusCode::UNAUTHORIZED, body).into_response())
+}
+
+/// Creates the signed-in account's session, audits the sign-in, swaps the login cookie for the session cookie and
+/// redirects home.
+async fn start_session(state: &Shared, jar: CookieJar, user: &User) -> Result<Response, AppError> {
     let token = random_hex(32)?;
     let csrf = random_hex(32)?;
     let expires =
         (Utc::now() + Duration::hours(SESSION_HOURS)).to_rfc3339_opts(SecondsFormat::Secs, true);
     state
         .store
-        .create_session(&user, &token_hash(&token), &csrf, &expires)
+        .create_session(user, &token_hash(&token), &csrf, &expires)
         .await?;
     state
         .store
@@ -168,7 +209,7 @@ pub async fn sign_in(
         .await?;
     let jar = jar
         .remove(Cookie::build(LOGIN_COOKIE).path("/"))
-        .add(cookie(&state, SESSION_COOKIE, token, SESSION_HOURS * 3600));
+        .add(cookie(state, SESSION_COOKIE, token, SESSION_HOURS * 3600));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
