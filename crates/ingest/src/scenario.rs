@@ -439,6 +439,26 @@ fn assumptions(
     a: &AssumptionsFile,
     codes: Option<&ScenarioCodes>,
 ) -> Option<Assumptions> {
+    let rates_ok = horizon_and_rates_ok(c, a);
+    let target = target_financial_year(c, &a.target_financial_year);
+    let engine = scenario_engine(c, &a.engine);
+    let sims_in_range = sims_ok(c, a.sims);
+    let places = assumed_places(c, &a.places, codes);
+    Some(Assumptions {
+        horizon_years: a.horizon_years,
+        uplift: a.uplift,
+        allocation_growth: a.allocation_growth,
+        target: target?,
+        engine: engine?,
+        sims: a.sims,
+        seed: a.seed,
+        places,
+    })
+    .filter(|_| rates_ok && sims_in_range)
+}
+
+/// Whether the horizon, the uplift and any allocation growth are in range, faulting each that is not.
+fn horizon_and_rates_ok(c: &mut Checker, a: &AssumptionsFile) -> bool {
     let mut ok = true;
     if !(1..=25).contains(&a.horizon_years) {
         c.fault(
@@ -466,15 +486,25 @@ fn assumptions(
             ok = false;
         }
     }
-    let target = a.target_financial_year.parse::<FinancialYear>();
+    ok
+}
+
+/// The target financial year the assumptions name, faulting one that does not parse.
+fn target_financial_year(c: &mut Checker, year: &str) -> Option<FinancialYear> {
+    let target = year.parse::<FinancialYear>();
     if let Err(e) = &target {
         c.fault(
             Place::Assumption("target_financial_year"),
-            Some(a.target_financial_year.clone()),
+            Some(year.to_string()),
             e.to_string(),
         );
     }
-    let engine = match a.engine.as_str() {
+    target.ok()
+}
+
+/// The scenario's engine by name ("analytic" or "monte-carlo"), faulting any other name.
+fn scenario_engine(c: &mut Checker, name: &str) -> Option<ScenarioEngine> {
+    match name {
         "analytic" => Some(ScenarioEngine::Analytic),
         "monte-carlo" => Some(ScenarioEngine::MonteCarlo),
         other => {
@@ -485,17 +515,30 @@ fn assumptions(
             );
             None
         }
-    };
-    if !(1..=100_000).contains(&a.sims) {
+    }
+}
+
+/// Whether the number of simulations is 1 to 100,000, faulting it if not.
+fn sims_ok(c: &mut Checker, sims: u32) -> bool {
+    if !(1..=100_000).contains(&sims) {
         c.fault(
             Place::Assumption("sims"),
-            Some(a.sims.to_string()),
+            Some(sims.to_string()),
             "simulations must be 1 to 100,000".into(),
         );
-        ok = false;
+        return false;
     }
+    true
+}
+
+/// The assumed places by setting and census year, faulting and leaving out any that are wrong.
+fn assumed_places(
+    c: &mut Checker,
+    file: &[PlacesFile],
+    codes: Option<&ScenarioCodes>,
+) -> Vec<Places> {
     let mut places = Vec::new();
-    for p in &a.places {
+    for p in file {
         let setting = setting_code(c, Place::Assumption("places"), &p.setting, codes);
         let census = CensusYear::new(p.census_year);
         if census.is_err() || p.places < 0 {
@@ -514,17 +557,7 @@ fn assumptions(
             });
         }
     }
-    Some(Assumptions {
-        horizon_years: a.horizon_years,
-        uplift: a.uplift,
-        allocation_growth: a.allocation_growth,
-        target: target.ok()?,
-        engine: engine?,
-        sims: a.sims,
-        seed: a.seed,
-        places,
-    })
-    .filter(|_| ok)
+    places
 }
 
 fn setting_code(
@@ -832,75 +865,20 @@ fn lever_kind(
 ) -> Option<LeverKind> {
     let at = |f: &'static str| Place::Lever(i, j, f);
     Some(match l.kind.as_str() {
-        "joiner_rate" => LeverKind::JoinerRate {
-            change: change(c, at("change"), &l.change)?,
-            cohort: cohort(c, i, j, l, codes)?,
-        },
-        "leaver_rate" => LeverKind::LeaverRate {
-            change: change(c, at("change"), &l.change)?,
-            cohort: cohort(c, i, j, l, codes)?,
-        },
-        "unit_cost" => LeverKind::UnitCost {
-            change: change(c, at("change"), &l.change)?,
-            cohort: cohort(c, i, j, l, codes)?,
-        },
-        "redirect" => {
-            let from = required(c, at("from"), &l.from);
-            let to = required(c, at("to"), &l.to);
-            let from = from.and_then(|s| setting_code(c, at("from"), &s, codes));
-            let to = to.and_then(|s| setting_code(c, at("to"), &s, codes));
-            let share = required(c, at("share"), &l.share).and_then(|x| {
-                // The rule names the value itself.
-                Share::new(x)
-                    .map_err(|rule| c.fault(at("share"), None, rule))
-                    .ok()
-            });
-            let (joiners, movers) = (l.joiners.unwrap_or(true), l.movers.unwrap_or(false));
-            if !joiners && !movers {
-                c.fault(
-                    at("joiners"),
-                    None,
-                    "a redirection acts on joiners, movers or both".into(),
-                );
-            }
-            if from.is_some() && from == to {
-                c.fault(
-                    at("to"),
-                    l.to.clone(),
-                    "a redirection goes to another setting".into(),
-                );
-            }
-            LeverKind::Redirect {
-                from: from?,
-                to: to?,
-                share: share?,
-                joiners,
-                movers,
-                cohort: cohort(c, i, j, l, codes)?,
-            }
+        "joiner_rate" => {
+            let (change, cohort) = change_and_cohort(c, i, j, l, codes)?;
+            LeverKind::JoinerRate { change, cohort }
         }
-        "capacity" => {
-            let setting = required(c, at("setting"), &l.setting)
-                .and_then(|s| setting_code(c, at("setting"), &s, codes));
-            let places = required(c, at("places"), &l.places)?;
-            if places.unsigned_abs() > 1_000_000 {
-                c.fault(
-                    at("places"),
-                    Some(places.to_string()),
-                    "places must be within ±1,000,000".into(),
-                );
-                return None;
-            }
-            let overflow = match &l.overflow {
-                Some(o) => Some(setting_code(c, at("overflow"), o, codes)?),
-                None => None,
-            };
-            LeverKind::Capacity {
-                setting: setting?,
-                places,
-                overflow,
-            }
+        "leaver_rate" => {
+            let (change, cohort) = change_and_cohort(c, i, j, l, codes)?;
+            LeverKind::LeaverRate { change, cohort }
         }
+        "unit_cost" => {
+            let (change, cohort) = change_and_cohort(c, i, j, l, codes)?;
+            LeverKind::UnitCost { change, cohort }
+        }
+        "redirect" => redirect(c, i, j, l, codes)?,
+        "capacity" => capacity(c, i, j, l, codes)?,
         "block_transfer" => LeverKind::BlockTransfer {
             amount: amounts(c, at("amount"), &l.amount)?,
             needs_schools_forum_approval: l.needs_schools_forum_approval.unwrap_or(true),
@@ -912,6 +890,94 @@ fn lever_kind(
             amount: amounts(c, at("amount"), &l.amount)?,
         },
         _ => LeverKind::InvestToSave,
+    })
+}
+
+/// A joiner-rate, leaver-rate or unit-cost lever's change and the cohort it acts on.
+fn change_and_cohort(
+    c: &mut Checker,
+    i: usize,
+    j: usize,
+    l: &LeverFile,
+    codes: Option<&ScenarioCodes>,
+) -> Option<(Change, Cohort)> {
+    let change = change(c, Place::Lever(i, j, "change"), &l.change)?;
+    let cohort = cohort(c, i, j, l, codes)?;
+    Some((change, cohort))
+}
+
+/// A redirection lever: a share of a cohort's joiners and/or movers sent from one setting to another.
+fn redirect(
+    c: &mut Checker,
+    i: usize,
+    j: usize,
+    l: &LeverFile,
+    codes: Option<&ScenarioCodes>,
+) -> Option<LeverKind> {
+    let at = |f: &'static str| Place::Lever(i, j, f);
+    let from = required(c, at("from"), &l.from);
+    let to = required(c, at("to"), &l.to);
+    let from = from.and_then(|s| setting_code(c, at("from"), &s, codes));
+    let to = to.and_then(|s| setting_code(c, at("to"), &s, codes));
+    let share = required(c, at("share"), &l.share).and_then(|x| {
+        // The rule names the value itself.
+        Share::new(x)
+            .map_err(|rule| c.fault(at("share"), None, rule))
+            .ok()
+    });
+    let (joiners, movers) = (l.joiners.unwrap_or(true), l.movers.unwrap_or(false));
+    if !joiners && !movers {
+        c.fault(
+            at("joiners"),
+            None,
+            "a redirection acts on joiners, movers or both".into(),
+        );
+    }
+    if from.is_some() && from == to {
+        c.fault(
+            at("to"),
+            l.to.clone(),
+            "a redirection goes to another setting".into(),
+        );
+    }
+    Some(LeverKind::Redirect {
+        from: from?,
+        to: to?,
+        share: share?,
+        joiners,
+        movers,
+        cohort: cohort(c, i, j, l, codes)?,
+    })
+}
+
+/// A capacity lever: places added to (or taken from) a setting, with any overflow setting.
+fn capacity(
+    c: &mut Checker,
+    i: usize,
+    j: usize,
+    l: &LeverFile,
+    codes: Option<&ScenarioCodes>,
+) -> Option<LeverKind> {
+    let at = |f: &'static str| Place::Lever(i, j, f);
+    let setting = required(c, at("setting"), &l.setting)
+        .and_then(|s| setting_code(c, at("setting"), &s, codes));
+    let places = required(c, at("places"), &l.places)?;
+    if places.unsigned_abs() > 1_000_000 {
+        c.fault(
+            at("places"),
+            Some(places.to_string()),
+            "places must be within ±1,000,000".into(),
+        );
+        return None;
+    }
+    let overflow = match &l.overflow {
+        Some(o) => Some(setting_code(c, at("overflow"), o, codes)?),
+        None => None,
+    };
+    Some(LeverKind::Capacity {
+        setting: setting?,
+        places,
+        overflow,
     })
 }
 
