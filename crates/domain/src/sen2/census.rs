@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::calendar::{CensusYear, Ncy};
 use crate::codes::{CanonicalSetting, Sen2Need, SettingMap};
 use crate::plan::Urn;
-use crate::sen2::record::{CeaseReason, PersonKey, Place, Placement, Sen2Person, Sen2Return};
+use crate::sen2::record::{
+    ActivePlan, CeaseReason, PersonKey, Place, Placement, Sen2Person, Sen2Return,
+};
 
 /// One establishment of the user's register (the GIAS "all establishments" export), by its type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,80 +228,23 @@ pub fn census_of(
 ) -> (Sen2Census, CensusNotes) {
     let mut notes = CensusNotes::default();
     let census_year = ret.header.census_year;
-    let reference = ret.header.reference_date;
-    let academic_year = census_year.academic_year();
     let period = census_year.year() - 1;
     let mut plans: Vec<CensusPlan> = Vec::new();
     let mut seen: BTreeMap<PersonKey, ()> = BTreeMap::new();
     let mut ceased: Vec<CeasedPlan> = Vec::new();
     let mut ceased_seen: BTreeMap<PersonKey, ()> = BTreeMap::new();
     for person in &ret.persons {
-        // Plans ceased in the calendar year before the census.
-        for r in &person.requests {
-            let Some(plan) = r.assessment.as_ref().and_then(|a| a.named_plan.as_ref()) else {
-                continue;
-            };
-            if let Some(d) = plan.cease_date {
-                if chrono::Datelike::year(&d) == period
-                    && ceased_seen.insert(person.key, ()).is_none()
-                {
-                    ceased.push(CeasedPlan {
-                        key: person.key,
-                        pupil_key: person.pupil_key,
-                        reason: plan.cease_reason,
-                    });
-                }
-            }
-        }
-        let mut active = active_plans(person, ret, &mut notes);
-        if active.is_empty() {
-            continue;
-        }
-        if active.len() > 1 {
-            notes.several_active_plans += 1;
-            active.sort_by_key(|&i| (plan_start(person, i), i));
-        }
-        let Some(&i) = active.last() else { continue };
-        let Some(plan) = person.requests.get(i).and_then(|r| r.active_plan.as_ref()) else {
+        add_ceased_plan(person, period, &mut ceased_seen, &mut ceased);
+        let Some(plan) = latest_active_plan(person, ret, &mut notes) else {
             continue;
         };
         if seen.insert(person.key, ()).is_some() {
             notes.duplicate_persons += 1;
             continue;
         }
-        let Ok(ncy) = Ncy::from_date_of_birth(person.date_of_birth, academic_year) else {
-            notes.ncy_out_of_range += 1;
-            continue;
-        };
-        let need = plan.primary_need().unwrap_or_else(|| {
-            notes.no_primary_need += 1;
-            Sen2Need::Unknown
-        });
-        let placement = current_placement(&plan.placements, reference, &mut notes);
-        let (setting, urn) = match &placement {
-            Some(p) => {
-                let setting = placement_setting(p, register, map).unwrap_or_else(|| {
-                    notes.establishment_unknown += 1;
-                    CanonicalSetting::Other
-                });
-                let urn = match p.place {
-                    Some(Place::Urn(u)) | Some(Place::Ukprn(u)) => {
-                        Urn::parse(&format!("{u:06}")).ok()
-                    }
-                    _ => None,
-                };
-                (setting, urn)
-            }
-            None => (CanonicalSetting::Other, None),
-        };
-        plans.push(CensusPlan {
-            key: person.key,
-            pupil_key: person.pupil_key,
-            ncy,
-            need,
-            setting,
-            urn,
-        });
+        if let Some(p) = census_plan(person, plan, ret, register, map, &mut notes) {
+            plans.push(p);
+        }
     }
     (
         Sen2Census {
@@ -309,6 +254,101 @@ pub fn census_of(
         },
         notes,
     )
+}
+
+/// Add the person's first plan ceased in calendar year `period` (the year before the census), once per person.
+fn add_ceased_plan(
+    person: &Sen2Person,
+    period: i32,
+    ceased_seen: &mut BTreeMap<PersonKey, ()>,
+    ceased: &mut Vec<CeasedPlan>,
+) {
+    for r in &person.requests {
+        let Some(plan) = r.assessment.as_ref().and_then(|a| a.named_plan.as_ref()) else {
+            continue;
+        };
+        if let Some(d) = plan.cease_date {
+            if chrono::Datelike::year(&d) == period && ceased_seen.insert(person.key, ()).is_none()
+            {
+                ceased.push(CeasedPlan {
+                    key: person.key,
+                    pupil_key: person.pupil_key,
+                    reason: plan.cease_reason,
+                });
+            }
+        }
+    }
+}
+
+/// The person's active plan at the reference date: of several, the one with the latest start.
+fn latest_active_plan<'a>(
+    person: &'a Sen2Person,
+    ret: &Sen2Return,
+    notes: &mut CensusNotes,
+) -> Option<&'a ActivePlan> {
+    let mut active = active_plans(person, ret, notes);
+    if active.is_empty() {
+        return None;
+    }
+    if active.len() > 1 {
+        notes.several_active_plans += 1;
+        active.sort_by_key(|&i| (plan_start(person, i), i));
+    }
+    let &i = active.last()?;
+    person.requests.get(i).and_then(|r| r.active_plan.as_ref())
+}
+
+/// The person's place in the census stock: NCY, primary need and setting (`None` if the NCY is out of range).
+fn census_plan(
+    person: &Sen2Person,
+    plan: &ActivePlan,
+    ret: &Sen2Return,
+    register: &EstablishmentRegister,
+    map: &SettingMap,
+    notes: &mut CensusNotes,
+) -> Option<CensusPlan> {
+    let academic_year = ret.header.census_year.academic_year();
+    let Ok(ncy) = Ncy::from_date_of_birth(person.date_of_birth, academic_year) else {
+        notes.ncy_out_of_range += 1;
+        return None;
+    };
+    let need = plan.primary_need().unwrap_or_else(|| {
+        notes.no_primary_need += 1;
+        Sen2Need::Unknown
+    });
+    let placement = current_placement(&plan.placements, ret.header.reference_date, notes);
+    let (setting, urn) = placement_setting_and_urn(placement.as_ref(), register, map, notes);
+    Some(CensusPlan {
+        key: person.key,
+        pupil_key: person.pupil_key,
+        ncy,
+        need,
+        setting,
+        urn,
+    })
+}
+
+/// The setting and URN/UKPRN of the current placement (`other` if there is none or it is not known).
+fn placement_setting_and_urn(
+    placement: Option<&Placement>,
+    register: &EstablishmentRegister,
+    map: &SettingMap,
+    notes: &mut CensusNotes,
+) -> (CanonicalSetting, Option<Urn>) {
+    match placement {
+        Some(p) => {
+            let setting = placement_setting(p, register, map).unwrap_or_else(|| {
+                notes.establishment_unknown += 1;
+                CanonicalSetting::Other
+            });
+            let urn = match p.place {
+                Some(Place::Urn(u)) | Some(Place::Ukprn(u)) => Urn::parse(&format!("{u:06}")).ok(),
+                _ => None,
+            };
+            (setting, urn)
+        }
+        None => (CanonicalSetting::Other, None),
+    }
 }
 
 /// Active plans by (NCY, need, setting): the stock table.
