@@ -299,15 +299,37 @@ pub(crate) fn assemble(
     flows: Vec<(Summary, Summary)>,
     financial: Vec<Vec<Summary>>,
 ) -> Forecast {
-    let census = |h: usize| {
-        CensusYear::new(params.base_census.year() + h as i32 + 1).unwrap_or(params.base_census)
-    };
+    let census_years = census_forecasts(params, per_year);
+    let (financial_years, place_funding, top_up) = money_by_financial_year(params, &financial);
+    let flows = flows_by_census_year(params, flows);
+    Forecast {
+        engine,
+        sims,
+        seed,
+        base_census: params.base_census,
+        base_total: params.base_total(),
+        census_years,
+        flows,
+        financial_years,
+        place_funding,
+        top_up,
+        notes: params.notes.clone(),
+    }
+}
+
+/// The census year `h + 1` years after the base census (the base census if out of range).
+fn projected_census_year(params: &Parameters, h: usize) -> CensusYear {
+    CensusYear::new(params.base_census.year() + h as i32 + 1).unwrap_or(params.base_census)
+}
+
+/// Each projected census year's plans: total, by setting, by need and by age group.
+fn census_forecasts(params: &Parameters, per_year: Vec<Vec<Summary>>) -> Vec<CensusForecast> {
     let cols = Columns::of(params);
-    let census_years = per_year
+    per_year
         .into_iter()
         .enumerate()
         .map(|(h, col)| CensusForecast {
-            census_year: census(h),
+            census_year: projected_census_year(params, h),
             total: col[Columns::TOTAL].clone(),
             by_setting: params
                 .space
@@ -329,24 +351,20 @@ pub(crate) fn assemble(
                 .map(|(i, g)| (*g, col[cols.age_group(i)].clone()))
                 .collect(),
         })
-        .collect();
-    // `financial[line][year]`, lines in the order of `Columns::money`.
-    let line = |k: usize| -> Vec<FinancialYearForecast> {
-        financial
-            .get(k)
-            .map(|years| {
-                years
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| {
-                        let fy =
-                            FinancialYear::starting(params.base_census.year() + i as i32).ok()?;
-                        Some(FinancialYearForecast::from_summary(fy, s))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+        .collect()
+}
+
+/// Cost, place funding and top-up per financial year from `financial[line][year]` (lines in the order of
+/// [`Columns::money`]).
+fn money_by_financial_year(
+    params: &Parameters,
+    financial: &[Vec<Summary>],
+) -> (
+    Vec<FinancialYearForecast>,
+    Vec<FinancialYearForecast>,
+    Vec<FinancialYearForecast>,
+) {
+    let line = |k: usize| money_line(params, financial, k);
     let financial_years = line(0);
     let place_funding = line(1);
     let mut top_up = line(2);
@@ -354,28 +372,41 @@ pub(crate) fn assemble(
     for ((t, c), p) in top_up.iter_mut().zip(&financial_years).zip(&place_funding) {
         t.mean = c.mean - p.mean;
     }
-    let flows = flows
+    (financial_years, place_funding, top_up)
+}
+
+/// One money line's summaries by financial year (empty if the line is absent).
+fn money_line(
+    params: &Parameters,
+    financial: &[Vec<Summary>],
+    k: usize,
+) -> Vec<FinancialYearForecast> {
+    financial
+        .get(k)
+        .map(|years| {
+            years
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let fy = FinancialYear::starting(params.base_census.year() + i as i32).ok()?;
+                    Some(FinancialYearForecast::from_summary(fy, s))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Joiners and leavers for each projected census year.
+fn flows_by_census_year(params: &Parameters, flows: Vec<(Summary, Summary)>) -> Vec<Flows> {
+    flows
         .into_iter()
         .enumerate()
         .map(|(h, (joiners, leavers))| Flows {
-            census_year: census(h),
+            census_year: projected_census_year(params, h),
             joiners,
             leavers,
         })
-        .collect();
-    Forecast {
-        engine,
-        sims,
-        seed,
-        base_census: params.base_census,
-        base_total: params.base_total(),
-        census_years,
-        flows,
-        financial_years,
-        place_funding,
-        top_up,
-        notes: params.notes.clone(),
-    }
+        .collect()
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).

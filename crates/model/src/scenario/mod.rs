@@ -666,49 +666,16 @@ fn outcome(
     // `placement_by_fy`). Their ratio, a few parts in a thousand where a unit-cost lever starts mid-year, corrects
     // the engine's per-simulation (or per-year spread) figures onto the ledger's basis.
     let (exact, blend) = placement_from_means(params, options, effects, means);
-    let factor = |fy: FinancialYear| -> f64 {
-        exact
-            .iter()
-            .zip(&blend)
-            .find(|((y, _), _)| *y == fy)
-            .map_or(1.0, |((_, e), b)| if *b > 0.0 { e / b } else { 1.0 })
-    };
+    let factor = |fy: FinancialYear| -> f64 { ledger_basis_factor(&exact, &blend, fy) };
     let (forecast, in_year_samples, placement_range) = match engine {
         ScenarioEngine::MonteCarlo => {
-            let sims = monte_carlo::simulate_with(params, options, mc, effects, progress);
-            let forecast = monte_carlo::forecast_of(params, options, mc, &sims);
-            let mut placement = monte_carlo::placement_by_fy_per_simulation(params, &sims);
-            for (fy, per_sim) in &mut placement {
-                let f = factor(*fy);
-                per_sim.iter_mut().for_each(|p| *p *= f);
-            }
-            let range = ledger
-                .iter()
-                .map(|row| {
-                    placement
-                        .iter()
-                        .find(|(fy, _)| *fy == row.financial_year)
-                        .map_or((0.0, 0.0), |(_, per_sim)| {
-                            let mut v = per_sim.clone();
-                            v.sort_by(f64::total_cmp);
-                            (quantile(&v, 0.05), quantile(&v, 0.95))
-                        })
-                })
-                .collect();
-            let samples = in_year_per_simulation(&ledger, &placement);
+            let (forecast, samples, range) =
+                monte_carlo_side(params, options, mc, effects, &ledger, &factor, progress);
             (forecast, Some(samples), range)
         }
         ScenarioEngine::Analytic => {
-            let forecast = analytic::project_with_means(params, options, effects, means);
-            let z = standard_normal_quantile(0.95);
-            let range = ledger
-                .iter()
-                .map(|row| {
-                    let sd = fy_sd(&forecast, row.financial_year) * factor(row.financial_year);
-                    let m = row.placement.pence() as f64;
-                    ((m - z * sd).max(0.0), m + z * sd)
-                })
-                .collect();
+            let (forecast, range) =
+                analytic_side(params, options, effects, means, &ledger, &factor);
             (forecast, None, range)
         }
     };
@@ -716,20 +683,8 @@ fn outcome(
         .iter()
         .find(|r| !r.in_year.is_negative())
         .map(|r| r.financial_year);
-    let upto: Vec<usize> = (0..ledger.len())
-        .filter(|&i| ledger[i].financial_year <= target)
-        .collect();
-    let t = upto.last().copied().unwrap_or(0);
-    let (in_year_range, p_balanced, p_cleared, gap) = match in_year_samples {
-        Some(samples) => from_samples(&ledger, &samples, t, money),
-        None => {
-            let sds: Vec<f64> = ledger
-                .iter()
-                .map(|r| fy_sd(&forecast, r.financial_year) * factor(r.financial_year))
-                .collect();
-            from_normal(&ledger, &sds, t)
-        }
-    };
+    let (in_year_range, p_balanced, p_cleared, gap) =
+        target_probabilities(&ledger, in_year_samples, &forecast, &factor, money, target);
     Outcome {
         forecast,
         ledger,
@@ -739,6 +694,99 @@ fn outcome(
         probability_balanced_by_target: p_balanced,
         probability_deficit_cleared_by_target: p_cleared,
         target_gap: gap,
+    }
+}
+
+/// The ledger's placement cost over the engine's for a financial year (1 where unknown or the engine's is 0).
+fn ledger_basis_factor(exact: &[(FinancialYear, f64)], blend: &[f64], fy: FinancialYear) -> f64 {
+    exact
+        .iter()
+        .zip(blend)
+        .find(|((y, _), _)| *y == fy)
+        .map_or(1.0, |((_, e), b)| if *b > 0.0 { e / b } else { 1.0 })
+}
+
+/// Monte-Carlo side: the forecast, each simulation's in-year position per ledger year and the placement cost's
+/// 5 % and 95 % points per ledger year, on the ledger's basis.
+fn monte_carlo_side(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    mc: &MonteCarloOptions,
+    effects: &Effects,
+    ledger: &[LedgerYear],
+    factor: &impl Fn(FinancialYear) -> f64,
+    progress: Option<&AtomicU64>,
+) -> (Forecast, Vec<Vec<f64>>, Vec<(f64, f64)>) {
+    let sims = monte_carlo::simulate_with(params, options, mc, effects, progress);
+    let forecast = monte_carlo::forecast_of(params, options, mc, &sims);
+    let mut placement = monte_carlo::placement_by_fy_per_simulation(params, &sims);
+    for (fy, per_sim) in &mut placement {
+        let f = factor(*fy);
+        per_sim.iter_mut().for_each(|p| *p *= f);
+    }
+    let range = ledger
+        .iter()
+        .map(|row| {
+            placement
+                .iter()
+                .find(|(fy, _)| *fy == row.financial_year)
+                .map_or((0.0, 0.0), |(_, per_sim)| {
+                    let mut v = per_sim.clone();
+                    v.sort_by(f64::total_cmp);
+                    (quantile(&v, 0.05), quantile(&v, 0.95))
+                })
+        })
+        .collect();
+    let samples = in_year_per_simulation(ledger, &placement);
+    (forecast, samples, range)
+}
+
+/// Analytic side: the forecast and the placement cost's 5 % and 95 % points per ledger year (normal, on the
+/// ledger's basis).
+fn analytic_side(
+    params: &Parameters,
+    options: &ProjectionOptions,
+    effects: &Effects,
+    means: &[Vec<f64>],
+    ledger: &[LedgerYear],
+    factor: &impl Fn(FinancialYear) -> f64,
+) -> (Forecast, Vec<(f64, f64)>) {
+    let forecast = analytic::project_with_means(params, options, effects, means);
+    let z = standard_normal_quantile(0.95);
+    let range = ledger
+        .iter()
+        .map(|row| {
+            let sd = fy_sd(&forecast, row.financial_year) * factor(row.financial_year);
+            let m = row.placement.pence() as f64;
+            ((m - z * sd).max(0.0), m + z * sd)
+        })
+        .collect();
+    (forecast, range)
+}
+
+/// In-year range and the chances of balancing and clearing the deficit by the target financial year, from the
+/// simulations' samples if there are any, else from the forecast's spread.
+fn target_probabilities(
+    ledger: &[LedgerYear],
+    in_year_samples: Option<Vec<Vec<f64>>>,
+    forecast: &Forecast,
+    factor: &impl Fn(FinancialYear) -> f64,
+    money: &ScenarioMoney,
+    target: FinancialYear,
+) -> Probabilities {
+    let upto: Vec<usize> = (0..ledger.len())
+        .filter(|&i| ledger[i].financial_year <= target)
+        .collect();
+    let t = upto.last().copied().unwrap_or(0);
+    match in_year_samples {
+        Some(samples) => from_samples(ledger, &samples, t, money),
+        None => {
+            let sds: Vec<f64> = ledger
+                .iter()
+                .map(|r| fy_sd(forecast, r.financial_year) * factor(r.financial_year))
+                .collect();
+            from_normal(ledger, &sds, t)
+        }
     }
 }
 
