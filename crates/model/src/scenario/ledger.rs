@@ -97,24 +97,10 @@ pub fn basis(
     uplift: f64,
 ) -> Result<LedgerBasis, ModelError> {
     let (opening, years) = budget_by_year(lines);
-    let Some(last) = years
-        .iter()
-        .filter(|y| y.expenditure != Pence::ZERO)
-        .max_by_key(|y| y.financial_year)
-        .cloned()
-    else {
-        return Err(ModelError::Invalid(
-            "the budget has no expenditure lines: import the High Needs budget (hnb-budget.csv) first".into(),
-        ));
-    };
+    let last = last_actual_year(&years)?;
     let mut notes = Vec::new();
     if opening.is_none() {
-        notes.push(format!(
-            "the budget gives no opening balance: the ledger starts from £0.00 in {}",
-            years
-                .first()
-                .map_or(last.financial_year, |y| y.financial_year)
-        ));
+        notes.push(no_opening_balance_note(&years, &last));
     }
     let actual: Vec<YearBudget> = years
         .iter()
@@ -129,40 +115,10 @@ pub fn basis(
         .filter(|y| y.financial_year > last.financial_year)
         .map(|y| (y.financial_year, y.clone()))
         .collect();
-    let (growth, how) = match allocation_growth {
-        Some(g) => (
-            g,
-            format!("{:+.2} % a year, as the scenario sets", g * 100.0),
-        ),
-        None => mean_recent_growth(&actual),
-    };
-    notes.push(format!(
-        "allocation after the budget's years: the {} allocation ({}) grown {how}; deductions grown the same; \
-         block transfers only where the budget or a lever gives them (each needs Schools Forum approval)",
-        last.financial_year, last.allocation
-    ));
-    let modelled = modelled_placement_in_last_actual(last.financial_year).ok_or_else(|| {
-        ModelError::Invalid(format!(
-            "the forecast does not cover the budget's last actual year {}: the history's censuses must reach it",
-            last.financial_year
-        ))
-    })?;
-    let modelled = Pence::from_pence_rounded(modelled).ok_or_else(overflow)?;
-    let other = sub(last.expenditure, modelled)?;
-    notes.push(format!(
-        "other expenditure: {} in {} less the modelled placement cost {} = {}, carried forward with the uplift \
-         ({:+.2} % a year){}",
-        last.expenditure,
-        last.financial_year,
-        modelled,
-        other,
-        uplift * 100.0,
-        if other.is_negative() {
-            " (negative: the unit costs price the placements above the budget's spend lines)"
-        } else {
-            ""
-        }
-    ));
+    let (growth, allocation_note) = allocation_after_budget(allocation_growth, &actual, &last);
+    notes.push(allocation_note);
+    let (other, other_note) = other_expenditure(&last, modelled_placement_in_last_actual, uplift)?;
+    notes.push(other_note);
     Ok(LedgerBasis {
         last_actual: last.financial_year,
         opening: closing,
@@ -175,6 +131,83 @@ pub fn basis(
         uplift,
         notes,
     })
+}
+
+/// The budget's last actual year: the latest financial year with expenditure (an error when none has any).
+fn last_actual_year(years: &[YearBudget]) -> Result<YearBudget, ModelError> {
+    let Some(last) = years
+        .iter()
+        .filter(|y| y.expenditure != Pence::ZERO)
+        .max_by_key(|y| y.financial_year)
+        .cloned()
+    else {
+        return Err(ModelError::Invalid(
+            "the budget has no expenditure lines: import the High Needs budget (hnb-budget.csv) first".into(),
+        ));
+    };
+    Ok(last)
+}
+
+/// The note saying the ledger starts from £0.00 in the budget's first year, as it gives no opening balance.
+fn no_opening_balance_note(years: &[YearBudget], last: &YearBudget) -> String {
+    format!(
+        "the budget gives no opening balance: the ledger starts from £0.00 in {}",
+        years
+            .first()
+            .map_or(last.financial_year, |y| y.financial_year)
+    )
+}
+
+/// The allocation's yearly growth after the budget's years (the scenario's, else the recent mean) and its note.
+fn allocation_after_budget(
+    allocation_growth: Option<f64>,
+    actual: &[YearBudget],
+    last: &YearBudget,
+) -> (f64, String) {
+    let (growth, how) = match allocation_growth {
+        Some(g) => (
+            g,
+            format!("{:+.2} % a year, as the scenario sets", g * 100.0),
+        ),
+        None => mean_recent_growth(actual),
+    };
+    let note = format!(
+        "allocation after the budget's years: the {} allocation ({}) grown {how}; deductions grown the same; \
+         block transfers only where the budget or a lever gives them (each needs Schools Forum approval)",
+        last.financial_year, last.allocation
+    );
+    (growth, note)
+}
+
+/// Other expenditure in the last actual year (its expenditure less the modelled placement cost) and its note.
+fn other_expenditure(
+    last: &YearBudget,
+    modelled_placement_in_last_actual: impl Fn(FinancialYear) -> Option<f64>,
+    uplift: f64,
+) -> Result<(Pence, String), ModelError> {
+    let modelled = modelled_placement_in_last_actual(last.financial_year).ok_or_else(|| {
+        ModelError::Invalid(format!(
+            "the forecast does not cover the budget's last actual year {}: the history's censuses must reach it",
+            last.financial_year
+        ))
+    })?;
+    let modelled = Pence::from_pence_rounded(modelled).ok_or_else(overflow)?;
+    let other = sub(last.expenditure, modelled)?;
+    let note = format!(
+        "other expenditure: {} in {} less the modelled placement cost {} = {}, carried forward with the uplift \
+         ({:+.2} % a year){}",
+        last.expenditure,
+        last.financial_year,
+        modelled,
+        other,
+        uplift * 100.0,
+        if other.is_negative() {
+            " (negative: the unit costs price the placements above the budget's spend lines)"
+        } else {
+            ""
+        }
+    );
+    Ok((other, note))
 }
 
 /// The mean growth of the last three actual allocations (fewer if fewer are known; 0 if only one).

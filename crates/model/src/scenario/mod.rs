@@ -294,20 +294,15 @@ pub fn run_with_unmitigated(
         params, scenario, ..
     } = inputs;
     let a = &scenario.assumptions;
-    let n = scenario.initiatives.len();
     let options = run_options(a);
-    let all = vec![true; n];
+    let all = vec![true; scenario.initiatives.len()];
     let compiler = compile::Compiler::with_demand(params, scenario, side.demand.clone());
-    let placement_of = |active: &[bool]| {
-        placement_by_fy(params, &options, &compiler.effects(active, a.horizon_years))
-    };
     // The plan's effects and expected plans over the sufficiency years, computed once: the ledger, the intervals
     // and the sufficiency read their first years (each step depends on the earlier ones only).
     let years = a.horizon_years.max(SUFFICIENCY_YEARS);
     let all_effects = compiler.effects(&all, years);
     let all_means = analytic::expected_counts_with(params, years, &all_effects);
     let basis = side.basis.clone();
-    let unmitigated_placement = &side.placement;
     let unmitigated_ledger = side.ledger.clone();
     let money = scenario_money(scenario, &all);
     let mitigated_placement = placement_from_means(params, &options, &all_effects, &all_means).0;
@@ -316,39 +311,17 @@ pub fn run_with_unmitigated(
         .iter()
         .map(|r| r.financial_year)
         .collect();
-    let attribution = match when {
-        Attributing::Now => {
-            attribute_savings(scenario, &ledger_years, unmitigated_placement, placement_of)
-        }
-        Attributing::Later => Attribution::pending(n),
-    };
+    let attribution = savings_attribution(inputs, when, &options, &compiler, &ledger_years, side);
     let total_saving = sum_expenditure(&unmitigated_ledger)? - sum_expenditure(&mitigated_ledger)?;
     let initiatives = initiative_results(scenario, &attribution, &ledger_years);
-    let mc = MonteCarloOptions {
-        sims: a.sims,
-        seed: a.seed,
-        threads: inputs.threads,
-    };
     let unmitigated = side.outcome.clone();
-    // Monte-Carlo's place limits carry the expected excess each simulation moves; the analytic engine reads none.
-    let simulated;
-    let mitigated_effects = match a.engine {
-        ScenarioEngine::MonteCarlo => {
-            simulated = compiler.effects_for_simulation(&all, a.horizon_years);
-            &simulated
-        }
-        ScenarioEngine::Analytic => &all_effects,
-    };
-    let mitigated = outcome(
-        params,
+    let mitigated = mitigated_outcome(
+        inputs,
         &options,
-        &mc,
-        a.engine,
-        (mitigated_effects, &all_means),
+        &compiler,
+        (&all, &all_effects, &all_means),
         mitigated_ledger,
         &money,
-        a.target,
-        inputs.progress,
     );
     let (sufficiency, first_shortfall, sufficiency_years) =
         sufficiency(params, scenario, &compiler, &all_means);
@@ -370,6 +343,70 @@ pub fn run_with_unmitigated(
         sufficiency_years,
         notes,
     })
+}
+
+/// The savings' attribution to initiatives against the unmitigated placement cost: now (Shapley values) or pending.
+fn savings_attribution(
+    inputs: &ScenarioInputs,
+    when: Attributing,
+    options: &ProjectionOptions,
+    compiler: &compile::Compiler,
+    ledger_years: &[FinancialYear],
+    side: &UnmitigatedSide,
+) -> Attribution {
+    let ScenarioInputs {
+        params, scenario, ..
+    } = inputs;
+    let a = &scenario.assumptions;
+    let placement_of = |active: &[bool]| {
+        placement_by_fy(params, options, &compiler.effects(active, a.horizon_years))
+    };
+    match when {
+        Attributing::Now => {
+            attribute_savings(scenario, ledger_years, &side.placement, placement_of)
+        }
+        Attributing::Later => Attribution::pending(scenario.initiatives.len()),
+    }
+}
+
+/// The mitigated side's outcome on the scenario's engine, from the whole plan's effects and expected plans.
+fn mitigated_outcome(
+    inputs: &ScenarioInputs,
+    options: &ProjectionOptions,
+    compiler: &compile::Compiler,
+    (all, all_effects, all_means): (&[bool], &Effects, &[Vec<f64>]),
+    mitigated_ledger: Vec<LedgerYear>,
+    money: &ScenarioMoney,
+) -> Outcome {
+    let ScenarioInputs {
+        params, scenario, ..
+    } = inputs;
+    let a = &scenario.assumptions;
+    let mc = MonteCarloOptions {
+        sims: a.sims,
+        seed: a.seed,
+        threads: inputs.threads,
+    };
+    // Monte-Carlo's place limits carry the expected excess each simulation moves; the analytic engine reads none.
+    let simulated;
+    let mitigated_effects = match a.engine {
+        ScenarioEngine::MonteCarlo => {
+            simulated = compiler.effects_for_simulation(all, a.horizon_years);
+            &simulated
+        }
+        ScenarioEngine::Analytic => all_effects,
+    };
+    outcome(
+        params,
+        options,
+        &mc,
+        a.engine,
+        (mitigated_effects, all_means),
+        mitigated_ledger,
+        money,
+        a.target,
+        inputs.progress,
+    )
 }
 
 /// Each initiative's share of the savings, per projected year (Shapley values over the coalitions of
