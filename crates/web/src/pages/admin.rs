@@ -5,6 +5,7 @@ use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
+use highneeds_store::{ApiToken, AuditEntry, User};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -21,8 +22,23 @@ pub async fn page_handler(
     let users = state.store.users(&state.la_code).await?;
     let tokens = state.store.api_tokens(&state.la_code).await?;
     let audit = state.store.audit_log(&state.la_code, 200).await?;
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let user_rows: Vec<Vec<String>> = users
+    let csrf = caller.csrf().to_string();
+    let content = html! {
+        (accounts_section(&users, &csrf))
+        (tokens_section(&tokens, &csrf))
+        (audit_log_section(&audit))
+    };
+    Ok(page("Admin", Some(&caller), &state.la_name, content))
+}
+
+/// A table's column headings as owned strings.
+fn column_heads(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+}
+
+/// One row per account: username, role, status and when it was made.
+fn account_rows(users: &[User]) -> Vec<Vec<String>> {
+    users
         .iter()
         .map(|u| {
             vec![
@@ -36,8 +52,12 @@ pub async fn page_handler(
                 u.created_at.clone(),
             ]
         })
-        .collect();
-    let token_rows: Vec<Vec<String>> = tokens
+        .collect()
+}
+
+/// One row per API token: id, user, label, when made and when revoked.
+fn token_rows(tokens: &[ApiToken]) -> Vec<Vec<String>> {
+    tokens
         .iter()
         .map(|t| {
             vec![
@@ -48,8 +68,12 @@ pub async fn page_handler(
                 t.revoked_at.clone().unwrap_or_else(|| "active".into()),
             ]
         })
-        .collect();
-    let audit_rows: Vec<Vec<String>> = audit
+        .collect()
+}
+
+/// One row per audit log entry: sequence, when, who, what and detail.
+fn audit_rows(audit: &[AuditEntry]) -> Vec<Vec<String>> {
+    audit
         .iter()
         .map(|a| {
             vec![
@@ -60,12 +84,16 @@ pub async fn page_handler(
                 a.detail.clone(),
             ]
         })
-        .collect();
-    let csrf = caller.csrf().to_string();
-    let content = html! {
+        .collect()
+}
+
+/// The accounts table and the form that adds an account or changes its role or status.
+fn accounts_section(users: &[User], csrf: &str) -> Markup {
+    let user_rows = account_rows(users);
+    html! {
         section aria-labelledby="users-h" {
             h2 id="users-h" { "Accounts" }
-            (table("users-table", "Accounts of this LA", &s(&["username", "role", "status", "created (UTC)"]), &user_rows, None))
+            (table("users-table", "Accounts of this LA", &column_heads(&["username", "role", "status", "created (UTC)"]), &user_rows, None))
             form method="post" action="/admin/users" class="stack" {
                 input type="hidden" name="csrf" value=(csrf);
                 fieldset {
@@ -85,10 +113,17 @@ pub async fn page_handler(
                 }
             }
         }
+    }
+}
+
+/// The API tokens table and the form that revokes a token.
+fn tokens_section(tokens: &[ApiToken], csrf: &str) -> Markup {
+    let token_rows = token_rows(tokens);
+    html! {
         section aria-labelledby="tokens-h" {
             h2 id="tokens-h" { "API tokens" }
             p { "Tokens are made with " code { "highneeds token create --user NAME" } " and carry their user's role." }
-            (table("tokens-table", "API tokens (the tokens themselves are never stored)", &s(&["id", "user", "label", "created (UTC)", "revoked"]), &token_rows, None))
+            (table("tokens-table", "API tokens (the tokens themselves are never stored)", &column_heads(&["id", "user", "label", "created (UTC)", "revoked"]), &token_rows, None))
             form method="post" action="/admin/tokens/revoke" class="inline" {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="t-id" { "Revoke token id" }
@@ -96,12 +131,18 @@ pub async fn page_handler(
                 button type="submit" { "Revoke" }
             }
         }
+    }
+}
+
+/// The latest audit log entries, newest first.
+fn audit_log_section(audit: &[AuditEntry]) -> Markup {
+    let audit_rows = audit_rows(audit);
+    html! {
         section aria-labelledby="audit-h" {
             h2 id="audit-h" { "Audit log" }
-            (table("audit-table", "Latest 200 entries, newest first", &s(&["#", "when (UTC)", "who", "what", "detail"]), &audit_rows, None))
+            (table("audit-table", "Latest 200 entries, newest first", &column_heads(&["#", "when (UTC)", "who", "what", "detail"]), &audit_rows, None))
         }
-    };
-    Ok(page("Admin", Some(&caller), &state.la_name, content))
+    }
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ use highneeds_domain::scenario::LeverKind;
 use highneeds_domain::Pence;
 use highneeds_ingest::scenario::{scenario_to_json, scenario_to_toml};
 use highneeds_model::scenario::{LedgerYear, ScenarioResult};
+use highneeds_store::ScenarioVersion;
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
@@ -511,25 +512,105 @@ async fn show(
     version: Option<i64>,
 ) -> Result<Response, AppError> {
     let versions = state.store.scenario_versions(&state.la_code, name).await?;
-    let Some(pick) = (match version {
-        Some(v) => versions.iter().find(|x| x.version == v),
-        None => versions.last(),
-    }) else {
-        return Ok(not_found(
-            state,
-            caller,
-            &format!(
-                "There is no stored scenario {name:?}{}.",
-                version.map_or(String::new(), |v| format!(" version {v}"))
-            ),
-        ));
+    let Some(pick) = chosen_version(&versions, version) else {
+        return Ok(not_found(state, caller, &no_such_scenario(name, version)));
     };
     let run = workspace::stored_run(state, &pick.name, pick.version, &pick.body).await?;
     let (_, data) = workspace::data(state).await?;
     let (_, parsed) = highneeds_usecases::scenario::read_text("stored", &pick.body, &data);
-    let latest = versions.last().map_or(0, |v| v.version);
     let simulation = crate::simulation::shown(state, &pick.name, pick.version).await?;
+    let content = html! {
+        (version_summary(caller, name, pick, &versions))
+        @match run.as_ref() {
+            Err(why) => { p class="note" role="alert" { "This version could not be run: " (why) } }
+            Ok(r) => { (run_sections(caller, pick, r, parsed.as_ref(), &simulation)) }
+        }
+        (versions_section(&versions))
+        script src="/assets/workspace.js" defer {}
+    };
+    Ok(page(
+        &format!("Scenario: {}", pick.name),
+        Some(caller),
+        &state.la_name,
+        content,
+    )
+    .into_response())
+}
+
+/// The scenario version asked for, or the latest when none is given.
+fn chosen_version(versions: &[ScenarioVersion], version: Option<i64>) -> Option<&ScenarioVersion> {
+    match version {
+        Some(v) => versions.iter().find(|x| x.version == v),
+        None => versions.last(),
+    }
+}
+
+/// The message shown when the scenario (or its version) is not stored.
+fn no_such_scenario(name: &str, version: Option<i64>) -> String {
+    format!(
+        "There is no stored scenario {name:?}{}.",
+        version.map_or(String::new(), |v| format!(" version {v}"))
+    )
+}
+
+/// Which version this is, who saved it and when, with its download, edit and copy links.
+fn version_summary(
+    caller: &Caller,
+    name: &str,
+    pick: &ScenarioVersion,
+    versions: &[ScenarioVersion],
+) -> Markup {
+    let latest = versions.last().map_or(0, |v| v.version);
     let q = enc(name);
+    html! {
+        p { "Version " (pick.version) " of " (versions.len()) ", saved " (pick.saved_at) " by " (pick.saved_by) "."
+            @if pick.version != latest { " " strong { "This is not the latest version." } } }
+        p class="actions" {
+            a href=(format!("/scenarios/export?name={q}&version={}", pick.version)) download { "Download this version (TOML)" }
+            @if officer(caller) {
+                " · " a href=(format!("/scenarios/form?name={q}&version={}", pick.version)) { "Edit" }
+                " (" a href=(format!("/scenarios/edit?name={q}&version={}", pick.version)) { "as TOML" } ")"
+                " · " a href=(format!("/scenarios/form?copy={q}&version={}", pick.version)) { "Copy" }
+            }
+        }
+    }
+}
+
+/// A run scenario's description, target check, simulation, what-if, ledger, savings, sufficiency and notes.
+fn run_sections(
+    caller: &Caller,
+    pick: &ScenarioVersion,
+    r: &ScenarioResult,
+    parsed: Option<&highneeds_domain::scenario::Scenario>,
+    simulation: &crate::simulation::Shown,
+) -> Markup {
+    html! {
+        @if let Some(d) = parsed.map(|s| s.description.clone()).filter(|d| !d.is_empty()) { p { (d) } }
+        section aria-labelledby="target-h" {
+            h2 id="target-h" { "Target check: an in-year balance by " (r.target) }
+            (target_section(r))
+        }
+        (crate::simulation::section(caller, &pick.name, pick.version, simulation))
+        @if officer(caller) { @if let Some(s) = parsed { (what_if(caller, s)) } }
+        section aria-labelledby="ledger-h" {
+            h2 id="ledger-h" { "DSG high needs ledger" }
+            (ledger_chart("ledger-chart", &[("in-year without the plan", "unmitigated", in_year_points(&r.unmitigated.ledger)), ("in-year with the plan", "mitigated", in_year_points(&r.mitigated.ledger))]))
+            (table("ledger-table", "DSG high needs ledger by financial year (£m, means; negative is a deficit)", &heads(&LEDGER_HEAD), &ledger_rows(r), None))
+        }
+        section aria-labelledby="savings-h" {
+            h2 id="savings-h" { "Savings by initiative" }
+            div id="savings" { (savings_table(r)) }
+        }
+        section aria-labelledby="sufficiency-h" {
+            h2 id="sufficiency-h" { "Sufficiency: demand against places" }
+            (sufficiency_section(r))
+        }
+        @if !r.notes.is_empty() { section aria-labelledby="notes-h" { h2 id="notes-h" { "Notes" } ul { @for n in &r.notes { li { (n) } } } } }
+    }
+}
+
+/// Every saved version of the scenario, newest first.
+fn versions_section(versions: &[ScenarioVersion]) -> Markup {
     let version_rows: Vec<Vec<String>> = versions
         .iter()
         .rev()
@@ -541,56 +622,12 @@ async fn show(
             ]
         })
         .collect();
-    let content = html! {
-        p { "Version " (pick.version) " of " (versions.len()) ", saved " (pick.saved_at) " by " (pick.saved_by) "."
-            @if pick.version != latest { " " strong { "This is not the latest version." } } }
-        p class="actions" {
-            a href=(format!("/scenarios/export?name={q}&version={}", pick.version)) download { "Download this version (TOML)" }
-            @if officer(caller) {
-                " · " a href=(format!("/scenarios/form?name={q}&version={}", pick.version)) { "Edit" }
-                " (" a href=(format!("/scenarios/edit?name={q}&version={}", pick.version)) { "as TOML" } ")"
-                " · " a href=(format!("/scenarios/form?copy={q}&version={}", pick.version)) { "Copy" }
-            }
-        }
-        @match run.as_ref() {
-            Err(why) => { p class="note" role="alert" { "This version could not be run: " (why) } }
-            Ok(r) => {
-                @if let Some(d) = parsed.as_ref().map(|s| s.description.clone()).filter(|d| !d.is_empty()) { p { (d) } }
-                section aria-labelledby="target-h" {
-                    h2 id="target-h" { "Target check: an in-year balance by " (r.target) }
-                    (target_section(r))
-                }
-                (crate::simulation::section(caller, &pick.name, pick.version, &simulation))
-                @if officer(caller) { @if let Some(s) = parsed.as_ref() { (what_if(caller, s)) } }
-                section aria-labelledby="ledger-h" {
-                    h2 id="ledger-h" { "DSG high needs ledger" }
-                    (ledger_chart("ledger-chart", &[("in-year without the plan", "unmitigated", in_year_points(&r.unmitigated.ledger)), ("in-year with the plan", "mitigated", in_year_points(&r.mitigated.ledger))]))
-                    (table("ledger-table", "DSG high needs ledger by financial year (£m, means; negative is a deficit)", &heads(&LEDGER_HEAD), &ledger_rows(r), None))
-                }
-                section aria-labelledby="savings-h" {
-                    h2 id="savings-h" { "Savings by initiative" }
-                    div id="savings" { (savings_table(r)) }
-                }
-                section aria-labelledby="sufficiency-h" {
-                    h2 id="sufficiency-h" { "Sufficiency: demand against places" }
-                    (sufficiency_section(r))
-                }
-                @if !r.notes.is_empty() { section aria-labelledby="notes-h" { h2 id="notes-h" { "Notes" } ul { @for n in &r.notes { li { (n) } } } } }
-            }
-        }
+    html! {
         section aria-labelledby="versions-h" {
             h2 id="versions-h" { "Versions" }
             (table("versions-table", "Every saved version, newest first", &heads(&["version", "saved (UTC)", "by"]), &version_rows, None))
         }
-        script src="/assets/workspace.js" defer {}
-    };
-    Ok(page(
-        &format!("Scenario: {}", pick.name),
-        Some(caller),
-        &state.la_name,
-        content,
-    )
-    .into_response())
+    }
 }
 
 /// Replace a TOML scenario's top-level `name = "…"` (the first one before any table).
