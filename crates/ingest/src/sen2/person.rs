@@ -292,91 +292,129 @@ fn known(parent: &str) -> &'static [&'static str] {
     }
 }
 
+/// The header's elements, as SEN2.md spells them.
+const HEADER_SPELLINGS: [&str; 14] = [
+    "Header",
+    "CollectionDetails",
+    "Collection",
+    "Year",
+    "ReferenceDate",
+    "Source",
+    "SourceLevel",
+    "LEA",
+    "SoftwareCode",
+    "Release",
+    "SerialNo",
+    "DateTime",
+    "DMO",
+    "DCO",
+];
+
+/// A person's own elements, as SEN2.md spells them.
+const PERSON_SPELLINGS: [&str; 11] = [
+    "Person",
+    "Surname",
+    "Forename",
+    "PersonBirthDate",
+    "Sex",
+    "GenderCurrent",
+    "Ethnicity",
+    "PostCode",
+    "UPN",
+    "UniqueLearnerNumber",
+    "UPNunknown",
+];
+
+/// A request's elements, as SEN2.md spells them.
+const REQUEST_SPELLINGS: [&str; 9] = [
+    "Requests",
+    "ReceivedDate",
+    "RequestSource",
+    "RYA",
+    "RequestOutcomeDate",
+    "RequestOutcome",
+    "RequestMediation",
+    "RequestTribunal",
+    "Exported",
+];
+
+/// An assessment's elements (and `ActivePlans`), as SEN2.md spells them.
+const ASSESSMENT_SPELLINGS: [&str; 9] = [
+    "Assessment",
+    "ActivePlans",
+    "AssessmentOutcome",
+    "AssessmentOutcomeDate",
+    "AssessmentMediation",
+    "AssessmentTribunal",
+    "OtherMediation",
+    "OtherTribunal",
+    "Week20",
+];
+
+/// A named plan's and a plan detail's elements, as SEN2.md spells them.
+const PLAN_SPELLINGS: [&str; 18] = [
+    "NamedPlan",
+    "StartDate",
+    "PlanDetail",
+    "PlanRes",
+    "PlanWBP",
+    "PB",
+    "OA",
+    "DP",
+    "CeaseDate",
+    "CeaseReason",
+    "URN",
+    "UKPRN",
+    "SENSetting",
+    "SENSettingOther",
+    "PlacementRank",
+    "SENunitIndicator",
+    "ResourcedProvisionIndicator",
+    "TransferLA",
+];
+
+/// The active plans' elements, as SEN2.md spells them.
+const ACTIVE_PLAN_SPELLINGS: [&str; 13] = [
+    "PlacementDetail",
+    "SENneed",
+    "ReviewMeeting",
+    "ReviewOutcome",
+    "ReviewDraft",
+    "PhaseTransferDueDate",
+    "PhaseTransferFinalDate",
+    "LastReview",
+    "Res",
+    "WBP",
+    "EntryDate",
+    "LeavingDate",
+    "SENtype",
+];
+
+/// Every element SEN2.md names, in the order they are looked up.
+const SPELLINGS: [&[&str]; 6] = [
+    &HEADER_SPELLINGS,
+    &PERSON_SPELLINGS,
+    &REQUEST_SPELLINGS,
+    &ASSESSMENT_SPELLINGS,
+    &PLAN_SPELLINGS,
+    &ACTIVE_PLAN_SPELLINGS,
+];
+
 /// The spelling SEN2.md uses for an element (for messages).
 fn spelled(name: &str) -> String {
-    const NAMES: [&str; 74] = [
-        "Header",
-        "CollectionDetails",
-        "Collection",
-        "Year",
-        "ReferenceDate",
-        "Source",
-        "SourceLevel",
-        "LEA",
-        "SoftwareCode",
-        "Release",
-        "SerialNo",
-        "DateTime",
-        "DMO",
-        "DCO",
-        "Person",
-        "Surname",
-        "Forename",
-        "PersonBirthDate",
-        "Sex",
-        "GenderCurrent",
-        "Ethnicity",
-        "PostCode",
-        "UPN",
-        "UniqueLearnerNumber",
-        "UPNunknown",
-        "Requests",
-        "ReceivedDate",
-        "RequestSource",
-        "RYA",
-        "RequestOutcomeDate",
-        "RequestOutcome",
-        "RequestMediation",
-        "RequestTribunal",
-        "Exported",
-        "Assessment",
-        "ActivePlans",
-        "AssessmentOutcome",
-        "AssessmentOutcomeDate",
-        "AssessmentMediation",
-        "AssessmentTribunal",
-        "OtherMediation",
-        "OtherTribunal",
-        "Week20",
-        "NamedPlan",
-        "StartDate",
-        "PlanDetail",
-        "PlanRes",
-        "PlanWBP",
-        "PB",
-        "OA",
-        "DP",
-        "CeaseDate",
-        "CeaseReason",
-        "URN",
-        "UKPRN",
-        "SENSetting",
-        "SENSettingOther",
-        "PlacementRank",
-        "SENunitIndicator",
-        "ResourcedProvisionIndicator",
-        "TransferLA",
-        "PlacementDetail",
-        "SENneed",
-        "ReviewMeeting",
-        "ReviewOutcome",
-        "ReviewDraft",
-        "PhaseTransferDueDate",
-        "PhaseTransferFinalDate",
-        "LastReview",
-        "Res",
-        "WBP",
-        "EntryDate",
-        "LeavingDate",
-        "SENtype",
-    ];
     if name == "sentyperank" {
         return "SENtypeRank".into();
     }
-    NAMES
+    sen2_spelling(name).map_or_else(|| name.to_string(), str::to_string)
+}
+
+/// SEN2.md's spelling of an element named in any letter case, if SEN2.md names it.
+fn sen2_spelling(name: &str) -> Option<&'static str> {
+    SPELLINGS
         .iter()
+        .flat_map(|group| group.iter())
         .find(|n| n.eq_ignore_ascii_case(name))
-        .map_or_else(|| name.to_string(), |n| (*n).to_string())
+        .copied()
 }
 
 /// Where we are in a person: for messages ("Person 17/Requests 2/Assessment").
